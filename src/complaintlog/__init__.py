@@ -1,0 +1,107 @@
+"""complaintlog: every step of a customer complaint, recorded as an immutable event.
+
+The public API is what this module exports; everything else may change.
+"""
+
+from complaintlog.application import Batch, Clock, ComplaintLog
+from complaintlog.domain.complaint import Complaint
+from complaintlog.domain.status import Status
+from complaintlog.domain.values import (
+    Category,
+    Cause,
+    Channel,
+    Customer,
+    EscalationLevel,
+    Money,
+    Remedy,
+    ReopenReason,
+    ServqualDimension,
+    Severity,
+)
+from complaintlog.errors import (
+    AlreadyAcknowledgedError,
+    AlreadyPausedError,
+    ComplaintClosedError,
+    ComplaintLogError,
+    ComplaintNotFoundError,
+    ComplaintNotResolvedError,
+    ComplaintRuleError,
+    ComplaintWithdrawnError,
+    ConcurrencyError,
+    DuplicateExternalReferenceError,
+    EscalationDowngradeError,
+    EscalationRepeatedError,
+    FollowUpRepeatedError,
+    IdempotencyKeyReusedError,
+    InvalidValueError,
+    NotAcknowledgedError,
+    NotPausedError,
+    PromiseDueNotAfterMakingError,
+    ReclassificationUnchangedError,
+    ResolvedTwiceError,
+    StoreConfigurationError,
+    SurveyRepeatedError,
+    TimeRunsBackwardsError,
+    TimeTooFarInFutureError,
+)
+from complaintlog.views import (
+    ComplaintView,
+    HistoryEntry,
+    PromiseState,
+    PromiseView,
+    ResolutionView,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # application
+    "Batch",
+    "Clock",
+    "ComplaintLog",
+    # domain
+    "Category",
+    "Cause",
+    "Channel",
+    "Complaint",
+    "Customer",
+    "EscalationLevel",
+    "Money",
+    "Remedy",
+    "ReopenReason",
+    "ServqualDimension",
+    "Severity",
+    "Status",
+    # views
+    "ComplaintView",
+    "HistoryEntry",
+    "PromiseState",
+    "PromiseView",
+    "ResolutionView",
+    # errors
+    "AlreadyAcknowledgedError",
+    "AlreadyPausedError",
+    "ComplaintClosedError",
+    "ComplaintLogError",
+    "ComplaintNotFoundError",
+    "ComplaintNotResolvedError",
+    "ComplaintRuleError",
+    "ComplaintWithdrawnError",
+    "ConcurrencyError",
+    "DuplicateExternalReferenceError",
+    "EscalationDowngradeError",
+    "EscalationRepeatedError",
+    "FollowUpRepeatedError",
+    "IdempotencyKeyReusedError",
+    "InvalidValueError",
+    "NotAcknowledgedError",
+    "NotPausedError",
+    "PromiseDueNotAfterMakingError",
+    "ReclassificationUnchangedError",
+    "ResolvedTwiceError",
+    "StoreConfigurationError",
+    "SurveyRepeatedError",
+    "TimeRunsBackwardsError",
+    "TimeTooFarInFutureError",
+    "__version__",
+]

@@ -1,0 +1,236 @@
+"""Value types carried by complaint events: codes, the customer, the category, money.
+
+Codes are ``StrEnum`` so they read as plain strings in JSON, exports and SQL, and CRM code
+may pass either ``Channel.PHONE`` or ``"phone"``. Composite values are frozen pydantic
+models: they validate on construction and serialise to JSON without custom code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+from typing import Annotated
+
+from babel.numbers import get_currency_precision, is_currency
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+__all__ = [
+    "Category",
+    "Cause",
+    "Channel",
+    "Customer",
+    "EscalationLevel",
+    "Money",
+    "Remedy",
+    "ReopenReason",
+    "ServqualDimension",
+    "Severity",
+]
+
+
+def _reject_control_characters(value: str) -> str:
+    """Control characters (other than line breaks and tabs) corrupt exports and terminals."""
+    for char in value:
+        if char in "\n\r\t":
+            continue
+        if unicodedata.category(char) in {"Cc", "Cs"}:
+            msg = f"must not contain the control character U+{ord(char):04X}"
+            raise ValueError(msg)
+    return value
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        msg = "must be a single line"
+        raise ValueError(msg)
+    return value
+
+
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_reject_control_characters),
+    AfterValidator(_single_line),
+]
+"""A short single-line name: a person, a team, a product, a reference."""
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    AfterValidator(_reject_control_characters),
+]
+"""Free text written by people: descriptions, reasons, messages (non-empty)."""
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _taxonomy_code(value: str) -> str:
+    if not _CODE.match(value):
+        msg = "must be a lowercase code of letters, digits and underscores (e.g. 'billing')"
+        raise ValueError(msg)
+    return value
+
+
+TaxonomyCode = Annotated[str, AfterValidator(_taxonomy_code)]
+
+
+class Channel(StrEnum):
+    """How the complaint reached the company. Every channel is accepted, none refused."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    WEB = "web"
+    LETTER = "letter"
+    SOCIAL = "social"
+    IN_PERSON = "in_person"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ServqualDimension(StrEnum):
+    """The five service-quality dimensions of SERVQUAL."""
+
+    TANGIBLES = "tangibles"
+    RELIABILITY = "reliability"
+    RESPONSIVENESS = "responsiveness"
+    ASSURANCE = "assurance"
+    EMPATHY = "empathy"
+
+
+class Cause(StrEnum):
+    """The standard causes; a category may also carry a company's own cause code."""
+
+    PRODUCT_QUALITY = "product_quality"
+    REPAIR_QUALITY = "repair_quality"
+    STAFF_ERROR = "staff_error"
+    STAFF_ATTITUDE = "staff_attitude"
+    POLICY = "policy"
+    EXPECTATIONS = "expectations"
+    DELAY = "delay"
+    BILLING = "billing"
+    OTHER = "other"
+
+
+class EscalationLevel(StrEnum):
+    """Escalation levels in rising order: inside the company, then outside routes."""
+
+    SUPERVISOR = "supervisor"
+    SPECIALIST = "specialist"
+    MANAGEMENT = "management"
+    EXECUTIVE = "executive"
+    OMBUDSMAN = "ombudsman"
+    REGULATOR = "regulator"
+    ARBITRATION = "arbitration"
+    COURT = "court"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order; escalation may stay or rise, never fall."""
+        return _ESCALATION_ORDER.index(self) + 1
+
+    @property
+    def is_external(self) -> bool:
+        return self.rank > EscalationLevel.EXECUTIVE.rank
+
+
+_ESCALATION_ORDER = tuple(EscalationLevel)
+
+
+class Remedy(StrEnum):
+    APOLOGY = "apology"
+    EXPLANATION = "explanation"
+    REPAIR = "repair"
+    REPLACEMENT = "replacement"
+    EXCHANGE = "exchange"
+    REFUND = "refund"
+    STORE_CREDIT = "store_credit"
+    DISCOUNT = "discount"
+    COMPENSATION = "compensation"
+    NO_ACTION = "no_action"
+
+
+class ReopenReason(StrEnum):
+    FOLLOW_UP_UNSOLVED = "follow_up_unsolved"
+    CUSTOMER_RETURNED = "customer_returned"
+    DISPUTE = "dispute"
+    OTHER = "other"
+
+
+class SurveyScore(IntEnum):
+    """Satisfaction on a five-point scale."""
+
+    VERY_DISSATISFIED = 1
+    DISSATISFIED = 2
+    NEUTRAL = 3
+    SATISFIED = 4
+    VERY_SATISFIED = 5
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class Customer(_Value):
+    """Who complained. Personal data is kept together so it can be encrypted and erased."""
+
+    id: Label
+    name: Label | None = None
+    email: Label | None = None
+    phone: Label | None = None
+    address: Text | None = None
+
+
+class Category(_Value):
+    """What the complaint is about: SERVQUAL dimension, cause and product or service.
+
+    ``cause`` takes the standard codes of :class:`Cause` or a company's own lowercase code.
+    """
+
+    dimension: ServqualDimension | None = None
+    cause: TaxonomyCode | None = None
+    product: Label | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable grouping key, e.g. ``reliability/billing/Mortgage``."""
+        return "/".join(part or "-" for part in (self.dimension, self.cause, self.product))
+
+
+def _iso_4217(code: str) -> str:
+    if not is_currency(code):
+        msg = "must be an ISO 4217 currency code such as 'EUR'"
+        raise ValueError(msg)
+    return code
+
+
+class Money(_Value):
+    """An amount in a currency, never a float."""
+
+    amount: Annotated[Decimal, Field(gt=0, max_digits=18, allow_inf_nan=False)]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_iso_4217)]
+
+    @model_validator(mode="after")
+    def _fits_minor_units(self) -> Money:
+        places = get_currency_precision(self.currency)
+        if self.amount != round(self.amount, places):
+            msg = f"{self.currency} amounts have at most {places} decimal places"
+            raise ValueError(msg)
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

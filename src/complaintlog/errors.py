@@ -1,0 +1,179 @@
+"""One exception tree for everything complaintlog refuses.
+
+Every error names the complaint (where there is one), the rule that was broken and the
+offending value, so a CRM can show it to a person and a log reader can act on it.
+Nothing is recorded when one of these is raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+__all__ = [
+    "AlreadyAcknowledgedError",
+    "AlreadyPausedError",
+    "ComplaintClosedError",
+    "ComplaintLogError",
+    "ComplaintNotFoundError",
+    "ComplaintNotResolvedError",
+    "ComplaintRuleError",
+    "ComplaintWithdrawnError",
+    "ConcurrencyError",
+    "DuplicateExternalReferenceError",
+    "EscalationDowngradeError",
+    "EscalationRepeatedError",
+    "FollowUpRepeatedError",
+    "IdempotencyKeyReusedError",
+    "InvalidValueError",
+    "NotAcknowledgedError",
+    "NotPausedError",
+    "PromiseDueNotAfterMakingError",
+    "ReclassificationUnchangedError",
+    "ResolvedTwiceError",
+    "StoreConfigurationError",
+    "SurveyRepeatedError",
+    "TimeRunsBackwardsError",
+    "TimeTooFarInFutureError",
+]
+
+
+class ComplaintLogError(Exception):
+    """Root of every error complaintlog raises on purpose."""
+
+
+class StoreConfigurationError(ComplaintLogError):
+    """The store URL or environment does not describe a usable store."""
+
+
+class InvalidValueError(ComplaintLogError, ValueError):
+    """A command argument is malformed: wrong type, out of range, unknown code."""
+
+    def __init__(self, field: str, value: Any, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"invalid {field}={shown}: {rule}")
+
+
+class ComplaintNotFoundError(ComplaintLogError, LookupError):
+    """No complaint has this id (or external reference)."""
+
+    def __init__(self, key: UUID | str) -> None:
+        self.key = key
+        super().__init__(f"no complaint {key}: commands need a received complaint")
+
+
+class DuplicateExternalReferenceError(ComplaintLogError):
+    """The CRM reference is already used by another complaint."""
+
+    def __init__(self, external_ref: str, existing: UUID) -> None:
+        self.external_ref = external_ref
+        self.existing = existing
+        super().__init__(
+            f"external_ref={external_ref!r} already belongs to complaint {existing}: "
+            "each CRM reference names one complaint (use idempotency_key for retries)"
+        )
+
+
+class ConcurrencyError(ComplaintLogError):
+    """Another writer changed the complaint first; reload and decide again."""
+
+    def __init__(self, complaint_id: UUID, command: str) -> None:
+        self.complaint_id = complaint_id
+        self.command = command
+        super().__init__(
+            f"complaint {complaint_id}: {command} lost a race with another writer "
+            "and is no longer valid against the newer state"
+        )
+
+
+class IdempotencyKeyReusedError(ComplaintLogError):
+    """An idempotency key was reused for a different command or different arguments."""
+
+    def __init__(self, complaint_id: UUID, key: str, first: str, now: str) -> None:
+        self.complaint_id = complaint_id
+        self.key = key
+        super().__init__(
+            f"complaint {complaint_id}: idempotency_key={key!r} was first used for {first}, "
+            f"not {now}: a key may only repeat the same command with the same arguments"
+        )
+
+
+class ComplaintRuleError(ComplaintLogError):
+    """A process rule forbids this command in the complaint's current state."""
+
+    rule = "process rule"
+
+    def __init__(self, complaint_id: UUID, command: str, detail: str) -> None:
+        self.complaint_id = complaint_id
+        self.command = command
+        self.detail = detail
+        super().__init__(f"complaint {complaint_id}: {command} refused ({self.rule}): {detail}")
+
+
+class ComplaintWithdrawnError(ComplaintRuleError):
+    rule = "nothing happens after Withdrawn"
+
+
+class ComplaintClosedError(ComplaintRuleError):
+    rule = "only FollowedUp, Surveyed and Reopened after Resolved"
+
+
+class AlreadyAcknowledgedError(ComplaintRuleError):
+    rule = "Acknowledged at most once"
+
+
+class NotAcknowledgedError(ComplaintRuleError):
+    rule = "Resolved implies Acknowledged"
+
+
+class PromiseDueNotAfterMakingError(ComplaintRuleError):
+    rule = "a promise is due after it is made"
+
+
+class EscalationDowngradeError(ComplaintRuleError):
+    rule = "escalation never goes down a level"
+
+
+class EscalationRepeatedError(ComplaintRuleError):
+    rule = "escalating to the same level again needs a new reason"
+
+
+class ResolvedTwiceError(ComplaintRuleError):
+    rule = "Resolved once per cycle; a new cycle starts with Reopened"
+
+
+class ComplaintNotResolvedError(ComplaintRuleError):
+    rule = "needs a resolved complaint"
+
+
+class FollowUpRepeatedError(ComplaintRuleError):
+    rule = "FollowedUp at most once per cycle"
+
+
+class SurveyRepeatedError(ComplaintRuleError):
+    rule = "Surveyed at most once per cycle"
+
+
+class AlreadyPausedError(ComplaintRuleError):
+    rule = "Paused only when not paused"
+
+
+class NotPausedError(ComplaintRuleError):
+    rule = "Resumed only when paused"
+
+
+class ReclassificationUnchangedError(ComplaintRuleError):
+    rule = "Reclassified must change the category or the severity"
+
+
+class TimeRunsBackwardsError(ComplaintRuleError):
+    rule = "time never runs backwards within a complaint"
+
+
+class TimeTooFarInFutureError(ComplaintRuleError):
+    rule = "no event lies beyond the allowed clock skew in the future"

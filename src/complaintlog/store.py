@@ -1,0 +1,100 @@
+"""Where events are kept: a store URL turned into eventsourcing's persistence settings.
+
+``memory://`` keeps everything in the process (tests), ``sqlite:///path.db`` is the
+embedded default, ``postgresql://user@host:5432/db`` is for production. The URL may also
+come from the ``COMPLAINTLOG_STORE`` environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import attrs
+
+from complaintlog.errors import StoreConfigurationError
+
+__all__ = ["STORE_ENV_VAR", "StoreSettings", "parse_store_url"]
+
+STORE_ENV_VAR = "COMPLAINTLOG_STORE"
+
+
+@attrs.frozen
+class StoreSettings:
+    """The kind of store and the eventsourcing environment that opens it."""
+
+    kind: str
+    env: dict[str, str]
+    url: str
+    sqlite_path: Path | None = None
+
+    @property
+    def redacted_url(self) -> str:
+        """The URL without a password, fit for logs and error messages."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+
+
+def parse_store_url(url: str | None) -> StoreSettings:
+    """Turn a store URL (or ``$COMPLAINTLOG_STORE``, or memory) into settings."""
+    if url is None:
+        url = os.environ.get(STORE_ENV_VAR) or "memory://"
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in {"memory", "popo"}:
+        return StoreSettings("memory", {"PERSISTENCE_MODULE": "eventsourcing.popo"}, url)
+    if scheme == "sqlite":
+        return _sqlite(url, parts.netloc, parts.path)
+    if scheme in {"postgresql", "postgres", "postgresql+psycopg"}:
+        return _postgres(url)
+    msg = (
+        f"store URL {url!r} has the unknown scheme {scheme!r}: use memory://, "
+        "sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
+    )
+    raise StoreConfigurationError(msg)
+
+
+def _sqlite(url: str, netloc: str, path: str) -> StoreSettings:
+    raw = unquote(netloc + path)
+    if raw in {"", "/"}:
+        msg = f"store URL {url!r} names no SQLite file: use sqlite:///complaints.db"
+        raise StoreConfigurationError(msg)
+    if raw in {"/:memory:", ":memory:"}:
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+        return StoreSettings("sqlite", env, url)
+    # sqlite:///relative.db -> "relative.db"; sqlite:////abs/path.db -> "/abs/path.db"
+    file = Path(raw[1:] if raw.startswith("/") else raw)
+    if not file.parent.exists():
+        msg = f"store URL {url!r}: the folder {file.parent} does not exist"
+        raise StoreConfigurationError(msg)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(file),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+    return StoreSettings("sqlite", env, url, sqlite_path=file)
+
+
+def _postgres(url: str) -> StoreSettings:
+    parts = urlsplit(url)
+    dbname = parts.path.lstrip("/")
+    if not dbname:
+        msg = f"store URL {url!r} names no database: use postgresql://user@host:5432/dbname"
+        raise StoreConfigurationError(msg)
+    query = parse_qs(parts.query)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(dbname),
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+    }
+    if "schema" in query:
+        env["POSTGRES_SCHEMA"] = query["schema"][0]
+    return StoreSettings("postgres", env, url)

@@ -1,0 +1,197 @@
+"""Immutable answers handed to callers: a complaint's state and its recorded history.
+
+Views are plain frozen ``attrs`` values: cheap to build, safe to cache and share, and
+impossible to mutate by accident in CRM code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from complaintlog.domain.complaint import Complaint, PromiseRecord
+from complaintlog.domain.status import Status
+from complaintlog.domain.values import (
+    Category,
+    Channel,
+    Customer,
+    EscalationLevel,
+    Money,
+    Remedy,
+    Severity,
+)
+
+__all__ = [
+    "ComplaintView",
+    "HistoryEntry",
+    "PromiseState",
+    "PromiseView",
+    "ResolutionView",
+]
+
+
+class PromiseState(StrEnum):
+    OPEN = "open"
+    KEPT = "kept"
+    BROKEN = "broken"
+    SUPERSEDED = "superseded"
+
+
+@attrs.frozen
+class PromiseView:
+    promise_id: UUID
+    promise: str
+    made_at: datetime
+    due: datetime
+    cycle: int
+    kept_at: datetime | None
+    superseded_at: datetime | None
+    state: PromiseState
+
+    @classmethod
+    def of(cls, record: PromiseRecord, reference_time: datetime) -> PromiseView:
+        if record.kept_at is not None:
+            state = PromiseState.KEPT
+        elif record.superseded_at is not None:
+            state = PromiseState.SUPERSEDED
+        elif record.due < reference_time:
+            state = PromiseState.BROKEN
+        else:
+            state = PromiseState.OPEN
+        return cls(
+            promise_id=record.promise_id,
+            promise=record.promise,
+            made_at=record.made_at,
+            due=record.due,
+            cycle=record.cycle,
+            kept_at=record.kept_at,
+            superseded_at=record.superseded_at,
+            state=state,
+        )
+
+
+@attrs.frozen
+class ResolutionView:
+    cycle: int
+    resolved_at: datetime
+    remedy: Remedy
+    summary: str
+    compensation: Money | None
+    accepted: bool | None
+
+
+@attrs.frozen
+class ComplaintView:
+    """A complaint as it stands at ``reference_time`` (now, or the ``as_of`` asked for)."""
+
+    id: UUID
+    version: int
+    reference_time: datetime
+    status: Status
+    customer: Customer
+    channel: Channel
+    subject: str
+    description: str
+    category: Category | None
+    severity: Severity
+    desired_outcome: str | None
+    external_ref: str | None
+    attributes: tuple[tuple[str, str], ...]
+    received_at: datetime
+    acknowledged_at: datetime | None
+    assignee: str | None
+    team: str | None
+    escalation_level: EscalationLevel | None
+    promises: tuple[PromiseView, ...]
+    paused_since: datetime | None
+    pauses: tuple[tuple[datetime, datetime], ...]
+    cycle: int
+    resolutions: tuple[ResolutionView, ...]
+    followed_up_at: datetime | None
+    surveyed_at: datetime | None
+    satisfaction: int | None
+    withdrawn_at: datetime | None
+    last_activity_at: datetime
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        """When the current cycle was resolved, if it was."""
+        last = self.resolutions[-1] if self.resolutions else None
+        return last.resolved_at if last is not None and last.cycle == self.cycle else None
+
+    @property
+    def remedy(self) -> Remedy | None:
+        return self.resolutions[-1].remedy if self.resolutions else None
+
+    @property
+    def open_promise(self) -> PromiseView | None:
+        return next((p for p in self.promises if p.state is PromiseState.OPEN), None)
+
+    @property
+    def broken_promises(self) -> tuple[PromiseView, ...]:
+        return tuple(p for p in self.promises if p.state is PromiseState.BROKEN)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in {Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN}
+
+    @classmethod
+    def of(cls, complaint: Complaint, reference_time: datetime) -> ComplaintView:
+        scores = [score for cycle, score in complaint.survey_scores]
+        return cls(
+            id=complaint.id,
+            version=complaint.version,
+            reference_time=reference_time,
+            status=complaint.status,
+            customer=complaint.customer,
+            channel=complaint.channel,
+            subject=complaint.subject,
+            description=complaint.description,
+            category=complaint.category,
+            severity=complaint.severity,
+            desired_outcome=complaint.desired_outcome,
+            external_ref=complaint.external_ref,
+            attributes=complaint.attributes,
+            received_at=complaint.received_at,
+            acknowledged_at=complaint.acknowledged_at,
+            assignee=complaint.assignee,
+            team=complaint.team,
+            escalation_level=complaint.escalation_level,
+            promises=tuple(PromiseView.of(p, reference_time) for p in complaint.promises),
+            paused_since=complaint.paused_since,
+            pauses=tuple(complaint.pauses),
+            cycle=complaint.cycle.number,
+            resolutions=tuple(
+                ResolutionView(
+                    cycle=r.cycle,
+                    resolved_at=r.resolved_at,
+                    remedy=r.remedy,
+                    summary=r.summary,
+                    compensation=r.compensation,
+                    accepted=r.accepted,
+                )
+                for r in complaint.resolutions
+            ),
+            followed_up_at=complaint.cycle.followed_up_at,
+            surveyed_at=complaint.cycle.surveyed_at,
+            satisfaction=scores[-1] if scores else None,
+            withdrawn_at=complaint.withdrawn_at,
+            last_activity_at=complaint.last_occurred_at,
+        )
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One recorded event: what happened, when it happened, and when we learned it."""
+
+    complaint_id: UUID
+    version: int
+    event: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str | None
+    payload: dict[str, Any] = attrs.field(hash=False)
