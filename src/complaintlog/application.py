@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
+import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -23,6 +26,17 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification, Recorder
 from pydantic import AwareDatetime, Field, StringConstraints, ValidationError, validate_call
 
+from complaintlog._arguments import (
+    CategoryArg,
+    ChannelArg,
+    ComplaintId,
+    CustomerArg,
+    LevelArg,
+    MoneyArg,
+    RemedyArg,
+    ReopenReasonArg,
+    SeverityArg,
+)
 from complaintlog._mapper import OrjsonTranscoder, PydanticMapper, encode_state
 from complaintlog.domain.complaint import Complaint, Idempotency, Stamp
 from complaintlog.domain.external_reference import ExternalReference
@@ -59,7 +73,7 @@ IdempotencyKey = Annotated[
 ]
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
 
-_MAX_ATTEMPTS = 5
+_MAX_ATTEMPTS = 12
 _STAMP_FIELDS = frozenset({"self", "complaint_id", "at", "actor", "idempotency_key"})
 
 P = ParamSpec("P")
@@ -70,9 +84,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _invalid(error: ValidationError) -> InvalidValueError:
+def _invalid(error: ValidationError, parameters: list[str]) -> InvalidValueError:
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "value"
+    loc = list(first["loc"])
+    if loc and isinstance(loc[0], int) and loc[0] < len(parameters):
+        loc[0] = parameters[loc[0]]  # a positional argument: name it
+    field = ".".join(str(part) for part in loc) or "value"
     rule = first["msg"]
     if error.error_count() > 1:
         rule += f" (and {error.error_count() - 1} more problems)"
@@ -82,13 +99,14 @@ def _invalid(error: ValidationError) -> InvalidValueError:
 def _validated(method: Callable[P, R]) -> Callable[P, R]:
     """Validate a command's arguments with pydantic and translate its errors into ours."""
     checked = validate_call(method)
+    parameters = list(inspect.signature(method).parameters)
 
     @functools.wraps(method)
     def command(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return checked(*args, **kwargs)
         except ValidationError as error:
-            raise _invalid(error) from None
+            raise _invalid(error, parameters) from None
 
     return command
 
@@ -199,12 +217,12 @@ class _Commands:
     def receive(
         self,
         *,
-        customer: Customer,
-        channel: Channel,
+        customer: CustomerArg,
+        channel: ChannelArg,
         subject: Label,
         description: Text,
-        category: Category | None = None,
-        severity: Severity = Severity.NORMAL,
+        category: CategoryArg | None = None,
+        severity: SeverityArg = Severity.NORMAL,
         desired_outcome: Text | None = None,
         external_ref: Label | None = None,
         attributes: Mapping[Label, Annotated[str, StringConstraints(max_length=20_000)]]
@@ -223,12 +241,12 @@ class _Commands:
                 return cast(UUID, result)
         complaint = Complaint.receive(
             stamp,
-            customer=customer,
-            channel=channel,
+            customer=cast(Customer, customer),
+            channel=cast(Channel, channel),
             subject=subject,
             description=description,
-            category=category,
-            severity=severity,
+            category=cast(Category | None, category),
+            severity=cast(Severity, severity),
             desired_outcome=desired_outcome,
             external_ref=external_ref,
             attributes=tuple(sorted((attributes or {}).items())),
@@ -243,7 +261,7 @@ class _Commands:
     @_validated
     def acknowledge(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         message: Text | None = None,
         at: AwareDatetime | None = None,
@@ -256,7 +274,7 @@ class _Commands:
     @_validated
     def assign(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         assignee: Label,
         team: Label | None = None,
@@ -270,9 +288,9 @@ class _Commands:
     @_validated
     def escalate(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
-        level: EscalationLevel,
+        level: LevelArg,
         reason: Text,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
@@ -280,13 +298,15 @@ class _Commands:
     ) -> None:
         """Escalate to the same or a higher level, with a reason."""
         self._run(
-            "escalate", dict(locals()), lambda c, s: c.escalate(s, level=level, reason=reason)
+            "escalate",
+            dict(locals()),
+            lambda c, s: c.escalate(s, level=cast(EscalationLevel, level), reason=reason),
         )
 
     @_validated
     def make_promise(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         promise: Text,
         due: AwareDatetime,
@@ -309,7 +329,7 @@ class _Commands:
     @_validated
     def inform(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         message: Text,
         at: AwareDatetime | None = None,
@@ -322,11 +342,11 @@ class _Commands:
     @_validated
     def reclassify(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         reason: Text,
-        category: Category | None = None,
-        severity: Severity | None = None,
+        category: CategoryArg | None = None,
+        severity: SeverityArg | None = None,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
@@ -335,13 +355,18 @@ class _Commands:
         self._run(
             "reclassify",
             dict(locals()),
-            lambda c, s: c.reclassify(s, reason=reason, category=category, severity=severity),
+            lambda c, s: c.reclassify(
+                s,
+                reason=reason,
+                category=cast(Category | None, category),
+                severity=cast(Severity | None, severity),
+            ),
         )
 
     @_validated
     def pause(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         reason: Text,
         at: AwareDatetime | None = None,
@@ -354,7 +379,7 @@ class _Commands:
     @_validated
     def resume(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         note: Text | None = None,
         at: AwareDatetime | None = None,
@@ -366,11 +391,11 @@ class _Commands:
     @_validated
     def resolve(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
-        remedy: Remedy,
+        remedy: RemedyArg,
         summary: Text,
-        compensation: Money | None = None,
+        compensation: MoneyArg | None = None,
         accepted: bool | None = None,
         first_contact: bool = False,
         at: AwareDatetime | None = None,
@@ -387,9 +412,9 @@ class _Commands:
             dict(locals()),
             lambda c, s: c.resolve(
                 s,
-                remedy=remedy,
+                remedy=cast(Remedy, remedy),
                 summary=summary,
-                compensation=compensation,
+                compensation=cast(Money | None, compensation),
                 accepted=accepted,
                 first_contact=first_contact,
             ),
@@ -398,21 +423,25 @@ class _Commands:
     @_validated
     def reopen(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
-        reason: ReopenReason,
+        reason: ReopenReasonArg,
         note: Text | None = None,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
         """Start a new cycle on a resolved complaint."""
-        self._run("reopen", dict(locals()), lambda c, s: c.reopen(s, reason=reason, note=note))
+        self._run(
+            "reopen",
+            dict(locals()),
+            lambda c, s: c.reopen(s, reason=cast(ReopenReason, reason), note=note),
+        )
 
     @_validated
     def follow_up(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         solved: bool,
         note: Text | None = None,
@@ -428,7 +457,7 @@ class _Commands:
     @_validated
     def record_survey(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         score: Score,
         comment: Text | None = None,
@@ -446,7 +475,7 @@ class _Commands:
     @_validated
     def withdraw(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         reason: Text | None = None,
         at: AwareDatetime | None = None,
@@ -552,9 +581,12 @@ class ComplaintLog(_Commands):
             try:
                 self._app.save(complaint)
             except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
             return result
-        raise ConcurrencyError(complaint_id, command)
+        raise ConcurrencyError(
+            complaint_id, command, f"still conflicting after {_MAX_ATTEMPTS} attempts"
+        )
 
     def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
         try:
@@ -590,7 +622,7 @@ class ComplaintLog(_Commands):
     @_validated
     def get(
         self,
-        complaint_id: UUID,
+        complaint_id: ComplaintId,
         *,
         as_of: AwareDatetime | None = None,
         as_known_at: AwareDatetime | None = None,
@@ -602,9 +634,9 @@ class ComplaintLog(_Commands):
         showed at that moment, before any backdated or late-imported events arrived.
         """
         if as_of is None and as_known_at is None:
-            return ComplaintView.of(self._load(complaint_id), self._clock())
+            return ComplaintView.of(self._load(cast(UUID, complaint_id)), self._clock())
         complaint: Complaint | None = None
-        for event in self._app.events.get(complaint_id):
+        for event in self._app.events.get(cast(UUID, complaint_id)):
             assert isinstance(event, Complaint.Event)
             if as_of is not None and event.occurred_at > as_of:
                 break
@@ -617,9 +649,10 @@ class ComplaintLog(_Commands):
         return ComplaintView.of(complaint, reference)
 
     @_validated
-    def history(self, complaint_id: UUID) -> tuple[HistoryEntry, ...]:
+    def history(self, complaint_id: ComplaintId) -> tuple[HistoryEntry, ...]:
         """Every recorded event of the complaint in order, with both of its times."""
-        entries = tuple(_history_entry(e) for e in self._app.events.get(complaint_id))
+        events = self._app.events.get(cast(UUID, complaint_id))
+        entries = tuple(_history_entry(e) for e in events)
         if not entries:
             raise ComplaintNotFoundError(complaint_id)
         return entries

@@ -82,12 +82,16 @@ class DuplicateExternalReferenceError(ComplaintLogError):
 class ConcurrencyError(ComplaintLogError):
     """Another writer changed the complaint first; reload and decide again."""
 
-    def __init__(self, complaint_id: UUID, command: str) -> None:
+    def __init__(
+        self,
+        complaint_id: UUID,
+        command: str,
+        detail: str = "it is no longer valid against the newer state",
+    ) -> None:
         self.complaint_id = complaint_id
         self.command = command
         super().__init__(
-            f"complaint {complaint_id}: {command} lost a race with another writer "
-            "and is no longer valid against the newer state"
+            f"complaint {complaint_id}: {command} lost a race with another writer: {detail}"
         )
 
 

@@ -1,0 +1,40 @@
+"""The lifecycle state machine on the in-memory store and on SQLite."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+from complaintlog import ComplaintLog
+from complaintlog.testing import ComplaintLifecycleMachine, SteppingClock
+
+TestLifecycleInMemory = ComplaintLifecycleMachine.TestCase
+TestLifecycleInMemory.settings = settings(
+    max_examples=60,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+class SqliteLifecycleMachine(ComplaintLifecycleMachine):
+    """The same machine on a SQLite file: stored events must rebuild the same state."""
+
+    def make_log(self, clock: SteppingClock) -> ComplaintLog:
+        self._folder = tempfile.TemporaryDirectory()
+        return ComplaintLog(f"sqlite:///{Path(self._folder.name) / 'm.db'}", clock=clock)
+
+    def teardown(self) -> None:
+        super().teardown()
+        self._folder.cleanup()
+
+
+TestLifecycleOnSqlite = SqliteLifecycleMachine.TestCase
+TestLifecycleOnSqlite.settings = settings(
+    max_examples=15,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
