@@ -15,7 +15,7 @@ import hashlib
 import inspect
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Annotated, Any, ParamSpec, TypeVar, cast
@@ -60,6 +60,7 @@ from complaintlog.errors import (
     DuplicateExternalReferenceError,
     InvalidValueError,
 )
+from complaintlog.rules import Command, ProcessRule, check_rules
 from complaintlog.store import StoreSettings, parse_store_url
 from complaintlog.views import ComplaintView, HistoryEntry
 
@@ -150,16 +151,11 @@ class _Commands:
 
     _clock: Clock
     _max_clock_skew: timedelta
+    _rules: tuple[ProcessRule, ...]
 
     # -- hooks -----------------------------------------------------------------------------
 
-    def _execute(
-        self,
-        complaint_id: UUID,
-        command: str,
-        stamp: Stamp,
-        action: Action,
-    ) -> Any:
+    def _execute(self, command: Command, stamp: Stamp, action: Action) -> Any:
         raise NotImplementedError
 
     def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
@@ -209,7 +205,22 @@ class _Commands:
             arguments.get("actor"),
             arguments.get("idempotency_key"),
         )
-        return self._execute(arguments["complaint_id"], command, stamp, action)
+        return self._execute(self._command(command, arguments, stamp), stamp, action)
+
+    def _command(self, name: str, arguments: Mapping[str, Any], stamp: Stamp) -> Command:
+        return Command(
+            name=name,
+            complaint_id=arguments.get("complaint_id"),
+            arguments={k: v for k, v in arguments.items() if k not in _STAMP_FIELDS},
+            occurred_at=stamp.occurred_at,
+            actor=stamp.actor,
+        )
+
+    def _check_rules(self, complaint: Complaint | None, command: Command) -> None:
+        """Apply the company's own rules to the command about to run."""
+        if self._rules:
+            state = ComplaintView.of(complaint, command.occurred_at) if complaint else None
+            check_rules(self._rules, state, command)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -239,6 +250,7 @@ class _Commands:
             if existing is not None:
                 _, result = existing.earlier_result(stamp.idempotency)
                 return cast(UUID, result)
+        self._check_rules(None, self._command("receive", arguments, stamp))
         complaint = Complaint.receive(
             stamp,
             customer=cast(Customer, customer),
@@ -502,11 +514,17 @@ class ComplaintLog(_Commands):
         *,
         clock: Clock | None = None,
         max_clock_skew: timedelta = timedelta(minutes=5),
+        rules: Iterable[ProcessRule] = (),
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.settings: StoreSettings = parse_store_url(store)
         self._clock = clock or _utc_now
         self._max_clock_skew = max_clock_skew
+        self._rules = tuple(rules)
+        for rule in self._rules:
+            if not isinstance(rule, ProcessRule):
+                msg = "a rule is a callable (state, command) -> reason | None with a name"
+                raise InvalidValueError("rules", rule, msg)
         app_env = {**self.settings.env, **(env or {})}
         try:
             self._app = _ComplaintApplication(env=app_env)
@@ -566,18 +584,20 @@ class ComplaintLog(_Commands):
             return None
         return aggregate if isinstance(aggregate, Complaint) else None
 
-    def _execute(self, complaint_id: UUID, command: str, stamp: Stamp, action: Action) -> Any:
+    def _execute(self, command: Command, stamp: Stamp, action: Action) -> Any:
+        complaint_id = cast(UUID, command.complaint_id)
         for attempt in range(_MAX_ATTEMPTS):
             complaint = self._load(complaint_id)
             done, result = complaint.earlier_result(stamp.idempotency)
             if done:
                 return result
             try:
+                self._check_rules(complaint, command)
                 result = action(complaint, stamp)
             except ComplaintRuleError as error:
                 if attempt == 0:
                     raise
-                raise ConcurrencyError(complaint_id, command) from error
+                raise ConcurrencyError(complaint_id, command.name) from error
             try:
                 self._app.save(complaint)
             except IntegrityError:
@@ -585,7 +605,7 @@ class ComplaintLog(_Commands):
                 continue
             return result
         raise ConcurrencyError(
-            complaint_id, command, f"still conflicting after {_MAX_ATTEMPTS} attempts"
+            complaint_id, command.name, f"still conflicting after {_MAX_ATTEMPTS} attempts"
         )
 
     def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
@@ -715,6 +735,7 @@ class Batch(_Commands):
         self._log = log
         self._clock = log.clock
         self._max_clock_skew = log._max_clock_skew
+        self._rules = log._rules
         self._complaints: dict[UUID, Complaint] = {}
         self._indexes: dict[str, ExternalReference] = {}
         self.saved = False
@@ -746,13 +767,15 @@ class Batch(_Commands):
         pending = self._complaints.get(complaint_id)
         return pending if pending is not None else self._log._existing(complaint_id)
 
-    def _execute(self, complaint_id: UUID, command: str, stamp: Stamp, action: Action) -> Any:
+    def _execute(self, command: Command, stamp: Stamp, action: Action) -> Any:
+        complaint_id = cast(UUID, command.complaint_id)
         complaint = self._existing(complaint_id)
         if complaint is None:
             raise ComplaintNotFoundError(complaint_id)
         done, result = complaint.earlier_result(stamp.idempotency)
         if done:
             return result
+        self._check_rules(complaint, command)
         result = action(complaint, stamp)
         self._complaints[complaint_id] = complaint
         return result

@@ -31,6 +31,7 @@ __all__ = [
     "PromiseDueNotAfterMakingError",
     "ReclassificationUnchangedError",
     "ResolvedTwiceError",
+    "RuleViolationError",
     "StoreConfigurationError",
     "SurveyRepeatedError",
     "TimeRunsBackwardsError",
@@ -181,3 +182,11 @@ class TimeRunsBackwardsError(ComplaintRuleError):
 
 class TimeTooFarInFutureError(ComplaintRuleError):
     rule = "no event lies beyond the allowed clock skew in the future"
+
+
+class RuleViolationError(ComplaintRuleError):
+    """A company's own process rule (``ComplaintLog(rules=[...])``) refused the command."""
+
+    def __init__(self, complaint_id: UUID | None, command: str, rule: str, detail: str) -> None:
+        self.rule = rule
+        super().__init__(complaint_id or UUID(int=0), command, detail)

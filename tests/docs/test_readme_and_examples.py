@@ -28,7 +28,7 @@ def test_every_python_block_in_the_docs_runs(
     monkeypatch.chdir(tmp_path)  # blocks that write files write them here
     namespace: dict[str, object] = {"__name__": f"doc_{markdown.stem}"}
     for block in python_blocks(markdown):
-        exec(compile(block, str(markdown), "exec"), namespace)  # noqa: S102 - our own docs
+        exec(compile(block, str(markdown), "exec"), namespace)
 
 
 def standalone_examples() -> list[Path]:

@@ -1,0 +1,125 @@
+"""Companies' own rules: plain callables, composable, on every store, in batches too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from complaintlog import ComplaintLog, ComplaintView, InvalidValueError, RuleViolationError
+from complaintlog.rules import Command, all_of, process_rule
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@process_rule("compensation above 500 EUR needs management")
+def big_compensation_needs_management(state: ComplaintView | None, command: Command) -> str | None:
+    if command.name != "resolve" or state is None:
+        return None
+    money = command.arguments.get("compensation")
+    if money is None or money.currency != "EUR" or money.amount <= Decimal(500):
+        return None
+    if state.escalation_level is not None and state.escalation_level.rank >= 3:
+        return None
+    return f"{money} needs an escalation to management first"
+
+
+@process_rule("no no_action on social media")
+def no_silent_social_closures(state: ComplaintView | None, command: Command) -> str | None:
+    social = state is not None and state.channel == "social"
+    if command.name == "resolve" and social and command.arguments["remedy"] == "no_action":
+        return "social complaints are public: resolve them with a remedy"
+    return None
+
+
+@process_rule("critical complaints are acknowledged by a supervisor")
+def critical_ack_by_supervisor(state: ComplaintView | None, command: Command) -> str | None:
+    critical = state is not None and state.severity == "critical"
+    by_supervisor = (command.actor or "").startswith("supervisor:")
+    if command.name == "acknowledge" and critical and not by_supervisor:
+        return f"actor={command.actor!r} is not a supervisor"
+    return None
+
+
+RULES = [big_compensation_needs_management, no_silent_social_closures, critical_ack_by_supervisor]
+
+
+def receive(log: ComplaintLog, **overrides: object) -> object:
+    fields: dict[str, object] = {
+        "customer": {"id": "c"},
+        "channel": "social",
+        "subject": "s",
+        "description": "d",
+        "at": T0,
+    }
+    fields.update(overrides)
+    return log.receive(**fields)  # type: ignore[arg-type]
+
+
+def test_a_rule_refuses_a_command_and_nothing_is_recorded(any_log: ComplaintLog) -> None:
+    log = ComplaintLog(any_log.settings.url, rules=RULES, clock=any_log.clock)
+    cid = receive(log)
+    log.acknowledge(cid, at=T0)  # type: ignore[arg-type]
+    with pytest.raises(RuleViolationError, match="needs an escalation to management") as raised:
+        log.resolve(
+            cid,  # type: ignore[arg-type]
+            remedy="compensation",
+            summary="goodwill",
+            compensation={"amount": "750", "currency": "EUR"},
+            at=T0 + timedelta(hours=1),
+        )
+    assert raised.value.rule == "compensation above 500 EUR needs management"
+    assert len(log.history(cid)) == 2  # type: ignore[arg-type]
+    log.escalate(cid, level="management", reason="big refund", at=T0 + timedelta(hours=2))  # type: ignore[arg-type]
+    log.resolve(
+        cid,  # type: ignore[arg-type]
+        remedy="compensation",
+        summary="goodwill",
+        compensation={"amount": "750", "currency": "EUR"},
+        at=T0 + timedelta(hours=3),
+    )
+    log.close()
+
+
+def test_rules_see_the_actor_and_the_state(log: ComplaintLog) -> None:
+    ruled = ComplaintLog(rules=RULES, clock=log.clock)
+    cid = receive(ruled, severity="critical", channel="phone")
+    with pytest.raises(RuleViolationError, match="not a supervisor"):
+        ruled.acknowledge(cid, actor="agent:ana", at=T0)  # type: ignore[arg-type]
+    ruled.acknowledge(cid, actor="supervisor:ivo", at=T0)  # type: ignore[arg-type]
+
+
+def test_rules_apply_inside_batches(log: ComplaintLog) -> None:
+    ruled = ComplaintLog(rules=RULES, clock=log.clock)
+    with ruled.batch() as batch:
+        cid = receive(batch)  # type: ignore[arg-type]
+        with pytest.raises(RuleViolationError, match="social complaints are public"):
+            batch.resolve(cid, remedy="no_action", summary="nothing", first_contact=True, at=T0)  # type: ignore[arg-type]
+        batch.resolve(cid, remedy="apology", summary="sorry", first_contact=True, at=T0)  # type: ignore[arg-type]
+    assert ruled.get(cid).remedy == "apology"  # type: ignore[arg-type]
+
+
+def test_rules_compose_and_the_refusal_names_the_inner_rule(log: ComplaintLog) -> None:
+    ruled = ComplaintLog(rules=[all_of("house rules", RULES)], clock=log.clock)
+    cid = receive(ruled)
+    with pytest.raises(RuleViolationError, match="no no_action on social media: social"):
+        ruled.resolve(cid, remedy="no_action", summary="x", first_contact=True, at=T0)  # type: ignore[arg-type]
+
+
+def test_a_rule_can_refuse_new_complaints(log: ComplaintLog) -> None:
+    @process_rule("only known customers")
+    def known_customers(state: ComplaintView | None, command: Command) -> str | None:
+        if command.name == "receive" and not command.arguments["customer"].id.startswith("K"):
+            return "unknown customer"
+        return None
+
+    ruled = ComplaintLog(rules=[known_customers], clock=log.clock)
+    with pytest.raises(RuleViolationError, match="unknown customer"):
+        receive(ruled)
+    assert ruled.max_position() == 0
+
+
+def test_something_that_is_not_a_rule_is_refused_at_construction() -> None:
+    with pytest.raises(InvalidValueError, match="rules"):
+        ComplaintLog(rules=["compensation < 500"])  # type: ignore[list-item]
