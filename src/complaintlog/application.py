@@ -62,7 +62,7 @@ from complaintlog.errors import (
 )
 from complaintlog.rules import Command, ProcessRule, check_rules
 from complaintlog.store import StoreSettings, parse_store_url
-from complaintlog.views import ComplaintView, HistoryEntry
+from complaintlog.views import ComplaintView, HistoryEntry, Step
 
 __all__ = ["Batch", "Clock", "ComplaintLog"]
 
@@ -678,6 +678,31 @@ class ComplaintLog(_Commands):
         return entries
 
     @_validated
+    def steps(self, complaint_id: ComplaintId) -> Iterator[Step]:
+        """Replay the complaint event by event: the state before each step and the step.
+
+        This is how a rule is checked against recorded history
+        (:func:`complaintlog.testing.assert_history_satisfies`), and how an auditor sees
+        what every decision was based on.
+        """
+        complaint: Complaint | None = None
+        for event in self._app.events.get(cast(UUID, complaint_id)):
+            entry = _history_entry(event)
+            assert isinstance(event, Complaint.Event)
+            before = ComplaintView.of(complaint, event.occurred_at) if complaint else None
+            command = Command(
+                name=event.command,
+                complaint_id=event.originator_id,
+                arguments=_payload(event),
+                occurred_at=event.occurred_at,
+                actor=event.actor,
+            )
+            yield Step(state=before, command=command, entry=entry)
+            complaint = cast(Complaint, event.mutate(complaint))
+        if complaint is None:
+            raise ComplaintNotFoundError(complaint_id)
+
+    @_validated
     def find(self, external_ref: Label) -> UUID | None:
         """The id of the complaint the CRM knows as ``external_ref``, if there is one."""
         try:
@@ -704,23 +729,34 @@ class ComplaintLog(_Commands):
         return self._app.recorder.max_notification_id() or 0
 
 
+_ENVELOPE = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "occurred_at",
+        "actor",
+        "idempotency",
+    }
+)
+
+
+def _payload(event: Complaint.Event) -> dict[str, Any]:
+    """The event's own fields, typed, without the envelope every event shares."""
+    return {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+
+
 def _history_entry(event: object) -> HistoryEntry:
     assert isinstance(event, Complaint.Event)
-    state = dict(vars(event))
-    for name in ("originator_id", "originator_version", "timestamp", "originator_topic"):
-        state.pop(name, None)
-    occurred_at = state.pop("occurred_at")
-    actor = state.pop("actor")
-    state.pop("idempotency")
-    payload = orjson.loads(encode_state(state))
     return HistoryEntry(
         complaint_id=event.originator_id,
         version=event.originator_version,
         event=type(event).__name__,
-        occurred_at=occurred_at,
+        occurred_at=event.occurred_at,
         recorded_at=event.timestamp,
-        actor=actor,
-        payload=payload,
+        actor=event.actor,
+        payload=orjson.loads(encode_state(_payload(event))),
     )
 
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import attrs
 
 from complaintlog.domain.complaint import Complaint, PromiseRecord
 from complaintlog.domain.status import Status
+
+if TYPE_CHECKING:
+    from complaintlog.rules import Command
+
 from complaintlog.domain.values import (
     Category,
     Channel,
@@ -31,6 +35,7 @@ __all__ = [
     "PromiseState",
     "PromiseView",
     "ResolutionView",
+    "Step",
 ]
 
 
@@ -195,3 +200,12 @@ class HistoryEntry:
     recorded_at: datetime
     actor: str | None
     payload: dict[str, Any] = attrs.field(hash=False)
+
+
+@attrs.frozen
+class Step:
+    """One step of a replay: the complaint before it, and what was done (see ``steps``)."""
+
+    state: ComplaintView | None
+    command: Command
+    entry: HistoryEntry

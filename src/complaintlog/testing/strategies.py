@@ -1,0 +1,274 @@
+"""Hypothesis strategies for complaints: values, whole valid lifecycles, and workloads.
+
+A :class:`Lifecycle` is a script of legal commands for one complaint, with business times
+that only move forward; a :class:`Workload` is many of them spread over a period. Apply
+them with :func:`apply_lifecycle` / :func:`apply_workload` to any ``ComplaintLog`` whose
+clock is past the workload's last step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import attrs
+from hypothesis import strategies as st
+
+from complaintlog.application import Batch, ComplaintLog
+from complaintlog.domain.values import (
+    Category,
+    Cause,
+    Channel,
+    Customer,
+    EscalationLevel,
+    Money,
+    Remedy,
+    ServqualDimension,
+    Severity,
+)
+from complaintlog.testing.machine import ModelComplaint
+
+__all__ = [
+    "Lifecycle",
+    "PlannedCommand",
+    "Workload",
+    "apply_lifecycle",
+    "apply_workload",
+    "categories",
+    "channels",
+    "customers",
+    "lifecycles",
+    "money",
+    "remedies",
+    "severities",
+    "workloads",
+]
+
+_WORDS = st.sampled_from(
+    ["router", "invoice", "delivery", "repair", "refund", "courier", "billing", "app", "card"]
+)
+_TEXT = st.lists(_WORDS, min_size=1, max_size=6).map(" ".join)
+
+
+def channels() -> st.SearchStrategy[Channel]:
+    return st.sampled_from(Channel)
+
+
+def severities() -> st.SearchStrategy[Severity]:
+    return st.sampled_from(Severity)
+
+
+def remedies() -> st.SearchStrategy[Remedy]:
+    return st.sampled_from(Remedy)
+
+
+def customers(ids: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Customer]:
+    """Customers with an id and, sometimes, a name, e-mail and phone."""
+    return st.builds(
+        Customer,
+        id=ids if ids is not None else st.integers(1, 10_000).map(lambda n: f"C-{n}"),
+        name=st.none() | st.sampled_from(["Ana Horvat", "Jana Kováčová", "Li Wei", "Ivan"]),
+        email=st.none() | st.integers(1, 999).map(lambda n: f"customer{n}@example.org"),
+        phone=st.none() | st.integers(1_000_000, 9_999_999).map(lambda n: f"+385 1 {n}"),
+    )
+
+
+def categories() -> st.SearchStrategy[Category]:
+    return st.builds(
+        Category,
+        dimension=st.none() | st.sampled_from(ServqualDimension),
+        cause=st.none() | st.sampled_from([c.value for c in Cause]),
+        product=st.none() | st.sampled_from(["Broadband", "Mortgage", "Washer", "Parcel"]),
+    )
+
+
+def money(currencies: Sequence[str] = ("EUR", "USD", "GBP")) -> st.SearchStrategy[Money]:
+    return st.builds(
+        Money,
+        amount=st.integers(1, 200_000).map(lambda cents: Decimal(cents) / 100),
+        currency=st.sampled_from(list(currencies)),
+    )
+
+
+@attrs.frozen
+class PlannedCommand:
+    """One command of a lifecycle: its name, its arguments (without the id) and when."""
+
+    name: str
+    at: datetime
+    arguments: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Lifecycle:
+    """A legal sequence of commands for one complaint; the first is always ``receive``."""
+
+    commands: tuple[PlannedCommand, ...]
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.commands[-1].at
+
+
+@attrs.frozen
+class Workload:
+    lifecycles: tuple[Lifecycle, ...]
+
+    @property
+    def ends_at(self) -> datetime:
+        return max(lifecycle.ends_at for lifecycle in self.lifecycles)
+
+    @property
+    def command_count(self) -> int:
+        return sum(len(lifecycle.commands) for lifecycle in self.lifecycles)
+
+
+_Planner = Callable[[st.DrawFn, ModelComplaint], dict[str, Any]]
+
+
+def _legal_moves(model: ModelComplaint) -> dict[str, _Planner]:
+    """The commands the rules allow in this state, and how to draw their arguments."""
+    moves: dict[str, _Planner] = {}
+    if model.open:
+        moves["assign"] = lambda d, m: {"assignee": d(st.sampled_from(["ana", "ivo", "li"]))}
+        moves["inform"] = lambda d, m: {"message": d(_TEXT)}
+        moves["make_promise"] = lambda d, m: {
+            "promise": "call back",
+            "due": m.last_at + timedelta(hours=d(st.integers(1, 72))),
+        }
+        moves["resolve"] = lambda d, m: {
+            "remedy": d(remedies()),
+            "summary": d(_TEXT),
+            "first_contact": not m.acknowledged,
+        }
+        moves["withdraw"] = lambda d, m: {}
+        if model.paused:
+            moves["resume"] = lambda d, m: {}
+        else:
+            moves["pause"] = lambda d, m: {"reason": "waiting for the customer"}
+        if not model.acknowledged:
+            moves["acknowledge"] = lambda d, m: {}
+        rank = model.escalation_rank
+        higher = [level for level in EscalationLevel if level.rank > rank]
+        if higher:
+            moves["escalate"] = lambda d, m: {
+                "level": d(st.sampled_from(higher)),
+                "reason": d(_TEXT),
+            }
+    elif model.resolved and not model.withdrawn:
+        moves["reopen"] = lambda d, m: {
+            "reason": d(st.sampled_from(["dispute", "customer_returned"]))
+        }
+        if not model.followed_up:
+            moves["follow_up"] = lambda d, m: {"solved": d(st.booleans())}
+        if not model.surveyed:
+            moves["record_survey"] = lambda d, m: {"score": d(st.integers(1, 5))}
+    return moves
+
+
+def _advance(model: ModelComplaint, name: str, arguments: Mapping[str, Any]) -> None:
+    """Update the model as the real complaint would change."""
+    if name == "acknowledge":
+        model.acknowledged = True
+    elif name in {"assign", "inform", "make_promise"}:
+        model.handled = True
+    elif name == "escalate":
+        model.escalation_rank = arguments["level"].rank
+        model.handled = True
+    elif name == "pause":
+        model.paused = True
+    elif name == "resume":
+        model.paused = False
+    elif name == "resolve":
+        model.acknowledged = model.resolved = True
+        model.paused = False
+    elif name == "withdraw":
+        model.withdrawn = True
+    elif name == "reopen":
+        model.new_cycle()
+    elif name == "follow_up":
+        model.followed_up = True
+        if not arguments["solved"]:
+            model.new_cycle()
+    elif name == "record_survey":
+        model.surveyed = True
+
+
+@st.composite
+def lifecycles(
+    draw: st.DrawFn,
+    start: datetime = datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
+    max_steps: int = 10,
+    max_gap: timedelta = timedelta(days=3),
+) -> Lifecycle:
+    """A legal command script for one complaint, starting at ``start``."""
+    at = start
+    receive = PlannedCommand(
+        "receive",
+        at,
+        {
+            "customer": draw(customers()),
+            "channel": draw(channels()),
+            "subject": draw(_TEXT),
+            "description": draw(_TEXT),
+            "category": draw(st.none() | categories()),
+            "severity": draw(severities()),
+        },
+    )
+    commands = [receive]
+    model = ModelComplaint(last_at=at)
+    gap_minutes = st.integers(0, int(max_gap.total_seconds() // 60))
+    for _ in range(draw(st.integers(0, max_steps))):
+        moves = _legal_moves(model)
+        if not moves:
+            break
+        name = draw(st.sampled_from(sorted(moves)))
+        at = at + timedelta(minutes=draw(gap_minutes))
+        model.last_at = at
+        arguments = moves[name](draw, model)
+        commands.append(PlannedCommand(name, at, arguments))
+        _advance(model, name, arguments)
+    return Lifecycle(tuple(commands))
+
+
+@st.composite
+def workloads(
+    draw: st.DrawFn,
+    start: datetime = datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
+    complaints: st.SearchStrategy[int] | None = None,
+    spread: timedelta = timedelta(days=30),
+    max_steps: int = 8,
+) -> Workload:
+    """Many lifecycles whose complaints arrive over ``spread`` from ``start``."""
+    count = draw(complaints if complaints is not None else st.integers(1, 20))
+    offsets = st.integers(0, int(spread.total_seconds() // 60))
+    return Workload(
+        tuple(
+            draw(lifecycles(start + timedelta(minutes=draw(offsets)), max_steps=max_steps))
+            for _ in range(count)
+        )
+    )
+
+
+def apply_lifecycle(log: ComplaintLog | Batch, lifecycle: Lifecycle) -> UUID:
+    """Run the lifecycle's commands; returns the new complaint's id."""
+    receive, *rest = lifecycle.commands
+    cid = log.receive(at=receive.at, **receive.arguments)
+    for planned in rest:
+        getattr(log, planned.name)(cid, at=planned.at, **planned.arguments)
+    return cid
+
+
+def apply_workload(log: ComplaintLog, workload: Workload, batch_size: int = 200) -> list[UUID]:
+    """Run every lifecycle, saving in batches; returns the complaint ids in order."""
+    ids: list[UUID] = []
+    batch = log.batch()
+    for lifecycle in workload.lifecycles:
+        ids.append(apply_lifecycle(batch, lifecycle))
+        if len(batch) >= batch_size:
+            batch.commit()
+    batch.commit()
+    return ids
