@@ -1,0 +1,85 @@
+"""A deterministic, realistic complaint workload for the benchmarks: seven events each.
+
+Every complaint is received, acknowledged, assigned, promised a call-back, informed,
+resolved and surveyed; a seeded share takes a different path (an escalation instead of the
+update, a pause and resume instead of the promise and update, a withdrawal) with the same
+number of events, so event counts are exact and runs are comparable.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from complaintlog import ComplaintLog
+
+__all__ = ["EVENTS_PER_COMPLAINT", "import_complaints"]
+
+EVENTS_PER_COMPLAINT = 7
+START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
+CHANNELS = ["phone", "email", "web", "letter", "social", "in_person"]
+CAUSES = ["product_quality", "repair_quality", "staff_error", "delay", "billing", "policy"]
+PRODUCTS = ["Broadband", "Mobile", "Mortgage", "Credit card", "Washer", "Delivery"]
+TEAMS = ["billing", "field", "care", "logistics"]
+REMEDIES = ["explanation", "refund", "repair", "apology", "discount", "replacement"]
+
+
+def import_complaints(
+    log: ComplaintLog, complaints: int, batch_size: int = 500, seed: int = 7, start: int = 0
+) -> int:
+    """Record ``complaints`` lifecycles in batches; returns the number of events."""
+    rng = random.Random(seed + start)
+    batch = log.batch()
+    for n in range(start, start + complaints):
+        _lifecycle(batch, rng, n)  # type: ignore[arg-type]
+        if len(batch) >= batch_size:
+            batch.commit()
+    batch.commit()
+    return complaints * EVENTS_PER_COMPLAINT
+
+
+def _lifecycle(log: ComplaintLog, rng: random.Random, n: int) -> UUID:
+    at = START + timedelta(minutes=7 * n + rng.randrange(7))
+    cid = log.receive(
+        customer={"id": f"C-{rng.randrange(max(n, 1) // 3 + 1)}", "name": "Customer"},
+        channel=rng.choice(CHANNELS),
+        subject=rng.choice(PRODUCTS),
+        description="The customer reports a problem and asks for a fix.",
+        category={
+            "dimension": rng.choice(["reliability", "responsiveness", "empathy"]),
+            "cause": rng.choice(CAUSES),
+            "product": rng.choice(PRODUCTS),
+        },
+        severity=rng.choice(["low", "normal", "normal", "high", "critical"]),
+        at=at,
+    )
+    at += timedelta(minutes=rng.randrange(5, 240))
+    path = rng.random()
+    if path < 0.03:  # withdrawn after a few steps
+        log.acknowledge(cid, at=at)
+        log.assign(cid, assignee=f"agent-{rng.randrange(40)}", team=rng.choice(TEAMS), at=at)
+        log.inform(cid, message="We are checking", at=at + timedelta(hours=1))
+        log.pause(cid, reason="Waiting for documents", at=at + timedelta(hours=2))
+        log.resume(cid, at=at + timedelta(days=2))
+        log.withdraw(cid, reason="Sorted out directly", at=at + timedelta(days=3))
+        return cid
+    log.acknowledge(cid, at=at)
+    at += timedelta(minutes=rng.randrange(1, 120))
+    log.assign(cid, assignee=f"agent-{rng.randrange(40)}", team=rng.choice(TEAMS), at=at)
+    if path < 0.15:
+        log.pause(cid, reason="Waiting for the customer", at=at + timedelta(hours=1))
+        at += timedelta(days=rng.randrange(1, 5))
+        log.resume(cid, at=at)
+    else:
+        due = at + timedelta(hours=rng.choice([4, 24, 48]))
+        log.make_promise(cid, promise="We will call you back", due=due, at=at)
+        at = due + timedelta(hours=rng.choice([-2, -1, 3]))  # most kept, some broken
+        if path < 0.25:
+            log.escalate(cid, level="supervisor", reason="Needs a decision", at=at)
+        else:
+            log.inform(cid, message="Progress update", at=at)
+    at += timedelta(hours=rng.randrange(1, 200))
+    log.resolve(cid, remedy=rng.choice(REMEDIES), summary="Resolved", accepted=True, at=at)
+    log.record_survey(cid, score=rng.randrange(1, 6), at=at + timedelta(hours=30))
+    return cid
