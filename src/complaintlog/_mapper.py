@@ -21,12 +21,19 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-__all__ = ["OrjsonTranscoder", "PydanticMapper", "decode_state", "encode_state"]
+__all__ = [
+    "OrjsonTranscoder",
+    "PydanticMapper",
+    "decode_state",
+    "encode_state",
+    "json_default",
+]
 
 _BASE_FIELDS = frozenset({"originator_id", "originator_version"})
 
 
-def _default(value: object) -> object:
+def json_default(value: object) -> object:
+    """How values orjson does not know natively are written: models and Decimals."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, Decimal):
@@ -36,7 +43,7 @@ def _default(value: object) -> object:
 
 
 def encode_state(state: dict[str, Any]) -> bytes:
-    return orjson.dumps(state, default=_default)
+    return orjson.dumps(state, default=json_default)
 
 
 def decode_state(data: bytes) -> dict[str, Any]:
@@ -49,7 +56,7 @@ class OrjsonTranscoder(Transcoder):
     """JSON through orjson: datetimes, UUIDs, enums, tuples, Decimals and pydantic values."""
 
     def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(obj, default=_default)
+        return orjson.dumps(obj, default=json_default)
 
     def decode(self, data: bytes) -> Any:
         return orjson.loads(data)

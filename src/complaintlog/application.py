@@ -738,6 +738,7 @@ _ENVELOPE = frozenset(
         "occurred_at",
         "actor",
         "idempotency",
+        "chain",
     }
 )
 
@@ -757,6 +758,7 @@ def _history_entry(event: object) -> HistoryEntry:
         recorded_at=event.timestamp,
         actor=event.actor,
         payload=orjson.loads(encode_state(_payload(event))),
+        chain=event.chain,
     )
 
 

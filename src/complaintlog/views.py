@@ -200,6 +200,8 @@ class HistoryEntry:
     recorded_at: datetime
     actor: str | None
     payload: dict[str, Any] = attrs.field(hash=False)
+    chain: str = ""
+    """The event's link in the complaint's hash chain (see ``complaintlog.audit``)."""
 
 
 @attrs.frozen

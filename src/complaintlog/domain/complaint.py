@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 import attrs
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict
 
+from complaintlog.domain.chain import GENESIS, link
 from complaintlog.domain.status import OPEN_STATUSES, Status, derive_status
 from complaintlog.domain.values import (
     Category,
@@ -129,6 +131,7 @@ class Complaint(Aggregate):
         occurred_at: datetime
         actor: str | None
         idempotency: Idempotency | None
+        chain: str
 
         command = ""
 
@@ -136,6 +139,7 @@ class Complaint(Aggregate):
             assert isinstance(aggregate, Complaint)
             aggregate._last_occurred_at = self.occurred_at
             aggregate._last_recorded_at = self.timestamp
+            aggregate._chain = self.chain
             if self.idempotency is not None:
                 aggregate._idempotency[self.idempotency.key] = (self.idempotency, self.result())
             self.evolve(aggregate)
@@ -361,6 +365,7 @@ class Complaint(Aggregate):
         self._last_occurred_at: datetime
         self._last_recorded_at: datetime
         self._idempotency: dict[str, tuple[Idempotency, Any]] = {}
+        self._chain = GENESIS
 
     # -- state helpers used by events ------------------------------------------------------
 
@@ -433,25 +438,29 @@ class Complaint(Aggregate):
     ) -> Complaint:
         """Record a new complaint. A complaint is never refused: any well-formed one is kept."""
         cls._check_not_in_future(None, "receive", stamp)
-        if complaint_id is None and stamp.idempotency is not None:
-            complaint_id = cls.id_for_idempotency_key(stamp.idempotency.key)
-        return cls._create(
-            cls.Received,
-            id=complaint_id,
-            timestamp=stamp.recorded_at,
-            occurred_at=stamp.occurred_at,
-            actor=stamp.actor,
-            idempotency=stamp.idempotency,
-            customer=customer,
-            channel=channel,
-            subject=subject,
-            description=description,
-            category=category,
-            severity=severity,
-            desired_outcome=desired_outcome,
-            external_ref=external_ref,
-            attributes=attributes,
-        )
+        if complaint_id is None:
+            complaint_id = (
+                cls.id_for_idempotency_key(stamp.idempotency.key)
+                if stamp.idempotency is not None
+                else uuid4()
+            )
+        fields = {
+            "timestamp": stamp.recorded_at,
+            "occurred_at": stamp.occurred_at,
+            "actor": stamp.actor,
+            "idempotency": stamp.idempotency,
+            "customer": customer,
+            "channel": channel,
+            "subject": subject,
+            "description": description,
+            "category": category,
+            "severity": severity,
+            "desired_outcome": desired_outcome,
+            "external_ref": external_ref,
+            "attributes": attributes,
+        }
+        chain = link(GENESIS, _RECEIVED_TOPIC, complaint_id, cls.INITIAL_VERSION, fields)
+        return cls._create(cls.Received, id=complaint_id, chain=chain, **fields)
 
     @staticmethod
     def id_for_idempotency_key(key: str) -> UUID:
@@ -673,11 +682,15 @@ class Complaint(Aggregate):
             )
 
     def _trigger(self, event_class: type[Complaint.Event], stamp: Stamp, **payload: Any) -> None:
-        self.trigger_event(
-            event_class,
-            timestamp=stamp.recorded_at,
-            occurred_at=stamp.occurred_at,
-            actor=stamp.actor,
-            idempotency=stamp.idempotency,
+        fields = {
+            "timestamp": stamp.recorded_at,
+            "occurred_at": stamp.occurred_at,
+            "actor": stamp.actor,
+            "idempotency": stamp.idempotency,
             **payload,
-        )
+        }
+        chain = link(self._chain, get_topic(event_class), self.id, self.version + 1, fields)
+        self.trigger_event(event_class, chain=chain, **fields)
+
+
+_RECEIVED_TOPIC = get_topic(Complaint.Received)

@@ -1,0 +1,38 @@
+"""Hash chains that make the stored history tamper-evident.
+
+Each complaint event carries ``chain``: the SHA-256 of the previous event's chain and this
+event's own content. Changing, removing, reordering or inserting an event breaks the chain
+from that point on, and ``complaintlog.audit`` finds where. The canonical content is the
+event's JSON with sorted keys, exactly as stored, so verification needs no domain classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from complaintlog._mapper import json_default
+
+__all__ = ["GENESIS", "UNCHAINED_FIELDS", "link"]
+
+GENESIS = "0" * 64
+"""The chain value before a complaint's first event."""
+
+UNCHAINED_FIELDS = frozenset({"chain", "originator_topic", "class_version"})
+"""Stored fields outside the digest: the chain, the aggregate class path, the schema version."""
+
+
+def link(
+    previous: str, topic: str, originator_id: UUID, version: int, fields: Mapping[str, Any]
+) -> str:
+    """The chain value of an event whose content is ``fields``, following ``previous``."""
+    content = {k: v for k, v in fields.items() if k not in UNCHAINED_FIELDS}
+    canonical = orjson.dumps(content, default=json_default, option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256()
+    digest.update(f"{previous}|{topic}|{originator_id}|{version}|".encode())
+    digest.update(canonical)
+    return digest.hexdigest()
