@@ -155,7 +155,14 @@ class _Commands:
 
     # -- hooks -----------------------------------------------------------------------------
 
-    def _execute(self, command: Command, stamp: Stamp, action: Action) -> Any:
+    def _execute(
+        self,
+        complaint_id: UUID,
+        command: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+        action: Action,
+    ) -> Any:
         raise NotImplementedError
 
     def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
@@ -205,7 +212,7 @@ class _Commands:
             arguments.get("actor"),
             arguments.get("idempotency_key"),
         )
-        return self._execute(self._command(command, arguments, stamp), stamp, action)
+        return self._execute(arguments["complaint_id"], command, arguments, stamp, action)
 
     def _command(self, name: str, arguments: Mapping[str, Any], stamp: Stamp) -> Command:
         return Command(
@@ -216,9 +223,16 @@ class _Commands:
             actor=stamp.actor,
         )
 
-    def _check_rules(self, complaint: Complaint | None, command: Command) -> None:
+    def _check_rules(
+        self,
+        complaint: Complaint | None,
+        name: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+    ) -> None:
         """Apply the company's own rules to the command about to run."""
         if self._rules:
+            command = self._command(name, arguments, stamp)
             state = ComplaintView.of(complaint, command.occurred_at) if complaint else None
             check_rules(self._rules, state, command)
 
@@ -250,7 +264,7 @@ class _Commands:
             if existing is not None:
                 _, result = existing.earlier_result(stamp.idempotency)
                 return cast(UUID, result)
-        self._check_rules(None, self._command("receive", arguments, stamp))
+        self._check_rules(None, "receive", arguments, stamp)
         complaint = Complaint.receive(
             stamp,
             customer=cast(Customer, customer),
@@ -584,20 +598,26 @@ class ComplaintLog(_Commands):
             return None
         return aggregate if isinstance(aggregate, Complaint) else None
 
-    def _execute(self, command: Command, stamp: Stamp, action: Action) -> Any:
-        complaint_id = cast(UUID, command.complaint_id)
+    def _execute(
+        self,
+        complaint_id: UUID,
+        command: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+        action: Action,
+    ) -> Any:
         for attempt in range(_MAX_ATTEMPTS):
             complaint = self._load(complaint_id)
             done, result = complaint.earlier_result(stamp.idempotency)
             if done:
                 return result
             try:
-                self._check_rules(complaint, command)
+                self._check_rules(complaint, command, arguments, stamp)
                 result = action(complaint, stamp)
             except ComplaintRuleError as error:
                 if attempt == 0:
                     raise
-                raise ConcurrencyError(complaint_id, command.name) from error
+                raise ConcurrencyError(complaint_id, command) from error
             try:
                 self._app.save(complaint)
             except IntegrityError:
@@ -605,7 +625,7 @@ class ComplaintLog(_Commands):
                 continue
             return result
         raise ConcurrencyError(
-            complaint_id, command.name, f"still conflicting after {_MAX_ATTEMPTS} attempts"
+            complaint_id, command, f"still conflicting after {_MAX_ATTEMPTS} attempts"
         )
 
     def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
@@ -805,15 +825,21 @@ class Batch(_Commands):
         pending = self._complaints.get(complaint_id)
         return pending if pending is not None else self._log._existing(complaint_id)
 
-    def _execute(self, command: Command, stamp: Stamp, action: Action) -> Any:
-        complaint_id = cast(UUID, command.complaint_id)
+    def _execute(
+        self,
+        complaint_id: UUID,
+        command: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+        action: Action,
+    ) -> Any:
         complaint = self._existing(complaint_id)
         if complaint is None:
             raise ComplaintNotFoundError(complaint_id)
         done, result = complaint.earlier_result(stamp.idempotency)
         if done:
             return result
-        self._check_rules(complaint, command)
+        self._check_rules(complaint, command, arguments, stamp)
         result = action(complaint, stamp)
         self._complaints[complaint_id] = complaint
         return result

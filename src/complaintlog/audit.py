@@ -21,7 +21,7 @@ from uuid import UUID
 import attrs
 
 from complaintlog.application import ComplaintLog
-from complaintlog.domain.chain import GENESIS, link
+from complaintlog.domain.chain import GENESIS, content_of, link
 from complaintlog.errors import InvalidValueError
 
 __all__ = ["AuditProblem", "AuditReport", "head_digest", "verify"]
@@ -153,7 +153,7 @@ def _check_event(
             if last_version
             else "the complaint's history does not start with v1",
         )
-    elif link(previous, topic, complaint_id, version, state) != stored_chain:
+    elif link(previous, topic, complaint_id, version, content_of(state)) != stored_chain:
         yield AuditProblem(
             position,
             complaint_id,

@@ -17,7 +17,7 @@ import orjson
 
 from complaintlog._mapper import json_default
 
-__all__ = ["GENESIS", "UNCHAINED_FIELDS", "link"]
+__all__ = ["GENESIS", "UNCHAINED_FIELDS", "content_of", "link"]
 
 GENESIS = "0" * 64
 """The chain value before a complaint's first event."""
@@ -29,10 +29,18 @@ UNCHAINED_FIELDS = frozenset({"chain", "originator_topic", "class_version"})
 def link(
     previous: str, topic: str, originator_id: UUID, version: int, fields: Mapping[str, Any]
 ) -> str:
-    """The chain value of an event whose content is ``fields``, following ``previous``."""
-    content = {k: v for k, v in fields.items() if k not in UNCHAINED_FIELDS}
-    canonical = orjson.dumps(content, default=json_default, option=orjson.OPT_SORT_KEYS)
+    """The chain value of an event whose content is ``fields``, following ``previous``.
+
+    ``fields`` must not hold the :data:`UNCHAINED_FIELDS` (use :func:`content_of` on a
+    stored state first).
+    """
+    canonical = orjson.dumps(fields, default=json_default, option=orjson.OPT_SORT_KEYS)
     digest = hashlib.sha256()
     digest.update(f"{previous}|{topic}|{originator_id}|{version}|".encode())
     digest.update(canonical)
     return digest.hexdigest()
+
+
+def content_of(stored_state: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a stored event's state that its chain value covers."""
+    return {k: v for k, v in stored_state.items() if k not in UNCHAINED_FIELDS}
