@@ -4,7 +4,9 @@ The public API is what this module exports; everything else may change.
 """
 
 from complaintlog.application import Batch, Clock, ComplaintLog
+from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.complaint import Complaint
+from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
 from complaintlog.domain.status import Status
 from complaintlog.domain.values import (
     Category,
@@ -61,17 +63,22 @@ __all__ = [
     "Clock",
     "ComplaintLog",
     # domain
+    "BusinessCalendar",
     "Category",
     "Cause",
     "Channel",
+    "ClockKind",
     "Complaint",
     "Customer",
     "EscalationLevel",
+    "Metric",
     "Money",
     "Remedy",
     "ReopenReason",
     "ServqualDimension",
     "Severity",
+    "SlaPolicy",
+    "SlaTarget",
     "Status",
     # views
     "ComplaintView",

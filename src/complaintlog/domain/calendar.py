@@ -1,0 +1,533 @@
+"""Business calendars: working hours in a time zone, holidays, and exact business-time arithmetic.
+
+SLA clocks count only working time ("1 business hour", "by close of the 3rd business day").
+Working hours are wall-clock intervals per weekday in the calendar's time zone; each local date
+turns them into real (UTC) instants with :mod:`zoneinfo`, so an interval keeps its real length
+on a DST day unless the clock change falls inside it, in which case the real elapsed time
+counts. Wall times that a clock change skips or repeats are read as :pep:`495` ``fold=0``
+reads them (the offset before the change), and a date's working time is the union of its
+intervals so read.
+
+Why precomputed years: projections ask for due times on every event. Each local year is
+turned once, on first use, into sorted UTC intervals with running totals of working time, so
+:meth:`~BusinessCalendar.add` and :meth:`~BusinessCalendar.between` are two bisections plus a
+step per year boundary crossed, whatever the duration, holidays and DST changes included.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rruleset, rrulestr
+from icalendar import Calendar as ICalendar
+from icalendar import Event
+
+from complaintlog.errors import InvalidValueError
+
+__all__ = ["BusinessCalendar", "WorkingInterval"]
+
+WorkingInterval = tuple[time, time]
+"""A working interval in local wall time, start inclusive, end exclusive.
+
+An end of ``time(0)`` means midnight at the end of the day (24:00), so ``(time(0), time(0))``
+is the whole day.
+"""
+
+_ORIGIN = datetime(1, 1, 1, tzinfo=UTC)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_US_PER_DAY = 86_400_000_000
+_MIDNIGHT = time(0)
+_WHOLE_DAY: tuple[WorkingInterval, ...] = ((_MIDNIGHT, _MIDNIGHT),)
+_LAST_YEAR = 9998
+"""The last local year with working time: its 24:00 ends still fit in a ``date``."""
+_ICAL_HORIZON_YEARS = 100
+"""How far open-ended yearly rules (a holiday "every 25 December") are expanded by default."""
+
+
+class _Year:
+    """One local year of working time: sorted, disjoint UTC intervals with running totals.
+
+    Instants are integer microseconds since 0001-01-01 UTC, so sums stay exact.
+    """
+
+    __slots__ = ("business_days", "done_before", "done_by_end", "end", "ends", "start", "starts")
+
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        starts: list[int],
+        ends: list[int],
+        business_days: list[int],
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.starts = starts
+        self.ends = ends
+        self.business_days = business_days
+        """Ordinals of the local dates that have working time."""
+        self.done_before: list[int] = []
+        self.done_by_end: list[int] = []
+        total = 0
+        for first, last in zip(starts, ends, strict=True):
+            self.done_before.append(total)
+            total += last - first
+            self.done_by_end.append(total)
+
+    @property
+    def total(self) -> int:
+        return self.done_by_end[-1] if self.done_by_end else 0
+
+    def done(self, instant: int) -> int:
+        """Working microseconds of this year before ``instant``."""
+        index = bisect_right(self.starts, instant) - 1
+        if index < 0:
+            return 0
+        return self.done_before[index] + min(instant, self.ends[index]) - self.starts[index]
+
+
+def _time_zone(value: str | ZoneInfo) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    if not isinstance(value, str):
+        raise InvalidValueError("time_zone", value, "must be an IANA time zone name or ZoneInfo")
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidValueError(
+            "time_zone", value, "must be an IANA time zone name such as 'Europe/London'"
+        ) from error
+
+
+def _end_us(end: time) -> int:
+    """Microseconds of ``end`` since midnight, where ``time(0)`` means 24:00."""
+    return _time_us(end) if end != _MIDNIGHT else _US_PER_DAY
+
+
+def _time_us(moment: time) -> int:
+    return (
+        (moment.hour * 60 + moment.minute) * 60 + moment.second
+    ) * 1_000_000 + moment.microsecond
+
+
+def _day_intervals(day: int, intervals: Any) -> tuple[WorkingInterval, ...]:
+    field = f"hours[{day}]"
+    if isinstance(intervals, str | bytes) or not isinstance(intervals, Sequence):
+        raise InvalidValueError(field, intervals, "must be a sequence of (start, end) times")
+    checked: list[WorkingInterval] = []
+    for interval in intervals:
+        if (
+            not isinstance(interval, Sequence)
+            or len(interval) != 2
+            or not all(isinstance(end, time) and end.tzinfo is None for end in interval)
+        ):
+            raise InvalidValueError(
+                field, interval, "each interval is a (start, end) pair of naive datetime.time"
+            )
+        start, end = interval
+        if _time_us(start) >= _end_us(end):
+            raise InvalidValueError(
+                field, interval, "an interval starts before it ends (end time(0) means 24:00)"
+            )
+        checked.append((start, end))
+    checked.sort(key=lambda pair: _time_us(pair[0]))
+    for earlier, later in pairwise(checked):
+        if _time_us(later[0]) < _end_us(earlier[1]):
+            raise InvalidValueError(field, (earlier, later), "working intervals must not overlap")
+    return tuple(checked)
+
+
+def _week(
+    hours: Mapping[int, Sequence[WorkingInterval]] | None,
+) -> tuple[tuple[WorkingInterval, ...], ...]:
+    """The working intervals of each weekday, Monday first, validated and sorted."""
+    if hours is None:
+        return (_WHOLE_DAY,) * 7
+    if not isinstance(hours, Mapping):
+        raise InvalidValueError(
+            "hours", hours, "must map weekday (0=Monday..6=Sunday) to intervals"
+        )
+    for day in hours:
+        if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
+            raise InvalidValueError("hours", day, "weekdays are integers 0 (Monday) to 6 (Sunday)")
+    week = tuple(_day_intervals(day, hours.get(day, ())) for day in range(7))
+    if not any(week):
+        raise InvalidValueError("hours", hours, "a calendar needs some working time in the week")
+    return week
+
+
+def _holiday(value: Any) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidValueError("holidays", value, "holidays are datetime.date values")
+    return value
+
+
+class BusinessCalendar:
+    """Working hours per weekday in a time zone, minus holidays; an immutable value.
+
+    ``hours`` maps weekday (0=Monday .. 6=Sunday) to working intervals in local wall time,
+    e.g. ``{0: [(time(8, 30), time(12)), (time(14), time(17, 30))]}``; days left out do not
+    work; ``None`` means around the clock. Every method takes timezone-aware datetimes and
+    exact timedeltas. Results are UTC datetimes: compared with ``==``, an aware datetime in a
+    zone with DST is unreliable around the change (:pep:`495` makes the repeated hour compare
+    unequal across zones and ignores ``fold`` within one), and UTC has no such hour. Show them
+    with ``.astimezone(calendar.time_zone)``.
+    """
+
+    __slots__ = ("_holiday_ordinals", "_holidays", "_hours", "_name", "_week", "_years", "_zone")
+
+    def __init__(
+        self,
+        time_zone: str | ZoneInfo = "UTC",
+        hours: Mapping[int, Sequence[WorkingInterval]] | None = None,
+        holidays: Iterable[date] = (),
+        name: str = "",
+    ) -> None:
+        if not isinstance(name, str):
+            raise InvalidValueError("name", name, "must be a string")
+        if isinstance(holidays, str | bytes) or not isinstance(holidays, Iterable):
+            raise InvalidValueError("holidays", holidays, "must be an iterable of dates")
+        self._zone = _time_zone(time_zone)
+        self._week = _week(hours)
+        self._hours = (
+            None
+            if hours is None
+            else MappingProxyType({day: spans for day, spans in enumerate(self._week) if spans})
+        )
+        self._holidays = frozenset(_holiday(day) for day in holidays)
+        self._holiday_ordinals = frozenset(day.toordinal() for day in self._holidays)
+        self._name = name
+        self._years: dict[int, _Year] = {}
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def always(cls, time_zone: str | ZoneInfo = "UTC") -> BusinessCalendar:
+        """Around the clock, no holidays: business time is calendar time."""
+        return cls(time_zone)
+
+    @classmethod
+    def weekdays(
+        cls,
+        time_zone: str | ZoneInfo,
+        start: time = time(9),
+        end: time = time(17),
+        holidays: Iterable[date] = (),
+    ) -> BusinessCalendar:
+        """Monday to Friday from ``start`` to ``end``."""
+        return cls(time_zone, dict.fromkeys(range(5), ((start, end),)), holidays)
+
+    def with_holidays(self, holidays: Iterable[date]) -> BusinessCalendar:
+        """A copy with these dates added to the holidays."""
+        return BusinessCalendar(self._zone, self._hours, self._holidays.union(holidays), self._name)
+
+    def with_ical_holidays(
+        self, source: str | Path | bytes, *, until: date | None = None
+    ) -> BusinessCalendar:
+        """A copy with the all-day events of an iCalendar (.ics) file added as holidays.
+
+        ``source`` is a path, or the calendar's text or bytes. Recurring events (RRULE,
+        RDATE, EXDATE) are expanded; open-ended rules up to ``until`` (default: 100 years
+        after the event's first date). Timed and cancelled events are not holidays.
+        """
+        return self.with_holidays(_ical_holidays(source, until))
+
+    # -- the value ----------------------------------------------------------------------
+
+    @property
+    def time_zone(self) -> ZoneInfo:
+        return self._zone
+
+    @property
+    def hours(self) -> Mapping[int, tuple[WorkingInterval, ...]] | None:
+        """Working intervals of the working weekdays; ``None`` when around the clock."""
+        return self._hours
+
+    @property
+    def holidays(self) -> frozenset[date]:
+        return self._holidays
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _key(self) -> tuple[object, ...]:
+        zone = self._zone.key or self._zone  # equal zones, even when built with no_cache
+        return (zone, self._week, self._hours is None, self._holidays, self._name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        parts = [f"time_zone={self._zone.key if self._zone.key else str(self._zone)!r}"]
+        if self._hours is not None:
+            parts.append(f"hours={dict(self._hours)!r}")
+        if self._holidays:
+            parts.append(f"holidays={tuple(sorted(self._holidays))!r}")
+        if self._name:
+            parts.append(f"name={self._name!r}")
+        return f"BusinessCalendar({', '.join(parts)})"
+
+    def __reduce__(self) -> tuple[type[BusinessCalendar], tuple[object, ...]]:
+        hours = None if self._hours is None else dict(self._hours)
+        return (BusinessCalendar, (self._zone, hours, tuple(self._holidays), self._name))
+
+    # -- arithmetic ---------------------------------------------------------------------
+
+    def is_working_time(self, moment: datetime) -> bool:
+        instant = _instant("moment", moment)
+        year = self._year(self._year_number(moment, instant))
+        index = bisect_right(year.starts, instant) - 1
+        return index >= 0 and instant < year.ends[index]
+
+    def next_working_time(self, moment: datetime) -> datetime:
+        """``moment`` itself during working time, else the start of the next working interval."""
+        instant = _instant("moment", moment)
+        number = self._year_number(moment, instant)
+        year = self._year(number)
+        index = bisect_right(year.starts, instant) - 1
+        if index >= 0 and instant < year.ends[index]:
+            return self._datetime(instant)
+        index += 1
+        while index == len(year.starts):
+            number += 1
+            year = self._year(number)
+            index = 0
+        return self._datetime(year.starts[index])
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The earliest instant by which ``duration`` of working time has passed since ``start``.
+
+        A zero duration gives ``start`` in working time, else the next working time.
+        """
+        instant = _instant("start", start)
+        needed = _duration("duration", duration)
+        if needed == 0:
+            return self.next_working_time(start)
+        if self._is_plain:
+            return self._datetime(instant + needed)
+        number = self._year_number(start, instant)
+        year = self._year(number)
+        target = year.done(instant) + needed
+        while target > year.total:
+            target -= year.total
+            number += 1
+            year = self._year(number)
+        index = bisect_left(year.done_by_end, target)
+        return self._datetime(year.starts[index] + target - year.done_before[index])
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time in ``[start, end)``; zero when ``end`` is not after ``start``."""
+        first = _instant("start", start)
+        last = _instant("end", end)
+        if last <= first:
+            return timedelta(0)
+        if self._is_plain:
+            return timedelta(microseconds=last - first)
+        first_number = self._year_number(start, first)
+        last_number = self._year_number(end, last)
+        first_year = self._year(first_number)
+        if first_number == last_number:
+            return timedelta(microseconds=first_year.done(last) - first_year.done(first))
+        worked = first_year.total - first_year.done(first)
+        worked += sum(self._year(number).total for number in range(first_number + 1, last_number))
+        worked += self._year(last_number).done(last)
+        return timedelta(microseconds=worked)
+
+    def is_business_day(self, day: date) -> bool:
+        """Whether ``day`` has working hours and is not a holiday."""
+        return bool(self._week[day.weekday()]) and day not in self._holidays
+
+    def end_of_business_day(self, day: date) -> datetime:
+        """Close of business on ``day``: the end of its last working interval."""
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise InvalidValueError("day", day, "must be a datetime.date")
+        if not self.is_business_day(day):
+            raise InvalidValueError("day", day, "is not a business day of this calendar")
+        ordinal = day.toordinal()
+        return self._datetime(
+            max(
+                self._wall_instant(ordinal, end, closing=True)
+                for _, end in self._week[day.weekday()]
+            )
+        )
+
+    def add_business_days(self, start: datetime, days: int) -> date:
+        """The date of the ``days``-th business day after ``start``'s local date.
+
+        ``days=0`` gives that local date when it is a business day, else the next one.
+        """
+        _instant("start", start)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise InvalidValueError("days", days, "must be a whole number of days, 0 or more")
+        local = start.astimezone(self._zone).date()
+        number = local.year
+        year = self._year(number)
+        find = bisect_right if days else bisect_left
+        index = find(year.business_days, local.toordinal()) + max(days - 1, 0)
+        while index >= len(year.business_days):
+            index -= len(year.business_days)
+            number += 1
+            year = self._year(number)
+        return date.fromordinal(year.business_days[index])
+
+    # -- internals ----------------------------------------------------------------------
+
+    @property
+    def _is_plain(self) -> bool:
+        """Around the clock without holidays: business time is plain elapsed time."""
+        return self._hours is None and not self._holidays
+
+    def _datetime(self, instant: int) -> datetime:
+        try:
+            return _ORIGIN + timedelta(microseconds=instant)
+        except OverflowError as error:
+            raise InvalidValueError(
+                "result", instant, "lies outside the dates Python can represent"
+            ) from error
+
+    def _wall_instant(self, ordinal: int, wall: time, *, closing: bool = False) -> int:
+        """The UTC instant of a local wall time; a closing ``time(0)`` is the next midnight."""
+        if closing and wall == _MIDNIGHT:
+            ordinal += 1
+        offset = self._zone.utcoffset(datetime.combine(date.fromordinal(ordinal), wall))
+        assert offset is not None  # a ZoneInfo always knows its offset
+        return (ordinal - 1) * _US_PER_DAY + _time_us(wall) - offset // _ONE_MICROSECOND
+
+    def _year_number(self, moment: datetime, instant: int) -> int:
+        """The local year holding ``instant``, checked against the precomputed year bounds."""
+        try:
+            number = moment.astimezone(self._zone).year
+        except OverflowError as error:
+            raise InvalidValueError("moment", moment, "too close to the ends of time") from error
+        while number > 1 and instant < self._year(number).start:
+            number -= 1
+        while instant >= self._year(number).end:
+            number += 1
+        return number
+
+    def _year(self, number: int) -> _Year:
+        year = self._years.get(number)
+        if year is None:
+            year = self._years[number] = self._build_year(number)
+        return year
+
+    def _build_year(self, number: int) -> _Year:
+        if not 1 <= number <= _LAST_YEAR:
+            raise InvalidValueError(
+                "year", number, f"calendar arithmetic covers the years 1 to {_LAST_YEAR}"
+            )
+        first = date(number, 1, 1).toordinal()
+        after = date(number + 1, 1, 1).toordinal()
+        starts: list[int] = []
+        ends: list[int] = []
+        business_days: list[int] = []
+        for ordinal in range(first, after):
+            intervals = self._week[(ordinal + 6) % 7]
+            if not intervals or ordinal in self._holiday_ordinals:
+                continue
+            business_days.append(ordinal)
+            spans = [
+                (self._wall_instant(ordinal, start), self._wall_instant(ordinal, end, closing=True))
+                for start, end in intervals
+            ]
+            if len(spans) > 1:
+                spans.sort()  # wall times in a skipped hour can land after later ones
+            for start, end in spans:
+                if ends and start <= ends[-1]:
+                    # Adjacent (24:00 then 00:00), or overlapping after a skipped hour: join.
+                    ends[-1] = max(ends[-1], end)
+                elif start < end:
+                    starts.append(start)
+                    ends.append(end)
+        return _Year(
+            self._wall_instant(first, _MIDNIGHT),
+            self._wall_instant(after, _MIDNIGHT),
+            starts,
+            ends,
+            business_days,
+        )
+
+
+def _instant(field: str, moment: Any) -> int:
+    """Microseconds since 0001-01-01 UTC of an aware datetime; naive ones are refused."""
+    if not isinstance(moment, datetime):
+        raise InvalidValueError(field, moment, "must be a timezone-aware datetime")
+    if moment.utcoffset() is None:
+        raise InvalidValueError(
+            field, moment, "must be timezone-aware (naive datetimes are ambiguous)"
+        )
+    return (moment - _ORIGIN) // _ONE_MICROSECOND
+
+
+def _duration(field: str, duration: Any) -> int:
+    if not isinstance(duration, timedelta):
+        raise InvalidValueError(field, duration, "must be a datetime.timedelta")
+    if duration < timedelta(0):
+        raise InvalidValueError(field, duration, "must not be negative")
+    return duration // _ONE_MICROSECOND
+
+
+def _ical_holidays(source: str | Path | bytes, until: date | None) -> set[date]:
+    """All dates covered by the all-day events of an iCalendar source."""
+    if isinstance(source, Path) or (
+        isinstance(source, str) and not source.lstrip().upper().startswith("BEGIN:VCALENDAR")
+    ):
+        try:
+            source = Path(source).read_bytes()
+        except OSError as error:
+            raise InvalidValueError("source", source, f"cannot read the file: {error}") from error
+    try:
+        calendar = ICalendar.from_ical(source)
+        holidays: set[date] = set()
+        for event in calendar.events:
+            if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                continue
+            first = event.start
+            if isinstance(first, datetime):
+                continue
+            length = max((event.end - first).days, 1)
+            for occurrence in _occurrences(event, first, until):
+                holidays.update(occurrence + timedelta(days=day) for day in range(length))
+    except (ValueError, KeyError, TypeError) as error:  # icalendar's errors are ValueErrors
+        raise InvalidValueError(
+            "source", source, f"not a readable iCalendar file: {error}"
+        ) from error
+    return holidays
+
+
+def _occurrences(event: Event, first: date, until: date | None) -> set[date]:
+    """The start dates of an all-day event, its recurrences expanded with dateutil."""
+    if not event.rrules and not event.rdates:
+        return {first}
+    dtstart = datetime.combine(first, _MIDNIGHT)
+    horizon = until or date(first.year + _ICAL_HORIZON_YEARS, 12, 31)
+    rules = rruleset()
+    rules.rdate(dtstart)
+    for recur in event.rrules:
+        rule = rrulestr(recur.to_ical().decode(), dtstart=dtstart, ignoretz=True)
+        if not isinstance(rule, rrule):  # pragma: no cover - one RRULE value is one rule
+            raise ValueError(f"RRULE {recur.to_ical()!r} is not a single rule")
+        rules.rrule(rule)
+    for extra, _ in event.rdates:
+        rules.rdate(datetime.combine(_as_date(extra), _MIDNIGHT))
+    for excluded in event.exdates:
+        rules.exdate(datetime.combine(_as_date(excluded), _MIDNIGHT))
+    end = datetime.combine(horizon, _MIDNIGHT)
+    return {moment.date() for moment in rules.between(dtstart, end, inc=True)}
+
+
+def _as_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
