@@ -1,0 +1,156 @@
+"""``report`` and ``what-if``: the state of complaint handling, and a policy comparison."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from complaintlog.cli._common import (
+    Options,
+    fail,
+    open_log,
+    options,
+    parse_as_of,
+    print_json,
+    user_errors,
+)
+from complaintlog.domain.sla_policy import SlaPolicy
+from complaintlog.errors import InvalidValueError
+from complaintlog.report import (
+    ReportData,
+    as_dict,
+    load_policy,
+    render_html,
+    report_data,
+    to_csv,
+    to_markdown,
+    to_rich,
+    what_if,
+)
+from complaintlog.report.replay import GROUPINGS, PERIODS
+
+__all__ = ["report_command", "what_if_command", "write_report"]
+
+_FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _policy(spec: str) -> SlaPolicy:
+    try:
+        return load_policy(spec)
+    except InvalidValueError as error:
+        raise fail(f"--policy {spec!r}: {error.rule}", 2) from None
+
+
+def write_report(opts: Options, data: ReportData, format: str, html: Path | None) -> None:
+    if html is not None:
+        html.write_text(render_html(data), encoding="utf-8")
+        opts.say(f"wrote {html}")
+    if opts.json or format == "json":
+        print_json(opts, as_dict(data))
+    elif format == "csv":
+        sys.stdout.write(to_csv(data))
+    elif format == "markdown":
+        sys.stdout.write(to_markdown(data))
+    elif not opts.quiet:
+        opts.out.print(to_rich(data))
+
+
+@user_errors
+def report_command(
+    ctx: typer.Context,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="table, json, csv or markdown.")
+    ] = "table",
+    period: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "month",
+    by: Annotated[
+        str,
+        typer.Option(
+            help="product, category, cause, dimension, channel, severity, assignee, team."
+        ),
+    ] = "product",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The report as it stood then (ISO date/time).")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option(help="SLA policy: fca, cfpb, psd2, ru, default, or a TOML file.")
+    ] = "default",
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write one self-contained HTML page with charts."),
+    ] = None,
+) -> None:
+    """Report SLA compliance, breaches, promises, volumes and outcomes.
+
+    Example: complaintlog report --policy fca --by channel --html report.html
+    """
+    opts = options(ctx)
+    if format not in _FORMATS:
+        raise fail(f"--format {format!r}: use one of {', '.join(_FORMATS)}", 2)
+    if period not in PERIODS:
+        raise fail(f"--period {period!r}: use one of {', '.join(PERIODS)}", 2)
+    if by not in GROUPINGS:
+        raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}", 2)
+    sla = _policy(policy)
+    moment = parse_as_of(as_of)
+    with open_log(opts) as log:
+        data = report_data(log, policy=sla, as_of=moment, period=period, by=by)
+    write_report(opts, data, format, html)
+
+
+@user_errors
+def what_if_command(
+    ctx: typer.Context,
+    policy: Annotated[str, typer.Option(help="The policy to try (preset or TOML file).")],
+    against: Annotated[str, typer.Option(help="The policy to compare with.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Compare as of then.")] = None,
+) -> None:
+    """Compare the breach lists of the same history under two SLA policies.
+
+    Nothing stored changes: the history is replayed under each policy.
+
+    Example: complaintlog what-if --policy fca --against cfpb
+    """
+    opts = options(ctx)
+    first, second = _policy(policy), _policy(against)
+    moment = parse_as_of(as_of)
+    with open_log(opts) as log:
+        result = what_if(log, policy=first, against=second, as_of=moment)
+    if opts.json:
+        print_json(
+            opts,
+            {
+                "as_of": result.as_of.isoformat(),
+                "policy": result.policy,
+                "against": result.against,
+                "breaching_under_policy": len({r.complaint for r in result.breaches}),
+                "breaching_under_against": len({r.complaint for r in result.against_breaches}),
+                "only_under_policy": result.only_policy,
+                "only_under_against": result.only_against,
+                "under_both": result.both,
+            },
+        )
+        return
+    table = Table(title=f"Breaching complaints as of {result.as_of:%Y-%m-%d %H:%M}", width=72)
+    table.add_column("")
+    table.add_column(result.policy, justify="right")
+    table.add_column(result.against, justify="right")
+    table.add_row(
+        "breaching",
+        str(len({r.complaint for r in result.breaches})),
+        str(len({r.complaint for r in result.against_breaches})),
+    )
+    table.add_row(
+        "only under this policy", str(len(result.only_policy)), str(len(result.only_against))
+    )
+    table.add_row("under both", str(len(result.both)), str(len(result.both)))
+    opts.out.print(table)
+    for caption, refs in (
+        (f"only under {result.policy}", result.only_policy),
+        (f"only under {result.against}", result.only_against),
+    ):
+        shown = ", ".join(refs[:12]) + (f", ... ({len(refs)} in all)" if len(refs) > 12 else "")
+        opts.out.print(f"{caption}: {shown or 'none'}", overflow="fold")

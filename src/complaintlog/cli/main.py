@@ -1,0 +1,80 @@
+"""The ``complaintlog`` command: one entry point, a sub-command per job.
+
+Global options come before the sub-command: ``complaintlog --store URL --json report``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from complaintlog import __version__
+from complaintlog.cli._audit import export_command, schema_command, show_command
+from complaintlog.cli._common import Options
+from complaintlog.cli._demo import demo_command
+from complaintlog.cli._import import import_command
+from complaintlog.cli._report import report_command, what_if_command
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="complaintlog",
+    help=(
+        "Every step of a customer complaint, recorded as an immutable event.\n\n"
+        "Start with `complaintlog demo`, then open report.html."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"complaintlog {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="COMPLAINTLOG_STORE",
+            help="Store URL: sqlite:///file.db (default sqlite:///complaints.db), "
+            "postgresql://user@host/db, memory://.",
+            show_envvar=True,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars, notes or tables.")
+    ] = False,
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Every step of a customer complaint, recorded as an immutable event.
+
+    Example: complaintlog demo && complaintlog --store sqlite:///complaintlog-demo.db report
+    """
+    ctx.obj = Options(store=store, quiet=quiet, json=json)
+
+
+app.command("demo")(demo_command)
+app.command("import")(import_command)
+app.command("show")(show_command)
+app.command("export")(export_command)
+app.command("schema")(schema_command)
+app.command("report")(report_command)
+app.command("what-if")(what_if_command)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,434 @@
+"""The generic import format: a TOML file says which column holds what.
+
+.. code-block:: toml
+
+    [source]
+    name = "acme"                       # events' actor is "import:acme"
+    timezone = "Europe/Zagreb"          # for times without an offset
+    date_formats = ["%d.%m.%Y %H:%M", "%d.%m.%Y"]   # tried in order; "iso" = ISO 8601
+    time_of_day = "12:00"               # for date-only values
+    external_ref = "acme:{Ticket}"      # omit to key each row by its digest
+
+    [steps]                             # the column holding each step's time
+    received = "Opened"                 # required
+    acknowledged = "Acknowledged"
+    assigned = "Assigned"
+    promise_due = "Promised by"         # a PromiseMade, due then
+    resolved = "Closed"
+
+    [fields]                            # templates: "{Column}", literal text, or both
+    customer_id = "{Customer no}"
+    channel = "{Channel}"
+    subject = "{Product}: {Issue}"
+    description = "{Text}"
+    remedy = "{Outcome}"
+
+    [values.remedy]                     # raw value -> code; "*" catches every other value
+    "Refund issued" = "refund"
+    "*" = "explanation"
+
+Every column that no template or step names is kept as an attribute of Received. A
+step the domain needs but the file has no time for (the acknowledgement before a
+resolution) is recorded at the next known time, and its text says it was assumed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from complaintlog.domain.values import Channel, EscalationLevel, Remedy, ReopenReason, Severity
+from complaintlog.importing.errors import MappingFileError, RowRejectedError
+from complaintlog.importing.plan import ComplaintPlan, Step
+from complaintlog.importing.source import SourceRow
+from complaintlog.importing.times import TimeReader, zone
+
+__all__ = ["Mapping", "MappedFormat", "load_mapping"]
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+StepName = Literal[
+    "received",
+    "acknowledged",
+    "assigned",
+    "escalated",
+    "promise_made",
+    "promise_due",
+    "informed",
+    "resolved",
+    "followed_up",
+    "surveyed",
+    "reopened",
+    "withdrawn",
+]
+
+FieldName = Literal[
+    "customer_id",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "customer_address",
+    "channel",
+    "subject",
+    "description",
+    "desired_outcome",
+    "product",
+    "cause",
+    "dimension",
+    "severity",
+    "assignee",
+    "team",
+    "escalation_level",
+    "escalation_reason",
+    "promise",
+    "inform_message",
+    "remedy",
+    "resolution_summary",
+    "compensation_amount",
+    "compensation_currency",
+    "accepted",
+    "solved",
+    "follow_up_note",
+    "survey_score",
+    "survey_comment",
+    "reopen_reason",
+    "reopen_note",
+    "withdraw_reason",
+]
+
+_ENUMS: dict[str, frozenset[str]] = {
+    "channel": frozenset(Channel),
+    "severity": frozenset(Severity),
+    "remedy": frozenset(Remedy),
+    "escalation_level": frozenset(EscalationLevel),
+    "reopen_reason": frozenset(ReopenReason),
+    "accepted": frozenset({"true", "false"}),
+    "solved": frozenset({"true", "false"}),
+}
+
+
+class _Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(default="csv", pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$")
+    timezone: str = "UTC"
+    date_formats: tuple[str, ...] = ("iso",)
+    time_of_day: time = time(12, 0)
+    external_ref: str | None = None
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    encoding: str = "utf-8-sig"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+
+class Mapping(BaseModel):
+    """A parsed mapping file. Build one with :func:`load_mapping` or from a dict."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: _Source = _Source()
+    steps: dict[StepName, str]
+    fields: dict[FieldName, str] = {}
+    values: dict[FieldName, dict[str, str]] = {}
+
+    @field_validator("steps")
+    @classmethod
+    def _received_given(cls, steps: dict[str, str]) -> dict[str, str]:
+        if "received" not in steps:
+            msg = "steps.received is required: the column with the time each complaint arrived"
+            raise ValueError(msg)
+        return steps
+
+    def problems(self, header: tuple[str, ...]) -> list[str]:
+        """What the mapping needs that the file's header or the domain does not give."""
+        found: list[str] = []
+        for step, column in self.steps.items():
+            if column not in header:
+                found.append(f"steps.{step}: no column {column!r} in the file")
+        for name, template in self.fields.items():
+            for column in _PLACEHOLDER.findall(template):
+                if column not in header:
+                    found.append(f"fields.{name}: no column {column!r} in the file")
+        for column in _PLACEHOLDER.findall(self.source.external_ref or ""):
+            if column not in header:
+                found.append(f"source.external_ref: no column {column!r} in the file")
+        needs = {
+            "resolved": "remedy",
+            "escalated": "escalation_level",
+            "followed_up": "solved",
+            "surveyed": "survey_score",
+        }
+        for step_name, needed in needs.items():
+            if step_name in self.steps and needed not in self.fields:
+                found.append(f"steps.{step_name} needs fields.{needed}")
+        for field, table in self.values.items():
+            allowed = _ENUMS.get(field)
+            if allowed is None:
+                continue
+            for raw, code in table.items():
+                if code not in allowed and not (field == "remedy" and code == "open"):
+                    found.append(
+                        f"values.{field}: {raw!r} -> {code!r} is not one of {sorted(allowed)}"
+                    )
+        return found
+
+
+def load_mapping(path: Path | str) -> Mapping:
+    """Read and validate a TOML mapping file; :class:`MappingFileError` names the problem."""
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingFileError(file, "no such file") from None
+    except OSError as error:
+        raise MappingFileError(file, f"cannot read: {error.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MappingFileError(file, f"not valid TOML: {error}") from None
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "file"
+        raise MappingFileError(file, f"{where}: {first['msg']}") from None
+
+
+@attrs.frozen
+class MappedFormat:
+    """A CSV layout described by a :class:`Mapping`."""
+
+    mapping: Mapping
+    header: tuple[str, ...]
+    name: str = "mapping"
+
+    @property
+    def actor(self) -> str:
+        return f"import:{self.mapping.source.name}"
+
+    @property
+    def dates(self) -> TimeReader:
+        source = self.mapping.source
+        return TimeReader(zone(source.timezone), source.date_formats, source.time_of_day)
+
+    def _used_columns(self) -> set[str]:
+        used = set(self.mapping.steps.values())
+        for template in (*self.mapping.fields.values(), self.mapping.source.external_ref or ""):
+            used.update(_PLACEHOLDER.findall(template))
+        return used
+
+    def external_ref(self, row: SourceRow) -> str:
+        template = self.mapping.source.external_ref
+        if template is None:
+            return f"{self.mapping.source.name}-row:{row.row_key}"
+        ref = _render(template, row)
+        if not ref.strip() or _PLACEHOLDER.sub("", template) == ref:
+            msg = f"source.external_ref {template!r} is empty in this row"
+            raise RowRejectedError(msg)
+        return ref
+
+    def _field(self, name: FieldName, row: SourceRow) -> str | None:
+        template = self.mapping.fields.get(name)
+        if template is None:
+            return None
+        raw = _render(template, row).strip()
+        table = self.mapping.values.get(name)
+        if table is not None:
+            if raw in table:
+                return table[raw]
+            if "*" in table:
+                return table["*"]
+        if name in _ENUMS and raw:
+            code = raw.lower()
+            if code not in _ENUMS[name] and not (name == "remedy" and code == "open"):
+                msg = f"fields.{name} = {raw!r} is not a known {name}: add it to values.{name}"
+                raise RowRejectedError(msg)
+            return code
+        return raw or None
+
+    def _time(self, step: StepName, row: SourceRow) -> tuple[datetime, str] | None:
+        column = self.mapping.steps.get(step)
+        if column is None:
+            return None
+        value = row.get(column)
+        if not value:
+            return None
+        return self.dates.read(value, column), f"{column} = {value}"
+
+    def plan(self, row: SourceRow) -> ComplaintPlan:
+        if len(row.cells) != len(self.header):
+            msg = f"{len(row.cells)} cells where the header has {len(self.header)}"
+            raise RowRejectedError(msg)
+        ref = self.external_ref(row)
+        received = self._time("received", row)
+        if received is None:
+            msg = f"{self.mapping.steps['received']!r} is empty: no time received"
+            raise RowRejectedError(msg)
+        received_at, received_source = received
+        field = self._field
+        customer = {
+            "id": field("customer_id", row) or ref,
+            "name": field("customer_name", row),
+            "email": field("customer_email", row),
+            "phone": field("customer_phone", row),
+            "address": field("customer_address", row),
+        }
+        category = {
+            "product": field("product", row),
+            "cause": field("cause", row),
+            "dimension": field("dimension", row),
+        }
+        used = self._used_columns()
+        attributes = {
+            column: value
+            for column, value in zip(self.header, row.cells, strict=True)
+            if column not in used and value.strip()
+        }
+        attributes["source_format"] = self.mapping.source.name
+        attributes["row_sha256"] = row.digest
+        receive: dict[str, Any] = {
+            "customer": {k: v for k, v in customer.items() if v is not None},
+            "channel": field("channel", row) or Channel.OTHER,
+            "subject": field("subject", row) or "(no subject given)",
+            "description": field("description", row) or "(no description given)",
+            "category": {k: v for k, v in category.items() if v} or None,
+            "severity": field("severity", row) or Severity.NORMAL,
+            "desired_outcome": field("desired_outcome", row),
+            "attributes": attributes,
+        }
+        return ComplaintPlan(
+            line=row.line,
+            external_ref=ref,
+            received_at=received_at,
+            actor=self.actor,
+            receive=receive,
+            steps=tuple(self._steps(row, received_at)),
+            received_source=received_source,
+        )
+
+    def _steps(self, row: SourceRow, received_at: datetime) -> list[Step]:
+        actor, field, source_name = self.actor, self._field, self.mapping.source.name
+        steps: list[Step] = []
+
+        def add(step: StepName, command: str, **arguments: Any) -> None:
+            timed = self._time(step, row)
+            if timed is not None:
+                steps.append(Step(command, timed[0], actor, arguments, source=timed[1]))
+
+        resolved = self._time("resolved", row)
+        remedy = field("remedy", row) if resolved is not None else None
+        if remedy == "open":
+            resolved = None  # the value map says this outcome leaves the complaint open
+        acknowledged = self._time("acknowledged", row)
+        if acknowledged is not None:
+            steps.append(Step("acknowledge", *acknowledged[:1], actor, source=acknowledged[1]))
+        assignee = field("assignee", row)
+        if assignee is not None:
+            add("assigned", "assign", assignee=assignee, team=field("team", row))
+        if "escalated" in self.mapping.steps:
+            add(
+                "escalated",
+                "escalate",
+                level=field("escalation_level", row),
+                reason=field("escalation_reason", row)
+                or f"escalated (imported from {source_name})",
+            )
+        due = self._time("promise_due", row)
+        if due is not None:
+            promise = field("promise", row) or "an answer by the promised time"
+            made = self._time("promise_made", row)
+            if made is None:
+                made = (steps[-1].at if steps else received_at, "")
+                promise += (
+                    f" (time assumed: {source_name} gives no time the promise was made; "
+                    "recorded at the previous step)"
+                )
+            steps.append(
+                Step(
+                    "make_promise",
+                    made[0],
+                    actor,
+                    {"promise": promise, "due": due[0]},
+                    source=made[1] or due[1],
+                    assumed=not made[1],
+                )
+            )
+        add("informed", "inform", message=field("inform_message", row) or "progress update")
+        if resolved is not None:
+            resolved_at, resolved_source = resolved
+            if acknowledged is None:
+                steps.append(
+                    Step(
+                        "acknowledge",
+                        resolved_at,
+                        actor,
+                        {
+                            "message": f"time assumed: {source_name} gives no acknowledgement "
+                            "time; recorded at the resolution time"
+                        },
+                        source=resolved_source,
+                        assumed=True,
+                    )
+                )
+            steps.append(
+                Step("resolve", resolved_at, actor, self._resolution(row, remedy), resolved_source)
+            )
+            add(
+                "followed_up",
+                "follow_up",
+                solved=field("solved", row) == "true",
+                note=field("follow_up_note", row),
+            )
+            if "surveyed" in self.mapping.steps:
+                score = field("survey_score", row) or ""
+                if score and not score.isdigit():
+                    msg = f"fields.survey_score = {score!r} is not a whole number from 1 to 5"
+                    raise RowRejectedError(msg)
+                if score:
+                    add(
+                        "surveyed",
+                        "record_survey",
+                        score=int(score),
+                        comment=field("survey_comment", row),
+                    )
+            add(
+                "reopened",
+                "reopen",
+                reason=field("reopen_reason", row) or ReopenReason.OTHER,
+                note=field("reopen_note", row),
+            )
+        add("withdrawn", "withdraw", reason=field("withdraw_reason", row))
+        return steps
+
+    def _resolution(self, row: SourceRow, remedy: str | None) -> dict[str, Any]:
+        field = self._field
+        if remedy is None:
+            msg = "resolved, but fields.remedy is empty in this row"
+            raise RowRejectedError(msg)
+        amount = field("compensation_amount", row)
+        compensation = None
+        if amount:
+            currency = field("compensation_currency", row)
+            if not currency:
+                msg = f"compensation {amount!r} has no currency: map fields.compensation_currency"
+                raise RowRejectedError(msg)
+            compensation = {"amount": amount, "currency": currency}
+        accepted = field("accepted", row)
+        return {
+            "remedy": remedy,
+            "summary": field("resolution_summary", row) or f"resolved ({remedy})",
+            "compensation": compensation,
+            "accepted": None if accepted is None else accepted == "true",
+        }
+
+
+def _render(template: str, row: SourceRow) -> str:
+    return _PLACEHOLDER.sub(lambda match: row.get(match.group(1)), template)
