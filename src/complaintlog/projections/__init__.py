@@ -1,0 +1,48 @@
+"""Read models of the complaint log: current state, SLA clocks, statistics.
+
+``Projections(log, policy=...)`` keeps all three in the log's own store (memory, SQLite or
+PostgreSQL), each with its tracking position written in the same transaction as its rows.
+See ``docs/projections.md``.
+"""
+
+from complaintlog.projections._facade import Projections
+from complaintlog.projections._framework import Follower, LogReader, recorded_by
+from complaintlog.projections._store import ProjectionConflictError, ViewStore
+from complaintlog.projections.current_state import (
+    ComplaintState,
+    CurrentStateProjection,
+    CurrentStateView,
+)
+from complaintlog.projections.sla import Clock, SlaProjection, SlaView, WhatIf, what_if
+from complaintlog.projections.statistics import (
+    PeriodStatistics,
+    Rate,
+    StatisticsProjection,
+    StatisticsView,
+)
+
+__all__ = [
+    # entry point
+    "Projections",
+    # current state
+    "ComplaintState",
+    "CurrentStateProjection",
+    "CurrentStateView",
+    # SLA
+    "Clock",
+    "SlaProjection",
+    "SlaView",
+    "WhatIf",
+    "what_if",
+    # statistics
+    "PeriodStatistics",
+    "Rate",
+    "StatisticsProjection",
+    "StatisticsView",
+    # running projections yourself
+    "Follower",
+    "LogReader",
+    "ProjectionConflictError",
+    "ViewStore",
+    "recorded_by",
+]

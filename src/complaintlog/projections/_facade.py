@@ -1,0 +1,124 @@
+"""``Projections``: the three views of a ComplaintLog, kept together in its store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from complaintlog.domain.sla_policy import SlaPolicy
+from complaintlog.projections._framework import EventFilter, Follower, recorded_by
+from complaintlog.projections._store import SqliteViewStore, ViewStore, open_view_store
+from complaintlog.projections.current_state import CurrentStateProjection, CurrentStateView
+from complaintlog.projections.sla import SlaProjection, SlaView, WhatIf, what_if
+from complaintlog.projections.statistics import StatisticsProjection, StatisticsView
+
+if TYPE_CHECKING:
+    from complaintlog.application import ComplaintLog
+
+__all__ = ["Projections"]
+
+
+class Projections:
+    """Current state, SLA clocks and statistics of a ComplaintLog, in the log's own store.
+
+    >>> views = Projections(log, policy=SlaPolicy.preset("fca"))   # doctest: +SKIP
+    >>> views.catch_up()                                            # doctest: +SKIP
+    >>> views.sla.breaches(as_of=now, ongoing_only=True)            # doctest: +SKIP
+
+    ``catch_up()`` processes what was recorded since the last call (poll it, or call it
+    before reading); ``rebuild()`` replays the whole log. A view built under another policy
+    or calendar is rebuilt automatically by the first ``catch_up()``.
+    """
+
+    def __init__(
+        self,
+        log: ComplaintLog,
+        *,
+        policy: SlaPolicy | None = None,
+        time_zone: str | ZoneInfo | None = None,
+        batch_size: int = 10_000,
+        store: ViewStore | None = None,
+        event_filter: EventFilter | None = None,
+        known_by: datetime | None = None,
+    ) -> None:
+        self.log = log
+        self.policy = policy if policy is not None else SlaPolicy.preset("default")
+        self._owns_store = store is None
+        settings = log.settings
+        self.store = store or open_view_store(settings.kind, settings.env, settings.sqlite_path)
+        zone = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
+        self._follower = Follower(
+            log,
+            self.store,
+            [
+                CurrentStateProjection(),
+                SlaProjection(self.policy),
+                StatisticsProjection(self.policy.calendar),
+            ],
+            batch_size=batch_size,
+            event_filter=event_filter,
+        )
+        self.current_state = CurrentStateView(self.store, self._follower.reader, known_by=known_by)
+        self.sla = SlaView(self.store, self.policy)
+        now = log.clock if known_by is None else (lambda: known_by)
+        self.statistics = StatisticsView(
+            self.store, zone or self.policy.calendar.time_zone, clock=now
+        )
+
+    # -- processing ------------------------------------------------------------------------
+
+    def catch_up(self, *, until: int | None = None) -> int:
+        """Process the events recorded since the last call; returns how many were read."""
+        return self._follower.catch_up(until=until)
+
+    def rebuild(self) -> int:
+        """Drop the three views and replay the whole log into them."""
+        return self._follower.rebuild()
+
+    def positions(self) -> dict[str, int]:
+        """Each projection's position in the log (the last notification id it processed)."""
+        return self._follower.positions()
+
+    # -- time travel and what-if ------------------------------------------------------------
+
+    def as_known_at(self, moment: datetime) -> Projections:
+        """Throwaway in-memory views from only the events recorded by ``moment``.
+
+        What the screens could have shown at ``moment``, before any later backdated or
+        late-imported events. Close it (or use it in a ``with`` block) when done.
+        """
+        views = Projections(
+            self.log,
+            policy=self.policy,
+            time_zone=self.statistics.time_zone,
+            store=SqliteViewStore(":memory:"),
+            event_filter=recorded_by(moment),
+            known_by=moment,
+        )
+        views._owns_store = True
+        views.catch_up()
+        return views
+
+    def what_if(self, policy: SlaPolicy, as_of: datetime, *, ongoing_only: bool = False) -> WhatIf:
+        """Breaches as of ``as_of`` under this view's policy (a) and ``policy`` (b)."""
+        return what_if(self.log, self.policy, policy, as_of, ongoing_only=ongoing_only)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._follower.close()
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Projections:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,479 @@
+"""A lean projection runner: follow the notification log, write view and position together.
+
+Why not eventsourcing's ``ProjectionRunner``: it needs ``subscribe()``, which the SQLite
+recorder does not have, and it hands over one rebuilt domain event at a time. Complaint views
+must be rebuilt fast (100k+ events per second for the three projections together on SQLite),
+so this runner instead
+
+* polls the log in pages (``catch_up()``), on every store alike;
+* reads each page once for all projections, and decodes only the stored JSON: no
+  aggregates, no pydantic validation. On SQLite the page is read with our own ``sqlite3``
+  connection from eventsourcing's ``stored_events`` table (its notification id is the
+  ``rowid``, as in ``SQLiteApplicationRecorder.select_notifications``), which is three
+  times faster than building ``Notification`` objects; other stores use
+  ``log.recorder.select_notifications``;
+* lets each projection apply the page to per-complaint state held in a cache, then writes
+  the changed rows of every projection with ``executemany`` *and* each projection's
+  tracking position in ONE transaction. The position is advanced with a compare-and-set
+  (``UPDATE ... WHERE position = <the position the batch started from>``): a crash before
+  the commit loses the whole batch and it is processed again; a crash after it loses
+  nothing; a second runner racing on the same view makes one of them fail the compare and
+  roll back (:class:`ProjectionConflictError`). Either way no event is lost or counted
+  twice. Every event advances the position, also the ones a projection ignores (other
+  aggregates' events such as ``ExternalReference.Registered``).
+
+The per-complaint cache is only ever a copy of committed rows plus the batch in progress;
+any failure discards it, and the next batch reloads what it needs from the tables.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+
+from complaintlog.projections._store import (
+    TRACKING_TABLE,
+    ProjectionConflictError,
+    Row,
+    Transaction,
+    ViewStore,
+    compose,
+)
+
+if TYPE_CHECKING:
+    from complaintlog.application import ComplaintLog
+
+__all__ = [
+    "COMPLAINT_TOPIC_PREFIX",
+    "EPOCH",
+    "Follower",
+    "LogEvent",
+    "LogReader",
+    "Projection",
+    "from_us",
+    "parse_us",
+    "recorded_by",
+    "to_us",
+]
+
+COMPLAINT_TOPIC_PREFIX = "complaintlog.domain.complaint:Complaint."
+_PREFIX_LENGTH = len(COMPLAINT_TOPIC_PREFIX)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+MAX_US = 2**63 - 1
+"""Stands for "until further notice" in validity columns (``valid_until_us``)."""
+_IN_CHUNK = 500
+"""Ids per ``IN (...)`` list when loading state: well under every database's limit."""
+
+
+def parse_us(text: str) -> int:
+    """Microseconds since the epoch of an ISO 8601 time as the events store it."""
+    return (datetime.fromisoformat(text) - EPOCH) // _US
+
+
+def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    return (moment - EPOCH) // _US
+
+
+def from_us(value: int) -> datetime:
+    """The UTC datetime of a microsecond count."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+LogEvent = tuple[int, str, str, int, dict[str, Any]]
+"""One notification, decoded once and shared by every projection, as a plain tuple (the
+per-event path creates one for every event; a tuple costs a quarter of a NamedTuple):
+
+``(position, complaint_id, kind, at, state)``: the notification id; the originator id as
+32 hex digits (``UUID.hex``); the complaint event's class name (``"Received"``), empty for
+other aggregates' events; business time (``occurred_at``) in microseconds, 0 for other
+aggregates; the stored JSON state (``state["timestamp"]`` is the recording time).
+"""
+
+
+def _event(position: int, originator_id: str, topic: str, state: dict[str, Any]) -> LogEvent:
+    if topic.startswith(COMPLAINT_TOPIC_PREFIX):
+        return (
+            position,
+            originator_id,
+            topic[_PREFIX_LENGTH:],
+            parse_us(state["occurred_at"]),
+            state,
+        )
+    return (position, originator_id, "", 0, state)
+
+
+def _hex(originator_id: object) -> str:
+    """Complaint ids are kept as 32 hex digits, the way eventsourcing's SQLite stores them."""
+    if isinstance(originator_id, UUID):
+        return originator_id.hex
+    text = str(originator_id)
+    return text.replace("-", "") if len(text) != 32 else text
+
+
+class LogReader:
+    """Reads the ComplaintLog's notification log in pages, decoding the JSON once."""
+
+    def __init__(self, log: ComplaintLog) -> None:
+        self._log = log
+        mapper = log.mapper
+        self._plain = mapper.cipher is None and mapper.compressor is None
+        self._connection: sqlite3.Connection | None = None
+        path = log.settings.sqlite_path
+        if log.settings.kind == "sqlite" and path is not None:
+            self._connection = sqlite3.connect(
+                f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None
+            )
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def read(self, after: int, limit: int, stop: int | None = None) -> list[LogEvent]:
+        """Up to ``limit`` events with positions after ``after`` (and up to ``stop``)."""
+        if self._connection is not None:
+            return self._read_sqlite(self._connection, after, limit, stop)
+        page = self._recorder().select_notifications(after + 1, limit, stop=stop)
+        decode = self._log.mapper.decode_stored_state
+        return [_event(n.id, _hex(n.originator_id), n.topic, decode(n)) for n in page]
+
+    def events_of(self, complaint_ids: Sequence[str]) -> list[LogEvent]:
+        """Every event of these complaints, each complaint's in order (positions may be 0)."""
+        if self._connection is not None:
+            events: list[LogEvent] = []
+            for chunk in chunks(complaint_ids):
+                marks = ",".join("?" * len(chunk))
+                rows = self._connection.execute(
+                    compose(
+                        "SELECT rowid, originator_id, originator_version, topic, "
+                        "state FROM stored_events "
+                        "WHERE originator_id IN ({marks}) ORDER BY rowid",
+                        marks=marks,
+                    ),
+                    tuple(chunk),
+                ).fetchall()
+                events.extend(self._decode_rows(rows))
+            return events
+        recorder = self._recorder()
+        decode = self._log.mapper.decode_stored_state
+        return [
+            _event(0, complaint_id, stored.topic, decode(stored))
+            for complaint_id in complaint_ids
+            for stored in recorder.select_events(UUID(complaint_id))
+        ]
+
+    def _recorder(self) -> ApplicationRecorder:
+        recorder = self._log.recorder
+        assert isinstance(recorder, ApplicationRecorder)  # an Application's recorder is one
+        return recorder
+
+    def _read_sqlite(
+        self, connection: sqlite3.Connection, after: int, limit: int, stop: int | None
+    ) -> list[LogEvent]:
+        rows = connection.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+            (after, stop if stop is not None else MAX_US, limit),
+        ).fetchall()
+        return self._decode_rows(rows)
+
+    def _decode_rows(self, rows: list[Row]) -> list[LogEvent]:
+        if self._plain:
+            # the hot path of a rebuild: _event and _hex inlined
+            loads = orjson.loads
+            events: list[LogEvent] = []
+            append = events.append
+            for position, originator_id, _, topic, blob in rows:
+                state = loads(blob)
+                complaint_id = originator_id if len(originator_id) == 32 else _hex(originator_id)
+                if topic.startswith(COMPLAINT_TOPIC_PREFIX):
+                    append(
+                        (
+                            position,
+                            complaint_id,
+                            topic[_PREFIX_LENGTH:],
+                            parse_us(state["occurred_at"]),
+                            state,
+                        )
+                    )
+                else:
+                    append((position, complaint_id, "", 0, state))
+            return events
+        decode = self._log.mapper.decode_stored_state
+        return [
+            _event(
+                row[0], _hex(row[1]), row[3], decode(StoredEvent(row[1], row[2], row[3], row[4]))
+            )
+            for row in rows
+        ]
+
+    def last_position(self) -> int:
+        return self._log.max_position()
+
+
+S = TypeVar("S")
+
+
+class Projection(ABC, Generic[S]):
+    """A view kept from the log: per-complaint state ``S`` in a cache, rows in tables.
+
+    Subclasses name their tables, say how to create them, how to load the state of some
+    complaints from them, how to apply a page of events (a ``match`` on the event kind), and
+    how to write what changed. The :class:`Follower` does the rest.
+    """
+
+    name: ClassVar[str]
+    """The projection's key in the tracking table."""
+    tables: ClassVar[tuple[str, ...]]
+    max_cache: ClassVar[int] = 200_000
+    """Complaint states kept between batches; the cache is dropped when it grows past this."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, S] = {}
+        self.dirty: dict[str, S] = {}
+        self.cache_position = -1
+        """The position the cache reflects; another runner moving the view invalidates it."""
+
+    def config(self) -> str:
+        """What the rows depend on besides the log (a policy, a calendar): a change rebuilds."""
+        return "1"
+
+    @abstractmethod
+    def create_tables(self, tx: Transaction) -> None: ...
+
+    @abstractmethod
+    def create_indexes(self, tx: Transaction) -> None: ...
+
+    @abstractmethod
+    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, S]:
+        """The stored state of these complaints (those that have one)."""
+
+    @abstractmethod
+    def handle(self, events: Sequence[LogEvent]) -> None:
+        """Apply events to ``self.cache``, recording changed states in ``self.dirty``."""
+
+    @abstractmethod
+    def write(self, tx: Transaction) -> None:
+        """Write the rows of ``self.dirty``."""
+
+    # -- driven by the Follower -------------------------------------------------------------
+
+    def apply(self, events: Sequence[LogEvent], store: ViewStore) -> None:
+        cache = self.cache
+        missing = {
+            complaint_id
+            for _, complaint_id, kind, _, _ in events
+            if kind and kind != "Received" and complaint_id not in cache
+        }
+        if missing:
+            cache.update(self.load(store, sorted(missing)))
+        self.handle(events)
+
+    def committed(self, position: int) -> None:
+        self.dirty.clear()
+        self.cache_position = position
+        if len(self.cache) > self.max_cache:
+            self.cache.clear()
+
+    def discard(self) -> None:
+        self.dirty.clear()
+        self.cache.clear()
+        self.cache_position = -1
+
+    def drop_tables(self, tx: Transaction) -> None:
+        for table in self.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def chunks(values: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def select_in(
+    store: ViewStore, sql_before_in: str, values: Sequence[str], sql_after_in: str = ""
+) -> list[Row]:
+    """Run ``<sql_before_in> IN (?, ?, ...) <sql_after_in>`` for the values, in chunks."""
+    rows: list[Row] = []
+    for chunk in chunks(values):
+        marks = ",".join("?" * len(chunk))
+        rows.extend(store.query(f"{sql_before_in} IN ({marks}) {sql_after_in}", tuple(chunk)))
+    return rows
+
+
+EventFilter = Callable[[list[LogEvent]], list[LogEvent]]
+
+
+def recorded_by(moment: datetime) -> EventFilter:
+    """Keep only events recorded by ``moment``; a complaint's later events are cut after its
+    first one recorded too late (as ``ComplaintLog.get(as_known_at=...)`` does), so a
+    skewed clock never lets a step in without the one before it. The decision for an event
+    depends only on the events before it, so a page processed again decides the same."""
+    limit = to_us(moment)
+    first_late: dict[str, int] = {}
+
+    def keep(events: list[LogEvent]) -> list[LogEvent]:
+        kept: list[LogEvent] = []
+        for event in events:
+            position, complaint_id = event[0], event[1]
+            cut = first_late.get(complaint_id)
+            if cut is None and parse_us(event[4]["timestamp"]) > limit:
+                cut = first_late[complaint_id] = position
+            if cut is None or position < cut:
+                kept.append(event)
+        return kept
+
+    return keep
+
+
+class Follower:
+    """Keeps projections up to date with the log, each with its own tracking position."""
+
+    def __init__(
+        self,
+        log: ComplaintLog,
+        store: ViewStore,
+        projections: Iterable[Projection[Any]],
+        *,
+        batch_size: int = 5000,
+        event_filter: EventFilter | None = None,
+    ) -> None:
+        self.log = log
+        self.store = store
+        self.projections = tuple(projections)
+        self.batch_size = batch_size
+        self.event_filter = event_filter
+        self.reader = LogReader(log)
+        self._ensured = False
+
+    def close(self) -> None:
+        self.reader.close()
+
+    # -- schema and positions ---------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create missing tables; rebuild a projection whose configuration changed."""
+        if self._ensured:
+            return
+        self.store.ensure_tracking()
+        for projection in self.projections:
+            tracked = self.store.tracking(projection.name)
+            if tracked is None or tracked[1] != projection.config():
+                self._reset(projection, with_indexes=True)
+            else:
+                with self.store.transaction() as tx:
+                    projection.create_tables(tx)
+                    projection.create_indexes(tx)
+        self._ensured = True
+
+    def _reset(self, projection: Projection[Any], *, with_indexes: bool) -> None:
+        projection.discard()
+        with self.store.transaction() as tx:
+            projection.drop_tables(tx)
+            projection.create_tables(tx)
+            if with_indexes:
+                projection.create_indexes(tx)
+            updated = tx.execute(
+                compose(
+                    "UPDATE {tracking_table} SET position = 0, config = ? WHERE projection = ?",
+                    tracking_table=TRACKING_TABLE,
+                ),
+                (projection.config(), projection.name),
+            )
+            if not updated:
+                tx.execute(
+                    compose(
+                        "INSERT INTO {tracking_table} (projection, position, config) "
+                        "VALUES (?, 0, ?)",
+                        tracking_table=TRACKING_TABLE,
+                    ),
+                    (projection.name, projection.config()),
+                )
+
+    def positions(self) -> dict[str, int]:
+        """Each projection's position: the id of the last notification it processed."""
+        self.ensure_schema()
+        positions: dict[str, int] = {}
+        for projection in self.projections:
+            tracked = self.store.tracking(projection.name)
+            positions[projection.name] = tracked[0] if tracked else 0
+        return positions
+
+    # -- processing -------------------------------------------------------------------------
+
+    def catch_up(self, *, until: int | None = None) -> int:
+        """Process every event recorded since each projection's position (up to ``until``).
+
+        Returns the number of log events read (the most-behind projection's new events).
+        """
+        positions = self.positions()
+        for projection in self.projections:
+            if projection.cache_position != positions[projection.name]:
+                projection.discard()  # the view moved without us (another runner, a reset)
+                projection.cache_position = positions[projection.name]
+        processed = 0
+        while True:
+            start = min(positions.values())
+            if until is not None and start >= until:
+                break
+            events = self.reader.read(start, self.batch_size, stop=until)
+            if not events:
+                break
+            last = events[-1][0]
+            self._process(events, positions, start, last)
+            processed += len(events)
+            for name in positions:
+                positions[name] = max(positions[name], last)
+        return processed
+
+    def _process(
+        self, events: list[LogEvent], positions: dict[str, int], start: int, last: int
+    ) -> None:
+        chosen = self.event_filter(events) if self.event_filter is not None else events
+        moving = [p for p in self.projections if positions[p.name] < last]
+        try:
+            for projection in moving:
+                own = positions[projection.name]
+                todo = chosen if own == start else [e for e in chosen if e[0] > own]
+                projection.apply(todo, self.store)
+            with self.store.transaction() as tx:
+                for projection in moving:
+                    projection.write(tx)
+                    expected = positions[projection.name]
+                    updated = tx.execute(
+                        compose(
+                            "UPDATE {tracking_table} SET position = ? WHERE projection = "
+                            "? AND position = ?",
+                            tracking_table=TRACKING_TABLE,
+                        ),
+                        (last, projection.name, expected),
+                    )
+                    if updated != 1:
+                        raise ProjectionConflictError(projection.name, expected)
+        except BaseException:
+            for projection in moving:
+                projection.discard()
+            raise
+        for projection in moving:
+            projection.committed(last)
+
+    def rebuild(self, projections: Collection[str] | None = None) -> int:
+        """Drop the views (all, or those named) and replay the whole log into them."""
+        self.ensure_schema()
+        chosen = [p for p in self.projections if projections is None or p.name in projections]
+        for projection in chosen:
+            self._reset(projection, with_indexes=False)
+        count = self.catch_up()
+        with self.store.transaction() as tx:
+            for projection in chosen:
+                projection.create_indexes(tx)
+        return count

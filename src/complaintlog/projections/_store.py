@@ -1,0 +1,234 @@
+"""Where projected views live: SQL tables in the same kind of store as the events.
+
+* SQLite (``sqlite:///file.db``): tables in the same file as eventsourcing's
+  ``stored_events``, written through our own ``sqlite3`` connection.
+* PostgreSQL: tables in the same database and schema (``POSTGRES_SCHEMA``), psycopg 3.
+* memory (``memory://``): an in-memory SQLite database owned by the projection. The view
+  lives and dies with the process like the events do, and the queries are the same SQL,
+  tested once, with the same indexes.
+
+SQL is written once with ``?`` placeholders and translated for psycopg; values are always
+parameters, never formatted into the text. Table names are constants of this package.
+Times are stored as integer microseconds since 1970-01-01 UTC in ``BIGINT`` columns: exact,
+the same on both databases, cheap to compare and to index.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from complaintlog.errors import ComplaintLogError, StoreConfigurationError
+
+__all__ = [
+    "TRACKING_TABLE",
+    "ProjectionConflictError",
+    "Transaction",
+    "ViewStore",
+    "compose",
+    "open_view_store",
+]
+
+TRACKING_TABLE = "complaintlog_projection_tracking"
+
+Row = tuple[Any, ...]
+
+_UNSAFE = re.compile(r"['\";]|--|/\*")
+
+
+def compose(template: str, **fragments: str) -> str:
+    """A statement from a template and SQL fragments: table and column names, column
+    lists and conditions with ``?`` placeholders, all built from this package's constants.
+
+    Values never go into the text; they are parameters. As a guard, a fragment holding a
+    quote, a semicolon or a comment (what a value smuggled into SQL needs) is refused.
+    """
+    for name, fragment in fragments.items():
+        if _UNSAFE.search(fragment):
+            msg = f"SQL fragment {name}={fragment!r} holds a quote, semicolon or comment"
+            raise ValueError(msg)
+    return template.format(**fragments)
+
+
+class ProjectionConflictError(ComplaintLogError):
+    """Another runner advanced the same projection meanwhile; nothing of ours was written."""
+
+    def __init__(self, projection: str, expected: int) -> None:
+        self.projection = projection
+        self.expected = expected
+        super().__init__(
+            f"projection {projection!r} is no longer at position {expected}: another runner "
+            "processed these events; catch_up() again to continue from where it stopped"
+        )
+
+
+class Transaction(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class ViewStore:
+    """A connection to the view tables and the tracking table, with transactions."""
+
+    kind: str
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- tracking ---------------------------------------------------------------------------
+
+    def ensure_tracking(self) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
+                "projection TEXT PRIMARY KEY, position BIGINT NOT NULL, config TEXT NOT NULL)"
+            )
+
+    def tracking(self, projection: str) -> tuple[int, str] | None:
+        rows = self.query(
+            compose(
+                "SELECT position, config FROM {tracking_table} WHERE projection = ?",
+                tracking_table=TRACKING_TABLE,
+            ),
+            (projection,),
+        )
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+class _SqliteTransaction:
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._cursor.execute(sql, params).rowcount
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._cursor.execute(sql, params).fetchall()
+
+
+class SqliteViewStore(ViewStore):
+    """A SQLite database file (beside the events) or ``:memory:``."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        # Autocommit mode: reads see the latest commit; writes use explicit BEGIN IMMEDIATE,
+        # so a batch takes the write lock once and never upgrades a read lock midway.
+        self.connection = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        if self.path != ":memory:":
+            self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.execute("PRAGMA cache_size=-65536")  # 64 MiB: indexes stay in memory
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.connection.execute(sql, params).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteTransaction(cursor)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            cursor.close()
+            raise
+        cursor.execute("COMMIT")
+        cursor.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _pg(sql: str) -> str:
+    """``?`` placeholders to psycopg's ``%s`` (our SQL has no literal ``%`` or ``?``)."""
+    return sql.replace("?", "%s")
+
+
+class _PostgresTransaction:
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self._cursor.execute(_pg(sql), params)
+        return int(self._cursor.rowcount)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self._cursor.executemany(_pg(sql), rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._cursor.execute(_pg(sql), params)
+        return list(self._cursor.fetchall())
+
+
+class PostgresViewStore(ViewStore):
+    """Tables in the application's PostgreSQL database and schema."""
+
+    kind = "postgres"
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        try:
+            import psycopg
+            from psycopg import sql
+        except ImportError as error:  # pragma: no cover - the postgres extra installs it
+            msg = "PostgreSQL views need psycopg: pip install complaintlog[postgres]"
+            raise StoreConfigurationError(msg) from error
+        self.connection = psycopg.connect(
+            dbname=env.get("POSTGRES_DBNAME", "postgres"),
+            host=env.get("POSTGRES_HOST", "127.0.0.1"),
+            port=int(env.get("POSTGRES_PORT", "5432")),
+            user=env.get("POSTGRES_USER", "postgres"),
+            password=env.get("POSTGRES_PASSWORD", ""),
+            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+            autocommit=True,
+        )
+        schema = env.get("POSTGRES_SCHEMA")
+        if schema:
+            self.connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(_pg(sql), params)
+            return list(cursor.fetchall())
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.connection.transaction(), self.connection.cursor() as cursor:
+            yield _PostgresTransaction(cursor)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def open_view_store(kind: str, env: Mapping[str, str], sqlite_path: Path | None) -> ViewStore:
+    """The view store matching a ComplaintLog's event store."""
+    if kind == "postgres":
+        return PostgresViewStore(env)
+    if kind == "sqlite" and sqlite_path is not None:
+        return SqliteViewStore(sqlite_path)
+    return SqliteViewStore(":memory:")

@@ -1,0 +1,992 @@
+"""SLA clocks and breach lists under an :class:`~complaintlog.domain.sla_policy.SlaPolicy`.
+
+Per complaint and applicable target the projection keeps a *clock*: when it started, when
+it falls due, when the warning threshold passes, how long it was paused, when it was met or
+cancelled. Due times are computed when the events arrive, with the policy's business
+calendar; a breach happens when time passes, not when an event arrives, so every query takes
+``as_of`` and answers from the stored times:
+
+* ``breach_us`` is the clock's due time when the clock is (or, if nothing else happens,
+  will be) breaching: not met by its due time, not cancelled before it, and not paused.
+  ``breaches(as_of)`` is then ``breach_us < as_of``: clocks past due and not met by then,
+  or met late. One indexed range, at any past or present ``as_of``.
+* Pauses: while a complaint is paused, clocks of targets with ``pauses_stop_clock`` stand
+  still (``paused_since_us``; a paused clock never breaches). On resume, the remaining
+  time on the target's clock is counted again from the resume: ``due = add(resume,
+  between(pause, due))``, likewise the warning time; a clock already past due when the
+  pause began stays breached. Because due times only ever move later, and only for pauses
+  that began before them, the stored due time is also the right answer for a past
+  ``as_of``.
+
+What starts and stops which clock (the targets applying to a complaint are chosen, from its
+channel, severity and category, when the clock starts; a later reclassification applies to
+clocks started afterwards):
+
+========================  ==========================  =================================
+metric                    started by                  met by
+========================  ==========================  =================================
+``acknowledge``           Received                    Acknowledged
+``first_response``        Received                    Acknowledged or PromiseMade
+``resolve``               Received, Reopened (cycle)  Resolved (of that cycle)
+``promise``               PromiseMade (its own due)   CustomerInformed or Resolved
+``follow_up``             Resolved                    FollowedUp
+``survey``                Resolved                    Surveyed (early if before
+                                                      ``not_before``: not compliant)
+========================  ==========================  =================================
+
+A withdrawal cancels running clocks; a reopening cancels the previous cycle's follow-up and
+survey clocks; a new promise made while an earlier one is still open supersedes it (as in
+the aggregate). A promise kept after its due time counts as met late. A policy without a
+``promise`` target gets an implicit one (``promise``: by the promised time, calendar
+clock, pauses do not move it), so broken promises are always known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import attrs
+
+from complaintlog.domain.calendar import BusinessCalendar
+from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
+from complaintlog.domain.values import Category, Channel, Severity
+from complaintlog.projections._framework import (
+    Follower,
+    LogEvent,
+    Projection,
+    from_us,
+    parse_us,
+    select_in,
+    to_us,
+)
+from complaintlog.projections._store import SqliteViewStore, Transaction, ViewStore, compose
+
+if TYPE_CHECKING:
+    from complaintlog.application import ComplaintLog
+
+__all__ = ["Clock", "SlaProjection", "SlaView", "WhatIf", "what_if"]
+
+CASES = "complaintlog_sla_cases"
+CLOCKS = "complaintlog_sla_clocks"
+
+IMPLICIT_PROMISE = SlaTarget(
+    name="promise",
+    metric=Metric.PROMISE,
+    within=timedelta(0),
+    clock=ClockKind.CALENDAR,
+    pauses_stop_clock=False,
+)
+
+_US = timedelta(microseconds=1)
+
+_CASE_COLUMNS = (
+    "complaint_id",
+    "channel",
+    "severity",
+    "dimension",
+    "cause",
+    "product",
+    "cycle",
+    "paused_since_us",
+)
+_CLOCK_COLUMNS = (
+    "complaint_id",
+    "clock_key",
+    "target",
+    "metric",
+    "cycle",
+    "promise_id",
+    "clock_kind",
+    "stops_on_pause",
+    "started_us",
+    "due_us",
+    "warn_us",
+    "earliest_us",
+    "promised_us",
+    "paused_total_us",
+    "paused_since_us",
+    "met_us",
+    "cancelled_us",
+)
+_DERIVED = ("breach_us", "outcome_us", "on_time")
+_ALL_CLOCK_COLUMNS = (*_CLOCK_COLUMNS, *_DERIVED)
+_CLOCK_LIST = ", ".join(_ALL_CLOCK_COLUMNS)
+
+
+def _type(name: str) -> str:
+    if name in {"complaint_id", "clock_key", "target", "metric", "clock_kind", "channel"}:
+        return "TEXT NOT NULL"
+    if name in {"severity"}:
+        return "TEXT NOT NULL"
+    if name in {"cycle", "stops_on_pause", "started_us", "due_us", "paused_total_us"}:
+        return "BIGINT NOT NULL"
+    if name.endswith("_us") or name == "on_time":
+        return "BIGINT"
+    return "TEXT"
+
+
+class _Clock:
+    """One clock while it is being folded."""
+
+    __slots__ = (*_CLOCK_COLUMNS, "dirty")
+
+    complaint_id: str
+    clock_key: str
+    target: str
+    metric: str
+    cycle: int
+    promise_id: str | None
+    clock_kind: str
+    stops_on_pause: int
+    started_us: int
+    due_us: int
+    warn_us: int | None
+    """Computed when needed: for clocks still running when written, or being paused."""
+    earliest_us: int | None
+    promised_us: int | None
+    paused_total_us: int
+    paused_since_us: int | None
+    met_us: int | None
+    cancelled_us: int | None
+    dirty: bool
+
+    @property
+    def running(self) -> bool:
+        return self.met_us is None and self.cancelled_us is None
+
+    def row(self) -> tuple[Any, ...]:
+        due = self.due_us
+        met = self.met_us
+        cancelled = self.cancelled_us
+        breach = (
+            due
+            if self.paused_since_us is None
+            and (met is None or met > due)
+            and (cancelled is None or cancelled > due)
+            else None
+        )
+        early = met is not None and self.earliest_us is not None and met < self.earliest_us
+        if met is not None and met <= due:
+            on_time: int | None = 0 if early else 1
+            outcome: int | None = met
+        else:
+            on_time = 0 if breach is not None else None
+            outcome = breach
+        return (
+            self.complaint_id,
+            self.clock_key,
+            self.target,
+            self.metric,
+            self.cycle,
+            self.promise_id,
+            self.clock_kind,
+            self.stops_on_pause,
+            self.started_us,
+            due,
+            self.warn_us,
+            self.earliest_us,
+            self.promised_us,
+            self.paused_total_us,
+            self.paused_since_us,
+            met,
+            cancelled,
+            breach,
+            outcome,
+            on_time,
+        )
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> _Clock:
+        clock = cls()
+        for name, value in zip(_CLOCK_COLUMNS, row, strict=False):
+            setattr(clock, name, value)
+        clock.dirty = False
+        return clock
+
+
+class _Case:
+    """A complaint as the SLA projection needs it: classification, cycle, pause, clocks."""
+
+    __slots__ = (*_CASE_COLUMNS, "clocks")
+
+    complaint_id: str
+    channel: str
+    severity: str
+    dimension: str | None
+    cause: str | None
+    product: str | None
+    cycle: int
+    paused_since_us: int | None
+    clocks: list[_Clock]
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.complaint_id,
+            self.channel,
+            self.severity,
+            self.dimension,
+            self.cause,
+            self.product,
+            self.cycle,
+            self.paused_since_us,
+        )
+
+
+class SlaProjection(Projection[_Case]):
+    """Keeps SLA clocks under one policy (its targets and its business calendar)."""
+
+    name = "sla"
+    tables = (CASES, CLOCKS)
+
+    def __init__(self, policy: SlaPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+        self._has_promise_target = any(t.metric is Metric.PROMISE for t in policy.targets)
+        self._targets: dict[tuple[Any, ...], tuple[SlaTarget, ...]] = {}
+        self._by_channel = any(t.channels is not None for t in policy.targets)
+        self._by_severity = any(t.severities is not None for t in policy.targets)
+        self._by_category = any(t.categories is not None for t in policy.targets)
+        self._due_by_day: dict[tuple[str, date], int] = {}
+
+    def config(self) -> str:
+        return f"sla-1 {self.policy!r}"
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def create_tables(self, tx: Transaction) -> None:
+        cases = ", ".join(f"{name} {_type(name)}" for name in _CASE_COLUMNS)
+        clocks = ", ".join(f"{name} {_type(name)}" for name in _ALL_CLOCK_COLUMNS)
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {CASES} ({cases}, PRIMARY KEY (complaint_id))")
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {CLOCKS} ({clocks}, PRIMARY KEY (complaint_id, clock_key))"
+        )
+
+    def create_indexes(self, tx: Transaction) -> None:
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {CLOCKS}_breach ON {CLOCKS} (breach_us) "
+            "WHERE breach_us IS NOT NULL"
+        )
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {CLOCKS}_due ON {CLOCKS} (due_us)")
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {CLOCKS}_outcome ON {CLOCKS} (outcome_us) "
+            "WHERE outcome_us IS NOT NULL"
+        )
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {CLOCKS}_met_late ON {CLOCKS} (met_us) "
+            "WHERE met_us > due_us"
+        )
+
+    # -- state ------------------------------------------------------------------------------
+
+    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Case]:
+        cases: dict[str, _Case] = {}
+        columns = ", ".join(_CASE_COLUMNS)
+        for row in select_in(
+            store,
+            compose(
+                "SELECT {columns} FROM {cases} WHERE complaint_id", columns=columns, cases=CASES
+            ),
+            complaint_ids,
+        ):
+            case = _Case()
+            for name, value in zip(_CASE_COLUMNS, row, strict=True):
+                setattr(case, name, value)
+            case.clocks = []
+            cases[case.complaint_id] = case
+        clock_columns = ", ".join(_CLOCK_COLUMNS)
+        for row in select_in(
+            store,
+            compose(
+                "SELECT {clock_columns} FROM {clocks} WHERE complaint_id",
+                clock_columns=clock_columns,
+                clocks=CLOCKS,
+            ),
+            complaint_ids,
+        ):
+            clock = _Clock.from_row(row)
+            cases[clock.complaint_id].clocks.append(clock)
+        for case in cases.values():
+            case.clocks.sort(key=lambda clock: (clock.started_us, clock.clock_key))
+        return cases
+
+    def write(self, tx: Transaction) -> None:
+        if not self.dirty:
+            return
+        clocks: list[tuple[Any, ...]] = []
+        for case in self.dirty.values():
+            for clock in case.clocks:
+                if clock.dirty:
+                    # Stored for running clocks and clocks a pause moved; left out for the
+                    # others (the view computes it if asked), so the rows do not depend on
+                    # how the log was cut into batches.
+                    if clock.running:
+                        self._ensure_warn(clock)
+                    elif not clock.paused_total_us and clock.paused_since_us is None:
+                        clock.warn_us = None
+                    clocks.append(clock.row())
+                    clock.dirty = False
+        case_updates = ", ".join(f"{name} = excluded.{name}" for name in _CASE_COLUMNS[1:])
+        tx.executemany(
+            compose(
+                "INSERT INTO {cases} ({columns}) VALUES ({marks}) ON CONFLICT (complaint_id) DO "
+                "UPDATE SET {case_updates}",
+                cases=CASES,
+                columns=", ".join(_CASE_COLUMNS),
+                marks=", ".join("?" * len(_CASE_COLUMNS)),
+                case_updates=case_updates,
+            ),
+            [case.row() for case in self.dirty.values()],
+        )
+        clock_updates = ", ".join(f"{name} = excluded.{name}" for name in _ALL_CLOCK_COLUMNS[2:])
+        tx.executemany(
+            compose(
+                "INSERT INTO {clocks} ({clock_list}) VALUES ({marks}) ON CONFLICT (complaint_id, "
+                "clock_key) DO UPDATE SET {clock_updates}",
+                clocks=CLOCKS,
+                clock_list=_CLOCK_LIST,
+                marks=", ".join("?" * len(_ALL_CLOCK_COLUMNS)),
+                clock_updates=clock_updates,
+            ),
+            clocks,
+        )
+
+    # -- the fold ---------------------------------------------------------------------------
+
+    def handle(self, events: Sequence[LogEvent]) -> None:
+        cache = self.cache
+        dirty = self.dirty
+        for _, complaint_id, kind, at, data in events:
+            if not kind:
+                continue  # another aggregate's event: only the position moves
+            if kind == "Received":
+                case = cache[complaint_id] = self._received(complaint_id, at, data)
+                dirty[complaint_id] = case
+                continue
+            found = cache.get(complaint_id)
+            if found is None:
+                continue
+            case = found
+            match kind:
+                case "Acknowledged":
+                    self._meet(case, at, "acknowledge")
+                    self._meet(case, at, "first_response")
+                case "PromiseMade":
+                    self._meet(case, at, "first_response")
+                    self._promise(case, at, data)
+                case "CustomerInformed":
+                    self._meet(case, at, "promise")
+                case "Resolved":
+                    self._end_pause(case, at)
+                    self._meet(case, at, "promise")
+                    self._meet(case, at, "resolve")
+                    self._start_all(case, "follow_up", at)
+                    self._start_all(case, "survey", at)
+                case "Reopened":
+                    self._cancel(case, at, ("follow_up", "survey"))
+                    case.cycle += 1
+                    self._start_all(case, "resolve", at)
+                case "FollowedUp":
+                    self._meet(case, at, "follow_up")
+                case "Surveyed":
+                    self._meet(case, at, "survey")
+                case "Paused":
+                    self._pause(case, at)
+                case "Resumed":
+                    self._end_pause(case, at)
+                case "Withdrawn":
+                    self._end_pause(case, at)
+                    self._cancel(case, at, None)
+                case "Reclassified":
+                    category = data["category"]
+                    if category is not None:
+                        case.dimension = category["dimension"]
+                        case.cause = category["cause"]
+                        case.product = category["product"]
+                    if data["severity"] is not None:
+                        case.severity = data["severity"]
+                case _:
+                    continue  # Assigned, Escalated: no clock starts or stops
+            dirty[complaint_id] = case
+
+    def _received(self, complaint_id: str, at: int, data: dict[str, Any]) -> _Case:
+        category = data["category"] or {}
+        case = _Case()
+        case.complaint_id = complaint_id
+        case.channel = data["channel"]
+        case.severity = data["severity"]
+        case.dimension = category.get("dimension")
+        case.cause = category.get("cause")
+        case.product = category.get("product")
+        case.cycle = 1
+        case.paused_since_us = None
+        case.clocks = []
+        self._start_all(case, "acknowledge", at)
+        self._start_all(case, "first_response", at)
+        self._start_all(case, "resolve", at)
+        return case
+
+    def targets(self, case: _Case, metric: str) -> tuple[SlaTarget, ...]:
+        """The policy's targets of ``metric`` for this complaint (cached by classification)."""
+        # only what some target of the policy looks at is part of the key
+        key = (
+            metric,
+            case.channel if self._by_channel else None,
+            case.severity if self._by_severity else None,
+            (case.dimension, case.cause, case.product) if self._by_category else None,
+        )
+        found = self._targets.get(key)
+        if found is None:
+            parts = (case.dimension, case.cause, case.product)
+            category = (
+                Category(dimension=parts[0], cause=parts[1], product=parts[2])
+                if any(part is not None for part in parts)
+                else None
+            )
+            found = self.policy.targets_for(
+                Metric(metric), Channel(case.channel), Severity(case.severity), category
+            )
+            if not found and metric == "promise" and not self._has_promise_target:
+                found = (IMPLICIT_PROMISE,)
+            self._targets[key] = found
+        return found
+
+    def _start_all(self, case: _Case, metric: str, at: int) -> None:
+        for target in self.targets(case, metric):
+            self._start(case, target, f"{metric}/{case.cycle}/{target.name}", at, None, None)
+
+    def _start(
+        self,
+        case: _Case,
+        target: SlaTarget,
+        key: str,
+        at: int,
+        promise_id: str | None,
+        promised: int | None,
+    ) -> None:
+        due, earliest = self._times(target, at, promised)
+        clock = _Clock()
+        clock.complaint_id = case.complaint_id
+        clock.clock_key = key
+        clock.target = target.name
+        clock.metric = target.metric.value
+        clock.cycle = case.cycle
+        clock.promise_id = promise_id
+        clock.clock_kind = target.clock.value
+        clock.stops_on_pause = 1 if target.pauses_stop_clock else 0
+        clock.started_us = at
+        clock.due_us = due
+        clock.warn_us = None
+        clock.earliest_us = earliest
+        clock.promised_us = promised
+        clock.paused_total_us = 0
+        clock.paused_since_us = (
+            at if case.paused_since_us is not None and target.pauses_stop_clock else None
+        )
+        clock.met_us = None
+        clock.cancelled_us = None
+        clock.dirty = True
+        if clock.paused_since_us is not None:
+            clock.warn_us = warn_time(self.policy, target, at, due)
+        case.clocks.append(clock)
+
+    def _times(self, target: SlaTarget, at: int, promised: int | None) -> tuple[int, int | None]:
+        """Due and earliest times of a clock of ``target`` started at ``at``.
+
+        A calendar clock counts real elapsed time, so its times are integer sums; only
+        business clocks ask the calendar. Due times "by close of the Nth business day" depend
+        on the start's local date only and are cached by it. The warning time is left for
+        later (:func:`warn_time`): most clocks are met before anyone asks for it, and each
+        calendar call costs as much as the rest of an event's processing.
+        """
+        within = target.within // _US
+        if target.clock is ClockKind.CALENDAR:
+            due = (promised if promised is not None else at) + within
+            earliest = at + target.not_before // _US if target.not_before is not None else None
+            return due, earliest
+        calendar = self.policy.calendar
+        start = from_us(at)
+        if promised is not None:
+            due = promised if not within else to_us(target.due(from_us(promised), calendar))
+        elif target.by_end_of_business_day:
+            day = (target.name, start.astimezone(calendar.time_zone).date())
+            found = self._due_by_day.get(day)
+            if found is None:
+                found = self._due_by_day[day] = to_us(target.due(start, calendar))
+            due = found
+        else:
+            due = to_us(target.due(start, calendar))
+        if target.not_before is None:
+            return due, None
+        found_earliest = target.earliest(start, calendar)
+        return due, to_us(found_earliest) if found_earliest is not None else None
+
+    def _ensure_warn(self, clock: _Clock) -> None:
+        if clock.warn_us is None:
+            target = target_named(self.policy, clock.target)
+            clock.warn_us = warn_time(self.policy, target, clock.started_us, clock.due_us)
+
+    def _promise(self, case: _Case, at: int, data: dict[str, Any]) -> None:
+        promised = parse_us(data["due"])
+        for clock in case.clocks:
+            # A promise still open (by its promised time) is superseded by the new one.
+            if (
+                clock.metric == "promise"
+                and clock.running
+                and clock.promised_us is not None
+                and at <= clock.promised_us
+            ):
+                self._stop(clock, at)
+                clock.cancelled_us = at
+        promise_id = str(data["promise_id"])
+        for target in self.targets(case, "promise"):
+            key = f"promise/{promise_id}/{target.name}"
+            self._start(case, target, key, at, promise_id, promised)
+
+    def _meet(self, case: _Case, at: int, metric: str) -> None:
+        for clock in case.clocks:
+            if clock.metric == metric and clock.met_us is None and clock.cancelled_us is None:
+                self._stop(clock, at)
+                clock.met_us = at
+
+    def _cancel(self, case: _Case, at: int, metrics: tuple[str, ...] | None) -> None:
+        for clock in case.clocks:
+            if clock.running and (metrics is None or clock.metric in metrics):
+                self._stop(clock, at)
+                clock.cancelled_us = at
+
+    def _stop(self, clock: _Clock, at: int) -> None:
+        if clock.paused_since_us is not None:
+            self._unpause(clock, at)
+        clock.dirty = True
+
+    def _pause(self, case: _Case, at: int) -> None:
+        case.paused_since_us = at
+        for clock in case.clocks:
+            if clock.stops_on_pause and clock.running and at < clock.due_us:
+                self._ensure_warn(clock)
+                clock.paused_since_us = at
+                clock.dirty = True
+
+    def _end_pause(self, case: _Case, at: int) -> None:
+        if case.paused_since_us is None:
+            return
+        case.paused_since_us = None
+        for clock in case.clocks:
+            if clock.paused_since_us is not None:
+                self._unpause(clock, at)
+
+    def _unpause(self, clock: _Clock, at: int) -> None:
+        """Count the time left at the pause again from ``at``: due times move later."""
+        paused_us = clock.paused_since_us if clock.paused_since_us is not None else at
+        if clock.clock_kind == ClockKind.CALENDAR.value:
+            # real elapsed time: everything after the pause's start moves by its length
+            length = at - paused_us
+            clock.paused_total_us += length
+            clock.due_us += length
+            if clock.warn_us is not None and clock.warn_us > paused_us:
+                clock.warn_us += length
+            if clock.earliest_us is not None and clock.earliest_us > paused_us:
+                clock.earliest_us += length
+            clock.paused_since_us = None
+            clock.dirty = True
+            return
+        calendar = self.policy.calendar
+        paused = from_us(paused_us)
+        resumed = from_us(at)
+        clock.paused_total_us += calendar.between(paused, resumed) // _US
+        clock.due_us = _shift(calendar, paused, resumed, clock.due_us)
+        if clock.warn_us is not None:
+            clock.warn_us = min(_shift(calendar, paused, resumed, clock.warn_us), clock.due_us)
+        if clock.earliest_us is not None:
+            clock.earliest_us = _shift(calendar, paused, resumed, clock.earliest_us)
+        clock.paused_since_us = None
+        clock.dirty = True
+
+
+def target_named(policy: SlaPolicy, name: str) -> SlaTarget:
+    """The policy's target of that name, or the implicit promise target."""
+    for target in policy.targets:
+        if target.name == name:
+            return target
+    return IMPLICIT_PROMISE
+
+
+def warn_time(policy: SlaPolicy, target: SlaTarget, started_us: int, due_us: int) -> int:
+    """When ``warning_at`` of the time allowed between start and (unshifted) due has passed."""
+    if target.clock is ClockKind.CALENDAR:
+        return started_us + round((due_us - started_us) * target.warning_at)
+    calendar = policy.calendar
+    start = from_us(started_us)
+    if target.metric is Metric.PROMISE or target.by_end_of_business_day:
+        allowed = calendar.between(start, from_us(due_us))
+    else:
+        allowed = target.within
+    if not allowed:
+        return due_us
+    return min(to_us(calendar.add(start, allowed * target.warning_at)), due_us)
+
+
+def _shift(calendar: BusinessCalendar, paused: datetime, resumed: datetime, moment: int) -> int:
+    """Where ``moment`` lands when the clock stood still from ``paused`` to ``resumed``.
+
+    The working time left at the pause counts again from the resume; a moment that passed
+    before the pause, or a pause without working time in it, leaves it where it was.
+    """
+    if moment <= to_us(paused) or not calendar.between(paused, resumed):
+        return moment
+    moved = to_us(calendar.add(resumed, calendar.between(paused, from_us(moment))))
+    return max(moved, moment)
+
+
+# -- the view ------------------------------------------------------------------------------
+
+
+def _opt(value: int | None) -> datetime | None:
+    return from_us(value) if value is not None else None
+
+
+@attrs.frozen
+class Clock:
+    """One SLA clock of a complaint, as the view holds it."""
+
+    complaint_id: UUID
+    target: str
+    metric: Metric
+    cycle: int
+    promise_id: UUID | None
+    clock: ClockKind
+    started_at: datetime
+    due: datetime
+    warn_at: datetime | None
+    """When the clock is at risk; ``None`` if the clock stopped before anyone needed it
+    (:meth:`SlaView.at_risk` computes it then)."""
+    not_before: datetime | None
+    promised: datetime | None
+    paused_total: timedelta
+    paused_since: datetime | None
+    met_at: datetime | None
+    cancelled_at: datetime | None
+    breached_at: datetime | None
+    """The due time, when the clock is breaching or will breach if nothing happens first;
+    compare it with ``as_of`` (the view's queries do)."""
+
+    @property
+    def met_late(self) -> bool:
+        return self.met_at is not None and self.met_at > self.due
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Clock:
+        v = dict(zip(_ALL_CLOCK_COLUMNS, row, strict=True))
+        return cls(
+            complaint_id=UUID(hex=v["complaint_id"]),
+            target=v["target"],
+            metric=Metric(v["metric"]),
+            cycle=int(v["cycle"]),
+            promise_id=UUID(v["promise_id"]) if v["promise_id"] else None,
+            clock=ClockKind(v["clock_kind"]),
+            started_at=from_us(v["started_us"]),
+            due=from_us(v["due_us"]),
+            warn_at=_opt(v["warn_us"]),
+            not_before=_opt(v["earliest_us"]),
+            promised=_opt(v["promised_us"]),
+            paused_total=timedelta(microseconds=v["paused_total_us"]),
+            paused_since=_opt(v["paused_since_us"]),
+            met_at=_opt(v["met_us"]),
+            cancelled_at=_opt(v["cancelled_us"]),
+            breached_at=_opt(v["breach_us"]),
+        )
+
+
+def _as_of(clock: Clock, as_of: datetime) -> Clock:
+    def known(moment: datetime | None) -> datetime | None:
+        return moment if moment is not None and moment <= as_of else None
+
+    return attrs.evolve(
+        clock,
+        met_at=known(clock.met_at),
+        cancelled_at=known(clock.cancelled_at),
+        paused_since=known(clock.paused_since),
+    )
+
+
+def _filters(metric: Metric | str | None, target: str | None) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if metric is not None:
+        clauses.append("metric = ?")
+        params.append(Metric(metric).value)
+    if target is not None:
+        clauses.append("target = ?")
+        params.append(target)
+    return clauses, params
+
+
+class SlaView:
+    """Queries on SLA clocks; each takes ``as_of`` (business time) and answers from stored times."""
+
+    def __init__(self, store: ViewStore, policy: SlaPolicy | None = None) -> None:
+        self._store = store
+        self._policy = policy
+
+    def _clocks(
+        self, where: str, params: Sequence[Any], order: str, limit: int | None, offset: int
+    ) -> list[Clock]:
+        paging = ""
+        values = list(params)
+        if limit is not None:
+            paging = " LIMIT ? OFFSET ?"
+            values.extend((limit, offset))
+        rows = self._store.query(
+            compose(
+                "SELECT {clock_list} FROM {clocks} WHERE {where} ORDER BY {order}{paging}",
+                clock_list=_CLOCK_LIST,
+                clocks=CLOCKS,
+                where=where,
+                order=order,
+                paging=paging,
+            ),
+            values,
+        )
+        return [Clock.from_row(row) for row in rows]
+
+    def clocks(self, complaint_id: UUID | str, *, as_of: datetime | None = None) -> list[Clock]:
+        """Every clock of one complaint, in the order they started.
+
+        With ``as_of``: the clocks started by then, with what was not yet met, cancelled or
+        paused at that moment shown as not (yet) having happened.
+        """
+        wanted = complaint_id.hex if isinstance(complaint_id, UUID) else UUID(complaint_id).hex
+        if as_of is None:
+            return self._clocks(
+                "complaint_id = ?", (wanted,), "started_us, clock_key", limit=None, offset=0
+            )
+        found = self._clocks(
+            "complaint_id = ? AND started_us <= ?",
+            (wanted, to_us(as_of)),
+            "started_us, clock_key",
+            limit=None,
+            offset=0,
+        )
+        return [_as_of(clock, as_of) for clock in found]
+
+    def breaches(
+        self,
+        as_of: datetime,
+        *,
+        metric: Metric | str | None = None,
+        target: str | None = None,
+        ongoing_only: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Clock]:
+        """Clocks breached by ``as_of``: past due and not met by then, or met late.
+
+        ``ongoing_only`` leaves out those met (late) or cancelled by ``as_of``: the breaches
+        someone can still act on. Ordered by due time.
+        """
+        moment = to_us(as_of)
+        clauses, params = _filters(metric, target)
+        clauses.insert(0, "breach_us < ?")
+        params.insert(0, moment)
+        if ongoing_only:
+            clauses.append(
+                "(met_us IS NULL OR met_us > ?) AND (cancelled_us IS NULL OR cancelled_us > ?)"
+            )
+            params.extend((moment, moment))
+        return self._clocks(
+            " AND ".join(clauses), params, "breach_us, complaint_id, clock_key", limit, offset
+        )
+
+    def count_breaches(
+        self,
+        as_of: datetime,
+        *,
+        metric: Metric | str | None = None,
+        target: str | None = None,
+    ) -> int:
+        clauses, params = _filters(metric, target)
+        where = " AND ".join(["breach_us < ?", *clauses])
+        rows = self._store.query(
+            compose("SELECT COUNT(*) FROM {clocks} WHERE {where}", clocks=CLOCKS, where=where),
+            (to_us(as_of), *params),
+        )
+        return int(rows[0][0])
+
+    def at_risk(
+        self,
+        as_of: datetime,
+        *,
+        metric: Metric | str | None = None,
+        target: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Clock]:
+        """Clocks running at ``as_of``, past their warning threshold, not yet due; soonest
+        due first. A paused clock stands still: it is at risk if it was when the pause began.
+        """
+        moment = to_us(as_of)
+        clauses, params = _filters(metric, target)
+        where = (
+            "started_us <= ? AND (met_us IS NULL OR met_us > ?) "
+            "AND (cancelled_us IS NULL OR cancelled_us > ?) AND ("
+            "(due_us > ? AND (paused_since_us IS NULL OR paused_since_us > ?) "
+            " AND (warn_us IS NULL OR warn_us <= ?))"
+            " OR (paused_since_us <= ? AND (warn_us IS NULL OR warn_us <= paused_since_us)))"
+        )
+        rows = self._store.query(
+            compose(
+                "SELECT {clock_list} FROM {clocks} WHERE {where} ORDER BY due_us, complaint_id, "
+                "clock_key",
+                clock_list=_CLOCK_LIST,
+                clocks=CLOCKS,
+                where=" AND ".join([where, *clauses]),
+            ),
+            [moment] * 7 + params,
+        )
+        found: list[Clock] = []
+        warn_index = _ALL_CLOCK_COLUMNS.index("warn_us")
+        for row in rows:
+            values = list(row)
+            warn = values[warn_index]
+            if warn is None:
+                if self._policy is None:
+                    continue
+                v = dict(zip(_ALL_CLOCK_COLUMNS, values, strict=True))
+                warn = values[warn_index] = warn_time(
+                    self._policy,
+                    target_named(self._policy, v["target"]),
+                    v["started_us"],
+                    v["due_us"],
+                )
+                paused = v["paused_since_us"]
+                reference = paused if paused is not None and paused <= moment else moment
+                if warn > reference:
+                    continue
+            found.append(Clock.from_row(values))
+        end = None if limit is None else offset + limit
+        return found[offset:end]
+
+    def broken_promises(
+        self,
+        as_of: datetime,
+        *,
+        due_from: datetime | None = None,
+        due_until: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Clock]:
+        """Promises not kept by their due time, as of ``as_of``; optionally only those that
+        fell due in ``[due_from, due_until)`` (e.g. last month)."""
+        clauses = ["breach_us < ?", "metric = ?"]
+        params: list[Any] = [to_us(as_of), Metric.PROMISE.value]
+        if due_from is not None:
+            clauses.append("due_us >= ?")
+            params.append(to_us(due_from))
+        if due_until is not None:
+            clauses.append("due_us < ?")
+            params.append(to_us(due_until))
+        return self._clocks(
+            " AND ".join(clauses), params, "breach_us, complaint_id, clock_key", limit, offset
+        )
+
+    def breach_history(
+        self,
+        as_of: datetime,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        metric: Metric | str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Clock]:
+        """Clocks met late (met after due) by ``as_of``, optionally met in ``[start, end)``."""
+        clauses, params = _filters(metric, None)
+        clauses[:0] = ["met_us > due_us", "met_us <= ?"]
+        params.insert(0, to_us(as_of))
+        if start is not None:
+            clauses.append("met_us >= ?")
+            params.append(to_us(start))
+        if end is not None:
+            clauses.append("met_us < ?")
+            params.append(to_us(end))
+        return self._clocks(
+            " AND ".join(clauses), params, "met_us, complaint_id, clock_key", limit, offset
+        )
+
+
+# -- what-if ---------------------------------------------------------------------------------
+
+
+BreachKey = tuple[UUID, Metric, int, UUID | None]
+"""A breach compared across policies: complaint, metric, cycle and promise (not the target
+name, which differs between policies)."""
+
+
+@attrs.frozen
+class WhatIf:
+    """How the breach list as of ``as_of`` changes from policy ``a`` to policy ``b``."""
+
+    as_of: datetime
+    breaches_a: tuple[Clock, ...]
+    breaches_b: tuple[Clock, ...]
+    newly_breaching: tuple[Clock, ...]
+    """Breaches under ``b`` with no breach of the same complaint, metric, cycle and promise
+    under ``a``."""
+    no_longer_breaching: tuple[Clock, ...]
+    """Breaches under ``a`` that ``b`` does not have."""
+
+    @property
+    def complaints_newly_breaching(self) -> frozenset[UUID]:
+        before = {clock.complaint_id for clock in self.breaches_a}
+        return frozenset(c.complaint_id for c in self.breaches_b if c.complaint_id not in before)
+
+    @property
+    def complaints_no_longer_breaching(self) -> frozenset[UUID]:
+        after = {clock.complaint_id for clock in self.breaches_b}
+        return frozenset(c.complaint_id for c in self.breaches_a if c.complaint_id not in after)
+
+
+def _key(clock: Clock) -> BreachKey:
+    return (clock.complaint_id, clock.metric, clock.cycle, clock.promise_id)
+
+
+def replay_breaches(
+    log: ComplaintLog, policy: SlaPolicy, as_of: datetime, *, ongoing_only: bool = False
+) -> list[Clock]:
+    """Replay the whole log under ``policy`` into a throwaway in-memory view; its breaches."""
+    store = SqliteViewStore(":memory:")
+    follower = Follower(log, store, [SlaProjection(policy)], batch_size=10_000)
+    try:
+        follower.catch_up()
+        return SlaView(store).breaches(as_of, ongoing_only=ongoing_only)
+    finally:
+        follower.close()
+        store.close()
+
+
+def what_if(
+    log: ComplaintLog,
+    policy_a: SlaPolicy,
+    policy_b: SlaPolicy,
+    as_of: datetime,
+    *,
+    ongoing_only: bool = False,
+) -> WhatIf:
+    """Replay the history under two policies (or calendars) and diff the breach lists.
+
+    Both replays go into throwaway in-memory views; the stored views are never touched.
+    """
+    breaches_a = replay_breaches(log, policy_a, as_of, ongoing_only=ongoing_only)
+    breaches_b = replay_breaches(log, policy_b, as_of, ongoing_only=ongoing_only)
+    keys_a = {_key(clock) for clock in breaches_a}
+    keys_b = {_key(clock) for clock in breaches_b}
+    return WhatIf(
+        as_of=as_of,
+        breaches_a=tuple(breaches_a),
+        breaches_b=tuple(breaches_b),
+        newly_breaching=tuple(c for c in breaches_b if _key(c) not in keys_a),
+        no_longer_breaching=tuple(c for c in breaches_a if _key(c) not in keys_b),
+    )

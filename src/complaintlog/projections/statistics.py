@@ -1,0 +1,771 @@
+"""Complaint statistics per period and grouping: exact counts, durations, rates, money.
+
+The projection keeps one *fact row* per complaint: its grouping attributes (category
+dimension, cause, product, channel, severity, team; the latest values), the times of its
+steps, the business time to acknowledge, and its cycles (received or reopened until
+resolved) as a JSON list with the business time to resolve, remedy, compensation, reopening,
+follow-up and survey of each. Business times are measured on the policy's calendar when the
+events arrive.
+
+A report reads the fact rows that can touch the requested range and aggregates them in
+Python, exactly: counts are counts, money is summed as :class:`~decimal.Decimal` per
+currency, and percentiles are computed over every stored duration of the group:
+
+* median: the middle value; for an even count the mean of the two middle values, rounded
+  down to the microsecond;
+* 90th percentile: nearest rank, the smallest duration with at least 90% of the group at or
+  below it (``sorted[ceil(0.9 * n) - 1]``), always an observed value.
+
+What lands in which period (periods are local calendar days, ISO weeks from Monday,
+months, quarters or years in the report's time zone):
+
+* received, escalation rate and levels, repeat complaints: by the time it was received;
+* acknowledged durations: by the time it was acknowledged;
+* resolved, resolve durations, remedies, compensation, reopen rate (share of these
+  resolutions reopened by ``as_of``), survey response rate (share surveyed by ``as_of``):
+  by the time of the resolution;
+* withdrawn, follow-up confirmation, survey scores: by the time they happened;
+* open at period end: open at the end of the period (or at ``as_of``, if earlier);
+* SLA compliance and promise-kept rate: SLA clocks by the time their outcome was decided
+  (met, or breached at the due time), read from the SLA projection's table;
+* repeat complaint: the same customer complained in the same category (all three parts
+  equal; complaints without a category never repeat) within the 30 days before.
+
+``as_of`` (business time) leaves out everything that happened after it. The grouping
+attributes are the latest known: a complaint reclassified later is counted in its new
+category; to see the classification as it was known at a moment, use ``as_known_at``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import attrs
+import orjson
+
+from complaintlog.domain.calendar import BusinessCalendar
+from complaintlog.errors import InvalidValueError
+from complaintlog.projections._framework import (
+    LogEvent,
+    Projection,
+    from_us,
+    select_in,
+    to_us,
+)
+from complaintlog.projections._store import Transaction, ViewStore, compose
+from complaintlog.projections.current_state import NOT_ACTIVITY
+
+__all__ = [
+    "GROUPINGS",
+    "PERIODS",
+    "PeriodStatistics",
+    "Rate",
+    "StatisticsProjection",
+    "StatisticsView",
+]
+
+TABLE = "complaintlog_statistics"
+_SLA_CLOCKS = "complaintlog_sla_clocks"
+_US = timedelta(microseconds=1)
+_REPEAT_WINDOW = 30 * 24 * 3600 * 1_000_000
+
+Period = Literal["day", "week", "month", "quarter", "year"]
+PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+Grouping = Literal["dimension", "cause", "product", "channel", "severity", "team"]
+GROUPINGS: tuple[str, ...] = ("dimension", "cause", "product", "channel", "severity", "team")
+
+_COLUMNS = (
+    "complaint_id",
+    "customer_id",
+    "channel",
+    "severity",
+    "dimension",
+    "cause",
+    "product",
+    "team",
+    "received_us",
+    "acknowledged_us",
+    "ack_business_us",
+    "withdrawn_us",
+    "escalated_us",
+    "escalation_level",
+    "escalations",
+    "closed_us",
+    "last_activity_us",
+    "cycles",
+)
+_COLUMN_LIST = ", ".join(_COLUMNS)
+_INDEX = {name: index for index, name in enumerate(_COLUMNS)}
+
+# A cycle, as a list inside the JSON column:
+_STARTED, _RESOLVED, _RESOLVE_BUSINESS, _REMEDY, _AMOUNT, _CURRENCY = range(6)
+_ACCEPTED, _REOPENED, _FOLLOWED_UP, _SOLVED, _SURVEYED, _SCORE = range(6, 12)
+
+
+def _new_cycle(started: int) -> list[Any]:
+    return [started, None, None, None, None, None, None, None, None, None, None, None]
+
+
+def _type(name: str) -> str:
+    if name in {"complaint_id", "channel", "severity", "cycles"}:
+        return "TEXT NOT NULL"
+    if name in {"received_us", "last_activity_us", "escalations"}:
+        return "BIGINT NOT NULL"
+    return "BIGINT" if name.endswith("_us") else "TEXT"
+
+
+class _Facts:
+    __slots__ = (*_COLUMNS[:-1], "cycles")
+
+    complaint_id: str
+    customer_id: str | None
+    channel: str
+    severity: str
+    dimension: str | None
+    cause: str | None
+    product: str | None
+    team: str | None
+    received_us: int
+    acknowledged_us: int | None
+    ack_business_us: int | None
+    withdrawn_us: int | None
+    escalated_us: int | None
+    escalation_level: str | None
+    escalations: int
+    closed_us: int | None
+    last_activity_us: int
+    cycles: list[list[Any]]
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.complaint_id,
+            self.customer_id,
+            self.channel,
+            self.severity,
+            self.dimension,
+            self.cause,
+            self.product,
+            self.team,
+            self.received_us,
+            self.acknowledged_us,
+            self.ack_business_us,
+            self.withdrawn_us,
+            self.escalated_us,
+            self.escalation_level,
+            self.escalations,
+            self.closed_us,
+            self.last_activity_us,
+            orjson.dumps(self.cycles).decode(),
+        )
+
+
+class StatisticsProjection(Projection[_Facts]):
+    """Keeps one fact row per complaint; business times on ``calendar``."""
+
+    name = "statistics"
+    tables = (TABLE,)
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        super().__init__()
+        self.calendar = calendar
+
+    def config(self) -> str:
+        return f"statistics-1 {self.calendar!r}"
+
+    def create_tables(self, tx: Transaction) -> None:
+        columns = ", ".join(f"{name} {_type(name)}" for name in _COLUMNS)
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (complaint_id))")
+
+    def create_indexes(self, tx: Transaction) -> None:
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_received ON {TABLE} (received_us)")
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_activity ON {TABLE} (last_activity_us)")
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (received_us) "
+            "WHERE closed_us IS NULL"
+        )
+
+    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Facts]:
+        found: dict[str, _Facts] = {}
+        for row in select_in(
+            store,
+            compose(
+                "SELECT {column_list} FROM {table} WHERE complaint_id",
+                column_list=_COLUMN_LIST,
+                table=TABLE,
+            ),
+            complaint_ids,
+        ):
+            facts = _Facts()
+            for name, value in zip(_COLUMNS[:-1], row, strict=False):
+                setattr(facts, name, value)
+            facts.cycles = orjson.loads(row[-1])
+            found[facts.complaint_id] = facts
+        return found
+
+    def write(self, tx: Transaction) -> None:
+        if not self.dirty:
+            return
+        updates = ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS[1:])
+        tx.executemany(
+            compose(
+                "INSERT INTO {table} ({column_list}) VALUES ({marks}) ON CONFLICT (complaint_id) "
+                "DO UPDATE SET {updates}",
+                table=TABLE,
+                column_list=_COLUMN_LIST,
+                marks=", ".join("?" * len(_COLUMNS)),
+                updates=updates,
+            ),
+            [facts.row() for facts in self.dirty.values()],
+        )
+
+    def _business(self, start: int, end: int) -> int:
+        return self.calendar.between(from_us(start), from_us(end)) // _US
+
+    def handle(self, events: Sequence[LogEvent]) -> None:
+        cache = self.cache
+        dirty = self.dirty
+        for _, complaint_id, kind, at, data in events:
+            if not kind or kind in NOT_ACTIVITY:
+                continue  # another aggregate's event, or a record that is no handling step
+            if kind == "Received":
+                facts = cache[complaint_id] = _received(complaint_id, at, data)
+                dirty[complaint_id] = facts
+                continue
+            found = cache.get(complaint_id)
+            if found is None:
+                continue
+            facts = found
+            cycle = facts.cycles[-1]
+            match kind:
+                case "Acknowledged":
+                    facts.acknowledged_us = at
+                    facts.ack_business_us = self._business(facts.received_us, at)
+                case "Assigned":
+                    facts.team = data["team"]
+                case "Escalated":
+                    facts.escalations += 1
+                    facts.escalation_level = data["level"]
+                    if facts.escalated_us is None:
+                        facts.escalated_us = at
+                case "Reclassified":
+                    category = data["category"]
+                    if category is not None:
+                        facts.dimension = category["dimension"]
+                        facts.cause = category["cause"]
+                        facts.product = category["product"]
+                    if data["severity"] is not None:
+                        facts.severity = data["severity"]
+                case "Resolved":
+                    cycle[_RESOLVED] = at
+                    cycle[_RESOLVE_BUSINESS] = self._business(cycle[_STARTED], at)
+                    cycle[_REMEDY] = data["remedy"]
+                    money = data["compensation"]
+                    if money is not None:
+                        cycle[_AMOUNT] = str(money["amount"])
+                        cycle[_CURRENCY] = money["currency"]
+                    cycle[_ACCEPTED] = data["accepted"]
+                    facts.closed_us = at
+                case "Reopened":
+                    cycle[_REOPENED] = at
+                    facts.cycles.append(_new_cycle(at))
+                    facts.closed_us = None
+                case "FollowedUp":
+                    cycle[_FOLLOWED_UP] = at
+                    cycle[_SOLVED] = bool(data["solved"])
+                case "Surveyed":
+                    cycle[_SURVEYED] = at
+                    cycle[_SCORE] = int(data["score"])
+                case "Withdrawn":
+                    facts.withdrawn_us = at
+                    facts.closed_us = at
+                case _:
+                    pass  # promises, updates, pauses: counted from the SLA clocks
+            facts.last_activity_us = at
+            dirty[complaint_id] = facts
+
+
+def _received(complaint_id: str, at: int, data: dict[str, Any]) -> _Facts:
+    category = data["category"] or {}
+    facts = _Facts()
+    facts.complaint_id = complaint_id
+    facts.customer_id = data["customer"]["id"]
+    facts.channel = data["channel"]
+    facts.severity = data["severity"]
+    facts.dimension = category.get("dimension")
+    facts.cause = category.get("cause")
+    facts.product = category.get("product")
+    facts.team = None
+    facts.received_us = at
+    facts.acknowledged_us = facts.ack_business_us = facts.withdrawn_us = None
+    facts.escalated_us = None
+    facts.escalation_level = None
+    facts.escalations = 0
+    facts.closed_us = None
+    facts.last_activity_us = at
+    facts.cycles = [_new_cycle(at)]
+    return facts
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Rate:
+    """An exact share: ``part`` of ``whole``; ``value`` is ``None`` when ``whole`` is 0."""
+
+    part: int
+    whole: int
+
+    @property
+    def value(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+    def __str__(self) -> str:
+        value = self.value
+        return f"{self.part}/{self.whole}" + (f" ({value:.1%})" if value is not None else "")
+
+
+@attrs.frozen
+class PeriodStatistics:
+    """The figures of one period and group (``group`` is ``None`` for no grouping, and for
+    complaints without a value for the grouping attribute)."""
+
+    period: str
+    """A label: ``2026-03-14``, ``2026-W11``, ``2026-03``, ``2026-Q1``, ``2026``."""
+    start: datetime
+    end: datetime
+    group: str | None
+    received: int
+    resolved: int
+    withdrawn: int
+    open_at_end: int
+    acknowledge_median: timedelta | None
+    acknowledge_p90: timedelta | None
+    resolve_median: timedelta | None
+    resolve_p90: timedelta | None
+    sla_compliance: Mapping[str, Rate]
+    """Per metric (``acknowledge``, ``resolve``, ...): clocks met on time of those decided."""
+    promise_kept: Rate
+    escalated: Rate
+    """Complaints received in the period and escalated by ``as_of``."""
+    escalation_levels: Mapping[str, int]
+    """The highest level reached, over the escalated complaints received in the period."""
+    reopened: Rate
+    """Resolutions of the period reopened by ``as_of``."""
+    remedies: Mapping[str, int]
+    compensation: Mapping[str, Decimal]
+    """Total compensation per currency (ISO 4217 code) of the period's resolutions."""
+    follow_up_confirmed: Rate
+    """Follow-ups of the period that confirmed the problem solved."""
+    survey_mean: float | None
+    survey_responses: Rate
+    """Resolutions of the period surveyed by ``as_of``."""
+    repeat_complaints: int
+
+
+def median(values: Sequence[int]) -> int | None:
+    """The median of sorted integers; the two middle ones averaged and rounded down."""
+    n = len(values)
+    if not n:
+        return None
+    middle = n // 2
+    return values[middle] if n % 2 else (values[middle - 1] + values[middle]) // 2
+
+
+def percentile(values: Sequence[int], fraction: float) -> int | None:
+    """Nearest-rank percentile of sorted integers."""
+    if not values:
+        return None
+    rank = max(1, math.ceil(fraction * len(values) - 1e-9))
+    return values[rank - 1]
+
+
+def _duration(value: int | None) -> timedelta | None:
+    return timedelta(microseconds=value) if value is not None else None
+
+
+def periods(
+    kind: str, start: datetime, end: datetime, zone: ZoneInfo
+) -> list[tuple[str, datetime, datetime]]:
+    """The periods of ``kind`` overlapping ``[start, end)``, as ``(label, start, end)``."""
+    if kind not in PERIODS:
+        raise InvalidValueError("period", kind, f"one of {', '.join(PERIODS)}")
+    if end <= start:
+        raise InvalidValueError("end", end, "must be after start")
+    day = start.astimezone(zone).date()
+    if kind == "week":
+        day -= timedelta(days=day.weekday())
+    elif kind == "month":
+        day = day.replace(day=1)
+    elif kind == "quarter":
+        day = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    elif kind == "year":
+        day = date(day.year, 1, 1)
+    result: list[tuple[str, datetime, datetime]] = []
+    while True:
+        lo = datetime(day.year, day.month, day.day, tzinfo=zone)
+        if lo >= end:
+            return result
+        following = _next(kind, day)
+        hi = datetime(following.year, following.month, following.day, tzinfo=zone)
+        result.append((_label(kind, day), lo, hi))
+        day = following
+
+
+def _next(kind: str, day: date) -> date:
+    if kind == "day":
+        return day + timedelta(days=1)
+    if kind == "week":
+        return day + timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[kind]
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _label(kind: str, day: date) -> str:
+    if kind == "day":
+        return day.isoformat()
+    if kind == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "month":
+        return f"{day.year}-{day.month:02d}"
+    if kind == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return str(day.year)
+
+
+class _Bucket:
+    __slots__ = (
+        "ack",
+        "compensation",
+        "escalated",
+        "follow_ups",
+        "levels",
+        "open",
+        "received",
+        "remedies",
+        "reopened",
+        "repeat",
+        "resolve",
+        "resolved",
+        "scores",
+        "sla",
+        "solved",
+        "surveyed",
+        "withdrawn",
+    )
+
+    def __init__(self) -> None:
+        self.received = self.resolved = self.withdrawn = self.open = 0
+        self.ack: list[int] = []
+        self.resolve: list[int] = []
+        self.sla: dict[str, list[int]] = {}
+        self.escalated = 0
+        self.levels: Counter[str] = Counter()
+        self.reopened = 0
+        self.remedies: Counter[str] = Counter()
+        self.compensation: dict[str, Decimal] = {}
+        self.follow_ups = self.solved = 0
+        self.scores: list[int] = []
+        self.surveyed = 0
+        self.repeat = 0
+
+
+_BucketOf = Callable[[int | None, str | None], "_Bucket | None"]
+
+
+class StatisticsView:
+    """Statistics reports over the fact rows (and the SLA clocks for compliance)."""
+
+    def __init__(
+        self,
+        store: ViewStore,
+        time_zone: ZoneInfo,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        with_sla: bool = True,
+    ) -> None:
+        self._store = store
+        self.time_zone = time_zone
+        self._clock = clock
+        self._with_sla = with_sla
+
+    def report(
+        self,
+        period: Period | str,
+        start: datetime,
+        end: datetime,
+        *,
+        group_by: Grouping | str | None = None,
+        as_of: datetime | None = None,
+        time_zone: str | ZoneInfo | None = None,
+    ) -> list[PeriodStatistics]:
+        """Figures per period overlapping ``[start, end)`` and per group, in period order.
+
+        Only groups with something to report in a period are listed; periods with nothing at
+        all are listed once with the group ``None`` and zero counts. ``as_of`` defaults to
+        now (the log's clock): a deadline still ahead is not yet a breach.
+        """
+        if group_by is not None and group_by not in GROUPINGS:
+            raise InvalidValueError("group_by", group_by, f"one of {', '.join(GROUPINGS)}")
+        zone = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone or self.time_zone
+        spans = periods(str(period), start, end, zone)
+        starts = [to_us(lo) for _, lo, _ in spans]
+        ends = [to_us(hi) for _, _, hi in spans]
+        if as_of is None and self._clock is not None:
+            as_of = self._clock()
+        cut = to_us(as_of) if as_of is not None else None
+        lo_all, hi_all = starts[0], ends[-1]
+        group_index = _INDEX[group_by] if group_by is not None else None
+        buckets: dict[tuple[int, str | None], _Bucket] = {}
+
+        def bucket(moment: int | None, group: str | None) -> _Bucket | None:
+            if moment is None or moment < lo_all or moment >= hi_all:
+                return None
+            if cut is not None and moment > cut:
+                return None
+            index = bisect.bisect_right(starts, moment) - 1
+            key = (index, group)
+            found = buckets.get(key)
+            if found is None:
+                found = buckets[key] = _Bucket()
+            return found
+
+        rows = self._store.query(
+            compose(
+                "SELECT {column_list} FROM {table} WHERE received_us < ? AND (closed_us IS NULL "
+                "OR closed_us >= ? OR last_activity_us >= ?)",
+                column_list=_COLUMN_LIST,
+                table=TABLE,
+            ),
+            (hi_all, lo_all, lo_all),
+        )
+        groups: dict[str, str | None] = {}
+        for row in rows:
+            group = row[group_index] if group_index is not None else None
+            groups[row[0]] = group
+            self._add(row, group, bucket, cut, ends, buckets)
+        if self._with_sla:
+            self._add_sla(bucket, lo_all, hi_all, cut, groups, group_index)
+        self._add_repeats(bucket, lo_all, hi_all, cut, group_index)
+        return self._results(spans, buckets)
+
+    def monthly(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        group_by: Grouping | str | None = None,
+        as_of: datetime | None = None,
+    ) -> list[PeriodStatistics]:
+        """:meth:`report` by calendar month."""
+        return self.report("month", start, end, group_by=group_by, as_of=as_of)
+
+    # -- aggregation ----------------------------------------------------------------------
+
+    @staticmethod
+    def _add(
+        row: Sequence[Any],
+        group: str | None,
+        bucket: _BucketOf,
+        cut: int | None,
+        ends: list[int],
+        buckets: dict[tuple[int, str | None], _Bucket],
+    ) -> None:
+        def known(moment: int | None) -> bool:
+            return moment is not None and (cut is None or moment <= cut)
+
+        received = row[_INDEX["received_us"]]
+        into = bucket(received, group)
+        if into is not None:
+            into.received += 1
+            escalated = row[_INDEX["escalated_us"]]
+            if known(escalated):
+                into.escalated += 1
+                # the level reached by as_of is not kept per step: the latest level is shown
+                into.levels[row[_INDEX["escalation_level"]]] += 1
+        acknowledged = row[_INDEX["acknowledged_us"]]
+        into = bucket(acknowledged, group)
+        if into is not None:
+            into.ack.append(row[_INDEX["ack_business_us"]])
+        withdrawn = row[_INDEX["withdrawn_us"]]
+        into = bucket(withdrawn, group)
+        if into is not None:
+            into.withdrawn += 1
+        cycles = orjson.loads(row[-1])
+        for cycle in cycles:
+            into = bucket(cycle[_RESOLVED], group)
+            if into is not None:
+                into.resolved += 1
+                into.resolve.append(cycle[_RESOLVE_BUSINESS])
+                into.remedies[cycle[_REMEDY]] += 1
+                if cycle[_CURRENCY] is not None:
+                    currency = cycle[_CURRENCY]
+                    into.compensation[currency] = into.compensation.get(
+                        currency, Decimal(0)
+                    ) + Decimal(cycle[_AMOUNT])
+                if known(cycle[_REOPENED]):
+                    into.reopened += 1
+                if known(cycle[_SURVEYED]):
+                    into.surveyed += 1
+            into = bucket(cycle[_FOLLOWED_UP], group)
+            if into is not None:
+                into.follow_ups += 1
+                if cycle[_SOLVED]:
+                    into.solved += 1
+            into = bucket(cycle[_SURVEYED], group)
+            if into is not None:
+                into.scores.append(cycle[_SCORE])
+        # Open at each period's end, or at as_of for periods ending after it: a cycle is
+        # open from its start until resolved, the last one until withdrawn.
+        withdrawn_known = withdrawn if known(withdrawn) else None
+        for cycle in cycles:
+            opened = cycle[_STARTED]
+            if cut is not None and opened > cut:
+                break
+            resolved = cycle[_RESOLVED] if known(cycle[_RESOLVED]) else None
+            until = resolved if resolved is not None else withdrawn_known
+            for index in range(bisect.bisect_left(ends, opened), len(ends)):
+                end = ends[index]
+                if cut is not None and cut < end:
+                    is_open = until is None  # everything known by as_of is <= as_of
+                elif until is not None and until < end:
+                    break
+                else:
+                    is_open = opened < end
+                if is_open:
+                    key = (index, group)
+                    found = buckets.get(key)
+                    if found is None:
+                        found = buckets[key] = _Bucket()
+                    found.open += 1
+
+    def _add_sla(
+        self,
+        bucket: _BucketOf,
+        lo: int,
+        hi: int,
+        cut: int | None,
+        groups: dict[str, str | None],
+        group_index: int | None,
+    ) -> None:
+        if not self._store.query(
+            "SELECT COUNT(*) FROM complaintlog_projection_tracking WHERE projection = ?",
+            ("sla",),
+        )[0][0]:
+            return
+        rows = self._store.query(
+            compose(
+                "SELECT complaint_id, metric, outcome_us, on_time FROM {sla_clocks} WHERE "
+                "outcome_us >= ? AND outcome_us < ?",
+                sla_clocks=_SLA_CLOCKS,
+            ),
+            (lo, hi),
+        )
+        missing = sorted({row[0] for row in rows if row[0] not in groups})
+        if missing and group_index is not None:
+            column = _COLUMNS[group_index]
+            for complaint_id, value in select_in(
+                self._store,
+                compose(
+                    "SELECT complaint_id, {column} FROM {table} WHERE complaint_id",
+                    column=column,
+                    table=TABLE,
+                ),
+                missing,
+            ):
+                groups[complaint_id] = value
+        for complaint_id, metric, outcome, on_time in rows:
+            into = bucket(outcome, groups.get(complaint_id))
+            if into is not None:
+                counts = into.sla.setdefault(metric, [0, 0])
+                counts[0] += int(on_time)
+                counts[1] += 1
+
+    def _add_repeats(
+        self, bucket: _BucketOf, lo: int, hi: int, cut: int | None, group_index: int | None
+    ) -> None:
+        group_column = _COLUMNS[group_index] if group_index is not None else "NULL"
+        rows = self._store.query(
+            compose(
+                "SELECT customer_id, dimension, cause, product, received_us, {group_column} FROM "
+                "{table} WHERE received_us >= ? AND received_us < ? AND customer_id IS NOT NULL "
+                "AND (dimension IS NOT NULL OR cause IS NOT NULL OR product IS NOT NULL) ORDER BY "
+                "customer_id, dimension, cause, product, received_us",
+                group_column=group_column,
+                table=TABLE,
+            ),
+            (lo - _REPEAT_WINDOW, hi),
+        )
+        previous: tuple[Any, ...] | None = None
+        for row in rows:
+            if cut is not None and row[4] > cut:
+                continue
+            if (
+                previous is not None
+                and previous[:4] == row[:4]
+                and row[4] - previous[4] <= _REPEAT_WINDOW
+            ):
+                into = bucket(row[4], row[5])
+                if into is not None:
+                    into.repeat += 1
+            previous = row
+
+    @staticmethod
+    def _results(
+        spans: list[tuple[str, datetime, datetime]],
+        buckets: Mapping[tuple[int, str | None], _Bucket],
+    ) -> list[PeriodStatistics]:
+        results: list[PeriodStatistics] = []
+        for index, (label, lo, hi) in enumerate(spans):
+            keys = sorted(
+                (key for key in buckets if key[0] == index),
+                key=lambda key: (key[1] is None, key[1] or ""),
+            )
+            if not keys:
+                results.append(_statistics(label, lo, hi, None, _Bucket()))
+            results.extend(_statistics(label, lo, hi, key[1], buckets[key]) for key in keys)
+        return results
+
+
+def _statistics(
+    label: str, lo: datetime, hi: datetime, group: str | None, bucket: _Bucket
+) -> PeriodStatistics:
+    ack = sorted(bucket.ack)
+    resolve = sorted(bucket.resolve)
+    sla = {metric: Rate(counts[0], counts[1]) for metric, counts in sorted(bucket.sla.items())}
+    promise = sla.get("promise", Rate(0, 0))
+    scores = bucket.scores
+    return PeriodStatistics(
+        period=label,
+        start=lo,
+        end=hi,
+        group=group,
+        received=bucket.received,
+        resolved=bucket.resolved,
+        withdrawn=bucket.withdrawn,
+        open_at_end=bucket.open,
+        acknowledge_median=_duration(median(ack)),
+        acknowledge_p90=_duration(percentile(ack, 0.9)),
+        resolve_median=_duration(median(resolve)),
+        resolve_p90=_duration(percentile(resolve, 0.9)),
+        sla_compliance=sla,
+        promise_kept=promise,
+        escalated=Rate(bucket.escalated, bucket.received),
+        escalation_levels=dict(sorted(bucket.levels.items())),
+        reopened=Rate(bucket.reopened, bucket.resolved),
+        remedies=dict(sorted(bucket.remedies.items())),
+        compensation=dict(sorted(bucket.compensation.items())),
+        follow_up_confirmed=Rate(bucket.solved, bucket.follow_ups),
+        survey_mean=sum(scores) / len(scores) if scores else None,
+        survey_responses=Rate(bucket.surveyed, bucket.resolved),
+        repeat_complaints=bucket.repeat,
+    )
