@@ -4,6 +4,7 @@ The public API is what this module exports; everything else may change.
 """
 
 from complaintlog.application import Batch, Clock, ComplaintLog
+from complaintlog.authorization import Policy, Role
 from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
@@ -19,9 +20,11 @@ from complaintlog.domain.values import (
     ReopenReason,
     ServqualDimension,
     Severity,
+    WaitingFor,
 )
 from complaintlog.errors import (
     AlreadyAcknowledgedError,
+    AlreadyErasedError,
     AlreadyPausedError,
     ComplaintClosedError,
     ComplaintLogError,
@@ -37,7 +40,9 @@ from complaintlog.errors import (
     IdempotencyKeyReusedError,
     InvalidValueError,
     NotAcknowledgedError,
+    NotAuthorizedError,
     NotPausedError,
+    PersonalDataError,
     PromiseDueNotAfterMakingError,
     ReclassificationUnchangedError,
     ResolvedTwiceError,
@@ -47,9 +52,12 @@ from complaintlog.errors import (
     TimeRunsBackwardsError,
     TimeTooFarInFutureError,
 )
+from complaintlog.personal_data import Erasure
 from complaintlog.views import (
     ComplaintView,
+    DeniedAttempt,
     HistoryEntry,
+    PauseView,
     PromiseState,
     PromiseView,
     ResolutionView,
@@ -62,6 +70,9 @@ __all__ = [
     "Batch",
     "Clock",
     "ComplaintLog",
+    # authorisation
+    "Policy",
+    "Role",
     # domain
     "BusinessCalendar",
     "Category",
@@ -80,14 +91,19 @@ __all__ = [
     "SlaPolicy",
     "SlaTarget",
     "Status",
+    "WaitingFor",
     # views
     "ComplaintView",
+    "DeniedAttempt",
+    "Erasure",
     "HistoryEntry",
+    "PauseView",
     "PromiseState",
     "PromiseView",
     "ResolutionView",
     # errors
     "AlreadyAcknowledgedError",
+    "AlreadyErasedError",
     "AlreadyPausedError",
     "ComplaintClosedError",
     "ComplaintLogError",
@@ -103,7 +119,9 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "InvalidValueError",
     "NotAcknowledgedError",
+    "NotAuthorizedError",
     "NotPausedError",
+    "PersonalDataError",
     "PromiseDueNotAfterMakingError",
     "ReclassificationUnchangedError",
     "ResolvedTwiceError",

@@ -5,6 +5,10 @@ eventsourcing's default mapper rebuilds events with ``object.__new__`` and a raw
 ``Money`` and ``Customer`` values. This mapper validates each stored state against the
 event class's own field types, so a replayed event is exactly as typed as a live one.
 Projections that need speed read the JSON directly instead (see ``projections``).
+
+Sealed personal data (see :mod:`complaintlog.domain.personal`) is opened here, on the way
+out, when the application gave the mapper an ``opener``: replayed events carry the
+plaintext beside the stored boxes, or know that the key is gone.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
+
+from complaintlog.domain.personal import Opener, Sealed
 
 __all__ = [
     "OrjsonTranscoder",
@@ -38,6 +44,8 @@ def json_default(value: object) -> object:
         return value.model_dump(mode="json")
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, Sealed):
+        return value.stored_form()
     msg = f"cannot store a {type(value).__name__} in an event"
     raise TypeError(msg)
 
@@ -85,6 +93,9 @@ def _state_adapter(event_class: type[object]) -> TypeAdapter[dict[str, Any]]:
 class PydanticMapper(Mapper[UUID]):
     """Maps domain events to stored events and back, validating on the way back."""
 
+    opener: Opener | None = None
+    """Opens sealed personal data of events read back (set by the application)."""
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
@@ -124,6 +135,9 @@ class PydanticMapper(Mapper[UUID]):
         typed["originator_id"] = (
             originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
         )
+        sealed = typed.get("personal")
+        if isinstance(sealed, Sealed) and self.opener is not None:
+            self.opener.open(sealed, typed["originator_id"])
         typed["originator_version"] = stored_event.originator_version
         event = object.__new__(event_class)
         object.__setattr__(event, "__dict__", typed)

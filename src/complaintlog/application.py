@@ -6,6 +6,11 @@ Arguments are validated by pydantic before anything touches a complaint; bad inp
 and nothing is recorded. Retries are safe with ``idempotency_key``; races between writers
 are retried transparently while the command is still valid, and reported as
 :class:`~complaintlog.errors.ConcurrencyError` when it is not.
+
+Personal data (the customer's name, e-mail, phone and address, and texts marked with
+``personal_fields=``) is sealed with the customer's key before the event exists, so the
+hash chain covers exactly the stored ciphertext; ``erase_personal_data`` destroys the keys.
+An optional authorisation ``Policy`` is checked before the company's own rules.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Annotated, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar, cast
 from uuid import UUID, uuid4
 
+import attrs
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification, Recorder
+from eventsourcing.utils import get_topic
 from pydantic import AwareDatetime, Field, StringConstraints, ValidationError, validate_call
 
 from complaintlog._arguments import (
@@ -38,9 +45,13 @@ from complaintlog._arguments import (
     SeverityArg,
 )
 from complaintlog._mapper import OrjsonTranscoder, PydanticMapper, encode_state
+from complaintlog.authorization import Denial, Policy
+from complaintlog.domain.access import DENIED_TOPIC, AccessAttempt
 from complaintlog.domain.complaint import Complaint, Idempotency, Stamp
 from complaintlog.domain.external_reference import ExternalReference
+from complaintlog.domain.personal import SEALED
 from complaintlog.domain.values import (
+    PERSONAL_CUSTOMER_FIELDS,
     Category,
     Channel,
     Customer,
@@ -51,6 +62,7 @@ from complaintlog.domain.values import (
     ReopenReason,
     Severity,
     Text,
+    WaitingFor,
 )
 from complaintlog.errors import (
     ComplaintLogError,
@@ -58,11 +70,16 @@ from complaintlog.errors import (
     ComplaintRuleError,
     ConcurrencyError,
     DuplicateExternalReferenceError,
+    IdempotencyKeyReusedError,
     InvalidValueError,
+    NotAuthorizedError,
+    PersonalDataError,
+    StoreConfigurationError,
 )
+from complaintlog.personal_data import CustomerKey, Erasure, KeyRing, key_store_for, reveal_state
 from complaintlog.rules import Command, ProcessRule, check_rules
 from complaintlog.store import StoreSettings, parse_store_url
-from complaintlog.views import ComplaintView, HistoryEntry, Step
+from complaintlog.views import ComplaintView, DeniedAttempt, HistoryEntry, Step
 
 __all__ = ["Batch", "Clock", "ComplaintLog"]
 
@@ -73,6 +90,15 @@ IdempotencyKey = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
+PersonalField = Literal["subject", "description", "desired_outcome"]
+if TYPE_CHECKING:
+    WaitingForArg = WaitingFor | str
+else:
+    WaitingForArg = WaitingFor
+
+_NEW_DEFAULTS: dict[str, object] = {"waiting_for": WaitingFor.CUSTOMER, "personal_fields": ()}
+"""Arguments added after 0.1.0: left out of retry fingerprints while at their default, so a
+retry of a command recorded by 0.1.0 still matches its first attempt."""
 
 _MAX_ATTEMPTS = 12
 _STAMP_FIELDS = frozenset({"self", "complaint_id", "at", "actor", "idempotency_key"})
@@ -114,17 +140,39 @@ def _validated(method: Callable[P, R]) -> Callable[P, R]:
 
 def _digest(arguments: Mapping[str, Any]) -> str:
     """A fingerprint of a command's arguments, to tell a retry from a reused key."""
-    payload = {k: v for k, v in arguments.items() if k not in _STAMP_FIELDS}
+    payload = {
+        k: v
+        for k, v in arguments.items()
+        if k not in _STAMP_FIELDS and not (k in _NEW_DEFAULTS and v == _NEW_DEFAULTS[k])
+    }
     encoded = orjson.dumps(
         payload, default=_json_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
     )
     return hashlib.sha256(encoded).hexdigest()[:32]
 
 
+def _fingerprinted(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The ``receive`` arguments a retry fingerprint covers: nothing personal.
+
+    The fingerprint is stored in plain, and a hash of an e-mail address can be guessed:
+    it covers the customer's id and the texts not marked personal only.
+    """
+    public = dict(arguments)
+    public["customer"] = cast(Customer, arguments["customer"]).without_personal_data()
+    for name in arguments["personal_fields"]:
+        if public.get(name) is not None:
+            public[name] = SEALED
+    return public
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, Category | Customer | Money):
         return value.model_dump(mode="json")
     return str(value)
+
+
+_RECEIVED_TOPIC = get_topic(Complaint.Received)
+_PAGE = 1000
 
 
 class _ComplaintApplication(Application[UUID]):
@@ -152,6 +200,8 @@ class _Commands:
     _clock: Clock
     _max_clock_skew: timedelta
     _rules: tuple[ProcessRule, ...]
+    _policy: Policy | None
+    _keys: KeyRing
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -169,6 +219,13 @@ class _Commands:
         raise NotImplementedError
 
     def _existing(self, complaint_id: UUID) -> Complaint | None:
+        raise NotImplementedError
+
+    def _sealing_key(self, customer_id: str) -> CustomerKey:
+        """A key of the customer that is stored before the events sealed with it."""
+        raise NotImplementedError
+
+    def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
         raise NotImplementedError
 
     # -- helpers ---------------------------------------------------------------------------
@@ -230,11 +287,51 @@ class _Commands:
         arguments: Mapping[str, Any],
         stamp: Stamp,
     ) -> None:
-        """Apply the company's own rules to the command about to run."""
-        if self._rules:
+        """Apply the authorisation policy, then the company's own rules, to the command."""
+        if self._rules or self._policy is not None:
             command = self._command(name, arguments, stamp)
             state = ComplaintView.of(complaint, command.occurred_at) if complaint else None
-            check_rules(self._rules, state, command)
+            self._authorize(state, command, stamp)
+            if self._rules:
+                check_rules(self._rules, state, command)
+
+    def _authorize(self, state: ComplaintView | None, command: Command, stamp: Stamp) -> None:
+        """Refuse, record and raise when the policy does not allow the command."""
+        if self._policy is None:
+            return
+        denial = self._policy.decide(state, command)
+        if denial is None:
+            return
+        self._record_denial(denial, command, stamp)
+        raise NotAuthorizedError(
+            denial.actor,
+            denial.roles,
+            denial.command,
+            denial.rule,
+            denial.detail,
+            command.complaint_id,
+        )
+
+    def _seal(
+        self,
+        complaint_id: UUID,
+        customer: Customer,
+        personal: dict[str, str],
+        texts: dict[str, str | None],
+        personal_fields: tuple[str, ...],
+    ) -> tuple[Customer, dict[str, str | None], Any]:
+        """The stored forms of the customer and the texts, and their sealed values."""
+        values = {f"customer.{name}": value for name, value in personal.items()}
+        for name in personal_fields:
+            text = texts[name]
+            if text is not None:
+                values[name] = text
+        if not values:
+            return customer, texts, None
+        key = self._sealing_key(customer.id)
+        sealed = self._keys.seal(key, complaint_id, values, customer)
+        stored_texts = {name: SEALED if name in values else text for name, text in texts.items()}
+        return customer.without_personal_data(), stored_texts, sealed
 
     # -- commands --------------------------------------------------------------------------
 
@@ -252,30 +349,67 @@ class _Commands:
         external_ref: Label | None = None,
         attributes: Mapping[Label, Annotated[str, StringConstraints(max_length=20_000)]]
         | None = None,
+        personal_fields: tuple[PersonalField, ...] = (),
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> UUID:
-        """Record a new complaint and return its id. A complaint is never refused."""
+        """Record a new complaint and return its id. A complaint is never refused.
+
+        The customer's name, e-mail, phone and address are always stored encrypted with
+        the customer's key; ``personal_fields`` names the texts that are too (``subject``,
+        ``description``, ``desired_outcome``). ``attributes`` are stored in plain.
+        """
         arguments = dict(locals())
-        stamp = self._stamp("receive", arguments, at, actor, idempotency_key)
+        person = cast(Customer, customer)
+        if person.erased:
+            msg = "erased is set when personal data is erased, not by callers"
+            raise InvalidValueError("customer.erased", True, msg)
+        texts: dict[str, str | None] = {
+            "subject": subject,
+            "description": description,
+            "desired_outcome": desired_outcome,
+        }
+        personal = person.personal_fields
+        sealing = bool(personal) or any(texts[f] for f in personal_fields)
+        fingerprinted = _fingerprinted(arguments) if sealing and idempotency_key else arguments
+        stamp = self._stamp("receive", fingerprinted, at, actor, idempotency_key)
         if stamp.idempotency is not None:
             existing = self._existing(Complaint.id_for_idempotency_key(stamp.idempotency.key))
             if existing is not None:
-                _, result = existing.earlier_result(stamp.idempotency)
+                try:
+                    _, result = existing.earlier_result(stamp.idempotency)
+                except IdempotencyKeyReusedError:
+                    if fingerprinted is arguments:
+                        raise
+                    # recorded by 0.1.0, whose fingerprint covered the personal data too
+                    legacy = stamp.idempotency.model_copy(update={"digest": _digest(arguments)})
+                    _, result = existing.earlier_result(legacy)
                 return cast(UUID, result)
         self._check_rules(None, "receive", arguments, stamp)
+        complaint_id = (
+            Complaint.id_for_idempotency_key(stamp.idempotency.key)
+            if stamp.idempotency is not None
+            else uuid4()
+        )
+        stored_customer, stored, sealed = (
+            self._seal(complaint_id, person, personal, texts, personal_fields)
+            if sealing
+            else (person, texts, None)
+        )
         complaint = Complaint.receive(
             stamp,
-            customer=cast(Customer, customer),
+            customer=stored_customer,
             channel=cast(Channel, channel),
-            subject=subject,
-            description=description,
+            subject=cast(str, stored["subject"]),
+            description=cast(str, stored["description"]),
             category=cast(Category | None, category),
             severity=cast(Severity, severity),
-            desired_outcome=desired_outcome,
+            desired_outcome=stored["desired_outcome"],
             external_ref=external_ref,
             attributes=tuple(sorted((attributes or {}).items())),
+            complaint_id=complaint_id,
+            personal=sealed,
         )
         index = (
             ExternalReference.register(external_ref, complaint.id, stamp.recorded_at)
@@ -395,12 +529,19 @@ class _Commands:
         complaint_id: ComplaintId,
         *,
         reason: Text,
+        waiting_for: WaitingForArg = WaitingFor.CUSTOMER,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
-        """Wait on the customer or a third party; SLA clocks may skip this time."""
-        self._run("pause", dict(locals()), lambda c, s: c.pause(s, reason=reason))
+        """Wait on the customer, a third party or another team (``waiting_for``).
+
+        Regulators usually stop the clock only while the company waits for the customer;
+        ``waiting_for`` records which wait this is so SLA clocks can tell.
+        """
+        arguments = dict(locals())
+        wait = cast(WaitingFor, waiting_for)
+        self._run("pause", arguments, lambda c, s: c.pause(s, reason=reason, waiting_for=wait))
 
     @_validated
     def resume(
@@ -529,7 +670,9 @@ class ComplaintLog(_Commands):
         clock: Clock | None = None,
         max_clock_skew: timedelta = timedelta(minutes=5),
         rules: Iterable[ProcessRule] = (),
+        authorization: Policy | None = None,
         env: Mapping[str, str] | None = None,
+        key_cache_seconds: float = 60.0,
     ) -> None:
         self.settings: StoreSettings = parse_store_url(store)
         self._clock = clock or _utc_now
@@ -539,19 +682,24 @@ class ComplaintLog(_Commands):
             if not isinstance(rule, ProcessRule):
                 msg = "a rule is a callable (state, command) -> reason | None with a name"
                 raise InvalidValueError("rules", rule, msg)
+        if authorization is not None and not isinstance(authorization, Policy):
+            msg = "an authorisation policy is a complaintlog.authorization.Policy"
+            raise InvalidValueError("authorization", authorization, msg)
+        self._policy = authorization
         app_env = {**self.settings.env, **(env or {})}
         try:
             self._app = _ComplaintApplication(env=app_env)
         except Exception as error:  # the drivers raise many kinds; all mean "cannot open"
-            from complaintlog.errors import StoreConfigurationError
-
             msg = f"cannot open store {self.settings.redacted_url}: {error}"
             raise StoreConfigurationError(msg) from error
+        self._keys = KeyRing(key_store_for(self.settings, app_env), cache_seconds=key_cache_seconds)
+        self.mapper.opener = self._keys
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
         self._app.close()
+        self._keys.close()
 
     def __enter__(self) -> ComplaintLog:
         return self
@@ -579,6 +727,11 @@ class ComplaintLog(_Commands):
     def clock(self) -> Clock:
         return self._clock
 
+    @property
+    def authorization(self) -> Policy | None:
+        """The authorisation policy in force (``None``: everything is allowed)."""
+        return self._policy
+
     def batch(self) -> Batch:
         """A unit of work for bulk loads: every command in it is saved in one transaction."""
         return Batch(self)
@@ -597,6 +750,22 @@ class ComplaintLog(_Commands):
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, Complaint) else None
+
+    def _sealing_key(self, customer_id: str) -> CustomerKey:
+        return self._keys.sealing_key(customer_id)
+
+    def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
+        attempt = AccessAttempt.deny(
+            recorded_at=stamp.recorded_at,
+            occurred_at=stamp.occurred_at,
+            actor=denial.actor,
+            roles=denial.roles,
+            command=denial.command,
+            complaint_id=command.complaint_id,
+            rule=denial.rule,
+            detail=denial.detail,
+        )
+        self._app.save(attempt)
 
     def _execute(
         self,
@@ -675,9 +844,9 @@ class ComplaintLog(_Commands):
         """
         if as_of is None and as_known_at is None:
             return ComplaintView.of(self._load(cast(UUID, complaint_id)), self._clock())
+        events, erased = self._events(cast(UUID, complaint_id))
         complaint: Complaint | None = None
-        for event in self._app.events.get(cast(UUID, complaint_id)):
-            assert isinstance(event, Complaint.Event)
+        for event in events:
             if as_of is not None and event.occurred_at > as_of:
                 break
             if as_known_at is not None and event.timestamp > as_known_at:
@@ -685,14 +854,22 @@ class ComplaintLog(_Commands):
             complaint = cast(Complaint, event.mutate(complaint))
         if complaint is None:
             raise ComplaintNotFoundError(complaint_id)
+        if erased:
+            complaint.forget_personal_data()  # erased later, but erased for every time
         reference = min(t for t in (as_of, as_known_at) if t is not None)
         return ComplaintView.of(complaint, reference)
+
+    def _events(self, complaint_id: UUID) -> tuple[list[Complaint.Event], bool]:
+        """The complaint's events, and whether its personal data was erased."""
+        events = cast(list[Complaint.Event], list(self._app.events.get(complaint_id)))
+        erased = any(isinstance(e, Complaint.PersonalDataErased) for e in events)
+        return events, erased
 
     @_validated
     def history(self, complaint_id: ComplaintId) -> tuple[HistoryEntry, ...]:
         """Every recorded event of the complaint in order, with both of its times."""
-        events = self._app.events.get(cast(UUID, complaint_id))
-        entries = tuple(_history_entry(e) for e in events)
+        events, erased = self._events(cast(UUID, complaint_id))
+        entries = tuple(_history_entry(e, erased) for e in events)
         if not entries:
             raise ComplaintNotFoundError(complaint_id)
         return entries
@@ -706,19 +883,21 @@ class ComplaintLog(_Commands):
         what every decision was based on.
         """
         complaint: Complaint | None = None
-        for event in self._app.events.get(cast(UUID, complaint_id)):
-            entry = _history_entry(event)
-            assert isinstance(event, Complaint.Event)
+        events, erased = self._events(cast(UUID, complaint_id))
+        for event in events:
+            entry = _history_entry(event, erased)
             before = ComplaintView.of(complaint, event.occurred_at) if complaint else None
             command = Command(
                 name=event.command,
                 complaint_id=event.originator_id,
-                arguments=_payload(event),
+                arguments=_payload(event, erased),
                 occurred_at=event.occurred_at,
                 actor=event.actor,
             )
             yield Step(state=before, command=command, entry=entry)
             complaint = cast(Complaint, event.mutate(complaint))
+            if erased:
+                complaint.forget_personal_data()
         if complaint is None:
             raise ComplaintNotFoundError(complaint_id)
 
@@ -748,6 +927,202 @@ class ComplaintLog(_Commands):
         """The position of the last recorded event (0 when the log is empty)."""
         return self._app.recorder.max_notification_id() or 0
 
+    def event_state(self, notification: Notification) -> dict[str, Any]:
+        """A stored event's JSON state as exports should show it.
+
+        Decrypted and decompressed when the store has a whole-event cipher; sealed personal
+        data opened, or shown erased (``"[erased]"`` texts, ``customer.erased`` true) once
+        its key is gone; ``personal`` lists the sealed fields' paths instead of the boxes.
+        """
+        state = self.mapper.decode_stored_state(notification)
+        if notification.topic != _RECEIVED_TOPIC:
+            return state
+        originator = notification.originator_id
+        complaint_id = originator if isinstance(originator, UUID) else UUID(str(originator))
+        customer = state.get("customer") or {}
+        if not state.get("personal") and any(customer.get(f) for f in PERSONAL_CUSTOMER_FIELDS):
+            # stored in plain by 0.1.0: hide it if the complaint's personal data was erased
+            complaint = self._existing(complaint_id)
+            if complaint is not None and complaint.personal_data_erased_at is not None:
+                state = dict(state)
+                state["customer"] = {
+                    **customer,
+                    **dict.fromkeys(PERSONAL_CUSTOMER_FIELDS),
+                    "erased": True,
+                }
+            return state
+        return reveal_state(state, self._keys, complaint_id)
+
+    def _notifications(self, topic: str) -> Iterator[Notification]:
+        recorder = self._app.recorder
+        start = 1
+        while True:
+            page = recorder.select_notifications(start, _PAGE, topics=(topic,))
+            yield from page
+            if len(page) < _PAGE:
+                return
+            start = page[-1].id + 1
+
+    # -- personal data ---------------------------------------------------------------------
+
+    @_validated
+    def erase_personal_data(
+        self,
+        customer_id: Label,
+        *,
+        reason: Text,
+        at: AwareDatetime | None = None,
+        actor: Label | None = None,
+    ) -> Erasure:
+        """Crypto-shred the customer's personal data and record that it happened.
+
+        Every key of the customer is destroyed, so the sealed fields of all their complaints
+        can never be opened again; each complaint not erased before gets a
+        ``PersonalDataErased`` event (in any status: it is not a handling step, and changes
+        neither the status nor the statistics). The history still replays, with the fields
+        shown erased, and ``complaintlog.audit.verify`` still passes: the chains cover the
+        ciphertext. Running it again is harmless and erases complaints recorded since.
+
+        The events are checked before the keys are destroyed and saved right after; if
+        saving fails, the keys are gone and running the erasure again records the events.
+        """
+        arguments = dict(locals())
+        first = self._stamp("erase_personal_data", arguments, at, actor, None)
+        command = self._command("erase_personal_data", arguments, first)
+        self._authorize(None, command, first)
+        found = self._complaints_of(customer_id)
+        pending: list[Complaint] = []
+        unopened: list[UUID] = []
+        for complaint_id in found:
+            try:
+                complaint = self._load(complaint_id)
+            except PersonalDataError:
+                unopened.append(complaint_id)  # an altered box: it reads once the key is gone
+                continue
+            if complaint.personal_data_erased_at is None:
+                complaint.erase_personal_data(
+                    self._erasure_stamp(first, at, complaint), reason=reason
+                )
+                pending.append(complaint)
+        destroyed = self._keys.destroy(customer_id)
+        for complaint_id in unopened:
+            complaint = self._load(complaint_id)
+            if complaint.personal_data_erased_at is None:
+                complaint.erase_personal_data(
+                    self._erasure_stamp(first, at, complaint), reason=reason
+                )
+                pending.append(complaint)
+        recorded = self._save_erasures(pending, first, at, reason)
+        return Erasure(
+            customer_id=customer_id,
+            keys_destroyed=destroyed,
+            complaints=tuple(found),
+            recorded=tuple(recorded),
+            stored_in_plain=tuple(c for c, plain in found.items() if plain),
+        )
+
+    @staticmethod
+    def _erasure_stamp(first: Stamp, at: datetime | None, complaint: Complaint) -> Stamp:
+        """Erasure happens now, or just after an event that lies slightly ahead of now."""
+        if at is None and complaint.last_occurred_at > first.occurred_at:
+            return attrs.evolve(first, occurred_at=complaint.last_occurred_at)
+        return first
+
+    def _save_erasures(
+        self, pending: list[Complaint], first: Stamp, at: datetime | None, reason: str
+    ) -> list[UUID]:
+        """Save the erasure records, one transaction, redoing those a writer raced."""
+        try:
+            self._app.save(*pending)
+            return [c.id for c in pending]
+        except IntegrityError:
+            pass
+        recorded: list[UUID] = []
+        for complaint_id in (c.id for c in pending):
+            for attempt in range(_MAX_ATTEMPTS):
+                complaint = self._load(complaint_id)
+                if complaint.personal_data_erased_at is not None:
+                    break
+                complaint.erase_personal_data(
+                    self._erasure_stamp(first, at, complaint), reason=reason
+                )
+                try:
+                    self._app.save(complaint)
+                except IntegrityError:
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                    continue
+                recorded.append(complaint_id)
+                break
+            else:
+                raise ConcurrencyError(
+                    complaint_id,
+                    "erase_personal_data",
+                    "the keys are destroyed but the record is not: run the erasure again",
+                )
+        return recorded
+
+    def _complaints_of(self, customer_id: str) -> dict[UUID, bool]:
+        """The customer's complaints, each with whether its personal data is stored in plain.
+
+        Scans the log's ``Received`` events (filtered in SQL): erasure is rare, and the log
+        is the only index every store has.
+        """
+        found: dict[UUID, bool] = {}
+        for notification in self._notifications(_RECEIVED_TOPIC):
+            state = self.mapper.decode_stored_state(notification)
+            customer = state.get("customer") or {}
+            if customer.get("id") != customer_id:
+                continue
+            originator = notification.originator_id
+            complaint_id = originator if isinstance(originator, UUID) else UUID(str(originator))
+            found[complaint_id] = not state.get("personal") and any(
+                customer.get(name) for name in PERSONAL_CUSTOMER_FIELDS
+            )
+        return found
+
+    # -- authorisation ---------------------------------------------------------------------
+
+    @_validated
+    def denied_attempts(
+        self,
+        *,
+        actor: Label | None = None,
+        command: Label | None = None,
+        complaint_id: ComplaintId | None = None,
+        since: AwareDatetime | None = None,
+    ) -> tuple[DeniedAttempt, ...]:
+        """Commands the authorisation policy refused, in recording order, filtered.
+
+        ``since`` compares with the recording time.
+        """
+        found: list[DeniedAttempt] = []
+        for notification in self._notifications(DENIED_TOPIC):
+            event = self.mapper.to_domain_event(notification)
+            assert isinstance(event, AccessAttempt.Denied)
+            if actor is not None and event.actor != actor:
+                continue
+            if command is not None and event.command != command:
+                continue
+            if complaint_id is not None and event.complaint_id != complaint_id:
+                continue
+            if since is not None and event.timestamp < since:
+                continue
+            found.append(
+                DeniedAttempt(
+                    position=notification.id,
+                    attempt_id=event.originator_id,
+                    recorded_at=event.timestamp,
+                    occurred_at=event.occurred_at,
+                    actor=event.actor,
+                    roles=event.roles,
+                    command=event.command,
+                    complaint_id=event.complaint_id,
+                    rule=event.rule,
+                    detail=event.detail,
+                )
+            )
+        return tuple(found)
+
 
 _ENVELOPE = frozenset(
     {
@@ -763,13 +1138,27 @@ _ENVELOPE = frozenset(
 )
 
 
-def _payload(event: Complaint.Event) -> dict[str, Any]:
-    """The event's own fields, typed, without the envelope every event shares."""
-    return {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+def _payload(event: Complaint.Event, erased: bool = False) -> dict[str, Any]:
+    """The event's own fields, typed, without the envelope every event shares.
+
+    Personal data is shown as :meth:`Complaint.Received.revealed` gives it, or erased when
+    the complaint's personal data was (``erased``), and ``personal`` lists the sealed
+    fields' paths rather than the boxes.
+    """
+    payload = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+    if isinstance(event, Complaint.Received):
+        payload.update(event.erased() if erased else event.revealed())
+        payload["personal"] = event.personal.fields if event.personal is not None else ()
+    return payload
 
 
-def _history_entry(event: object) -> HistoryEntry:
+def _history_entry(event: object, erased: bool = False) -> HistoryEntry:
     assert isinstance(event, Complaint.Event)
+    payload = _payload(event, erased)
+    shown = orjson.loads(encode_state(payload))
+    customer = payload.get("customer")
+    if isinstance(customer, Customer) and customer.erased:
+        shown["customer"]["erased"] = True
     return HistoryEntry(
         complaint_id=event.originator_id,
         version=event.originator_version,
@@ -777,7 +1166,7 @@ def _history_entry(event: object) -> HistoryEntry:
         occurred_at=event.occurred_at,
         recorded_at=event.timestamp,
         actor=event.actor,
-        payload=orjson.loads(encode_state(_payload(event))),
+        payload=shown,
         chain=event.chain,
     )
 
@@ -794,8 +1183,11 @@ class Batch(_Commands):
         self._clock = log.clock
         self._max_clock_skew = log._max_clock_skew
         self._rules = log._rules
+        self._policy = log._policy
+        self._keys = log._keys
         self._complaints: dict[UUID, Complaint] = {}
         self._indexes: dict[str, ExternalReference] = {}
+        self._new_keys: dict[str, CustomerKey] = {}
         self.saved = False
 
     def __enter__(self) -> Batch:
@@ -814,12 +1206,28 @@ class Batch(_Commands):
         return len(self._complaints)
 
     def commit(self) -> None:
-        """Save everything collected so far in one transaction."""
+        """Save everything collected so far in one transaction.
+
+        Keys created for the batch's personal data are stored first, all in one write.
+        """
+        if self._new_keys:
+            self._keys.store_keys(list(self._new_keys.values()))
+            self._new_keys.clear()
         if self._complaints or self._indexes:
             self._log.save_batch(list(self._complaints.values()), list(self._indexes.values()))
         self._complaints.clear()
         self._indexes.clear()
         self.saved = True
+
+    def _sealing_key(self, customer_id: str) -> CustomerKey:
+        key = self._new_keys.get(customer_id) or self._keys.cached_sealing_key(customer_id)
+        if key is None:
+            key = self._new_keys[customer_id] = CustomerKey.new(customer_id)
+        return key
+
+    def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
+        """Recorded at once, outside the batch: a discarded batch keeps its refusals."""
+        self._log._record_denial(denial, command, stamp)
 
     def _existing(self, complaint_id: UUID) -> Complaint | None:
         pending = self._complaints.get(complaint_id)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 __all__ = [
     "AlreadyAcknowledgedError",
+    "AlreadyErasedError",
     "AlreadyPausedError",
     "ComplaintClosedError",
     "ComplaintLogError",
@@ -27,7 +28,9 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "InvalidValueError",
     "NotAcknowledgedError",
+    "NotAuthorizedError",
     "NotPausedError",
+    "PersonalDataError",
     "PromiseDueNotAfterMakingError",
     "ReclassificationUnchangedError",
     "ResolvedTwiceError",
@@ -172,6 +175,10 @@ class NotPausedError(ComplaintRuleError):
     rule = "Resumed only when paused"
 
 
+class AlreadyErasedError(ComplaintRuleError):
+    rule = "PersonalDataErased at most once"
+
+
 class ReclassificationUnchangedError(ComplaintRuleError):
     rule = "Reclassified must change the category or the severity"
 
@@ -190,3 +197,35 @@ class RuleViolationError(ComplaintRuleError):
     def __init__(self, complaint_id: UUID | None, command: str, rule: str, detail: str) -> None:
         self.rule = rule
         super().__init__(complaint_id or UUID(int=0), command, detail)
+
+
+class NotAuthorizedError(ComplaintLogError, PermissionError):
+    """The authorisation policy does not let this actor run this command.
+
+    Nothing is recorded in the complaint; the attempt itself is recorded (see
+    ``ComplaintLog.denied_attempts``).
+    """
+
+    def __init__(
+        self,
+        actor: str | None,
+        roles: tuple[str, ...],
+        command: str,
+        rule: str,
+        detail: str,
+        complaint_id: UUID | None = None,
+    ) -> None:
+        self.actor = actor
+        self.roles = roles
+        self.command = command
+        self.rule = rule
+        self.detail = detail
+        self.complaint_id = complaint_id
+        who = f"actor={actor!r}" if actor is not None else "an anonymous actor"
+        role = f"role {'/'.join(roles)}" if roles else "no role"
+        where = f" on complaint {complaint_id}" if complaint_id is not None else ""
+        super().__init__(f"{who} ({role}) may not run {command}{where} ({rule}): {detail}")
+
+
+class PersonalDataError(ComplaintLogError):
+    """Personal data cannot be sealed or opened: the key store failed, or a box was altered."""

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import attrs
 
-from complaintlog.domain.complaint import Complaint, PromiseRecord
+from complaintlog.domain.complaint import Complaint, PauseRecord, PromiseRecord
 from complaintlog.domain.status import Status
 
 if TYPE_CHECKING:
@@ -27,11 +27,14 @@ from complaintlog.domain.values import (
     Money,
     Remedy,
     Severity,
+    WaitingFor,
 )
 
 __all__ = [
     "ComplaintView",
+    "DeniedAttempt",
     "HistoryEntry",
+    "PauseView",
     "PromiseState",
     "PromiseView",
     "ResolutionView",
@@ -80,6 +83,25 @@ class PromiseView:
 
 
 @attrs.frozen
+class PauseView:
+    """One pause: whom it waited on, why, and when it ended (``None`` while it lasts)."""
+
+    started_at: datetime
+    ended_at: datetime | None
+    waiting_for: WaitingFor
+    reason: str
+
+    @classmethod
+    def of(cls, record: PauseRecord) -> PauseView:
+        return cls(
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            waiting_for=record.waiting_for,
+            reason=record.reason,
+        )
+
+
+@attrs.frozen
 class ResolutionView:
     cycle: int
     resolved_at: datetime
@@ -91,7 +113,12 @@ class ResolutionView:
 
 @attrs.frozen
 class ComplaintView:
-    """A complaint as it stands at ``reference_time`` (now, or the ``as_of`` asked for)."""
+    """A complaint as it stands at ``reference_time`` (now, or the ``as_of`` asked for).
+
+    Personal data is shown opened; once erased, ``customer.erased`` is true with its
+    personal fields ``None``, and the text fields that were sealed read ``"[erased]"``
+    (also in views ``as_of`` a time before the erasure: the key is gone).
+    """
 
     id: UUID
     version: int
@@ -121,6 +148,13 @@ class ComplaintView:
     satisfaction: int | None
     withdrawn_at: datetime | None
     last_activity_at: datetime
+    waiting_for: WaitingFor | None = None
+    """Whom the complaint waits on while paused."""
+    pause_history: tuple[PauseView, ...] = ()
+    """Every pause with whom it waited on; ``pauses`` has only the finished ones' times."""
+    personal_fields: tuple[str, ...] = ()
+    """The paths of the fields stored sealed (``customer.name``, ``description``, ...)."""
+    personal_data_erased_at: datetime | None = None
 
     @property
     def resolved_at(self) -> datetime | None:
@@ -185,7 +219,11 @@ class ComplaintView:
             surveyed_at=complaint.cycle.surveyed_at,
             satisfaction=scores[-1] if scores else None,
             withdrawn_at=complaint.withdrawn_at,
-            last_activity_at=complaint.last_occurred_at,
+            last_activity_at=complaint.last_activity_at,
+            waiting_for=complaint.waiting_for,
+            pause_history=tuple(PauseView.of(p) for p in complaint.pause_history),
+            personal_fields=complaint.personal_fields,
+            personal_data_erased_at=complaint.personal_data_erased_at,
         )
 
 
@@ -211,3 +249,20 @@ class Step:
     state: ComplaintView | None
     command: Command
     entry: HistoryEntry
+
+
+@attrs.frozen
+class DeniedAttempt:
+    """A command the authorisation policy refused (see ``ComplaintLog.denied_attempts``)."""
+
+    position: int
+    """Where the refusal is in the log."""
+    attempt_id: UUID
+    recorded_at: datetime
+    occurred_at: datetime
+    actor: str | None
+    roles: tuple[str, ...]
+    command: str
+    complaint_id: UUID | None
+    rule: str
+    detail: str

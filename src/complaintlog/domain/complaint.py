@@ -22,6 +22,7 @@ from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict
 
 from complaintlog.domain.chain import GENESIS, link
+from complaintlog.domain.personal import ERASED, Sealed
 from complaintlog.domain.status import OPEN_STATUSES, Status, derive_status
 from complaintlog.domain.values import (
     Category,
@@ -32,9 +33,11 @@ from complaintlog.domain.values import (
     Remedy,
     ReopenReason,
     Severity,
+    WaitingFor,
 )
 from complaintlog.errors import (
     AlreadyAcknowledgedError,
+    AlreadyErasedError,
     AlreadyPausedError,
     ComplaintClosedError,
     ComplaintNotResolvedError,
@@ -53,7 +56,14 @@ from complaintlog.errors import (
     TimeTooFarInFutureError,
 )
 
-__all__ = ["COMPLAINT_NAMESPACE", "Complaint", "Idempotency", "PromiseRecord", "Stamp"]
+__all__ = [
+    "COMPLAINT_NAMESPACE",
+    "Complaint",
+    "Idempotency",
+    "PauseRecord",
+    "PromiseRecord",
+    "Stamp",
+]
 
 COMPLAINT_NAMESPACE = UUID("6f1f3c52-8c1e-4d59-9a1c-6c0d4c2f7a11")
 """Namespace for ids derived from idempotency keys, so a retried receive finds its complaint."""
@@ -102,6 +112,16 @@ class PromiseRecord:
 
 
 @attrs.define
+class PauseRecord:
+    """One pause: when it started and ended, whom it waited on and why."""
+
+    started_at: datetime
+    waiting_for: WaitingFor
+    reason: str
+    ended_at: datetime | None = None
+
+
+@attrs.define
 class ResolutionRecord:
     cycle: int
     resolved_at: datetime
@@ -134,11 +154,15 @@ class Complaint(Aggregate):
         chain: str
 
         command = ""
+        is_activity = True
+        """Whether the event is a step in handling the complaint (``last_activity_at``)."""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Complaint)
             aggregate._last_occurred_at = self.occurred_at
             aggregate._last_recorded_at = self.timestamp
+            if self.is_activity:
+                aggregate._last_activity_at = self.occurred_at
             aggregate._chain = self.chain
             if self.idempotency is not None:
                 aggregate._idempotency[self.idempotency.key] = (self.idempotency, self.result())
@@ -152,6 +176,13 @@ class Complaint(Aggregate):
             return None
 
     class Received(Event, Aggregate.Created):
+        """A complaint arrived. Schema version 2 added ``personal``.
+
+        With ``personal``, the customer's personal fields are ``None`` in ``customer`` and
+        each sealed text field holds :data:`~complaintlog.domain.personal.SEALED`; the
+        values are in ``personal``'s boxes. :meth:`revealed` gives the values to show.
+        """
+
         customer: Customer
         channel: Channel
         subject: str
@@ -161,17 +192,78 @@ class Complaint(Aggregate):
         desired_outcome: str | None
         external_ref: str | None
         attributes: tuple[tuple[str, str], ...]
+        personal: Sealed | None
 
         command = "receive"
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 stored personal data in plain: nothing was sealed."""
+            state["personal"] = None
+
+        def revealed(self) -> dict[str, Any]:
+            """``customer`` and the text fields as they should be shown.
+
+            Sealed values are opened where the plaintext is attached; once the key is gone
+            the customer reads ``erased=True`` with its personal fields ``None``, and sealed
+            texts read :data:`~complaintlog.domain.personal.ERASED`.
+            """
+            values: dict[str, Any] = {
+                "customer": self.customer,
+                "subject": self.subject,
+                "description": self.description,
+                "desired_outcome": self.desired_outcome,
+            }
+            personal = self.personal
+            if personal is None:
+                return values
+            if personal.is_erased:
+                values["customer"] = self.customer.without_personal_data(erased=True)
+                for path in personal.boxes:
+                    if path in values:
+                        values[path] = ERASED
+                return values
+            if personal.is_open:
+                values["customer"] = personal.opened_customer(self._opened_customer)
+                for path in personal.boxes:
+                    if path in values:
+                        values[path] = personal.plaintext(path)
+            return values
+
+        def erased(self) -> dict[str, Any]:
+            """Like :meth:`revealed`, once the complaint's personal data was erased.
+
+            Also for a ``Received`` stored in plain by version 1: erasure could not remove
+            those bytes, but nothing shows them.
+            """
+            values = self.revealed()
+            values["customer"] = self.customer.without_personal_data(erased=True)
+            for path in self.personal.fields if self.personal is not None else ():
+                if path in values:
+                    values[path] = ERASED
+            return values
+
+        def _opened_customer(self) -> Customer:
+            personal = self.personal
+            assert personal is not None
+            opened = {
+                path[len("customer.") :]: personal.plaintext(path)
+                for path in personal.boxes
+                if path.startswith("customer.")
+            }
+            return self.customer.model_copy(update=opened) if opened else self.customer
 
         def evolve(self, complaint: Complaint) -> None:
-            complaint.customer = self.customer
+            shown = self.revealed()
+            complaint.customer = shown["customer"]
+            complaint.subject = shown["subject"]
+            complaint.description = shown["description"]
+            complaint.desired_outcome = shown["desired_outcome"]
+            complaint.personal_fields = self.personal.fields if self.personal else ()
             complaint.channel = self.channel
-            complaint.subject = self.subject
-            complaint.description = self.description
             complaint.category = self.category
             complaint.severity = self.severity
-            complaint.desired_outcome = self.desired_outcome
             complaint.external_ref = self.external_ref
             complaint.attributes = self.attributes
             complaint.received_at = self.occurred_at
@@ -260,12 +352,30 @@ class Complaint(Aggregate):
             complaint.cycle.handled = True
 
     class Paused(Event):
+        """The complaint waits. Schema version 2 added ``waiting_for``.
+
+        Version 1 recorded every pause as ``pause(reason=...)``, which today records
+        ``waiting_for="customer"``: the upcaster gives old pauses that same value, so an old
+        history and the same commands run today produce the same state.
+        """
+
         reason: str
+        waiting_for: WaitingFor
 
         command = "pause"
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["waiting_for"] = WaitingFor.CUSTOMER.value
 
         def evolve(self, complaint: Complaint) -> None:
             complaint.paused_since = self.occurred_at
+            complaint.pause_history.append(
+                PauseRecord(
+                    started_at=self.occurred_at, waiting_for=self.waiting_for, reason=self.reason
+                )
+            )
 
     class Resumed(Event):
         note: str | None
@@ -338,8 +448,26 @@ class Complaint(Aggregate):
             complaint.end_pause(self.occurred_at)
             complaint.withdrawn_at = self.occurred_at
 
+    class PersonalDataErased(Event):
+        """The customer's personal data was erased: that it happened, not what it was.
+
+        Not a handling step: allowed in every status, it changes neither the status nor the
+        last activity. The sealed values become unreadable because their key was destroyed;
+        this event only records it (and hides what this process still held in memory).
+        """
+
+        reason: str
+
+        command = "erase_personal_data"
+        is_activity = False
+
+        def evolve(self, complaint: Complaint) -> None:
+            complaint.erase_personal_state(self.occurred_at)
+
     def __init__(self) -> None:
         self.customer: Customer
+        self.personal_fields: tuple[str, ...] = ()
+        self.personal_data_erased_at: datetime | None = None
         self.channel: Channel
         self.subject: str
         self.description: str
@@ -358,12 +486,14 @@ class Complaint(Aggregate):
         self.informed_at: list[datetime] = []
         self.paused_since: datetime | None = None
         self.pauses: list[tuple[datetime, datetime]] = []
+        self.pause_history: list[PauseRecord] = []
         self.cycle = CycleFacts()
         self.resolutions: list[ResolutionRecord] = []
         self.survey_scores: list[tuple[int, int]] = []
         self.withdrawn_at: datetime | None = None
         self._last_occurred_at: datetime
         self._last_recorded_at: datetime
+        self._last_activity_at: datetime
         self._idempotency: dict[str, tuple[Idempotency, Any]] = {}
         self._chain = GENESIS
 
@@ -378,6 +508,19 @@ class Complaint(Aggregate):
         if self.paused_since is not None:
             self.pauses.append((self.paused_since, when))
             self.paused_since = None
+            self.pause_history[-1].ended_at = when
+
+    def erase_personal_state(self, when: datetime) -> None:
+        """Record the erasure and forget the personal values this object holds."""
+        self.forget_personal_data()
+        self.personal_data_erased_at = when
+
+    def forget_personal_data(self) -> None:
+        """Show the personal data as erased; the store's copy is already unreadable."""
+        self.customer = self.customer.without_personal_data(erased=True)
+        for path in self.personal_fields:
+            if not path.startswith("customer."):
+                setattr(self, path, ERASED)
 
     # -- derived state ---------------------------------------------------------------------
 
@@ -407,6 +550,16 @@ class Complaint(Aggregate):
     def last_recorded_at(self) -> datetime:
         return self._last_recorded_at
 
+    @property
+    def last_activity_at(self) -> datetime:
+        """Business time of the last handling step (erasure records are not handling)."""
+        return self._last_activity_at
+
+    @property
+    def waiting_for(self) -> WaitingFor | None:
+        """Whom the complaint waits on while paused."""
+        return self.pause_history[-1].waiting_for if self.paused_since is not None else None
+
     def earlier_result(self, idempotency: Idempotency | None) -> tuple[bool, Any]:
         """``(True, result)`` when this key was already used for the same request."""
         if idempotency is None or idempotency.key not in self._idempotency:
@@ -435,8 +588,14 @@ class Complaint(Aggregate):
         external_ref: str | None = None,
         attributes: tuple[tuple[str, str], ...] = (),
         complaint_id: UUID | None = None,
+        personal: Sealed | None = None,
     ) -> Complaint:
-        """Record a new complaint. A complaint is never refused: any well-formed one is kept."""
+        """Record a new complaint. A complaint is never refused: any well-formed one is kept.
+
+        With ``personal``, ``customer`` and the text fields must already be in their stored
+        form (personal values removed, :data:`SEALED` in sealed texts): the application
+        seals them, because the chain must cover exactly what is stored.
+        """
         cls._check_not_in_future(None, "receive", stamp)
         if complaint_id is None:
             complaint_id = (
@@ -458,6 +617,7 @@ class Complaint(Aggregate):
             "desired_outcome": desired_outcome,
             "external_ref": external_ref,
             "attributes": attributes,
+            "personal": personal,
         }
         chain = link(GENESIS, _RECEIVED_TOPIC, complaint_id, cls.INITIAL_VERSION, fields)
         return cls._create(cls.Received, id=complaint_id, chain=chain, **fields)
@@ -502,10 +662,12 @@ class Complaint(Aggregate):
         self.check_reclassification_changes(category, severity)
         self._trigger(self.Reclassified, stamp, category=category, severity=severity, reason=reason)
 
-    def pause(self, stamp: Stamp, *, reason: str) -> None:
+    def pause(
+        self, stamp: Stamp, *, reason: str, waiting_for: WaitingFor = WaitingFor.CUSTOMER
+    ) -> None:
         self._check_can_act("pause", stamp)
         self.check_not_paused()
-        self._trigger(self.Paused, stamp, reason=reason)
+        self._trigger(self.Paused, stamp, reason=reason, waiting_for=waiting_for)
 
     def resume(self, stamp: Stamp, *, note: str | None = None) -> None:
         self._check_can_act("resume", stamp)
@@ -572,6 +734,12 @@ class Complaint(Aggregate):
     def withdraw(self, stamp: Stamp, *, reason: str | None = None) -> None:
         self._check_can_act("withdraw", stamp)
         self._trigger(self.Withdrawn, stamp, reason=reason)
+
+    def erase_personal_data(self, stamp: Stamp, *, reason: str) -> None:
+        """Record that the customer's personal data was erased; allowed in every status."""
+        self.check_personal_data_not_erased()
+        self._check_time("erase_personal_data", stamp)
+        self._trigger(self.PersonalDataErased, stamp, reason=reason)
 
     # -- guards (one per rule) -------------------------------------------------------------
 
@@ -650,6 +818,14 @@ class Complaint(Aggregate):
         if self.paused_since is not None:
             raise AlreadyPausedError(
                 self.id, "pause", f"paused since {self.paused_since.isoformat()}"
+            )
+
+    def check_personal_data_not_erased(self) -> None:
+        if self.personal_data_erased_at is not None:
+            raise AlreadyErasedError(
+                self.id,
+                "erase_personal_data",
+                f"erased at {self.personal_data_erased_at.isoformat()}",
             )
 
     def check_paused(self) -> None:

@@ -7,6 +7,7 @@ models: they validate on construction and serialise to JSON without custom code.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -33,6 +34,7 @@ __all__ = [
     "ReopenReason",
     "ServqualDimension",
     "Severity",
+    "WaitingFor",
 ]
 
 
@@ -101,6 +103,14 @@ class Severity(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+class WaitingFor(StrEnum):
+    """Whom a paused complaint waits on. Regulators stop the clock for the customer only."""
+
+    CUSTOMER = "customer"
+    THIRD_PARTY = "third_party"
+    INTERNAL = "internal"
 
 
 class ServqualDimension(StrEnum):
@@ -187,13 +197,47 @@ class _Value(BaseModel):
 
 
 class Customer(_Value):
-    """Who complained. Personal data is kept together so it can be encrypted and erased."""
+    """Who complained. Personal data is kept together so it can be encrypted and erased.
+
+    ``id`` is the CRM's customer number and is stored in plain (projections group by it):
+    use a pseudonymous number, not an e-mail address. ``name``, ``email``, ``phone`` and
+    ``address`` are personal: they are stored encrypted with the customer's key, and after
+    :meth:`~complaintlog.ComplaintLog.erase_personal_data` they read as ``None`` with
+    ``erased=True``.
+    """
 
     id: Label
     name: Label | None = None
     email: Label | None = None
     phone: Label | None = None
     address: Text | None = None
+    erased: bool = Field(default=False, exclude=True)
+    """True when the personal fields were erased; never stored, set when read back."""
+
+    @property
+    def personal_fields(self) -> dict[str, str]:
+        """The personal fields that are set, by name."""
+        fields = {
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "address": self.address,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
+
+    def without_personal_data(self, *, erased: bool = False) -> Customer:
+        """The customer with only its id: what is stored in plain, or shown once erased."""
+        return _id_only(self.id, erased)
+
+
+PERSONAL_CUSTOMER_FIELDS = ("name", "email", "phone", "address")
+"""The customer's fields that are personal data."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_only(customer_id: str, erased: bool) -> Customer:
+    """Shared, since customers are immutable: imports meet the same customers again."""
+    return Customer(id=customer_id, erased=erased)
 
 
 class Category(_Value):

@@ -1,0 +1,286 @@
+"""Who may do what: roles, the commands they may run, and the compensation they may grant.
+
+``ComplaintLog(authorization=Policy(...))`` checks every command against the policy before
+it touches a complaint. A refused command raises
+:class:`~complaintlog.errors.NotAuthorizedError` (naming the actor, their roles, the
+command and the rule), records nothing in the complaint, and is itself recorded as an
+``AccessAttempt`` (see ``ComplaintLog.denied_attempts``). Without a policy everything is
+allowed.
+
+The rules, in order:
+
+1. a command needs an actor (``actor=``), and the actor needs at least one known role;
+2. one of the actor's roles must allow the command (``resolve(first_contact=True)`` also
+   needs ``acknowledge``; ``follow_up(solved=False)`` also needs ``reopen``);
+3. a compensation above the most generous limit among the actor's roles that may resolve,
+   or in a currency none of them has a limit for, needs the complaint escalated to
+   ``limit_lifted_at`` (management by default) or higher first.
+
+Queries (``get``, ``history``, ``steps``, exports) are not checked: complaintlog has no
+read API per actor, so the CRM in front of it decides who may read.
+
+>>> policy = Policy.example(actors={"ana": ["agent"], "rita": ["manager"]})
+>>> policy.roles_of("ana")
+('agent',)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+from babel.numbers import is_currency
+
+from complaintlog.domain.values import EscalationLevel, Money
+from complaintlog.errors import InvalidValueError
+from complaintlog.rules import Command
+from complaintlog.views import ComplaintView
+
+__all__ = [
+    "COMMANDS",
+    "Denial",
+    "Policy",
+    "Role",
+]
+
+COMMANDS = (
+    "receive",
+    "acknowledge",
+    "assign",
+    "escalate",
+    "make_promise",
+    "inform",
+    "reclassify",
+    "pause",
+    "resume",
+    "resolve",
+    "reopen",
+    "follow_up",
+    "record_survey",
+    "withdraw",
+    "erase_personal_data",
+)
+"""Every command a policy can allow: the ``ComplaintLog`` method names."""
+
+ActorRoles = Mapping[str, Sequence[str]] | Callable[[str], Iterable[str]]
+"""The actors' roles: a mapping, or a function asking a directory."""
+
+
+@attrs.frozen
+class Role:
+    """A role: the commands it may run and the largest compensation it may grant.
+
+    ``max_compensation`` maps an ISO 4217 currency to the largest amount; ``None`` means no
+    limit. A currency missing from a limited role's mapping may not be granted at all.
+    """
+
+    name: str
+    commands: frozenset[str]
+    max_compensation: Mapping[str, Decimal] | None = None
+    description: str = ""
+
+    def allows(self, command: str) -> bool:
+        return command in self.commands
+
+    def limit(self, currency: str) -> Decimal | None:
+        """The largest amount in ``currency``; ``None`` when unlimited."""
+        if self.max_compensation is None:
+            return None
+        return self.max_compensation.get(currency, Decimal(0))
+
+
+@attrs.frozen
+class Denial:
+    """Why the policy refused a command."""
+
+    actor: str | None
+    roles: tuple[str, ...]
+    command: str
+    rule: str
+    detail: str
+
+
+@attrs.frozen
+class Policy:
+    """Roles and the actors who hold them. See the module docstring for the rules."""
+
+    roles: Mapping[str, Role]
+    actors: ActorRoles = attrs.field(factory=dict)
+    limit_lifted_at: EscalationLevel | None = EscalationLevel.MANAGEMENT
+    """Above a role's limit, a resolution needs an escalation to this level or higher
+    (``None``: never)."""
+    name: str = "policy"
+
+    def __attrs_post_init__(self) -> None:
+        for role in self.roles.values():
+            unknown = sorted(role.commands - set(COMMANDS))
+            if unknown:
+                msg = f"unknown commands {unknown}: a role may allow {', '.join(COMMANDS)}"
+                raise InvalidValueError(f"roles.{role.name}.commands", unknown, msg)
+        if isinstance(self.actors, Mapping):
+            for actor, names in self.actors.items():
+                missing = sorted(set(names) - set(self.roles))
+                if missing:
+                    msg = f"names roles the policy does not define: {missing}"
+                    raise InvalidValueError(f"actors.{actor}", list(names), msg)
+
+    # -- deciding ---------------------------------------------------------------------------
+
+    def roles_of(self, actor: str) -> tuple[str, ...]:
+        """The actor's known roles (unknown role names from a directory are ignored)."""
+        found = (
+            self.actors.get(actor, ()) if isinstance(self.actors, Mapping) else self.actors(actor)
+        )
+        return tuple(name for name in found if name in self.roles)
+
+    def decide(self, state: ComplaintView | None, command: Command) -> Denial | None:
+        """``None`` when the command may run, else why not."""
+        actor = command.actor
+        if actor is None:
+            return Denial(None, (), command.name, "actor required", "pass actor=")
+        roles = self.roles_of(actor)
+        if not roles:
+            return Denial(actor, (), command.name, "unknown actor", "the actor holds no role")
+        for needed in self._commands_needed(command):
+            if not any(self.roles[name].allows(needed) for name in roles):
+                detail = f"none of the roles {list(roles)} may run {needed}"
+                return Denial(actor, roles, command.name, "command not allowed", detail)
+        if command.name == "resolve":
+            return self._check_compensation(state, command, actor, roles)
+        return None
+
+    @staticmethod
+    def _commands_needed(command: Command) -> tuple[str, ...]:
+        arguments = command.arguments
+        if command.name == "resolve" and arguments.get("first_contact"):
+            return ("resolve", "acknowledge")
+        if command.name == "follow_up" and arguments.get("solved") is False:
+            return ("follow_up", "reopen")
+        return (command.name,)
+
+    def _check_compensation(
+        self, state: ComplaintView | None, command: Command, actor: str, roles: tuple[str, ...]
+    ) -> Denial | None:
+        money = command.arguments.get("compensation")
+        if not isinstance(money, Money):
+            return None
+        limits = [
+            self.roles[name].limit(money.currency)
+            for name in roles
+            if self.roles[name].allows("resolve")
+        ]
+        if any(limit is None for limit in limits):
+            return None
+        largest = max(limit for limit in limits if limit is not None)
+        if money.amount <= largest:
+            return None
+        lifted_at = self.limit_lifted_at
+        level = state.escalation_level if state is not None else None
+        if lifted_at is not None and level is not None and level.rank >= lifted_at.rank:
+            return None
+        needs = (
+            f"an escalation to {lifted_at.value} or higher first"
+            if lifted_at is not None
+            else "a role with a higher limit"
+        )
+        detail = (
+            f"compensation {money} is above the limit of {largest} {money.currency}: needs {needs}"
+        )
+        return Denial(actor, roles, command.name, "compensation limit", detail)
+
+    # -- loading ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, actors: ActorRoles | None = None, name: str = "policy"
+    ) -> Policy:
+        """A policy from parsed TOML (see ``example_policy.toml`` for the layout)."""
+        raw_roles = data.get("roles")
+        if not isinstance(raw_roles, Mapping) or not raw_roles:
+            raise InvalidValueError("roles", raw_roles, "a policy defines at least one role")
+        roles: dict[str, Role] = {}
+        for role_name in raw_roles:
+            roles[role_name] = _resolve_role(role_name, raw_roles, ())
+        compensation = data.get("compensation", {})
+        lifted = compensation.get("limit_lifted_at", EscalationLevel.MANAGEMENT.value)
+        try:
+            lifted_at = None if lifted in {None, "never"} else EscalationLevel(lifted)
+        except ValueError:
+            msg = f"an escalation level ({', '.join(EscalationLevel)}) or 'never'"
+            raise InvalidValueError("compensation.limit_lifted_at", lifted, msg) from None
+        raw_actors = data.get("actors", {})
+        chosen: ActorRoles = (
+            actors
+            if actors is not None
+            else {actor: tuple(names) for actor, names in raw_actors.items()}
+        )
+        return cls(roles=roles, actors=chosen, limit_lifted_at=lifted_at, name=name)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, *, actors: ActorRoles | None = None) -> Policy:
+        """Load a policy file; ``actors`` replaces the file's ``[actors]`` table."""
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise InvalidValueError(
+                "path", str(file), f"not a readable TOML file: {error}"
+            ) from None
+        return cls.from_mapping(data, actors=actors, name=file.stem)
+
+    @classmethod
+    def example(cls, *, actors: ActorRoles | None = None) -> Policy:
+        """The shipped example: agent, supervisor, manager and a read-only auditor."""
+        text = resources.files(__name__).joinpath("example_policy.toml").read_text("utf-8")
+        return cls.from_mapping(tomllib.loads(text), actors=actors, name="example")
+
+
+def _resolve_role(name: str, raw: Mapping[str, Any], seen: tuple[str, ...]) -> Role:
+    """A role with what it inherits folded in: commands add up, limits are overridden."""
+    if name in seen:
+        raise InvalidValueError(f"roles.{name}.inherits", list(seen), "roles inherit in a cycle")
+    spec = raw.get(name)
+    if not isinstance(spec, Mapping):
+        raise InvalidValueError(f"roles.{name}", spec, "no such role to inherit from")
+    commands: set[str] = set()
+    limits: Mapping[str, Decimal] | None = None
+    for parent in spec.get("inherits", ()):
+        inherited = _resolve_role(parent, raw, (*seen, name))
+        commands |= inherited.commands
+        limits = inherited.max_compensation
+    commands |= set(spec.get("commands", ()))
+    if "max_compensation" in spec:
+        limits = _limits(name, spec["max_compensation"])
+    return Role(
+        name=name,
+        commands=frozenset(commands),
+        max_compensation=limits,
+        description=str(spec.get("description", "")),
+    )
+
+
+def _limits(role: str, raw: object) -> Mapping[str, Decimal] | None:
+    if raw == "unlimited":
+        return None
+    if not isinstance(raw, Mapping):
+        msg = 'a table of currency = amount (e.g. { EUR = "50" }) or "unlimited"'
+        raise InvalidValueError(f"roles.{role}.max_compensation", raw, msg)
+    limits: dict[str, Decimal] = {}
+    for currency, amount in raw.items():
+        field = f"roles.{role}.max_compensation.{currency}"
+        if not (isinstance(currency, str) and len(currency) == 3 and is_currency(currency)):
+            raise InvalidValueError(field, currency, "not an ISO 4217 currency code")
+        try:
+            value = Decimal(str(amount))
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or value < 0 or isinstance(amount, bool | float):
+            msg = 'an amount as a string or integer, zero or more (e.g. "50.00")'
+            raise InvalidValueError(field, amount, msg)
+        limits[currency] = value
+    return limits

@@ -1,0 +1,544 @@
+"""Per-customer keys for personal data: where they live, how they seal, how they are shredded.
+
+Personal fields are encrypted with AES-256-GCM (``cryptography``) under a key of the
+customer, a random 96-bit nonce per field, and associated data binding each box to its
+complaint and field, so a box copied to another complaint or field does not open. Keys
+live in their own table, outside the events:
+
+* ``memory://`` (and SQLite ``:memory:``): in the process, like the events;
+* SQLite: the ``complaintlog_personal_keys`` table in the same file, written through a
+  connection with ``PRAGMA secure_delete=ON``;
+* PostgreSQL: ``complaintlog_personal_keys`` in the events' schema (psycopg 3,
+  parameterised SQL).
+
+A key is stored (committed) before any event sealed with it is saved. Erasure deletes
+every key of the customer (crypto-shredding): the events stay as they were, chains and all,
+but their boxes can never be opened again.
+
+Keys are cached per process, for sealing (per customer) and for opening (per key) for at
+most ``cache_seconds``; a customer may have several keys (one per process or batch that
+first met them), which is what lets writers create keys without coordinating.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
+
+import attrs
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import TypeAdapter
+
+from complaintlog.domain.personal import ERASED, Sealed
+from complaintlog.errors import PersonalDataError
+
+if TYPE_CHECKING:
+    from complaintlog.store import StoreSettings
+
+__all__ = [
+    "KEY_TABLE",
+    "CustomerKey",
+    "Erasure",
+    "KeyRing",
+    "KeyStore",
+    "LazyKeyStore",
+    "MemoryKeyStore",
+    "PostgresKeyStore",
+    "SQLiteKeyStore",
+    "key_store_for",
+    "reveal_state",
+]
+
+KEY_TABLE = "complaintlog_personal_keys"
+_SQLITE_CREATE = (
+    "CREATE TABLE IF NOT EXISTS complaintlog_personal_keys ("
+    "key_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, "
+    "secret BLOB NOT NULL, created_at TEXT NOT NULL)"
+)
+_SQLITE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS complaintlog_personal_keys_by_customer "
+    "ON complaintlog_personal_keys (customer_id)"
+)
+_SQLITE_INSERT = (
+    "INSERT OR IGNORE INTO complaintlog_personal_keys "
+    "(key_id, customer_id, secret, created_at) VALUES (?, ?, ?, ?)"
+)
+_SQLITE_SELECT = (
+    "SELECT key_id, customer_id, secret, created_at FROM complaintlog_personal_keys "
+    "WHERE key_id IN (SELECT value FROM json_each(?))"
+)
+_SQLITE_DELETE = "DELETE FROM complaintlog_personal_keys WHERE customer_id = ?"
+_KEY_BYTES = 32
+_NONCE_BYTES = 12
+_MAX_CACHED = 100_000
+_SEALED = TypeAdapter(Sealed)
+
+
+@attrs.frozen(repr=False)
+class CustomerKey:
+    """A 256-bit AES key of one customer. Its repr never shows the secret."""
+
+    key_id: str
+    customer_id: str
+    secret: bytes
+    created_at: datetime
+
+    @classmethod
+    def new(cls, customer_id: str, now: datetime | None = None) -> CustomerKey:
+        return cls(
+            key_id=uuid.uuid4().hex,
+            customer_id=customer_id,
+            secret=os.urandom(_KEY_BYTES),  # what AESGCM.generate_key(256) does, minus checks
+            created_at=now or datetime.now(UTC),
+        )
+
+    def __repr__(self) -> str:
+        return f"CustomerKey(key_id={self.key_id!r}, customer_id={self.customer_id!r})"
+
+
+@attrs.frozen
+class Erasure:
+    """What ``erase_personal_data`` did for one customer."""
+
+    customer_id: str
+    keys_destroyed: int
+    complaints: tuple[UUID, ...]
+    """Every complaint of the customer."""
+    recorded: tuple[UUID, ...]
+    """The complaints that got a ``PersonalDataErased`` event now (not erased before)."""
+    stored_in_plain: tuple[UUID, ...]
+    """Complaints recorded before encryption (schema v1): their personal data is still in
+    the stored rows in plain and can only be removed by rewriting the store."""
+
+
+# -- key stores -----------------------------------------------------------------------------
+
+
+class KeyStore(Protocol):
+    """Where keys are kept: insert, fetch, destroy. Implementations are thread-safe."""
+
+    def insert(self, keys: Sequence[CustomerKey]) -> None:
+        """Store new keys durably (committed when this returns)."""
+
+    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
+        """The keys that still exist among ``key_ids``."""
+        ...
+
+    def destroy(self, customer_id: str) -> int:
+        """Delete every key of the customer; returns how many there were."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class MemoryKeyStore:
+    """Keys in a dict, for the in-memory store: they live and die with the process."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, CustomerKey] = {}
+        self._lock = threading.Lock()
+
+    def insert(self, keys: Sequence[CustomerKey]) -> None:
+        with self._lock:
+            for key in keys:
+                self._keys.setdefault(key.key_id, key)
+
+    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
+        with self._lock:
+            return {k: self._keys[k] for k in key_ids if k in self._keys}
+
+    def destroy(self, customer_id: str) -> int:
+        with self._lock:
+            doomed = [k for k, key in self._keys.items() if key.customer_id == customer_id]
+            for key_id in doomed:
+                del self._keys[key_id]
+            return len(doomed)
+
+    def close(self) -> None:
+        pass
+
+
+class SQLiteKeyStore:
+    """Keys in the ``complaintlog_personal_keys`` table of the events' SQLite file.
+
+    Its own connection sets ``PRAGMA secure_delete=ON``, so a deleted key's bytes are
+    overwritten with zeros in the database pages; after an erasure it also asks for a
+    ``wal_checkpoint(TRUNCATE)`` so the write-ahead log does not keep old pages. See
+    docs/security.md for what that does and does not remove.
+    """
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            str(path), timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            self._conn.execute("PRAGMA secure_delete=ON")
+            mode = self._conn.execute("PRAGMA journal_mode").fetchone()
+            if mode is not None and str(mode[0]).lower() == "wal":
+                # Key writes need not sync on their own: they and the events share one
+                # write-ahead log, replayed in order up to its last intact commit, so the
+                # events' commit (synchronous=FULL on eventsourcing's connection) makes
+                # every key written before it durable too, and no event outlives its key.
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(_SQLITE_CREATE)
+            self._conn.execute(_SQLITE_INDEX)
+        except sqlite3.Error:
+            self._conn.close()
+            raise
+
+    def insert(self, keys: Sequence[CustomerKey]) -> None:
+        rows = [(k.key_id, k.customer_id, k.secret, k.created_at.isoformat()) for k in keys]
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(_SQLITE_INSERT, rows)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
+        with self._lock:
+            rows = self._conn.execute(_SQLITE_SELECT, (json.dumps(list(key_ids)),)).fetchall()
+        return {
+            key_id: CustomerKey(
+                key_id, customer_id, bytes(secret), datetime.fromisoformat(created_at)
+            )
+            for key_id, customer_id, secret, created_at in rows
+        }
+
+    def destroy(self, customer_id: str) -> int:
+        with self._lock:
+            cursor = self._conn.execute(_SQLITE_DELETE, (customer_id,))
+            count = cursor.rowcount
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        return count
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresKeyStore:
+    """Keys in ``complaintlog_personal_keys`` in the events' PostgreSQL schema (psycopg 3)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        import psycopg
+        from psycopg import sql
+
+        self._psycopg = psycopg
+        self._lock = threading.Lock()
+        self._connect_args: dict[str, Any] = {
+            "host": env.get("POSTGRES_HOST", "127.0.0.1"),
+            "port": env.get("POSTGRES_PORT", "5432"),
+            "dbname": env.get("POSTGRES_DBNAME", ""),
+            "user": env.get("POSTGRES_USER", "postgres"),
+            "password": env.get("POSTGRES_PASSWORD", ""),
+            "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5") or "5"),
+            "autocommit": True,
+        }
+        schema = env.get("POSTGRES_SCHEMA") or None
+        table = sql.Identifier(schema, KEY_TABLE) if schema else sql.Identifier(KEY_TABLE)
+        self._insert = sql.SQL(
+            "INSERT INTO {} (key_id, customer_id, secret, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (key_id) DO NOTHING"
+        ).format(table)
+        self._select = sql.SQL(
+            "SELECT key_id, customer_id, secret, created_at FROM {} WHERE key_id = ANY(%s)"
+        ).format(table)
+        self._delete = sql.SQL("DELETE FROM {} WHERE customer_id = %s").format(table)
+        self._create = [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
+                "customer_id text NOT NULL, secret bytea NOT NULL, "
+                "created_at timestamptz NOT NULL)"
+            ).format(table),
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (customer_id)").format(
+                sql.Identifier(f"{KEY_TABLE}_by_customer"), table
+            ),
+        ]
+        self._conn = psycopg.connect(**self._connect_args)
+        try:
+            with self._conn.transaction():
+                # one creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (0x636C6B6579,))
+                for statement in self._create:
+                    self._conn.execute(statement)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        """Run ``work(connection)``, reconnecting once if the connection was dropped."""
+        with self._lock:
+            try:
+                return work(self._conn)
+            except self._psycopg.OperationalError:
+                if not self._conn.closed and not self._conn.broken:
+                    raise
+                self._conn = self._psycopg.connect(**self._connect_args)
+                return work(self._conn)
+
+    def insert(self, keys: Sequence[CustomerKey]) -> None:
+        rows = [(k.key_id, k.customer_id, k.secret, k.created_at) for k in keys]
+
+        def work(conn: Any) -> None:
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany(self._insert, rows)
+
+        self._run(work)
+
+    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
+        ids = list(key_ids)
+
+        def work(conn: Any) -> list[tuple[Any, ...]]:
+            return list(conn.execute(self._select, (ids,)).fetchall())
+
+        return {
+            row[0]: CustomerKey(row[0], row[1], bytes(row[2]), row[3]) for row in self._run(work)
+        }
+
+    def destroy(self, customer_id: str) -> int:
+        def work(conn: Any) -> int:
+            return int(conn.execute(self._delete, (customer_id,)).rowcount)
+
+        return int(self._run(work))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class LazyKeyStore:
+    """Opens the real key store on first use: a log that never meets personal data never
+    opens a second connection or creates the key table."""
+
+    def __init__(self, open_store: Callable[[], KeyStore]) -> None:
+        self._open_store = open_store
+        self._store: KeyStore | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> KeyStore:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = self._open_store()
+        return self._store
+
+    def insert(self, keys: Sequence[CustomerKey]) -> None:
+        self.store.insert(keys)
+
+    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
+        return self.store.fetch(key_ids)
+
+    def destroy(self, customer_id: str) -> int:
+        return self.store.destroy(customer_id)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+def key_store_for(settings: StoreSettings, env: Mapping[str, str]) -> KeyStore:
+    """The key store that goes with the events' store (opened on first use)."""
+    path = settings.sqlite_path
+    if settings.kind == "sqlite" and path is not None:
+        return LazyKeyStore(lambda: SQLiteKeyStore(path))
+    if settings.kind == "postgres":
+        frozen = dict(env)
+        return LazyKeyStore(lambda: PostgresKeyStore(frozen))
+    return MemoryKeyStore()
+
+
+# -- the key ring: caches, sealing, opening -------------------------------------------------
+
+
+@attrs.define
+class _Cached:
+    key: CustomerKey
+    aead: AESGCM
+    checked_at: float
+
+
+def _associated_data(complaint_id: UUID, path: str) -> bytes:
+    return f"complaintlog personal v1|{complaint_id}|{path}".encode()
+
+
+class KeyRing:
+    """Seals and opens personal data with per-customer keys from a :class:`KeyStore`."""
+
+    def __init__(
+        self,
+        store: KeyStore,
+        *,
+        cache_seconds: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._sealing: dict[str, _Cached] = {}  # customer id -> the key this process seals with
+        self._opening: dict[str, _Cached] = {}  # key id -> key, for reading
+
+    # sealing
+
+    def cached_sealing_key(self, customer_id: str) -> CustomerKey | None:
+        """The customer's key this process sealed with lately, without asking the store."""
+        cached = self._sealing.get(customer_id)
+        if cached is None or self._monotonic() - cached.checked_at > self.cache_seconds:
+            return None
+        return cached.key
+
+    def sealing_key(self, customer_id: str) -> CustomerKey:
+        """A stored key of the customer: cached, confirmed, or new and stored now."""
+        key = self.cached_sealing_key(customer_id)
+        if key is not None:
+            return key
+        stale = self._sealing.get(customer_id)
+        if stale is not None and stale.key.key_id in self._fetch([stale.key.key_id]):
+            self.remember([stale.key])
+            return stale.key
+        key = CustomerKey.new(customer_id)
+        self.store_keys([key])
+        return key
+
+    def store_keys(self, keys: Sequence[CustomerKey]) -> None:
+        """Store new keys durably, then cache them for sealing and opening."""
+        if not keys:
+            return
+        try:
+            self.store.insert(keys)
+        except Exception as error:  # the drivers raise many kinds; all mean "not stored"
+            msg = f"cannot store personal-data keys: {error}"
+            raise PersonalDataError(msg) from error
+        self.remember(keys)
+
+    def remember(self, keys: Iterable[CustomerKey]) -> None:
+        now = self._monotonic()
+        if len(self._sealing) > _MAX_CACHED:
+            self._sealing.clear()
+        for key in keys:
+            cached = _Cached(key, AESGCM(key.secret), now)
+            self._sealing[key.customer_id] = cached
+            self._opening[key.key_id] = cached
+
+    def seal(
+        self,
+        key: CustomerKey,
+        complaint_id: UUID,
+        values: Mapping[str, str],
+        customer: object = None,
+    ) -> Sealed:
+        """Encrypt ``values`` (path -> plaintext) for one event; the plaintext stays attached.
+
+        ``customer`` is the opened customer value, kept beside the plaintext.
+        """
+        cached = self._opening.get(key.key_id)
+        aead = cached.aead if cached is not None and cached.key is key else AESGCM(key.secret)
+        boxes = {}
+        for path, plaintext in values.items():
+            nonce = os.urandom(_NONCE_BYTES)
+            box = aead.encrypt(nonce, plaintext.encode(), _associated_data(complaint_id, path))
+            boxes[path] = base64.b64encode(nonce + box).decode("ascii")
+        sealed = Sealed(key.key_id, boxes)
+        sealed.attach(values, customer)
+        return sealed
+
+    # opening
+
+    def open(self, sealed: Sealed, complaint_id: UUID) -> None:
+        """Attach the plaintext, or mark the value erased when its key is gone."""
+        cached = self._opening.get(sealed.key_id)
+        if cached is None or self._monotonic() - cached.checked_at > self.cache_seconds:
+            found = self._fetch([sealed.key_id]).get(sealed.key_id)
+            if found is None:
+                self._opening.pop(sealed.key_id, None)
+                sealed.mark_erased()
+                return
+            if len(self._opening) > _MAX_CACHED:
+                self._opening.clear()
+            cached = self._opening[sealed.key_id] = _Cached(
+                found, AESGCM(found.secret), self._monotonic()
+            )
+        opened = {}
+        for path, box in sealed.boxes.items():
+            try:
+                raw = base64.b64decode(box, validate=True)
+                plaintext = cached.aead.decrypt(
+                    raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(complaint_id, path)
+                )
+                opened[path] = plaintext.decode()
+            except (InvalidTag, ValueError) as error:
+                msg = (
+                    f"complaint {complaint_id}: the sealed {path} does not open with its key "
+                    "(the stored box was altered, or moved from another complaint or field)"
+                )
+                raise PersonalDataError(msg) from error
+        sealed.attach(opened)
+
+    def _fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
+        try:
+            return self.store.fetch(key_ids)
+        except Exception as error:  # the drivers raise many kinds; all mean "cannot read"
+            msg = f"cannot read personal-data keys: {error}"
+            raise PersonalDataError(msg) from error
+
+    # erasing
+
+    def destroy(self, customer_id: str) -> int:
+        """Delete every key of the customer, here and in the store."""
+        self._sealing.pop(customer_id, None)
+        for key_id in [k for k, c in self._opening.items() if c.key.customer_id == customer_id]:
+            self._opening.pop(key_id, None)
+        try:
+            return self.store.destroy(customer_id)
+        except Exception as error:  # the drivers raise many kinds; all mean "not destroyed"
+            msg = f"cannot destroy the keys of customer {customer_id!r}: {error}"
+            raise PersonalDataError(msg) from error
+
+    def close(self) -> None:
+        self._sealing.clear()
+        self._opening.clear()
+        self.store.close()
+
+
+def reveal_state(state: dict[str, Any], ring: KeyRing, complaint_id: UUID) -> dict[str, Any]:
+    """A stored ``Received`` state with its personal data shown: opened, or erased.
+
+    For exports that read stored states: the sealed boxes are replaced by the values
+    (or :data:`~complaintlog.domain.personal.ERASED`, and ``erased: true`` in the
+    customer), and ``personal`` lists the sealed fields' paths.
+    """
+    raw = state.get("personal")
+    if not raw:
+        return state
+    sealed = _SEALED.validate_python(raw)
+    ring.open(sealed, complaint_id)
+    shown = dict(state)
+    customer = dict(shown.get("customer") or {})
+    for path in sealed.fields:
+        value = None if sealed.is_erased else sealed.plaintext(path)
+        if path.startswith("customer."):
+            customer[path[len("customer.") :]] = value
+        else:
+            shown[path] = ERASED if sealed.is_erased else value
+    if sealed.is_erased:
+        customer["erased"] = True
+    shown["customer"] = customer
+    shown["personal"] = list(sealed.fields)
+    return shown

@@ -1,0 +1,77 @@
+"""Events carry their schema version; upcasters lift older stored states to today's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from complaintlog import (
+    Complaint,
+    ComplaintLog,
+    IdempotencyKeyReusedError,
+    InvalidValueError,
+    WaitingFor,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def stored(log: ComplaintLog) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (n.topic.rsplit(".", 1)[-1], log.mapper.decode_stored_state(n)) for n in log.notifications()
+    ]
+
+
+def test_changed_events_are_stored_with_their_version(log: ComplaintLog) -> None:
+    complaint_id = log.receive(customer={"id": "C-1"}, channel="web", subject="s", description="d")
+    log.pause(complaint_id, reason="Waiting for the courier", waiting_for="third_party")
+    log.resume(complaint_id)
+    states = dict(stored(log))
+    assert states["Received"]["class_version"] == 2
+    assert states["Received"]["personal"] is None
+    assert states["Paused"]["class_version"] == 2
+    assert states["Paused"]["waiting_for"] == "third_party"
+    assert "class_version" not in states["Resumed"]  # version 1 is not written
+
+
+def test_the_upcasters_fill_what_version_1_did_not_store() -> None:
+    paused = {"reason": "Waiting"}
+    Complaint.Paused.upcast_v1_v2(paused)
+    assert paused == {"reason": "Waiting", "waiting_for": "customer"}
+    received = {"customer": {"id": "C-1", "name": "Ana"}}
+    Complaint.Received.upcast_v1_v2(received)
+    assert received["personal"] is None
+
+
+@pytest.mark.parametrize("waiting_for", list(WaitingFor))
+def test_a_pause_says_whom_it_waits_on(log: ComplaintLog, waiting_for: WaitingFor) -> None:
+    complaint_id = log.receive(customer={"id": "C-1"}, channel="web", subject="s", description="d")
+    log.pause(complaint_id, reason="Waiting", waiting_for=waiting_for.value)
+    view = log.get(complaint_id)
+    assert view.waiting_for is waiting_for
+    log.resume(complaint_id)
+    view = log.get(complaint_id)
+    assert view.waiting_for is None
+    assert view.pause_history[0].waiting_for is waiting_for
+    assert view.pause_history[0].ended_at is not None
+
+
+def test_an_unknown_wait_is_refused(log: ComplaintLog) -> None:
+    complaint_id = log.receive(customer={"id": "C-1"}, channel="web", subject="s", description="d")
+    with pytest.raises(InvalidValueError, match="waiting_for"):
+        log.pause(complaint_id, reason="Waiting", waiting_for="the_moon")
+
+
+def test_the_default_wait_keeps_the_retry_fingerprint_of_version_1(log: ComplaintLog) -> None:
+    """A retry that names the default matches a first attempt that did not (as 0.1.0 did)."""
+    complaint_id = log.receive(
+        customer={"id": "C-1"}, channel="web", subject="s", description="d", at=T0
+    )
+    at = T0 + timedelta(hours=1)
+    log.pause(complaint_id, reason="Waiting", at=at, idempotency_key="p-1")
+    log.pause(complaint_id, reason="Waiting", waiting_for="customer", at=at, idempotency_key="p-1")
+    with pytest.raises(IdempotencyKeyReusedError):
+        log.pause(complaint_id, reason="Waiting", waiting_for="internal", idempotency_key="p-1")
+    assert [e.event for e in log.history(complaint_id)] == ["Received", "Paused"]
