@@ -23,7 +23,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	$(BIN)/mkdocs build --strict
 
 # The HTML report is tested in a real headless browser: Debian's chromium.
 browser:

@@ -53,6 +53,7 @@ from complaintlog.errors import (
     TimeTooFarInFutureError,
 )
 from complaintlog.personal_data import Erasure
+from complaintlog.projections import Projections
 from complaintlog.views import (
     ComplaintView,
     DeniedAttempt,
@@ -92,6 +93,8 @@ __all__ = [
     "SlaTarget",
     "Status",
     "WaitingFor",
+    # read models
+    "Projections",
     # views
     "ComplaintView",
     "DeniedAttempt",

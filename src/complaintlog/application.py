@@ -475,14 +475,16 @@ class _Commands:
         idempotency_key: IdempotencyKey | None = None,
     ) -> UUID:
         """Promise the customer something by ``due``; returns the promise's id."""
-        due_utc = due.astimezone(UTC)
+        arguments = dict(locals(), due=due.astimezone(UTC))  # rules see what is recorded
         promise_id = uuid4()
         return cast(
             UUID,
             self._run(
                 "make_promise",
-                dict(locals(), promise_id=None),
-                lambda c, s: c.make_promise(s, promise=promise, due=due_utc, promise_id=promise_id),
+                arguments,
+                lambda c, s: c.make_promise(
+                    s, promise=promise, due=arguments["due"], promise_id=promise_id
+                ),
             ),
         )
 

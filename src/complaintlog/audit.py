@@ -60,6 +60,13 @@ class AuditReport:
         return not self.problems
 
 
+def _as_bytes(state: object) -> bytes:
+    """Stored state as bytes, even when a tampered row holds text instead of a blob."""
+    if isinstance(state, bytes | bytearray | memoryview):
+        return bytes(state)
+    return str(state).encode("utf-8", "surrogatepass")
+
+
 def _advance_head(
     head: bytes, position: int, originator: str, version: int, topic: str, state: bytes
 ) -> bytes:
@@ -99,7 +106,7 @@ def _walk(
         originator = str(notification.originator_id)
         version = notification.originator_version
         head = _advance_head(
-            head, position, originator, version, notification.topic, notification.state
+            head, position, originator, version, notification.topic, _as_bytes(notification.state)
         )
         last_position = position
         events += 1

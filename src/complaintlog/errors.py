@@ -105,9 +105,10 @@ class IdempotencyKeyReusedError(ComplaintLogError):
     def __init__(self, complaint_id: UUID, key: str, first: str, now: str) -> None:
         self.complaint_id = complaint_id
         self.key = key
+        what = f"{first} with other arguments" if first == now else f"{first}, not {now}"
         super().__init__(
-            f"complaint {complaint_id}: idempotency_key={key!r} was first used for {first}, "
-            f"not {now}: a key may only repeat the same command with the same arguments"
+            f"complaint {complaint_id}: idempotency_key={key!r} was first used for {what}: "
+            "a key may only repeat the same command with the same arguments"
         )
 
 

@@ -191,3 +191,16 @@ def test_appending_through_the_application_keeps_the_old_head_valid(
     report = verify(log, expected_head=kept)
     assert report.ok
     assert report.head != kept
+
+
+def test_a_payload_rewritten_as_text_is_found_not_a_crash(tmp_path: object) -> None:
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/text.db"
+    with ComplaintLog(url, clock=lambda: T0 + timedelta(days=1)) as log:
+        fill(log)
+        conn = sqlite3.connect(str(log.settings.sqlite_path))
+        with conn:  # sqlite's replace() turns the blob into TEXT
+            conn.execute("UPDATE stored_events SET state = replace(state, '12.50', '92.50')")
+        conn.close()
+        assert {p.kind for p in verify(log).problems} == {"edited"}
