@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complaintlog import ComplaintLog, ComplaintView, Status
+from complaintlog import (
+    BusinessCalendar,
+    ClockKind,
+    ComplaintLog,
+    ComplaintView,
+    Metric,
+    SlaPolicy,
+    SlaTarget,
+    Status,
+)
 from complaintlog.rules import Command, process_rule
 from complaintlog.testing import (
     Lifecycle,
@@ -17,7 +27,10 @@ from complaintlog.testing import (
     apply_lifecycle,
     apply_workload,
     assert_history_satisfies,
+    assert_no_breach,
+    business_calendars,
     lifecycles,
+    sla_policies,
     workloads,
 )
 
@@ -90,3 +103,62 @@ def test_the_pytest_plugin_provides_a_log_on_a_manual_clock(
     complaint_clock.now += timedelta(hours=1)
     cid = complaint_log.receive(customer={"id": "c"}, channel="web", subject="s", description="d")
     assert complaint_log.get(cid).received_at == complaint_clock.now
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_lifecycles_on_a_calendar_step_in_working_time(data: st.DataObject) -> None:
+    calendar = data.draw(business_calendars())
+    lifecycle = data.draw(lifecycles(calendar=calendar, max_steps=6))
+    for planned in lifecycle.commands[1:]:
+        assert calendar.is_working_time(planned.at) or planned.at == lifecycle.commands[0].at
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=sla_policies())
+def test_generated_policies_have_targets_and_a_calendar(policy: SlaPolicy) -> None:
+    assert policy.targets
+    assert len({t.name for t in policy.targets}) == len(policy.targets)
+
+
+def test_assert_no_breach_passes_on_time_and_lists_a_late_acknowledgement(
+    complaint_log_factory: Any,
+) -> None:
+    from datetime import UTC, datetime
+
+    monday_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    policy = SlaPolicy(
+        name="ack within an hour",
+        targets=(
+            SlaTarget(
+                name="ack_1h",
+                metric=Metric.ACKNOWLEDGE,
+                within=timedelta(hours=1),
+                clock=ClockKind.CALENDAR,
+            ),
+        ),
+        calendar=BusinessCalendar.always("UTC"),
+    )
+    log = complaint_log_factory()
+    quick = log.receive(
+        customer={"id": "a"}, channel="web", subject="s", description="d", at=monday_9
+    )
+    log.acknowledge(quick, at=monday_9 + timedelta(minutes=30))
+    assert_no_breach(log, policy, as_of=monday_9 + timedelta(hours=5))
+
+    slow = log.receive(
+        customer={"id": "b"}, channel="web", subject="s", description="d", at=monday_9
+    )
+    log.acknowledge(slow, at=monday_9 + timedelta(hours=3))
+    with pytest.raises(
+        AssertionError, match=rf"(?s)1 breach.*complaint {slow} ack_1h.*met 2026-03-02T12:00"
+    ):
+        assert_no_breach(log, policy, as_of=monday_9 + timedelta(hours=5))
+
+
+def test_the_log_factory_makes_logs_with_rules_on_the_shared_clock(
+    complaint_log_factory: Any, complaint_clock: SteppingClock
+) -> None:
+    ruled = complaint_log_factory(rules=[acknowledged_within_a_day])
+    cid = ruled.receive(customer={"id": "c"}, channel="web", subject="s", description="d")
+    assert ruled.get(cid).received_at == complaint_clock.now

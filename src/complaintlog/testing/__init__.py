@@ -5,7 +5,7 @@ and pytest. The pytest fixtures ``complaint_log`` and ``complaint_clock`` are re
 pytest plugin when complaintlog is installed.
 """
 
-from complaintlog.testing.assertions import assert_history_satisfies
+from complaintlog.testing.assertions import assert_history_satisfies, assert_no_breach
 from complaintlog.testing.machine import ComplaintLifecycleMachine, ModelComplaint, SteppingClock
 from complaintlog.testing.strategies import (
     Lifecycle,
@@ -13,6 +13,7 @@ from complaintlog.testing.strategies import (
     Workload,
     apply_lifecycle,
     apply_workload,
+    business_calendars,
     categories,
     channels,
     customers,
@@ -20,6 +21,7 @@ from complaintlog.testing.strategies import (
     money,
     remedies,
     severities,
+    sla_policies,
     workloads,
 )
 
@@ -33,6 +35,8 @@ __all__ = [
     "apply_lifecycle",
     "apply_workload",
     "assert_history_satisfies",
+    "assert_no_breach",
+    "business_calendars",
     "categories",
     "channels",
     "customers",
@@ -40,5 +44,6 @@ __all__ = [
     "money",
     "remedies",
     "severities",
+    "sla_policies",
     "workloads",
 ]

@@ -1,13 +1,16 @@
 """pytest fixtures for projects that use complaintlog, registered as a pytest plugin.
 
-Installing complaintlog makes ``complaint_log`` (an in-memory ``ComplaintLog``) and
-``complaint_clock`` (the recording clock it runs on, moved by hand) available in any test.
+Installing complaintlog makes ``complaint_log`` (an in-memory ``ComplaintLog``),
+``complaint_clock`` (the recording clock it runs on, moved by hand) and
+``complaint_log_factory`` (more logs on that clock, e.g. with your rules or policy)
+available in any test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -26,3 +29,24 @@ def complaint_log(complaint_clock: SteppingClock) -> Iterator[ComplaintLog]:
     """A fresh in-memory ComplaintLog on ``complaint_clock``."""
     with ComplaintLog("memory://", clock=complaint_clock) as log:
         yield log
+
+
+@pytest.fixture
+def complaint_log_factory(
+    complaint_clock: SteppingClock,
+) -> Iterator[Callable[..., ComplaintLog]]:
+    """Make more in-memory logs on ``complaint_clock``: ``factory(rules=[...])``.
+
+    Keyword arguments go to ``ComplaintLog``; every log made is closed after the test.
+    """
+    made: list[ComplaintLog] = []
+
+    def factory(store: str = "memory://", **options: Any) -> ComplaintLog:
+        options.setdefault("clock", complaint_clock)
+        log = ComplaintLog(store, **options)
+        made.append(log)
+        return log
+
+    yield factory
+    for log in made:
+        log.close()

@@ -9,7 +9,7 @@ clock is past the workload's last step.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,8 @@ import attrs
 from hypothesis import strategies as st
 
 from complaintlog.application import Batch, ComplaintLog
+from complaintlog.domain.calendar import BusinessCalendar
+from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
 from complaintlog.domain.values import (
     Category,
     Cause,
@@ -37,6 +39,7 @@ __all__ = [
     "Workload",
     "apply_lifecycle",
     "apply_workload",
+    "business_calendars",
     "categories",
     "channels",
     "customers",
@@ -44,6 +47,7 @@ __all__ = [
     "money",
     "remedies",
     "severities",
+    "sla_policies",
     "workloads",
 ]
 
@@ -91,6 +95,52 @@ def money(currencies: Sequence[str] = ("EUR", "USD", "GBP")) -> st.SearchStrateg
         amount=st.integers(1, 200_000).map(lambda cents: Decimal(cents) / 100),
         currency=st.sampled_from(list(currencies)),
     )
+
+
+_ZONES = ["UTC", "Europe/London", "Europe/Zagreb", "America/New_York", "Asia/Shanghai"]
+
+
+@st.composite
+def business_calendars(draw: st.DrawFn) -> BusinessCalendar:
+    """Working weeks of one or two shifts a day, in real time zones, with some holidays."""
+    start_hour = draw(st.integers(6, 10))
+    split = draw(st.booleans())
+    if split:
+        shifts = [(time(start_hour), time(12)), (time(13), time(start_hour + 9))]
+    else:
+        shifts = [(time(start_hour), time(start_hour + draw(st.integers(4, 10))))]
+    days = draw(st.sets(st.integers(0, 6), min_size=1, max_size=7))
+    holidays = draw(
+        st.lists(st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)), max_size=8)
+    )
+    return BusinessCalendar(
+        draw(st.sampled_from(_ZONES)), dict.fromkeys(days, tuple(shifts)), holidays=holidays
+    )
+
+
+@st.composite
+def sla_targets(draw: st.DrawFn) -> SlaTarget:
+    metric = draw(st.sampled_from([m for m in Metric if m is not Metric.PROMISE]))
+    clock = draw(st.sampled_from(ClockKind))
+    hours = draw(st.integers(1, 24 * 20))
+    return SlaTarget(
+        name=f"{metric.value}_{clock.value}_{hours}h",
+        metric=metric,
+        within=timedelta(hours=hours),
+        clock=clock,
+        pauses_stop_clock=draw(st.booleans()),
+        warning_at=draw(st.sampled_from([0.5, 0.75, 0.9, 1.0])),
+    )
+
+
+@st.composite
+def sla_policies(
+    draw: st.DrawFn, calendars: st.SearchStrategy[BusinessCalendar] | None = None
+) -> SlaPolicy:
+    """Policies of one to five targets (unique names) on a drawn business calendar."""
+    targets = draw(st.lists(sla_targets(), min_size=1, max_size=5, unique_by=lambda t: t.name))
+    calendar = draw(calendars if calendars is not None else business_calendars())
+    return SlaPolicy(name="generated", targets=tuple(targets), calendar=calendar)
 
 
 @attrs.frozen
@@ -203,8 +253,13 @@ def lifecycles(
     start: datetime = datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
     max_steps: int = 10,
     max_gap: timedelta = timedelta(days=3),
+    calendar: BusinessCalendar | None = None,
 ) -> Lifecycle:
-    """A legal command script for one complaint, starting at ``start``."""
+    """A legal command script for one complaint, starting at ``start``.
+
+    With a ``calendar``, steps happen in its working time: the complaint may arrive at any
+    moment, but each later step follows a gap of business time, as a team would work.
+    """
     at = start
     receive = PlannedCommand(
         "receive",
@@ -226,7 +281,8 @@ def lifecycles(
         if not moves:
             break
         name = draw(st.sampled_from(sorted(moves)))
-        at = at + timedelta(minutes=draw(gap_minutes))
+        gap = timedelta(minutes=draw(gap_minutes))
+        at = calendar.add(at, gap) if calendar is not None else at + gap
         model.last_at = at
         arguments = moves[name](draw, model)
         commands.append(PlannedCommand(name, at, arguments))
@@ -241,13 +297,23 @@ def workloads(
     complaints: st.SearchStrategy[int] | None = None,
     spread: timedelta = timedelta(days=30),
     max_steps: int = 8,
+    calendar: BusinessCalendar | None = None,
 ) -> Workload:
-    """Many lifecycles whose complaints arrive over ``spread`` from ``start``."""
+    """Many lifecycles whose complaints arrive over ``spread`` from ``start``.
+
+    With a ``calendar``, the handling steps fall in its working time (see ``lifecycles``).
+    """
     count = draw(complaints if complaints is not None else st.integers(1, 20))
     offsets = st.integers(0, int(spread.total_seconds() // 60))
     return Workload(
         tuple(
-            draw(lifecycles(start + timedelta(minutes=draw(offsets)), max_steps=max_steps))
+            draw(
+                lifecycles(
+                    start + timedelta(minutes=draw(offsets)),
+                    max_steps=max_steps,
+                    calendar=calendar,
+                )
+            )
             for _ in range(count)
         )
     )
