@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
+from hypothesis.stateful import invariant
 
 from complaintlog import ComplaintLog
 from complaintlog.testing import ComplaintLifecycleMachine, SteppingClock
@@ -25,6 +26,14 @@ class SqliteLifecycleMachine(ComplaintLifecycleMachine):
     def make_log(self, clock: SteppingClock) -> ComplaintLog:
         self._folder = tempfile.TemporaryDirectory()
         return ComplaintLog(f"sqlite:///{Path(self._folder.name) / 'm.db'}", clock=clock)
+
+    @invariant()
+    def a_second_process_reads_the_same_state_from_the_file(self) -> None:
+        """What another process rebuilds from the stored rows equals what this one sees."""
+        path = Path(self._folder.name) / "m.db"
+        with ComplaintLog(f"sqlite:///{path}", clock=self.clock) as other:
+            for cid in self.model:
+                assert other.get(cid) == self.log.get(cid)
 
     def teardown(self) -> None:
         super().teardown()
