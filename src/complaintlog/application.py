@@ -101,6 +101,11 @@ _NEW_DEFAULTS: dict[str, object] = {"waiting_for": WaitingFor.CUSTOMER, "persona
 retry of a command recorded by 0.1.0 still matches its first attempt."""
 
 _MAX_ATTEMPTS = 12
+
+EARLIEST_BUSINESS_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+"""Business time before this is a typing or import error, not a complaint."""
+LONGEST_PROMISE = timedelta(days=3653)
+"""A promise due more than ten years after it is made is not a promise to a customer."""
 _STAMP_FIELDS = frozenset({"self", "complaint_id", "at", "actor", "idempotency_key"})
 
 P = ParamSpec("P")
@@ -243,6 +248,9 @@ class _Commands:
             msg = "the clock returned a naive datetime"
             raise ComplaintLogError(msg)
         occurred_at = (at or recorded_at).astimezone(UTC)
+        if occurred_at < EARLIEST_BUSINESS_TIME:
+            rule = f"business time before {EARLIEST_BUSINESS_TIME:%Y-%m-%d} is not plausible"
+            raise InvalidValueError("at", at, rule)
         idempotency = (
             Idempotency(key=idempotency_key, command=command, digest=_digest(arguments))
             if idempotency_key is not None
@@ -476,6 +484,9 @@ class _Commands:
     ) -> UUID:
         """Promise the customer something by ``due``; returns the promise's id."""
         arguments = dict(locals(), due=due.astimezone(UTC))  # rules see what is recorded
+        if arguments["due"] - (at or self._clock()) > LONGEST_PROMISE:
+            rule = f"a promise falls due within {LONGEST_PROMISE.days} days of being made"
+            raise InvalidValueError("due", due, rule)
         promise_id = uuid4()
         return cast(
             UUID,

@@ -131,7 +131,10 @@ def test_a_changed_byte_in_a_payload_is_found(filled: tuple[ComplaintLog, Tamper
 def test_a_deleted_event_is_found(filled: tuple[ComplaintLog, Tamper]) -> None:
     log, tamper = filled
     tamper.run("DELETE FROM TABLE WHERE POS = ?", 3)  # complaint 0's Acknowledged
-    assert kinds(log) == [(4, "missing"), (4, "missing")]  # a gap in the log and in v1..v3
+    if log.settings.kind == "sqlite":  # a gap in the log's positions and in v1..v3
+        assert kinds(log) == [(4, "missing"), (4, "missing")]
+    else:  # PostgreSQL's positions may skip numbers anyway: only the version gap counts
+        assert kinds(log) == [(4, "missing")]
 
 
 def test_two_swapped_events_are_found(filled: tuple[ComplaintLog, Tamper]) -> None:

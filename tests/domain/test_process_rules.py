@@ -443,3 +443,12 @@ def test_reclassifying_to_the_same_values_is_refused(log: ComplaintLog) -> None:
     assert view.category is not None
     assert view.category.cause == "repair_quality"
     assert view.severity == "high"
+
+
+def test_implausible_times_are_refused(log: ComplaintLog) -> None:
+    with pytest.raises(InvalidValueError, match="before 1900-01-01 is not plausible"):
+        receive(log, at=datetime(1899, 12, 31, tzinfo=UTC))
+    cid = receive(log)
+    with pytest.raises(InvalidValueError, match="due within 3653 days"):
+        log.make_promise(cid, promise="one day", due=T0 + timedelta(days=4000), at=minutes(1))
+    assert versions(log, cid) == 1

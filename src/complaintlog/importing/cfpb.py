@@ -103,7 +103,7 @@ OPEN_RESPONSES = frozenset({"in progress", "untimely response"})
 # Columns whose verbatim value an event field already holds; every other non-empty cell
 # is kept as an attribute of Received under its own column name.
 _IN_FIELDS = frozenset({"Consumer complaint narrative", "Company", "Product", "Complaint ID"})
-_ZIP = re.compile(r"^\d{1,5}$")
+_ZIP = re.compile(r"^[0-9]{1,5}$")
 
 
 @attrs.frozen

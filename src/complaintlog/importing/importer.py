@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from complaintlog.application import ComplaintLog
+from complaintlog.errors import InvalidValueError
 from complaintlog.importing.errors import ImportFileError, RowRejectedError
 from complaintlog.importing.formats import detect_format
 from complaintlog.importing.mapping import Mapping, load_mapping
@@ -94,7 +95,7 @@ def import_csv(
         summary.rows += 1
         try:
             plan = row_format.plan(row)
-            if plan.external_ref in seen or (look_up and log.find(plan.external_ref) is not None):
+            if plan.external_ref in seen or (look_up and _stored(log, plan.external_ref)):
                 summary.duplicate += 1
             else:
                 seen.add(plan.external_ref)
@@ -126,3 +127,11 @@ def write_rejects(path: Path, header: tuple[str, ...], rejects: list[Rejected]) 
                 out.writerow((rejected.line, rejected.reason, *rejected.cells))
     except OSError as error:
         raise ImportFileError(path, f"cannot write the rejects: {error.strerror}") from None
+
+
+def _stored(log: ComplaintLog, external_ref: str) -> bool:
+    """Whether a complaint with this reference is stored; a malformed one rejects the row."""
+    try:
+        return log.find(external_ref) is not None
+    except InvalidValueError as error:
+        raise RowRejectedError(f"external reference {error.rule}: {external_ref[:80]!r}") from None

@@ -389,7 +389,7 @@ class MappedFormat:
             )
             if "surveyed" in self.mapping.steps:
                 score = field("survey_score", row) or ""
-                if score and not score.isdigit():
+                if score and not (score.isascii() and score.isdigit()):
                     msg = f"fields.survey_score = {score!r} is not a whole number from 1 to 5"
                     raise RowRejectedError(msg)
                 if score:
