@@ -21,6 +21,7 @@ import inspect
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar, cast
@@ -29,7 +30,13 @@ from uuid import UUID, uuid4
 import attrs
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification, Recorder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    Recorder,
+)
 from eventsourcing.utils import get_topic
 from pydantic import AwareDatetime, Field, StringConstraints, ValidationError, validate_call
 
@@ -75,6 +82,7 @@ from complaintlog.errors import (
     NotAuthorizedError,
     PersonalDataError,
     StoreConfigurationError,
+    StoreUnavailableError,
 )
 from complaintlog.personal_data import CustomerKey, Erasure, KeyRing, key_store_for, reveal_state
 from complaintlog.rules import Command, ProcessRule, check_rules
@@ -184,6 +192,13 @@ class _ComplaintApplication(Application[UUID]):
     """The eventsourcing application underneath: store, mapper, repository, log."""
 
     name = "ComplaintLog"
+    store_url = ""
+    """The store's URL without its password, for error messages."""
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save, reporting a lost store as :class:`StoreUnavailableError`."""
+        with store_errors(self.store_url, "save"):
+            return super().save(*objs, **kwargs)
 
     def construct_mapper(self) -> PydanticMapper:
         return PydanticMapper(
@@ -194,6 +209,19 @@ class _ComplaintApplication(Application[UUID]):
 
 
 Action = Callable[[Complaint, Stamp], Any]
+
+
+@contextmanager
+def store_errors(store: str, operation: str) -> Iterator[None]:
+    """Translate the driver's "store gone" errors (after its own retries) into ours.
+
+    Integrity errors are not translated: they mean a concurrent writer won, and the
+    callers retry or explain them.
+    """
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailableError(store, operation, error) from error
 
 
 class _Commands:
@@ -702,6 +730,7 @@ class ComplaintLog(_Commands):
         app_env = {**self.settings.env, **(env or {})}
         try:
             self._app = _ComplaintApplication(env=app_env)
+            self._app.store_url = self.settings.redacted_url
         except Exception as error:  # the drivers raise many kinds; all mean "cannot open"
             msg = f"cannot open store {self.settings.redacted_url}: {error}"
             raise StoreConfigurationError(msg) from error
@@ -759,7 +788,8 @@ class ComplaintLog(_Commands):
 
     def _existing(self, complaint_id: UUID) -> Complaint | None:
         try:
-            aggregate: object = self._app.repository.get(complaint_id)
+            with store_errors(self.settings.redacted_url, "read"):
+                aggregate: object = self._app.repository.get(complaint_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, Complaint) else None
@@ -918,7 +948,8 @@ class ComplaintLog(_Commands):
     def find(self, external_ref: Label) -> UUID | None:
         """The id of the complaint the CRM knows as ``external_ref``, if there is one."""
         try:
-            index: object = self._app.repository.get(ExternalReference.id_for(external_ref))
+            with store_errors(self.settings.redacted_url, "find"):
+                index: object = self._app.repository.get(ExternalReference.id_for(external_ref))
         except AggregateNotFoundError:
             return None
         assert isinstance(index, ExternalReference)
@@ -930,7 +961,8 @@ class ComplaintLog(_Commands):
         """The stored events in recording order, in pages, from position ``start``."""
         recorder = self._app.recorder
         while True:
-            page = recorder.select_notifications(start, limit, stop=stop)
+            with store_errors(self.settings.redacted_url, "read the log"):
+                page = recorder.select_notifications(start, limit, stop=stop)
             yield from page
             if len(page) < limit:
                 return
@@ -938,7 +970,8 @@ class ComplaintLog(_Commands):
 
     def max_position(self) -> int:
         """The position of the last recorded event (0 when the log is empty)."""
-        return self._app.recorder.max_notification_id() or 0
+        with store_errors(self.settings.redacted_url, "read the log"):
+            return self._app.recorder.max_notification_id() or 0
 
     def event_state(self, notification: Notification) -> dict[str, Any]:
         """A stored event's JSON state as exports should show it.

@@ -36,6 +36,7 @@ __all__ = [
     "ResolvedTwiceError",
     "RuleViolationError",
     "StoreConfigurationError",
+    "StoreUnavailableError",
     "SurveyRepeatedError",
     "TimeRunsBackwardsError",
     "TimeTooFarInFutureError",
@@ -48,6 +49,23 @@ class ComplaintLogError(Exception):
 
 class StoreConfigurationError(ComplaintLogError):
     """The store URL or environment does not describe a usable store."""
+
+
+class StoreUnavailableError(ComplaintLogError):
+    """The store stopped answering (connection lost, server down) after the driver's retries.
+
+    A save that raised this was not recorded unless its commit had already reached the
+    server; retrying is safe: idempotency keys and external references turn a repeat of a
+    recorded save into a no-op or a duplicate, never a second copy.
+    """
+
+    def __init__(self, store: str, operation: str, cause: BaseException) -> None:
+        self.store = store
+        self.operation = operation
+        detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        super().__init__(
+            f"store {store} unavailable during {operation}: {detail}; retrying is safe"
+        )
 
 
 class InvalidValueError(ComplaintLogError, ValueError):

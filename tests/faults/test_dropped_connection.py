@@ -7,8 +7,9 @@ failover, a restart or an administrator does). eventsourcing retries a failed in
 times, 0.2 s apart, on a fresh connection:
 
 - one drop: the retry succeeds and the import completes, with every row stored once;
-- a drop on every attempt: the writer gets eventsourcing's ``OperationalError`` saying the
-  connection is lost (not a ``ComplaintLogError``), the earlier batches stay stored, and
+- a drop on every attempt: the writer gets ``StoreUnavailableError`` (a ``ComplaintLogError``
+  whose cause is eventsourcing's ``OperationalError`` saying the connection is lost), the
+  earlier batches stay stored, and
   importing again completes the file without doubling anything.
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from complaintlog import ComplaintLog
+from complaintlog import ComplaintLog, StoreUnavailableError
 from complaintlog.audit import verify
 from complaintlog.data import CFPB_2013_2017, bundled_csv
 from complaintlog.importing import ImportSummary, import_csv
@@ -181,8 +182,10 @@ def test_a_connection_dropped_on_every_retry_is_a_clear_error_and_a_rerun_comple
         finally:
             saboteur.release()
             writer.join(TIMEOUT)
-        # eventsourcing's own error, raised after its ten attempts; not a ComplaintLogError
-        assert isinstance(writer.error, OperationalError), repr(writer.error)
+        # after eventsourcing's ten attempts, one clear error of ours, the driver's as cause
+        assert isinstance(writer.error, StoreUnavailableError), repr(writer.error)
+        assert isinstance(writer.error.__cause__, OperationalError)
+        assert "unavailable during save" in str(writer.error)
         assert LOST.search(str(writer.error)), str(writer.error)
         assert saboteur.terminated == 10
         assert len(contents(log).streams) == 2 * BATCH_SIZE  # the two batches committed before
