@@ -1,15 +1,23 @@
 """complaintlog's benchmark: our figures beside the floors they stand on, in one run.
 
-    python bench/run.py --size 20000 --store sqlite [--repeat 3] [--json out.json]
+    python bench/run.py --size 20000 --store sqlite|postgres|memory [--repeat 3]
+                        [--json out.json] [--writers 4]
 
 Measures, in the same process and on the same machine load:
   * the raw floor: sqlite3 executemany of rows the size of our events, and reading them back;
   * the eventsourcing floor: a plain Aggregate with seven trivial events, saved in batches
     and read back through the notification log with decoding;
   * complaintlog: bulk import of complaints with a realistic lifecycle (seven events each),
-    single-command latency, projection rebuild and catch-up, queries, store size, peak RSS;
+    single-command latency, projection rebuild (in a child process, which gives its peak
+    RSS) and catch-up, queries, store size (bench/projection_bench.py);
 and prints ratios against the floors, which is what we judge by on a shared, noisy machine.
-Medians of ``--repeat`` runs are reported for the throughput figures.
+Medians of ``--repeat`` runs are reported for every figure.
+
+PostgreSQL (``--store postgres``): the server from ``--postgres-url`` (default
+``$COMPLAINTLOG_TEST_POSTGRES_URL``); every store gets a fresh schema, dropped at the end.
+``--writers N`` (PostgreSQL) adds N writer processes importing ``--size`` complaints into one
+log at once, against one writer doing the same, and checks that no event was lost or
+doubled (bench/writers.py).
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +42,12 @@ from rich.console import Console
 from rich.table import Table
 
 from complaintlog import ComplaintLog
+from complaintlog.store import parse_store_url
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from workload import EVENTS_PER_COMPLAINT, import_complaints  # noqa: E402
+from workload import EVENTS_PER_COMPLAINT, import_complaints, workload_end  # noqa: E402
 
 EVENTS = EVENTS_PER_COMPLAINT
 BATCH = 500
@@ -57,6 +65,10 @@ class Trivial(Aggregate):
         self.n = n
 
 
+SCHEMAS: list[str] = []
+"""PostgreSQL schemas this run created; dropped at the end (``drop_schemas``)."""
+
+
 def fresh_store(kind: str, folder: Path, name: str, pg_url: str) -> dict[str, str]:
     """eventsourcing environment for a fresh store of the given kind."""
     if kind == "sqlite":
@@ -66,17 +78,7 @@ def fresh_store(kind: str, folder: Path, name: str, pg_url: str) -> dict[str, st
         }
     if kind == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    schema = fresh_pg_schema(pg_url)
-    parts = pg_url.split("/")
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": parts[-1].split("?")[0],
-        "POSTGRES_HOST": "127.0.0.1",
-        "POSTGRES_PORT": "5432",
-        "POSTGRES_USER": "postgres",
-        "POSTGRES_PASSWORD": "",
-        "POSTGRES_SCHEMA": schema,
-    }
+    return dict(parse_store_url(store_url(kind, folder, name, pg_url)).env)
 
 
 def fresh_pg_schema(pg_url: str) -> str:
@@ -85,7 +87,19 @@ def fresh_pg_schema(pg_url: str) -> str:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
+    SCHEMAS.append(schema)
     return schema
+
+
+def drop_schemas(pg_url: str) -> None:
+    if not SCHEMAS:
+        return
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for schema in SCHEMAS:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    SCHEMAS.clear()
 
 
 def store_url(kind: str, folder: Path, name: str, pg_url: str) -> str:
@@ -93,7 +107,8 @@ def store_url(kind: str, folder: Path, name: str, pg_url: str) -> str:
         return f"sqlite:///{folder / f'{name}.db'}"
     if kind == "memory":
         return "memory://"
-    return f"{pg_url}?schema={fresh_pg_schema(pg_url)}"
+    separator = "&" if "?" in pg_url else "?"
+    return f"{pg_url}{separator}schema={fresh_pg_schema(pg_url)}"
 
 
 def timed(work: Callable[[], int]) -> float:
@@ -171,7 +186,8 @@ def eventsourcing_floor(env: dict[str, str], complaints: int) -> tuple[float, fl
 
 
 def complaintlog_import(url: str, complaints: int) -> tuple[float, ComplaintLog]:
-    log = ComplaintLog(url, clock=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+    end = workload_end(complaints)  # recording time: after every business time imported
+    log = ComplaintLog(url, clock=lambda: end)
     rate = timed(lambda: import_complaints(log, complaints, batch_size=BATCH))
     return rate, log
 
@@ -200,8 +216,31 @@ def command_latency(url: str, samples: int) -> dict[str, float]:
     }
 
 
-def store_size(folder: Path, name: str) -> int:
-    return sum(p.stat().st_size for p in folder.glob(f"{name}.db*"))
+def store_size(log: ComplaintLog) -> int | None:
+    """Bytes the store takes: the SQLite file (after a checkpoint), or the schema's tables
+    and indexes on PostgreSQL; ``None`` in memory."""
+    settings = log.settings
+    if settings.kind == "sqlite" and settings.sqlite_path is not None:
+        path = settings.sqlite_path
+        connection = sqlite3.connect(path, timeout=30)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+        return sum(p.stat().st_size for p in path.parent.glob(f"{path.name}*"))
+    if settings.kind == "postgres":
+        import psycopg
+
+        recorder: Any = log.recorder
+        with psycopg.connect(settings.url.split("?")[0]) as conn:
+            row = conn.execute(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
+                (recorder.datastore.schema,),
+            ).fetchone()
+        return int(row[0]) if row else None
+    return None
 
 
 def run_once(kind: str, size: int, folder: Path, pg_url: str) -> dict[str, Any]:
@@ -213,20 +252,44 @@ def run_once(kind: str, size: int, folder: Path, pg_url: str) -> dict[str, Any]:
     )
     name = f"cl-{uuid.uuid4().hex[:6]}"
     result["cl_import"], log = complaintlog_import(store_url(kind, folder, name, pg_url), size)
-    result.update(projection_figures(log))
+    events = log.max_position()
+    size_of_events = store_size(log)
+    result.update(projection_figures(log, size))
+    size_with_views = store_size(log)
+    if size_of_events is not None and size_with_views is not None:
+        result["store_bytes"] = size_of_events
+        result["store_mb_per_million_events"] = size_of_events / events * 1e6 / 2**20
+        result["store_with_views_bytes"] = size_with_views
+        result["store_with_views_mb_per_million_events"] = (
+            size_with_views / log.max_position() * 1e6 / 2**20
+        )
     log.close()
-    if kind == "sqlite":
-        result["store_bytes"] = store_size(folder, name)
     return result
 
 
-def projection_figures(log: ComplaintLog) -> dict[str, Any]:
-    """Rebuild, catch-up and query figures, from the projections package."""
+def projection_figures(log: ComplaintLog, complaints: int) -> dict[str, Any]:
+    """Rebuild, catch-up and query figures, from the projections' bench module."""
     try:
         from projection_bench import measure  # the projections' own bench module
     except ImportError as error:  # pragma: no cover - reported in the table
         return {"projections": f"not measured: {error}"}
-    return measure(log)
+    return measure(log, complaints)
+
+
+def writers_figures(pg_url: str, complaints: int, writers: int) -> dict[str, Any]:
+    """N writer processes into one PostgreSQL log against one, and what the log holds."""
+    from writers import check_log, concurrent_import
+
+    figures: dict[str, Any] = {}
+    one_url = store_url("postgres", Path(), "", pg_url)
+    figures["writers_1"] = concurrent_import(one_url, complaints, 1)["rate"]
+    many_url = store_url("postgres", Path(), "", pg_url)
+    many = concurrent_import(many_url, complaints, writers)
+    figures["writers_n"] = many["rate"]
+    figures["writers_scaling"] = many["rate"] / figures["writers_1"]
+    checked = check_log(many_url, int(many["events"]))
+    figures.update({f"writers_{key}": value for key, value in checked.items()})
+    return figures
 
 
 def main() -> None:
@@ -239,22 +302,39 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=300)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument(
+        "--writers",
+        type=int,
+        default=1,
+        help="PostgreSQL: also import with this many writer processes at once",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
             "COMPLAINTLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
         ),
     )
     args = parser.parse_args()
+    if args.writers > 1 and args.store != "postgres":
+        parser.error("--writers needs --store postgres (SQLite has one writer at a time)")
 
     runs = []
-    with tempfile.TemporaryDirectory(prefix="complaintlog-bench-") as tmp:
-        folder = Path(tmp)
-        for _ in range(args.repeat):
-            runs.append(run_once(args.store, args.size, folder, args.postgres_url))
-        latency_url = store_url(
-            "sqlite" if args.store == "memory" else args.store, folder, "latency", args.postgres_url
-        )
-        latency = command_latency(latency_url, args.latency_samples)
+    try:
+        with tempfile.TemporaryDirectory(prefix="complaintlog-bench-") as tmp:
+            folder = Path(tmp)
+            for _ in range(args.repeat):
+                runs.append(run_once(args.store, args.size, folder, args.postgres_url))
+            latency_url = store_url(
+                "sqlite" if args.store == "memory" else args.store,
+                folder,
+                "latency",
+                args.postgres_url,
+            )
+            latency = command_latency(latency_url, args.latency_samples)
+            if args.writers > 1:
+                latency.update(writers_figures(args.postgres_url, args.size, args.writers))
+    finally:
+        if args.store == "postgres":
+            drop_schemas(args.postgres_url)
 
     figures = {
         key: statistics.median(run[key] for run in runs)
@@ -272,6 +352,7 @@ def main() -> None:
         "complaints": args.size,
         "events": args.size * EVENTS,
         "repeat": args.repeat,
+        "writers": args.writers,
         "python": sys.version.split()[0],
         "figures": figures,
         "notes": {k: v for k, v in runs[0].items() if isinstance(v, str)},
@@ -288,17 +369,37 @@ LABELS = {
     "es_read": ("floor: eventsourcing read + decode", "events/s"),
     "cl_import": ("complaintlog bulk import", "events/s"),
     "rebuild": ("complaintlog rebuild, all projections", "events/s"),
+    "rebuild_s": ("rebuild, wall time", "s"),
+    "rebuild_peak_rss_mb": ("rebuild peak RSS (child process)", "MB"),
+    "catch_up_1000_events": ("catch-up: new events read", "events"),
     "catch_up_1000_ms": ("catch-up after 1,000 new events", "ms"),
-    "catch_up_1_ms": ("catch-up after 1 new event", "ms"),
-    "open_page_ms": ("query: open complaints, first page", "ms"),
-    "breaches_ms": ("query: breach list as of now", "ms"),
+    "catch_up_1_ms": ("catch-up after 1 new event, median", "ms"),
+    "catch_up_1_max_ms": ("catch-up after 1 new event, max", "ms"),
+    "open_page_ms": ("query: open complaints, first page of 20", "ms"),
+    "open_page_rows": ("  rows on that page", "rows"),
+    "breaches_ms": ("query: breach list as of now, first 100", "ms"),
+    "breaches_rows": ("  rows on that page", "rows"),
     "monthly_stats_ms": ("query: one month's statistics", "ms"),
-    "rebuild_peak_rss_mb": ("rebuild peak RSS", "MB"),
-    "store_bytes": ("store size on disk", "bytes"),
+    "monthly_stats_received": ("  complaints received that month", "rows"),
+    "store_bytes": ("store size, events only", "bytes"),
+    "store_mb_per_million_events": ("  per million events", "MB"),
+    "store_with_views_bytes": ("store size with the views", "bytes"),
+    "store_with_views_mb_per_million_events": ("  per million events", "MB"),
     "receive_p50_ms": ("receive latency p50", "ms"),
     "receive_p99_ms": ("receive latency p99", "ms"),
     "resolve_p50_ms": ("resolve latency p50", "ms"),
     "resolve_p99_ms": ("resolve latency p99", "ms"),
+    "writers_1": ("import, 1 writer process", "events/s"),
+    "writers_n": ("import, N writer processes at once", "events/s"),
+    "writers_scaling": ("  N writer processes / 1", "x"),
+    "writers_events": ("  events in the log", "events"),
+    "writers_lost": ("  events lost", "events"),
+    "writers_doubled": ("  events doubled", "events"),
+    "writers_streams": ("  complaints (streams)", "streams"),
+    "writers_expected_streams": ("  complaints recorded", "streams"),
+    "writers_streams_with_gaps": ("  streams with a version gap", "streams"),
+    "writers_notification_id_gaps": ("  gaps in notification ids", "ids"),
+    "writers_notification_id_repeats": ("  repeated notification ids", "ids"),
     "import_vs_es_save": ("ratio: import / eventsourcing save", "x"),
     "import_vs_raw_write": ("ratio: import / raw write", "x"),
     "rebuild_vs_es_read": ("ratio: rebuild / eventsourcing read", "x"),
@@ -309,14 +410,19 @@ LABELS = {
 def print_table(report: dict[str, Any]) -> None:
     table = Table(
         title=f"complaintlog bench: {report['complaints']:,} complaints, "
-        f"{report['events']:,} events, {report['store']}, median of {report['repeat']}"
+        f"{report['events']:,} events,\n{report['store']}, median of {report['repeat']} runs"
     )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("unit")
-    for key, value in report["figures"].items():
+    figures = report["figures"]
+    ordered = [key for key in LABELS if key in figures]
+    ordered += [key for key in figures if key not in LABELS]
+    for key in ordered:
+        value = figures[key]
         label, unit = LABELS.get(key, (key, ""))
-        shown = f"{value:,.2f}" if unit in {"ms", "x", "MB"} else f"{value:,.0f}"
+        label = label.replace("N writer", f"{report['writers']} writer")
+        shown = f"{value:,.2f}" if unit in {"ms", "x", "MB", "s"} else f"{value:,.0f}"
         table.add_row(label, shown, unit)
     for key, note in report["notes"].items():
         table.add_row(key, note, "")

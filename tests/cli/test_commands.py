@@ -17,7 +17,18 @@ from complaintlog import ComplaintLog
 from complaintlog.cli import app
 from complaintlog.data import CFPB_2013_2017, CFPB_SAMPLE, bundled_csv
 
-COMMANDS = ("demo", "import", "show", "export", "schema", "report", "what-if")
+COMMANDS = (
+    "demo",
+    "import",
+    "show",
+    "export",
+    "schema",
+    "report",
+    "what-if",
+    "audit",
+    "audit digest",
+    "audit verify",
+)
 WIDE = {"COLUMNS": "200"}  # a wide terminal: the output must still fit 100 columns
 
 
@@ -41,7 +52,7 @@ def assert_one_line_error(result: Any, code: int, *fragments: str) -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = run(command, "--help")
+    result = run(*command.split(), "--help")
     assert result.exit_code == 0
     assert "Example: complaintlog" in result.stdout
 
@@ -201,19 +212,31 @@ def test_schema_describes_every_event_type() -> None:
 def test_report_in_every_format(demo: tuple[str, str]) -> None:
     table = run("--store", demo.store, "report", env=WIDE)
     assert table.exit_code == 0, table.output
-    assert "SLA targets" in table.stdout
+    for title in ("Current state", "SLA clocks", "Breaching now", "Statistics per month"):
+        assert title in table.stdout
     assert max(len(line) for line in table.stdout.splitlines()) <= 100
     data = json.loads(
         run("--store", demo.store, "report", "--format", "json", "--policy", "fca").stdout
     )
     assert data["policy"] == "fca"
     assert data["complaints"] == data["headline"]["complaints"] > 1000
+    assert [row["target"] for row in data["informational"]] == ["summary_resolution"]
+    assert {row["target"] for row in data["breaches"]} <= {"final_response", "promise"}
     csv_text = run("--store", demo.store, "report", "-f", "csv", "--by", "channel").stdout
     assert csv_text.startswith("section,key,subkey,value")
     markdown = run(
         "--store", demo.store, "report", "-f", "markdown", "--as-of", "2019-12-31"
     ).stdout
     assert markdown.startswith("# Complaint handling as of 2019-12-31")
+    assert "## Statistics per month" in markdown
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter", "year"])
+def test_report_per_period_fits_100_columns(demo: tuple[str, str], period: str) -> None:
+    result = run("--store", demo.store, "report", "--period", period, "--by", "team", env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert f"Statistics per {period}" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
 
 
 @pytest.mark.parametrize(
@@ -223,6 +246,8 @@ def test_report_in_every_format(demo: tuple[str, str]) -> None:
         (("--policy", "nope"), "known presets"),
         (("--period", "decade"), "--period"),
         (("--by", "mood"), "--by"),
+        (("--by", "category"), "pick one"),
+        (("--since", "last spring"), "--since"),
     ],
 )
 def test_report_refuses_bad_options_in_one_line(

@@ -14,8 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-EXPECTED_CHARTS = 7
+from complaintlog.cli import app
+from complaintlog.report.html import CHARTS
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -59,16 +62,38 @@ def render(page: Path, profile: Path) -> tuple[str, str]:
     return completed.stdout, completed.stderr
 
 
+def page_of(demo: tuple[str, str], kind: str, folder: Path) -> Path:
+    """The demo's own page, or one under the FCA policy per week written by `report`."""
+    if kind == "demo":
+        return Path(demo[1])
+    page = folder / "fca.html"
+    result = CliRunner().invoke(
+        app,
+        [
+            *("--store", demo[0], "--quiet", "report"),
+            *("--policy", "fca", "--period", "week", "--html", str(page)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return page
+
+
+@pytest.mark.parametrize("kind", ["demo", "fca-weekly"])
 def test_the_report_loads_without_errors_and_draws_every_chart(
-    demo: tuple[str, str], tmp_path: Path
+    demo: tuple[str, str], kind: str, tmp_path: Path
 ) -> None:
-    page = Path(demo[1])
+    page = page_of(demo, kind, tmp_path)
     html = page.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "the page must fetch nothing"
     dom, log = render(page, tmp_path / "profile")
     console = [line for line in log.splitlines() if ":CONSOLE" in line]
     assert console == []
-    assert f'data-charts="{EXPECTED_CHARTS}"' in dom
-    assert f'data-charts-drawn="{EXPECTED_CHARTS}"' in dom
-    assert dom.count('data-drawn="yes"') == EXPECTED_CHARTS
+    assert f'data-charts="{len(CHARTS)}"' in dom
+    assert f'data-charts-drawn="{len(CHARTS)}"' in dom
+    for name in CHARTS:
+        assert re.search(rf'data-chart="{name}"[^>]*data-drawn="yes"', dom), name
     assert 'data-drawn="no"' not in dom
+    for table in ("breaches", "at-risk", "broken-promises", "periods", "groups", "sla"):
+        assert f'data-table="{table}"' in dom
+    if kind == "fca-weekly":
+        assert 'data-table="informational"' in dom

@@ -1,4 +1,5 @@
-"""``show``, ``export`` and ``schema``: the recorded history, for people and for machines."""
+"""``show``, ``export``, ``schema`` and ``audit``: the recorded history, for people and for
+machines, and the proof that it was not altered."""
 
 from __future__ import annotations
 
@@ -13,13 +14,34 @@ import orjson
 import typer
 from pydantic import TypeAdapter
 from rich.table import Table
+from rich.text import Text
 from typing_extensions import TypedDict
 
+from complaintlog._terminal import safe_text, visible
 from complaintlog.application import ComplaintLog
-from complaintlog.cli._common import fail, open_log, options, parse_as_of, print_json, user_errors
+from complaintlog.audit import AuditReport, verify
+from complaintlog.cli._common import (
+    Options,
+    UserError,
+    fail,
+    open_log,
+    options,
+    parse_as_of,
+    print_json,
+    user_errors,
+)
 from complaintlog.domain.complaint import Complaint
+from complaintlog.errors import InvalidValueError
 
-__all__ = ["event_schemas", "export_command", "schema_command", "show_command"]
+__all__ = [
+    "audit_app",
+    "digest_command",
+    "event_schemas",
+    "export_command",
+    "schema_command",
+    "show_command",
+    "verify_command",
+]
 
 
 def _resolve(log: ComplaintLog, key: str) -> UUID:
@@ -94,8 +116,10 @@ def show_command(
             },
         )
         return
-    title = f"{view.external_ref or complaint_id}: {view.status.value}, {len(entries)} events"
-    table = Table(title=title, width=min(opts.out.width, 100), show_lines=True)
+    title = visible(
+        f"{view.external_ref or complaint_id}: {view.status.value}, {len(entries)} events"
+    )
+    table = Table(title=Text(title), width=min(opts.out.width, 100), show_lines=True)
     table.add_column("#", justify="right", width=2)
     table.add_column("happened (UTC)", width=16)
     table.add_column("recorded (UTC)", width=16)
@@ -106,8 +130,10 @@ def show_command(
             str(entry.version),
             f"{entry.occurred_at:%Y-%m-%d %H:%M}",
             f"{entry.recorded_at:%Y-%m-%d %H:%M}",
-            entry.actor or "-",
-            f"[bold]{entry.event}[/bold]\n{_payload_text(entry.payload)}",
+            safe_text(entry.actor or "-"),
+            Text.assemble(
+                safe_text(entry.event, style="bold"), "\n", safe_text(_payload_text(entry.payload))
+            ),
         )
     opts.out.print(table)
 
@@ -126,9 +152,8 @@ _EXPORT_FIELDS = (
 
 
 def _records(log: ComplaintLog) -> typing.Iterator[dict[str, Any]]:
-    mapper = log.mapper
     for notification in log.notifications(limit=2000):
-        state = mapper.decode_stored_state(notification)
+        state = log.event_state(notification)  # personal data opened, or shown as erased
         state.pop("originator_topic", None)  # the aggregate's class: "aggregate" says it
         module_class = notification.topic.split(":", 1)[-1]
         aggregate, _, event = module_class.rpartition(".")
@@ -220,3 +245,124 @@ def schema_command(ctx: typer.Context) -> None:
     Example: complaintlog schema > events.schema.json
     """
     print_json(options(ctx), event_schemas())
+
+
+# -- audit: tamper evidence ------------------------------------------------------------------
+
+
+def _report_json(report: AuditReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "head": report.head,
+        "events": report.events,
+        "complaints": report.complaints,
+        "problems": [
+            {
+                "position": problem.position,
+                "complaint_id": str(problem.complaint_id) if problem.complaint_id else None,
+                "version": problem.version,
+                "kind": problem.kind,
+                "detail": problem.detail,
+            }
+            for problem in report.problems
+        ],
+    }
+
+
+def _show_problems(opts: Options, report: AuditReport) -> None:
+    if opts.quiet:
+        return
+    for problem in report.problems:
+        opts.out.print(str(problem), overflow="fold", markup=False)
+
+
+def _altered(report: AuditReport) -> UserError:
+    count = len(report.problems)
+    first = report.problems[0]
+    return fail(
+        f"the stored history was altered: {count} problem{'s' * (count != 1)}, "
+        f"the first at position {first.position} ({first.kind})"
+    )
+
+
+@user_errors
+def digest_command(ctx: typer.Context) -> None:
+    """Print the log's head digest, POSITION:SHA256, after verifying the whole log.
+
+    Keep it where the store's administrators cannot write (a ticket, a signed mail, a
+    WORM bucket); `complaintlog audit verify --digest D` later proves that nothing recorded
+    up to that position has changed since. A log that does not verify gets no digest.
+
+    Example: complaintlog audit digest > head-2026-03-31.txt
+    """
+    opts = options(ctx)
+    with open_log(opts) as log:
+        report = verify(log)
+    if not report.ok:
+        if opts.json:
+            print_json(opts, _report_json(report))
+        else:
+            _show_problems(opts, report)
+        raise _altered(report)
+    if opts.json:
+        print_json(
+            opts, {"head": report.head, "events": report.events, "complaints": report.complaints}
+        )
+    else:
+        sys.stdout.write(report.head + "\n")
+
+
+@user_errors
+def verify_command(
+    ctx: typer.Context,
+    digest: Annotated[
+        str | None,
+        typer.Option(
+            "--digest",
+            help="A head digest kept earlier (POSITION:SHA256): the log up to that position "
+            "must be exactly what it was.",
+        ),
+    ] = None,
+) -> None:
+    """Verify the stored history: each complaint's hash chain, and the log against a kept digest.
+
+    Finds edited, deleted, reordered and inserted events, each named by its position in
+    the log. Exit code 0 when nothing was altered, 1 when something was (the problems are
+    listed on stdout), 2 for a malformed --digest.
+
+    Example: complaintlog audit verify --digest "$(cat head-2026-03-31.txt)"
+    """
+    opts = options(ctx)
+    with open_log(opts) as log:
+        try:
+            report = verify(log, expected_head=digest)
+        except InvalidValueError as error:
+            raise fail(f"--digest {digest!r}: {error.rule}", 2) from None
+    if opts.json:
+        print_json(opts, _report_json(report))
+    elif report.ok:
+        if not opts.quiet:
+            opts.out.print(
+                f"verified {report.events:,} events of {report.complaints:,} complaints: "
+                f"nothing altered{' up to the kept digest' if digest else ''}",
+                markup=False,
+            )
+            opts.out.print(f"head {report.head}", overflow="fold", markup=False)
+    else:
+        _show_problems(opts, report)
+    if not report.ok:
+        raise _altered(report)
+
+
+audit_app = typer.Typer(
+    name="audit",
+    help="Tamper evidence: the log's head digest, and verifying the stored history.\n\n"
+    "Example: complaintlog audit digest; complaintlog audit verify --digest D",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+audit_app.command("digest")(digest_command)
+audit_app.command("verify")(verify_command)

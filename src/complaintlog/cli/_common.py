@@ -134,17 +134,21 @@ def open_log(
         log.close()
 
 
-def parse_as_of(value: str | None) -> datetime | None:
-    """An ISO date or datetime; a date means the end of that day, naive times are UTC."""
+def parse_as_of(
+    value: str | None, *, option: str = "--as-of", end_of_day: bool = True
+) -> datetime | None:
+    """An ISO date or datetime; a date means the end of that day (its start with
+    ``end_of_day=False``); naive times are UTC."""
     if value is None:
         return None
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
+            moment_of_day = time.max if end_of_day else time.min
+            return datetime.combine(date.fromisoformat(text), moment_of_day, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        msg = f"--as-of {value!r} is not an ISO date or time (e.g. 2026-03-31T17:00+01:00)"
+        msg = f"{option} {value!r} is not an ISO date or time (e.g. 2026-03-31T17:00+01:00)"
         raise fail(msg, 2) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 

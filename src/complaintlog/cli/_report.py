@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from complaintlog._terminal import safe_text
 from complaintlog.cli._common import (
     Options,
     fail,
@@ -21,6 +22,8 @@ from complaintlog.cli._common import (
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import InvalidValueError
 from complaintlog.report import (
+    GROUPINGS,
+    PERIODS,
     ReportData,
     as_dict,
     load_policy,
@@ -31,7 +34,6 @@ from complaintlog.report import (
     to_rich,
     what_if,
 )
-from complaintlog.report.replay import GROUPINGS, PERIODS
 
 __all__ = ["report_command", "what_if_command", "write_report"]
 
@@ -65,15 +67,25 @@ def report_command(
     format: Annotated[
         str, typer.Option("--format", "-f", help="table, json, csv or markdown.")
     ] = "table",
-    period: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "month",
+    period: Annotated[
+        str, typer.Option(help="Periods of the trends: day, week, month, quarter or year.")
+    ] = "month",
     by: Annotated[
         str,
         typer.Option(
-            help="product, category, cause, dimension, channel, severity, assignee, team."
+            help="Group by dimension, cause or product (the three parts of a category), "
+            "channel, severity or team."
         ),
     ] = "product",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The report as it stood then (ISO date/time).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="First period of the trends (ISO date; default: the first complaint's, "
+            "or 13 weeks back for --period day). Totals always cover all time."
+        ),
     ] = None,
     policy: Annotated[
         str, typer.Option(help="SLA policy: fca, cfpb, psd2, ru, default, or a TOML file.")
@@ -83,9 +95,14 @@ def report_command(
         typer.Option("--html", help="Also write one self-contained HTML page with charts."),
     ] = None,
 ) -> None:
-    """Report SLA compliance, breaches, promises, volumes and outcomes.
+    """Report the three projections: current state, SLA clocks, statistics.
 
-    Example: complaintlog report --policy fca --by channel --html report.html
+    Complaints per status; SLA compliance per metric with the breach, at-risk and
+    broken-promise lists (informational targets, such as the FCA's summary resolution, are
+    shown apart: missing them is no breach); volumes, time to resolve, compliance,
+    reopenings and repeat complaints per period; figures per group; the remedy mix.
+
+    Example: complaintlog report --policy fca --period quarter --by channel --html report.html
     """
     opts = options(ctx)
     if format not in _FORMATS:
@@ -93,11 +110,13 @@ def report_command(
     if period not in PERIODS:
         raise fail(f"--period {period!r}: use one of {', '.join(PERIODS)}", 2)
     if by not in GROUPINGS:
-        raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}", 2)
+        hint = " (a category has three parts: pick one)" if by == "category" else ""
+        raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}{hint}", 2)
     sla = _policy(policy)
     moment = parse_as_of(as_of)
+    start = parse_as_of(since, option="--since", end_of_day=False)
     with open_log(opts) as log:
-        data = report_data(log, policy=sla, as_of=moment, period=period, by=by)
+        data = report_data(log, policy=sla, as_of=moment, period=period, by=by, since=start)
     write_report(opts, data, format, html)
 
 
@@ -110,7 +129,8 @@ def what_if_command(
 ) -> None:
     """Compare the breach lists of the same history under two SLA policies.
 
-    Nothing stored changes: the history is replayed under each policy.
+    Nothing stored changes: the history is replayed under each policy into throwaway
+    views. Counts complaints with an ongoing breach (informational targets are no breach).
 
     Example: complaintlog what-if --policy fca --against cfpb
     """
@@ -153,4 +173,4 @@ def what_if_command(
         (f"only under {result.against}", result.only_against),
     ):
         shown = ", ".join(refs[:12]) + (f", ... ({len(refs)} in all)" if len(refs) > 12 else "")
-        opts.out.print(f"{caption}: {shown or 'none'}", overflow="fold")
+        opts.out.print(safe_text(f"{caption}: {shown or 'none'}"), overflow="fold")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from complaintlog import __version__
-from complaintlog.cli._audit import export_command, schema_command, show_command
+from complaintlog.cli._audit import audit_app, export_command, schema_command, show_command
 from complaintlog.cli._common import Options
 from complaintlog.cli._demo import demo_command
 from complaintlog.cli._import import import_command
@@ -74,6 +74,7 @@ app.command("export")(export_command)
 app.command("schema")(schema_command)
 app.command("report")(report_command)
 app.command("what-if")(what_if_command)
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -12,6 +12,14 @@ Why precomputed years: projections ask for due times on every event. Each local 
 turned once, on first use, into sorted UTC intervals with running totals of working time, so
 :meth:`~BusinessCalendar.add` and :meth:`~BusinessCalendar.between` are two bisections plus a
 step per year boundary crossed, whatever the duration, holidays and DST changes included.
+
+Why an integer API beside the datetime one: a projection rebuild asks the calendar a few
+times per event, and building, converting and validating aware datetimes cost more than the
+arithmetic itself. :meth:`~BusinessCalendar.add_us`, :meth:`~BusinessCalendar.between_us`,
+:meth:`~BusinessCalendar.next_working_us` and
+:meth:`~BusinessCalendar.close_of_business_day_us` take and return integer microseconds
+since 1970-01-01 UTC, find the year without building a datetime (the last year used is
+kept), and share the arithmetic with the datetime methods, which convert and delegate.
 """
 
 from __future__ import annotations
@@ -43,10 +51,13 @@ is the whole day.
 _ORIGIN = datetime(1, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _US_PER_DAY = 86_400_000_000
+_EPOCH = (datetime(1970, 1, 1, tzinfo=UTC) - _ORIGIN) // _ONE_MICROSECOND
+"""1970-01-01 UTC in the calendar's own instants (microseconds since 0001-01-01 UTC)."""
 _MIDNIGHT = time(0)
 _WHOLE_DAY: tuple[WorkingInterval, ...] = ((_MIDNIGHT, _MIDNIGHT),)
 _LAST_YEAR = 9998
 """The last local year with working time: its 24:00 ends still fit in a ``date``."""
+_LAST_INSTANT = (datetime(9999, 12, 31, tzinfo=UTC) - _ORIGIN) // _ONE_MICROSECOND
 _ICAL_HORIZON_YEARS = 100
 """How far open-ended yearly rules (a holiday "every 25 December") are expanded by default."""
 
@@ -57,22 +68,50 @@ class _Year:
     Instants are integer microseconds since 0001-01-01 UTC, so sums stay exact.
     """
 
-    __slots__ = ("business_days", "done_before", "done_by_end", "end", "ends", "start", "starts")
+    __slots__ = (
+        "business_days",
+        "closes",
+        "done_before",
+        "done_by_end",
+        "end",
+        "ends",
+        "first_ordinal",
+        "next_ordinal",
+        "number",
+        "offsets",
+        "start",
+        "starts",
+        "transitions",
+    )
 
     def __init__(
         self,
+        number: int,
         start: int,
         end: int,
         starts: list[int],
         ends: list[int],
         business_days: list[int],
+        closes: list[int],
+        transitions: list[int],
+        offsets: list[int],
     ) -> None:
+        self.number = number
+        self.first_ordinal = date(number, 1, 1).toordinal()
+        self.next_ordinal = date(number + 1, 1, 1).toordinal()
         self.start = start
         self.end = end
         self.starts = starts
         self.ends = ends
         self.business_days = business_days
         """Ordinals of the local dates that have working time."""
+        self.closes = closes
+        """Close of business (the end of the last working interval) of each business day."""
+        self.transitions = transitions
+        """Instants from which ``offsets`` apply: the year's start, then each change of the
+        zone's UTC offset within the year."""
+        self.offsets = offsets
+        """UTC offsets in microseconds: local wall time is ``instant + offset``."""
         self.done_before: list[int] = []
         self.done_by_end: list[int] = []
         total = 0
@@ -91,6 +130,11 @@ class _Year:
         if index < 0:
             return 0
         return self.done_before[index] + min(instant, self.ends[index]) - self.starts[index]
+
+    def local_ordinal(self, instant: int) -> int:
+        """The ordinal of the local date at ``instant`` (which lies in this year's span)."""
+        offset = self.offsets[bisect_right(self.transitions, instant) - 1]
+        return (instant + offset) // _US_PER_DAY + 1
 
 
 def _time_zone(value: str | ZoneInfo) -> ZoneInfo:
@@ -181,7 +225,17 @@ class BusinessCalendar:
     with ``.astimezone(calendar.time_zone)``.
     """
 
-    __slots__ = ("_holiday_ordinals", "_holidays", "_hours", "_name", "_week", "_years", "_zone")
+    __slots__ = (
+        "_holiday_ordinals",
+        "_holidays",
+        "_hours",
+        "_is_plain",
+        "_last",
+        "_name",
+        "_week",
+        "_years",
+        "_zone",
+    )
 
     def __init__(
         self,
@@ -205,6 +259,10 @@ class BusinessCalendar:
         self._holiday_ordinals = frozenset(day.toordinal() for day in self._holidays)
         self._name = name
         self._years: dict[int, _Year] = {}
+        self._last: _Year | None = None
+        """The year of the last integer call: most calls land in the same year again."""
+        self._is_plain = self._hours is None and not self._holidays
+        """Around the clock without holidays: business time is plain elapsed time."""
 
     # -- construction -------------------------------------------------------------------
 
@@ -295,17 +353,8 @@ class BusinessCalendar:
     def next_working_time(self, moment: datetime) -> datetime:
         """``moment`` itself during working time, else the start of the next working interval."""
         instant = _instant("moment", moment)
-        number = self._year_number(moment, instant)
-        year = self._year(number)
-        index = bisect_right(year.starts, instant) - 1
-        if index >= 0 and instant < year.ends[index]:
-            return self._datetime(instant)
-        index += 1
-        while index == len(year.starts):
-            number += 1
-            year = self._year(number)
-            index = 0
-        return self._datetime(year.starts[index])
+        year = self._year(self._year_number(moment, instant))
+        return self._datetime(self._next_working(instant, year))
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of working time has passed since ``start``.
@@ -314,19 +363,10 @@ class BusinessCalendar:
         """
         instant = _instant("start", start)
         needed = _duration("duration", duration)
-        if needed == 0:
-            return self.next_working_time(start)
         if self._is_plain:
             return self._datetime(instant + needed)
-        number = self._year_number(start, instant)
-        year = self._year(number)
-        target = year.done(instant) + needed
-        while target > year.total:
-            target -= year.total
-            number += 1
-            year = self._year(number)
-        index = bisect_left(year.done_by_end, target)
-        return self._datetime(year.starts[index] + target - year.done_before[index])
+        year = self._year(self._year_number(start, instant))
+        return self._datetime(self._add(instant, needed, year))
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Working time in ``[start, end)``; zero when ``end`` is not after ``start``."""
@@ -336,15 +376,121 @@ class BusinessCalendar:
             return timedelta(0)
         if self._is_plain:
             return timedelta(microseconds=last - first)
-        first_number = self._year_number(start, first)
-        last_number = self._year_number(end, last)
-        first_year = self._year(first_number)
-        if first_number == last_number:
-            return timedelta(microseconds=first_year.done(last) - first_year.done(first))
+        first_year = self._year(self._year_number(start, first))
+        last_year = self._year(self._year_number(end, last))
+        return timedelta(microseconds=self._between(first, last, first_year, last_year))
+
+    # -- the same in integer microseconds since 1970-01-01 UTC ----------------------------
+
+    def add_us(self, start: int, duration: int) -> int:
+        """:meth:`add` on integer microseconds since 1970-01-01 UTC (``duration`` >= 0)."""
+        if self._is_plain:
+            return start + duration
+        instant = start + _EPOCH
+        year = self._last
+        if year is None or not year.start <= instant < year.end:
+            year = self._year_at(instant)
+        if duration:
+            # the common case inlined: the result lies in the same year
+            starts = year.starts
+            index = bisect_right(starts, instant) - 1
+            target = duration + (
+                year.done_before[index] + min(instant, year.ends[index]) - starts[index]
+                if index >= 0
+                else 0
+            )
+            totals = year.done_by_end
+            if totals and target <= totals[-1]:
+                index = bisect_left(totals, target)
+                return starts[index] + target - year.done_before[index] - _EPOCH
+        return self._add(instant, duration, year) - _EPOCH
+
+    def between_us(self, start: int, end: int) -> int:
+        """:meth:`between` on integer microseconds since 1970-01-01 UTC."""
+        if end <= start:
+            return 0
+        if self._is_plain:
+            return end - start
+        first = start + _EPOCH
+        last = end + _EPOCH
+        year = self._last
+        if year is None or not year.start <= first < year.end:
+            year = self._year_at(first)
+        if last >= year.end:
+            return self._between(first, last, year, self._year_at(last))
+        # the common case inlined: both ends in the same year
+        starts = year.starts
+        ends = year.ends
+        before = year.done_before
+        index = bisect_right(starts, last) - 1
+        if index < 0:
+            return 0
+        worked = before[index] + min(last, ends[index]) - starts[index]
+        index = bisect_right(starts, first) - 1
+        if index >= 0:
+            worked -= before[index] + min(first, ends[index]) - starts[index]
+        return worked
+
+    def next_working_us(self, moment: int) -> int:
+        """:meth:`next_working_time` on integer microseconds since 1970-01-01 UTC."""
+        instant = moment + _EPOCH
+        return self._next_working(instant, self._year_at(instant)) - _EPOCH
+
+    def close_of_business_day_us(self, start: int, days: int) -> int:
+        """Close of business of the ``days``-th business day after ``start``'s local date
+        (``days=0``: that date when it is a business day, else the next one), in integer
+        microseconds since 1970-01-01 UTC: ``end_of_business_day(add_business_days(start,
+        days))`` without building a datetime."""
+        instant = start + _EPOCH
+        year = self._last
+        if year is None or not year.start <= instant < year.end:
+            year = self._year_at(instant)
+        ordinal = year.local_ordinal(instant)
+        if not year.first_ordinal <= ordinal < year.next_ordinal:
+            year = self._year(date.fromordinal(ordinal).year)  # a clock change at new year
+        index = self._business_day_index(year, ordinal, days)
+        while index >= len(year.business_days):
+            index -= len(year.business_days)
+            year = self._year(year.number + 1)
+        return year.closes[index] - _EPOCH
+
+    # -- arithmetic on instants (microseconds since 0001-01-01 UTC) -----------------------
+
+    def _next_working(self, instant: int, year: _Year) -> int:
+        index = bisect_right(year.starts, instant) - 1
+        if index >= 0 and instant < year.ends[index]:
+            return instant
+        index += 1
+        while index == len(year.starts):
+            year = self._year(year.number + 1)
+            index = 0
+        return year.starts[index]
+
+    def _add(self, instant: int, needed: int, year: _Year) -> int:
+        if needed == 0:
+            return self._next_working(instant, year)
+        target = year.done(instant) + needed
+        while target > year.total:
+            target -= year.total
+            year = self._year(year.number + 1)
+        index = bisect_left(year.done_by_end, target)
+        return year.starts[index] + target - year.done_before[index]
+
+    def _between(self, first: int, last: int, first_year: _Year, last_year: _Year) -> int:
+        if first_year is last_year:
+            return first_year.done(last) - first_year.done(first)
         worked = first_year.total - first_year.done(first)
-        worked += sum(self._year(number).total for number in range(first_number + 1, last_number))
-        worked += self._year(last_number).done(last)
-        return timedelta(microseconds=worked)
+        worked += sum(
+            self._year(number).total for number in range(first_year.number + 1, last_year.number)
+        )
+        return worked + last_year.done(last)
+
+    @staticmethod
+    def _business_day_index(year: _Year, ordinal: int, days: int) -> int:
+        """Index in ``year.business_days`` of the ``days``-th business day after ``ordinal``
+        (may run past the year's end: the caller carries it into the next years)."""
+        find = bisect_right if days else bisect_left
+        return find(year.business_days, ordinal) + max(days - 1, 0)
 
     def is_business_day(self, day: date) -> bool:
         """Whether ``day`` has working hours and is not a holiday."""
@@ -356,13 +502,8 @@ class BusinessCalendar:
             raise InvalidValueError("day", day, "must be a datetime.date")
         if not self.is_business_day(day):
             raise InvalidValueError("day", day, "is not a business day of this calendar")
-        ordinal = day.toordinal()
-        return self._datetime(
-            max(
-                self._wall_instant(ordinal, end, closing=True)
-                for _, end in self._week[day.weekday()]
-            )
-        )
+        year = self._year(day.year)
+        return self._datetime(year.closes[bisect_left(year.business_days, day.toordinal())])
 
     def add_business_days(self, start: datetime, days: int) -> date:
         """The date of the ``days``-th business day after ``start``'s local date.
@@ -373,22 +514,14 @@ class BusinessCalendar:
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
             raise InvalidValueError("days", days, "must be a whole number of days, 0 or more")
         local = start.astimezone(self._zone).date()
-        number = local.year
-        year = self._year(number)
-        find = bisect_right if days else bisect_left
-        index = find(year.business_days, local.toordinal()) + max(days - 1, 0)
+        year = self._year(local.year)
+        index = self._business_day_index(year, local.toordinal(), days)
         while index >= len(year.business_days):
             index -= len(year.business_days)
-            number += 1
-            year = self._year(number)
+            year = self._year(year.number + 1)
         return date.fromordinal(year.business_days[index])
 
     # -- internals ----------------------------------------------------------------------
-
-    @property
-    def _is_plain(self) -> bool:
-        """Around the clock without holidays: business time is plain elapsed time."""
-        return self._hours is None and not self._holidays
 
     def _datetime(self, instant: int) -> datetime:
         try:
@@ -418,6 +551,27 @@ class BusinessCalendar:
             number += 1
         return number
 
+    def _year_at(self, instant: int) -> _Year:
+        """The local year holding ``instant``, found without building a datetime."""
+        year = self._last
+        if year is not None and year.start <= instant < year.end:
+            return year
+        try:
+            number = date.fromordinal(instant // _US_PER_DAY + 1).year  # its UTC year
+        except (ValueError, OverflowError) as error:
+            raise InvalidValueError(
+                "instant", instant, "lies outside the dates Python can represent"
+            ) from error
+        year = self._year(number)
+        while number > 1 and instant < year.start:
+            number -= 1
+            year = self._year(number)
+        while instant >= year.end:
+            number += 1
+            year = self._year(number)
+        self._last = year
+        return year
+
     def _year(self, number: int) -> _Year:
         year = self._years.get(number)
         if year is None:
@@ -434,6 +588,7 @@ class BusinessCalendar:
         starts: list[int] = []
         ends: list[int] = []
         business_days: list[int] = []
+        closes: list[int] = []
         for ordinal in range(first, after):
             intervals = self._week[(ordinal + 6) % 7]
             if not intervals or ordinal in self._holiday_ordinals:
@@ -443,6 +598,7 @@ class BusinessCalendar:
                 (self._wall_instant(ordinal, start), self._wall_instant(ordinal, end, closing=True))
                 for start, end in intervals
             ]
+            closes.append(max(end for _, end in spans))
             if len(spans) > 1:
                 spans.sort()  # wall times in a skipped hour can land after later ones
             for start, end in spans:
@@ -452,13 +608,46 @@ class BusinessCalendar:
                 elif start < end:
                     starts.append(start)
                     ends.append(end)
+        midnights = [self._wall_instant(ordinal, _MIDNIGHT) for ordinal in range(first, after + 1)]
+        transitions, offsets = self._offsets(midnights)
         return _Year(
-            self._wall_instant(first, _MIDNIGHT),
-            self._wall_instant(after, _MIDNIGHT),
+            number,
+            midnights[0],
+            midnights[-1],
             starts,
             ends,
             business_days,
+            closes,
+            transitions,
+            offsets,
         )
+
+    def _offset(self, instant: int) -> int:
+        """The zone's UTC offset (microseconds) in force at ``instant``."""
+        clamped = min(max(instant, _US_PER_DAY), _LAST_INSTANT)
+        local = (_ORIGIN + timedelta(microseconds=clamped)).astimezone(self._zone)
+        offset = local.utcoffset()
+        assert offset is not None  # a ZoneInfo always knows its offset
+        return offset // _ONE_MICROSECOND
+
+    def _offsets(self, midnights: list[int]) -> tuple[list[int], list[int]]:
+        """The offset changes between the first and the last of these instants (one change
+        a day at most, as in every zone's rules), each found to the microsecond."""
+        transitions = [midnights[0]]
+        offsets = [self._offset(midnights[0])]
+        for low, high in pairwise(midnights):
+            later = self._offset(high)
+            if later == offsets[-1]:
+                continue
+            while high - low > 1:  # offset(low) is the old one, offset(high) the new one
+                middle = (low + high) // 2
+                if self._offset(middle) == later:
+                    high = middle
+                else:
+                    low = middle
+            transitions.append(high)
+            offsets.append(later)
+        return transitions, offsets
 
 
 def _instant(field: str, moment: Any) -> int:

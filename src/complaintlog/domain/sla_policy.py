@@ -140,6 +140,11 @@ class SlaTarget:
     days" (FCA DISP 1.5, PSD2 art. 101). ``channels``, ``severities`` and ``categories`` narrow
     the complaints the target applies to; ``None`` means all. A category matches by its
     product, cause or dimension code.
+
+    An ``informational`` target is measured but is no obligation: missing it is not a breach
+    (the FCA's summary resolution by the third business day only decides which letter the
+    complaint gets). Breach and at-risk lists leave such targets out unless asked for them,
+    and they count towards no compliance rate.
     """
 
     name: str
@@ -159,9 +164,10 @@ class SlaTarget:
     )
     warning_at: float = 0.75
     by_end_of_business_day: bool = False
+    informational: bool = False
 
     def __attrs_post_init__(self) -> None:
-        for flag in ("pauses_stop_clock", "by_end_of_business_day"):
+        for flag in ("pauses_stop_clock", "by_end_of_business_day", "informational"):
             if not isinstance(getattr(self, flag), bool):
                 raise InvalidValueError(flag, getattr(self, flag), "must be True or False")
         if not isinstance(self.name, str) or not self.name.strip() or "\n" in self.name:
@@ -436,6 +442,7 @@ class _TargetFile(_File):
     severities: list[Severity] | None = None
     categories: list[Annotated[StrictStr, Field(min_length=1)]] | None = None
     warning_at: Annotated[float, Field(gt=0, le=1, strict=True)] = 0.75
+    informational: StrictBool = False
 
     @field_validator("within", "not_before")
     @classmethod
@@ -476,6 +483,7 @@ class _TargetFile(_File):
             categories=self.categories,
             warning_at=self.warning_at,
             by_end_of_business_day=within.in_business_days,
+            informational=self.informational,
         )
 
 

@@ -24,13 +24,34 @@ so this runner instead
 
 The per-complaint cache is only ever a copy of committed rows plus the batch in progress;
 any failure discards it, and the next batch reloads what it needs from the tables.
+
+A full ``rebuild()`` on SQLite does not replay the log in log order. Every view here is a
+fold per complaint, so the runner reads the log *complaint by complaint* (eventsourcing's
+primary key index on ``(originator_id, originator_version)``, up to the last position at
+the start) and writes each complaint's rows once, when all its events are folded, in
+complaint id order. In log order, the rows of a complaint are written again in every batch
+that holds one of its events, into random places of the tables' primary key indexes, and
+the cache has to hold every complaint still active; at a million complaints that rewrote
+most index pages at every commit. In id order, every index grows at its end, the cache
+holds one page of complaints, and memory stays flat whatever the log's size. While it
+runs, the views' positions are -1 (a catch-up elsewhere refuses to touch them); the last
+transaction builds the secondary indexes and sets the positions to where it stopped, and a
+normal catch-up follows for what was recorded meanwhile. A rebuild that dies leaves a
+marker that the next runner to open the views sees: it starts them again from scratch.
+
+Python's cyclic garbage collector is paused while a page is processed: the pages and
+states are plain dicts, lists, tuples and slotted objects without cycles (reference
+counting frees them), and each collection would walk every cached state for nothing.
 """
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from uuid import UUID
@@ -171,6 +192,48 @@ class LogReader:
             for stored in recorder.select_events(UUID(complaint_id))
         ]
 
+    @property
+    def by_complaint(self) -> bool:
+        """Whether :meth:`read_by_complaint` is available (a SQLite file store)."""
+        return self._connection is not None
+
+    def read_by_complaint(
+        self, after: str, limit: int, stop: int
+    ) -> tuple[list[LogEvent], str] | None:
+        """Every event, with a position up to ``stop``, of the aggregates whose ids come
+        next after ``after`` in id order: about ``limit`` events of whole aggregates, each
+        aggregate's in version order. Returns them and the last id, to pass on as
+        ``after``; ``None`` past the last aggregate."""
+        connection = self._connection
+        if connection is None:
+            msg = "reading by complaint needs a SQLite file store"
+            raise RuntimeError(msg)
+        rows = connection.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "WHERE originator_id > ? AND rowid <= ? "
+            "ORDER BY originator_id, originator_version LIMIT ?",
+            (after, stop, limit),
+        ).fetchall()
+        if not rows:
+            return None
+        last = rows[-1][1]
+        if len(rows) == limit:
+            # the page may end inside the last aggregate's events: leave it for the next page
+            first_of_last = len(rows) - 1
+            while first_of_last > 0 and rows[first_of_last - 1][1] == last:
+                first_of_last -= 1
+            if first_of_last > 0:
+                del rows[first_of_last:]
+                last = rows[-1][1]
+            else:  # one aggregate with more events than a page: all of them
+                rows = connection.execute(
+                    "SELECT rowid, originator_id, originator_version, topic, state "
+                    "FROM stored_events WHERE originator_id = ? AND rowid <= ? "
+                    "ORDER BY originator_version",
+                    (last, stop),
+                ).fetchall()
+        return self._decode_rows(rows), last
+
     def _recorder(self) -> ApplicationRecorder:
         recorder = self._log.recorder
         assert isinstance(recorder, ApplicationRecorder)  # an Application's recorder is one
@@ -234,6 +297,10 @@ class Projection(ABC, Generic[S]):
     name: ClassVar[str]
     """The projection's key in the tracking table."""
     tables: ClassVar[tuple[str, ...]]
+    per_complaint: ClassVar[bool] = False
+    """True when a complaint's rows depend on that complaint's events only (in their
+    order), never on other complaints' or on the order between complaints: the runner may
+    then rebuild the view complaint by complaint."""
     max_cache: ClassVar[int] = 200_000
     """Complaint states kept between batches; the cache is dropped when it grows past this."""
 
@@ -292,6 +359,19 @@ class Projection(ABC, Generic[S]):
     def drop_tables(self, tx: Transaction) -> None:
         for table in self.tables:
             tx.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one page (see the module docstring)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def chunks(values: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
@@ -416,6 +496,9 @@ class Follower:
         Returns the number of log events read (the most-behind projection's new events).
         """
         positions = self.positions()
+        for name, position in positions.items():
+            if position < 0:  # being rebuilt by another runner (or a rebuild died)
+                raise ProjectionConflictError(name, position)
         for projection in self.projections:
             if projection.cache_position != positions[projection.name]:
                 projection.discard()  # the view moved without us (another runner, a reset)
@@ -425,12 +508,14 @@ class Follower:
             start = min(positions.values())
             if until is not None and start >= until:
                 break
-            events = self.reader.read(start, self.batch_size, stop=until)
-            if not events:
-                break
-            last = events[-1][0]
-            self._process(events, positions, start, last)
-            processed += len(events)
+            with _collector_paused():
+                events = self.reader.read(start, self.batch_size, stop=until)
+                if not events:
+                    break
+                last = events[-1][0]
+                self._process(events, positions, start, last)
+                processed += len(events)
+                del events  # freed while the collector still sleeps
             for name in positions:
                 positions[name] = max(positions[name], last)
         return processed
@@ -467,9 +552,19 @@ class Follower:
             projection.committed(last)
 
     def rebuild(self, projections: Collection[str] | None = None) -> int:
-        """Drop the views (all, or those named) and replay the whole log into them."""
+        """Drop the views (all, or those named) and replay the whole log into them.
+
+        Returns the number of log events read.
+        """
         self.ensure_schema()
         chosen = [p for p in self.projections if projections is None or p.name in projections]
+        if (
+            chosen
+            and self.event_filter is None
+            and self.reader.by_complaint
+            and all(projection.per_complaint for projection in chosen)
+        ):
+            return self._rebuild_by_complaint(chosen) + self.catch_up()
         for projection in chosen:
             self._reset(projection, with_indexes=False)
         count = self.catch_up()
@@ -477,3 +572,79 @@ class Follower:
             for projection in chosen:
                 projection.create_indexes(tx)
         return count
+
+    def _rebuild_by_complaint(self, chosen: Sequence[Projection[Any]]) -> int:
+        """Replay the log complaint by complaint up to its current end (module docstring)."""
+        marker = f"rebuilding {uuid.uuid4().hex}"
+        stop = self.reader.last_position()
+        for projection in chosen:
+            self._reset(projection, with_indexes=False)
+        self._mark(chosen, -1, marker, expected=0, expected_config=None)
+        count = 0
+        after = ""
+        while True:
+            with _collector_paused():
+                page = self.reader.read_by_complaint(after, self.batch_size, stop)
+                if page is None:
+                    break
+                events, after = page
+                try:
+                    for projection in chosen:
+                        projection.handle(events)
+                    with self.store.transaction() as tx:
+                        for projection in chosen:
+                            projection.write(tx)
+                        self._check_marks(tx, chosen, marker)
+                except BaseException:
+                    self._ensured = False  # the next catch-up starts the marked views again
+                    raise
+                finally:
+                    for projection in chosen:
+                        projection.discard()  # every complaint of the page is complete
+                count += len(events)
+                del events, page  # freed while the collector still sleeps
+        self._mark(chosen, stop, None, expected=-1, expected_config=marker, indexes=True)
+        return count
+
+    def _mark(
+        self,
+        chosen: Sequence[Projection[Any]],
+        position: int,
+        config: str | None,
+        *,
+        expected: int,
+        expected_config: str | None,
+        indexes: bool = False,
+    ) -> None:
+        """Move the chosen projections' tracking rows from ``expected`` to ``position`` (and
+        their config to ``config``, or their own), refusing if another runner moved them."""
+        with self.store.transaction() as tx:
+            for projection in chosen:
+                if indexes:
+                    projection.create_indexes(tx)
+                current = projection.config() if expected_config is None else expected_config
+                updated = tx.execute(
+                    compose(
+                        "UPDATE {tracking_table} SET position = ?, config = ? "
+                        "WHERE projection = ? AND position = ? AND config = ?",
+                        tracking_table=TRACKING_TABLE,
+                    ),
+                    (position, config or projection.config(), projection.name, expected, current),
+                )
+                if updated != 1:
+                    raise ProjectionConflictError(projection.name, expected)
+        for projection in chosen:
+            projection.cache_position = position
+
+    def _check_marks(self, tx: Transaction, chosen: Sequence[Projection[Any]], marker: str) -> None:
+        """Refuse to commit a page of a rebuild whose views another runner took over."""
+        for projection in chosen:
+            rows = tx.query(
+                compose(
+                    "SELECT position, config FROM {tracking_table} WHERE projection = ?",
+                    tracking_table=TRACKING_TABLE,
+                ),
+                (projection.name,),
+            )
+            if not rows or tuple(rows[0]) != (-1, marker):
+                raise ProjectionConflictError(projection.name, -1)

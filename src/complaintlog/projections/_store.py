@@ -30,6 +30,7 @@ __all__ = [
     "Transaction",
     "ViewStore",
     "compose",
+    "create_table",
     "open_view_store",
 ]
 
@@ -67,6 +68,9 @@ class ProjectionConflictError(ComplaintLogError):
 
 
 class Transaction(Protocol):
+    kind: str
+    """The database: ``sqlite`` or ``postgres``."""
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
@@ -108,8 +112,26 @@ class ViewStore:
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
+def create_table(tx: Transaction, table: str, columns: str, key: str) -> None:
+    """``CREATE TABLE IF NOT EXISTS`` with a primary key; on SQLite the table is stored in
+    its key's order (``WITHOUT ROWID``): one b-tree per table instead of a rowid table
+    plus a key index, so a row written costs one b-tree insert, the rebuild's key-ordered
+    writes append to one tree, and the file is about a quarter smaller."""
+    suffix = " WITHOUT ROWID" if tx.kind == "sqlite" else ""
+    tx.execute(
+        compose(
+            "CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({key})){suffix}",
+            table=table,
+            columns=columns,
+            key=key,
+            suffix=suffix,
+        )
+    )
+
+
 class _SqliteTransaction:
     __slots__ = ("_cursor",)
+    kind = "sqlite"
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
@@ -168,6 +190,7 @@ def _pg(sql: str) -> str:
 
 class _PostgresTransaction:
     __slots__ = ("_cursor",)
+    kind = "postgres"
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor

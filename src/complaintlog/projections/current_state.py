@@ -38,7 +38,7 @@ from complaintlog.projections._framework import (
     select_in,
     to_us,
 )
-from complaintlog.projections._store import Transaction, ViewStore, compose
+from complaintlog.projections._store import Transaction, ViewStore, compose, create_table
 
 __all__ = ["ComplaintState", "CurrentStateProjection", "CurrentStateView"]
 
@@ -234,13 +234,14 @@ class CurrentStateProjection(Projection[_State]):
 
     name = "current_state"
     tables = (TABLE,)
+    per_complaint = True
 
     def config(self) -> str:
         return "current_state-1"
 
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_column_type(name)}" for name in _COLUMNS)
-        tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (complaint_id))")
+        create_table(tx, TABLE, columns, "complaint_id")
 
     def create_indexes(self, tx: Transaction) -> None:
         # Every list query pages oldest first: (filter, received_us, complaint_id) indexes

@@ -39,12 +39,17 @@ survey clocks; a new promise made while an earlier one is still open supersedes 
 the aggregate). A promise kept after its due time counts as met late. A policy without a
 ``promise`` target gets an implicit one (``promise``: by the promised time, calendar
 clock, pauses do not move it), so broken promises are always known.
+
+Clocks of ``informational`` targets are kept like the others, but they are no obligation:
+their rows have no outcome (so the statistics count them towards no compliance rate), and
+the view's breach and at-risk queries leave them out unless asked for them
+(``include_informational=True``, or naming the target).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -62,7 +67,13 @@ from complaintlog.projections._framework import (
     select_in,
     to_us,
 )
-from complaintlog.projections._store import SqliteViewStore, Transaction, ViewStore, compose
+from complaintlog.projections._store import (
+    SqliteViewStore,
+    Transaction,
+    ViewStore,
+    compose,
+    create_table,
+)
 
 if TYPE_CHECKING:
     from complaintlog.application import ComplaintLog
@@ -112,6 +123,10 @@ _CLOCK_COLUMNS = (
     "cancelled_us",
 )
 _DERIVED = ("breach_us", "outcome_us", "on_time")
+_Spec = tuple[SlaTarget, str, str, str, int, bool, int, int | None, int | None]
+"""A target as the fold uses it: the target, its name, metric and clock kind values, 1 if
+pauses stop it, whether it is a calendar clock, ``within`` and ``not_before`` in
+microseconds, and the business days of a "close of the Nth business day" target."""
 _ALL_CLOCK_COLUMNS = (*_CLOCK_COLUMNS, *_DERIVED)
 _CLOCK_LIST = ", ".join(_ALL_CLOCK_COLUMNS)
 
@@ -240,6 +255,7 @@ class SlaProjection(Projection[_Case]):
 
     name = "sla"
     tables = (CASES, CLOCKS)
+    per_complaint = True
 
     def __init__(self, policy: SlaPolicy) -> None:
         super().__init__()
@@ -249,20 +265,20 @@ class SlaProjection(Projection[_Case]):
         self._by_channel = any(t.channels is not None for t in policy.targets)
         self._by_severity = any(t.severities is not None for t in policy.targets)
         self._by_category = any(t.categories is not None for t in policy.targets)
-        self._due_by_day: dict[tuple[str, date], int] = {}
+        self._informational = frozenset(t.name for t in policy.targets if t.informational)
+        self._specs: dict[int, _Spec] = {}
+        self._named = {target.name: target for target in policy.targets}
 
     def config(self) -> str:
-        return f"sla-1 {self.policy!r}"
+        return f"sla-2 {self.policy!r}"
 
     # -- schema -----------------------------------------------------------------------------
 
     def create_tables(self, tx: Transaction) -> None:
         cases = ", ".join(f"{name} {_type(name)}" for name in _CASE_COLUMNS)
         clocks = ", ".join(f"{name} {_type(name)}" for name in _ALL_CLOCK_COLUMNS)
-        tx.execute(f"CREATE TABLE IF NOT EXISTS {CASES} ({cases}, PRIMARY KEY (complaint_id))")
-        tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {CLOCKS} ({clocks}, PRIMARY KEY (complaint_id, clock_key))"
-        )
+        create_table(tx, CASES, cases, "complaint_id")
+        create_table(tx, CLOCKS, clocks, "complaint_id, clock_key")
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(
@@ -326,7 +342,10 @@ class SlaProjection(Projection[_Case]):
                         self._ensure_warn(clock)
                     elif not clock.paused_total_us and clock.paused_since_us is None:
                         clock.warn_us = None
-                    clocks.append(clock.row())
+                    row = clock.row()
+                    if clock.target in self._informational:
+                        row = (*row[:-2], None, None)  # no outcome: counts towards no rate
+                    clocks.append(row)
                     clock.dirty = False
         case_updates = ", ".join(f"{name} = excluded.{name}" for name in _CASE_COLUMNS[1:])
         tx.executemany(
@@ -457,6 +476,23 @@ class SlaProjection(Projection[_Case]):
         for target in self.targets(case, metric):
             self._start(case, target, f"{metric}/{case.cycle}/{target.name}", at, None, None)
 
+    def _spec(self, target: SlaTarget) -> _Spec:
+        """What a clock of ``target`` needs, as plain values (enum values are slow to get)."""
+        spec = self._specs.get(id(target))
+        if spec is None:
+            spec = self._specs[id(target)] = (
+                target,
+                target.name,
+                target.metric.value,
+                target.clock.value,
+                1 if target.pauses_stop_clock else 0,
+                target.clock is ClockKind.CALENDAR,
+                target.within // _US,
+                target.not_before // _US if target.not_before is not None else None,
+                target.within.days if target.by_end_of_business_day else None,
+            )
+        return spec
+
     def _start(
         self,
         case: _Case,
@@ -466,25 +502,24 @@ class SlaProjection(Projection[_Case]):
         promise_id: str | None,
         promised: int | None,
     ) -> None:
-        due, earliest = self._times(target, at, promised)
+        spec = self._spec(target)
+        due, earliest = self._times(spec, at, promised)
         clock = _Clock()
         clock.complaint_id = case.complaint_id
         clock.clock_key = key
-        clock.target = target.name
-        clock.metric = target.metric.value
+        clock.target = spec[1]
+        clock.metric = spec[2]
         clock.cycle = case.cycle
         clock.promise_id = promise_id
-        clock.clock_kind = target.clock.value
-        clock.stops_on_pause = 1 if target.pauses_stop_clock else 0
+        clock.clock_kind = spec[3]
+        clock.stops_on_pause = spec[4]
         clock.started_us = at
         clock.due_us = due
         clock.warn_us = None
         clock.earliest_us = earliest
         clock.promised_us = promised
         clock.paused_total_us = 0
-        clock.paused_since_us = (
-            at if case.paused_since_us is not None and target.pauses_stop_clock else None
-        )
+        clock.paused_since_us = at if case.paused_since_us is not None and spec[4] else None
         clock.met_us = None
         clock.cancelled_us = None
         clock.dirty = True
@@ -492,40 +527,32 @@ class SlaProjection(Projection[_Case]):
             clock.warn_us = warn_time(self.policy, target, at, due)
         case.clocks.append(clock)
 
-    def _times(self, target: SlaTarget, at: int, promised: int | None) -> tuple[int, int | None]:
-        """Due and earliest times of a clock of ``target`` started at ``at``.
+    def _times(self, spec: _Spec, at: int, promised: int | None) -> tuple[int, int | None]:
+        """Due and earliest times of a clock of the target of ``spec`` started at ``at``.
 
-        A calendar clock counts real elapsed time, so its times are integer sums; only
-        business clocks ask the calendar. Due times "by close of the Nth business day" depend
-        on the start's local date only and are cached by it. The warning time is left for
-        later (:func:`warn_time`): most clocks are met before anyone asks for it, and each
-        calendar call costs as much as the rest of an event's processing.
+        A calendar clock counts real elapsed time, so its times are integer sums; business
+        clocks ask the calendar's integer API (no datetime is built). The warning time is
+        left for later (:func:`warn_time`): most clocks are met before anyone asks for it.
         """
-        within = target.within // _US
-        if target.clock is ClockKind.CALENDAR:
+        _, _, _, _, _, calendar_clock, within, not_before, days = spec
+        if calendar_clock:
             due = (promised if promised is not None else at) + within
-            earliest = at + target.not_before // _US if target.not_before is not None else None
-            return due, earliest
+            return due, at + not_before if not_before is not None else None
         calendar = self.policy.calendar
-        start = from_us(at)
-        if promised is not None:
-            due = promised if not within else to_us(target.due(from_us(promised), calendar))
-        elif target.by_end_of_business_day:
-            day = (target.name, start.astimezone(calendar.time_zone).date())
-            found = self._due_by_day.get(day)
-            if found is None:
-                found = self._due_by_day[day] = to_us(target.due(start, calendar))
-            due = found
+        start = promised if promised is not None else at
+        if promised is not None and not within:
+            due = promised
+        elif days is not None:
+            due = calendar.close_of_business_day_us(start, days)
         else:
-            due = to_us(target.due(start, calendar))
-        if target.not_before is None:
+            due = calendar.add_us(start, within)
+        if not_before is None:
             return due, None
-        found_earliest = target.earliest(start, calendar)
-        return due, to_us(found_earliest) if found_earliest is not None else None
+        return due, calendar.add_us(at, not_before)
 
     def _ensure_warn(self, clock: _Clock) -> None:
         if clock.warn_us is None:
-            target = target_named(self.policy, clock.target)
+            target = self._named.get(clock.target, IMPLICIT_PROMISE)
             clock.warn_us = warn_time(self.policy, target, clock.started_us, clock.due_us)
 
     def _promise(self, case: _Case, at: int, data: dict[str, Any]) -> None:
@@ -594,14 +621,12 @@ class SlaProjection(Projection[_Case]):
             clock.dirty = True
             return
         calendar = self.policy.calendar
-        paused = from_us(paused_us)
-        resumed = from_us(at)
-        clock.paused_total_us += calendar.between(paused, resumed) // _US
-        clock.due_us = _shift(calendar, paused, resumed, clock.due_us)
+        clock.paused_total_us += calendar.between_us(paused_us, at)
+        clock.due_us = _shift(calendar, paused_us, at, clock.due_us)
         if clock.warn_us is not None:
-            clock.warn_us = min(_shift(calendar, paused, resumed, clock.warn_us), clock.due_us)
+            clock.warn_us = min(_shift(calendar, paused_us, at, clock.warn_us), clock.due_us)
         if clock.earliest_us is not None:
-            clock.earliest_us = _shift(calendar, paused, resumed, clock.earliest_us)
+            clock.earliest_us = _shift(calendar, paused_us, at, clock.earliest_us)
         clock.paused_since_us = None
         clock.dirty = True
 
@@ -619,25 +644,35 @@ def warn_time(policy: SlaPolicy, target: SlaTarget, started_us: int, due_us: int
     if target.clock is ClockKind.CALENDAR:
         return started_us + round((due_us - started_us) * target.warning_at)
     calendar = policy.calendar
-    start = from_us(started_us)
     if target.metric is Metric.PROMISE or target.by_end_of_business_day:
-        allowed = calendar.between(start, from_us(due_us))
+        allowed = calendar.between_us(started_us, due_us)
     else:
-        allowed = target.within
+        allowed = target.within // _US
     if not allowed:
         return due_us
-    return min(to_us(calendar.add(start, allowed * target.warning_at)), due_us)
+    return min(calendar.add_us(started_us, _scaled(allowed, target.warning_at)), due_us)
 
 
-def _shift(calendar: BusinessCalendar, paused: datetime, resumed: datetime, moment: int) -> int:
+def _scaled(microseconds: int, fraction: float) -> int:
+    """``microseconds * fraction`` rounded as ``timedelta * float`` rounds it (exactly, half
+    to even), so the integer path gives the datetime path's answers."""
+    numerator, denominator = fraction.as_integer_ratio()
+    quotient, remainder = divmod(microseconds * numerator, denominator)
+    remainder *= 2
+    if remainder > denominator or (remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _shift(calendar: BusinessCalendar, paused: int, resumed: int, moment: int) -> int:
     """Where ``moment`` lands when the clock stood still from ``paused`` to ``resumed``.
 
     The working time left at the pause counts again from the resume; a moment that passed
     before the pause, or a pause without working time in it, leaves it where it was.
     """
-    if moment <= to_us(paused) or not calendar.between(paused, resumed):
+    if moment <= paused or not calendar.between_us(paused, resumed):
         return moment
-    moved = to_us(calendar.add(resumed, calendar.between(paused, from_us(moment))))
+    moved = calendar.add_us(resumed, calendar.between_us(paused, moment))
     return max(moved, moment)
 
 
@@ -730,6 +765,18 @@ class SlaView:
     def __init__(self, store: ViewStore, policy: SlaPolicy | None = None) -> None:
         self._store = store
         self._policy = policy
+        self._informational = tuple(
+            sorted(t.name for t in policy.targets if t.informational) if policy else ()
+        )
+
+    def _without_informational(
+        self, clauses: list[str], params: list[Any], target: str | None, include: bool
+    ) -> None:
+        """Leave out the policy's informational targets, unless included or named."""
+        if include or target is not None or not self._informational:
+            return
+        clauses.append(f"target NOT IN ({', '.join('?' * len(self._informational))})")
+        params.extend(self._informational)
 
     def _clocks(
         self, where: str, params: Sequence[Any], order: str, limit: int | None, offset: int
@@ -779,16 +826,19 @@ class SlaView:
         metric: Metric | str | None = None,
         target: str | None = None,
         ongoing_only: bool = False,
+        include_informational: bool = False,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Clock]:
         """Clocks breached by ``as_of``: past due and not met by then, or met late.
 
         ``ongoing_only`` leaves out those met (late) or cancelled by ``as_of``: the breaches
-        someone can still act on. Ordered by due time.
+        someone can still act on. Ordered by due time. Informational targets are left out
+        unless ``include_informational`` or ``target`` names one.
         """
         moment = to_us(as_of)
         clauses, params = _filters(metric, target)
+        self._without_informational(clauses, params, target, include_informational)
         clauses.insert(0, "breach_us < ?")
         params.insert(0, moment)
         if ongoing_only:
@@ -806,8 +856,10 @@ class SlaView:
         *,
         metric: Metric | str | None = None,
         target: str | None = None,
+        include_informational: bool = False,
     ) -> int:
         clauses, params = _filters(metric, target)
+        self._without_informational(clauses, params, target, include_informational)
         where = " AND ".join(["breach_us < ?", *clauses])
         rows = self._store.query(
             compose("SELECT COUNT(*) FROM {clocks} WHERE {where}", clocks=CLOCKS, where=where),
@@ -821,14 +873,18 @@ class SlaView:
         *,
         metric: Metric | str | None = None,
         target: str | None = None,
+        include_informational: bool = False,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Clock]:
         """Clocks running at ``as_of``, past their warning threshold, not yet due; soonest
         due first. A paused clock stands still: it is at risk if it was when the pause began.
+        Informational targets are left out unless ``include_informational`` or ``target``
+        names one.
         """
         moment = to_us(as_of)
         clauses, params = _filters(metric, target)
+        self._without_informational(clauses, params, target, include_informational)
         where = (
             "started_us <= ? AND (met_us IS NULL OR met_us > ?) "
             "AND (cancelled_us IS NULL OR cancelled_us > ?) AND ("
@@ -961,7 +1017,7 @@ def replay_breaches(
     follower = Follower(log, store, [SlaProjection(policy)], batch_size=10_000)
     try:
         follower.catch_up()
-        return SlaView(store).breaches(as_of, ongoing_only=ongoing_only)
+        return SlaView(store, policy).breaches(as_of, ongoing_only=ongoing_only)
     finally:
         follower.close()
         store.close()

@@ -55,11 +55,10 @@ from complaintlog.errors import InvalidValueError
 from complaintlog.projections._framework import (
     LogEvent,
     Projection,
-    from_us,
     select_in,
     to_us,
 )
-from complaintlog.projections._store import Transaction, ViewStore, compose
+from complaintlog.projections._store import Row, Transaction, ViewStore, compose, create_table
 from complaintlog.projections.current_state import NOT_ACTIVITY
 
 __all__ = [
@@ -103,6 +102,21 @@ _COLUMNS = (
 )
 _COLUMN_LIST = ", ".join(_COLUMNS)
 _INDEX = {name: index for index, name in enumerate(_COLUMNS)}
+_REPORTED = (
+    "received_us",
+    "escalated_us",
+    "escalation_level",
+    "acknowledged_us",
+    "ack_business_us",
+    "withdrawn_us",
+    "cycles",
+)
+"""What a report reads of a fact row (then the grouping column, or NULL)."""
+_REPORTED_LIST = ", ".join(_REPORTED)
+_RECEIVED_AT, _ESCALATED_AT, _LEVEL, _ACKNOWLEDGED_AT, _ACK_BUSINESS, _WITHDRAWN_AT, _CYCLES = (
+    range(len(_REPORTED))
+)
+_GROUP = len(_REPORTED)
 
 # A cycle, as a list inside the JSON column:
 _STARTED, _RESOLVED, _RESOLVE_BUSINESS, _REMEDY, _AMOUNT, _CURRENCY = range(6)
@@ -171,6 +185,7 @@ class StatisticsProjection(Projection[_Facts]):
 
     name = "statistics"
     tables = (TABLE,)
+    per_complaint = True
 
     def __init__(self, calendar: BusinessCalendar) -> None:
         super().__init__()
@@ -181,7 +196,7 @@ class StatisticsProjection(Projection[_Facts]):
 
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_type(name)}" for name in _COLUMNS)
-        tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (complaint_id))")
+        create_table(tx, TABLE, columns, "complaint_id")
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_received ON {TABLE} (received_us)")
@@ -189,6 +204,11 @@ class StatisticsProjection(Projection[_Facts]):
         tx.execute(
             f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (received_us) "
             "WHERE closed_us IS NULL"
+        )
+        # the longest span from receipt to last activity, in one index step: it bounds the
+        # receipts a report has to look at (StatisticsView.report)
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_span ON {TABLE} ((last_activity_us - received_us))"
         )
 
     def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Facts]:
@@ -226,7 +246,7 @@ class StatisticsProjection(Projection[_Facts]):
         )
 
     def _business(self, start: int, end: int) -> int:
-        return self.calendar.between(from_us(start), from_us(end)) // _US
+        return self.calendar.between_us(start, end)
 
     def handle(self, events: Sequence[LogEvent]) -> None:
         cache = self.cache
@@ -539,24 +559,79 @@ class StatisticsView:
                 found = buckets[key] = _Bucket()
             return found
 
-        rows = self._store.query(
-            compose(
-                "SELECT {column_list} FROM {table} WHERE received_us < ? AND (closed_us IS NULL "
-                "OR closed_us >= ? OR last_activity_us >= ?)",
-                column_list=_COLUMN_LIST,
-                table=TABLE,
-            ),
-            (hi_all, lo_all, lo_all),
-        )
-        groups: dict[str, str | None] = {}
+        column = _COLUMNS[group_index] if group_index is not None else None
+        if cut is None or cut >= lo_all:
+            self._add_open_throughout(buckets, len(spans), lo_all, column)
+            rows = self._active_rows(lo_all, hi_all, column)
+        else:  # as of a moment before the range: every complaint received by its end
+            rows = self._store.query(
+                compose(
+                    "SELECT {reported}, {group} FROM {table} WHERE received_us < ? AND "
+                    "(closed_us IS NULL OR closed_us >= ? OR last_activity_us >= ?)",
+                    reported=_REPORTED_LIST,
+                    group=column or "NULL",
+                    table=TABLE,
+                ),
+                (hi_all, lo_all, lo_all),
+            )
         for row in rows:
-            group = row[group_index] if group_index is not None else None
-            groups[row[0]] = group
-            self._add(row, group, bucket, cut, ends, buckets)
+            self._add(row, row[_GROUP], bucket, cut, ends, buckets)
         if self._with_sla:
-            self._add_sla(bucket, lo_all, hi_all, cut, groups, group_index)
+            self._add_sla(bucket, starts, lo_all, hi_all, cut, column)
         self._add_repeats(bucket, lo_all, hi_all, cut, group_index)
         return self._results(spans, buckets)
+
+    def _add_open_throughout(
+        self,
+        buckets: dict[tuple[int, str | None], _Bucket],
+        periods: int,
+        lo: int,
+        column: str | None,
+    ) -> None:
+        """Complaints open since before the range with nothing happening since: open at
+        every period's end (and at ``as_of``, which is not before the range), and nothing
+        else to count. Counted per group in SQL, with the open-complaints index."""
+        rows = self._store.query(
+            compose(
+                "SELECT {group}, COUNT(*) FROM {table} WHERE closed_us IS NULL "
+                "AND received_us < ? AND last_activity_us < ?{group_by}",
+                group=column or "NULL",
+                table=TABLE,
+                group_by=f" GROUP BY {column}" if column else "",
+            ),
+            (lo, lo),
+        )
+        for group, count in rows:
+            for index in range(periods):
+                key = (index, group)
+                found = buckets.get(key)
+                if found is None:
+                    found = buckets[key] = _Bucket()
+                found.open += int(count)
+
+    def _active_rows(self, lo: int, hi: int, column: str | None) -> list[Row]:
+        """The fact rows of complaints received before ``hi`` with activity since ``lo``.
+
+        A complaint's steps never go back in business time, so everything it did lies
+        between its receipt and its last activity; the longest such span (one step in the
+        ``_span`` index) bounds how early a complaint active in the range can have been
+        received, and the receipt index finds them.
+        """
+        longest = self._store.query(
+            compose("SELECT MAX(last_activity_us - received_us) FROM {table}", table=TABLE)
+        )[0][0]
+        if longest is None:
+            return []
+        return self._store.query(
+            compose(
+                "SELECT {reported}, {group} FROM {table} WHERE received_us >= ? "
+                "AND received_us < ? AND (last_activity_us >= ? OR closed_us >= ?)",
+                reported=_REPORTED_LIST,
+                group=column or "NULL",
+                table=TABLE,
+            ),
+            (lo - int(longest), hi, lo, lo),
+        )
 
     def monthly(
         self,
@@ -583,24 +658,24 @@ class StatisticsView:
         def known(moment: int | None) -> bool:
             return moment is not None and (cut is None or moment <= cut)
 
-        received = row[_INDEX["received_us"]]
+        received = row[_RECEIVED_AT]
         into = bucket(received, group)
         if into is not None:
             into.received += 1
-            escalated = row[_INDEX["escalated_us"]]
+            escalated = row[_ESCALATED_AT]
             if known(escalated):
                 into.escalated += 1
                 # the level reached by as_of is not kept per step: the latest level is shown
-                into.levels[row[_INDEX["escalation_level"]]] += 1
-        acknowledged = row[_INDEX["acknowledged_us"]]
+                into.levels[row[_LEVEL]] += 1
+        acknowledged = row[_ACKNOWLEDGED_AT]
         into = bucket(acknowledged, group)
         if into is not None:
-            into.ack.append(row[_INDEX["ack_business_us"]])
-        withdrawn = row[_INDEX["withdrawn_us"]]
+            into.ack.append(row[_ACK_BUSINESS])
+        withdrawn = row[_WITHDRAWN_AT]
         into = bucket(withdrawn, group)
         if into is not None:
             into.withdrawn += 1
-        cycles = orjson.loads(row[-1])
+        cycles = orjson.loads(row[_CYCLES])
         for cycle in cycles:
             into = bucket(cycle[_RESOLVED], group)
             if into is not None:
@@ -651,73 +726,73 @@ class StatisticsView:
     def _add_sla(
         self,
         bucket: _BucketOf,
+        starts: list[int],
         lo: int,
         hi: int,
         cut: int | None,
-        groups: dict[str, str | None],
-        group_index: int | None,
+        column: str | None,
     ) -> None:
+        """SLA compliance: clocks by the period of their outcome, counted in SQL per period,
+        group (the complaint's fact row) and metric."""
         if not self._store.query(
             "SELECT COUNT(*) FROM complaintlog_projection_tracking WHERE projection = ?",
             ("sla",),
         )[0][0]:
             return
+        # the period of an outcome: the number of period starts after the first one it
+        # reached (the periods are contiguous)
+        period = "".join(f" WHEN c.outcome_us < ? THEN {index}" for index in range(len(starts) - 1))
+        period = f"CASE{period} ELSE {len(starts) - 1} END" if period else "0"
+        where = "c.outcome_us >= ? AND c.outcome_us < ?"
+        params: list[Any] = [*starts[1:], lo, hi]
+        if cut is not None:
+            where += " AND c.outcome_us <= ?"
+            params.append(cut)
         rows = self._store.query(
             compose(
-                "SELECT complaint_id, metric, outcome_us, on_time FROM {sla_clocks} WHERE "
-                "outcome_us >= ? AND outcome_us < ?",
+                "SELECT {period} AS period, {group} AS grp, c.metric, SUM(c.on_time), COUNT(*) "
+                "FROM {sla_clocks} c {join} WHERE {where} GROUP BY period, {grouped}c.metric",
+                period=period,
+                group=f"s.{column}" if column is not None else "NULL",
                 sla_clocks=_SLA_CLOCKS,
+                join=f"LEFT JOIN {TABLE} s ON s.complaint_id = c.complaint_id" if column else "",
+                grouped="grp, " if column else "",
+                where=where,
             ),
-            (lo, hi),
+            params,
         )
-        missing = sorted({row[0] for row in rows if row[0] not in groups})
-        if missing and group_index is not None:
-            column = _COLUMNS[group_index]
-            for complaint_id, value in select_in(
-                self._store,
-                compose(
-                    "SELECT complaint_id, {column} FROM {table} WHERE complaint_id",
-                    column=column,
-                    table=TABLE,
-                ),
-                missing,
-            ):
-                groups[complaint_id] = value
-        for complaint_id, metric, outcome, on_time in rows:
-            into = bucket(outcome, groups.get(complaint_id))
+        for index, group, metric, on_time, count in rows:
+            into = bucket(starts[int(index)], group)
             if into is not None:
                 counts = into.sla.setdefault(metric, [0, 0])
-                counts[0] += int(on_time)
-                counts[1] += 1
+                counts[0] += int(on_time or 0)
+                counts[1] += int(count)
 
     def _add_repeats(
         self, bucket: _BucketOf, lo: int, hi: int, cut: int | None, group_index: int | None
     ) -> None:
+        """Repeat complaints: the same customer and category (all three parts) within the
+        window before; each complaint's predecessor found in SQL (a window function)."""
         group_column = _COLUMNS[group_index] if group_index is not None else "NULL"
+        known = "" if cut is None else " AND received_us <= ?"
         rows = self._store.query(
             compose(
-                "SELECT customer_id, dimension, cause, product, received_us, {group_column} FROM "
-                "{table} WHERE received_us >= ? AND received_us < ? AND customer_id IS NOT NULL "
-                "AND (dimension IS NOT NULL OR cause IS NOT NULL OR product IS NOT NULL) ORDER BY "
-                "customer_id, dimension, cause, product, received_us",
+                "SELECT received_us, grp FROM (SELECT received_us, {group_column} AS grp, "
+                "received_us - LAG(received_us) OVER (PARTITION BY customer_id, dimension, "
+                "cause, product ORDER BY received_us) AS gap FROM {table} "
+                "WHERE received_us >= ? AND received_us < ?{known} AND customer_id IS NOT NULL "
+                "AND (dimension IS NOT NULL OR cause IS NOT NULL OR product IS NOT NULL)"
+                ") AS ordered WHERE gap <= ?",
                 group_column=group_column,
                 table=TABLE,
+                known=known,
             ),
-            (lo - _REPEAT_WINDOW, hi),
+            (lo - _REPEAT_WINDOW, hi, *(() if cut is None else (cut,)), _REPEAT_WINDOW),
         )
-        previous: tuple[Any, ...] | None = None
-        for row in rows:
-            if cut is not None and row[4] > cut:
-                continue
-            if (
-                previous is not None
-                and previous[:4] == row[:4]
-                and row[4] - previous[4] <= _REPEAT_WINDOW
-            ):
-                into = bucket(row[4], row[5])
-                if into is not None:
-                    into.repeat += 1
-            previous = row
+        for received, group in rows:
+            into = bucket(received, group)
+            if into is not None:
+                into.repeat += 1
 
     @staticmethod
     def _results(

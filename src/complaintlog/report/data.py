@@ -1,5 +1,6 @@
 """What a report shows, as plain values: every renderer (terminal, JSON, CSV, Markdown,
-HTML) draws from one :class:`ReportData`, and every source of figures fills one in."""
+HTML) draws from one :class:`ReportData`, which :func:`complaintlog.report.report_data`
+fills from the three projections (current state, SLA clocks, statistics)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,25 @@ from typing import Any
 
 import attrs
 
+from complaintlog.projections import Rate
+
 __all__ = [
     "BreachRow",
+    "GroupRow",
+    "InformationalRow",
+    "MetricRow",
+    "PeriodRow",
     "PromiseRow",
+    "Rate",
     "ReportData",
-    "RepeatRow",
 ]
+
+CLOSED_STATUSES = frozenset({"resolved", "closed", "withdrawn"})
 
 
 @attrs.frozen
 class BreachRow:
-    """A complaint past (or near) an SLA target's due time."""
+    """An SLA clock past (or near) its due time, from the SLA projection."""
 
     complaint: str
     """The external reference, or the id when there is none."""
@@ -29,25 +38,100 @@ class BreachRow:
     late_by_hours: float
     """Hours past the due time at ``as_of``; negative for at-risk rows (time left)."""
     assignee: str | None
-    category: str
+    group: str
+    """The complaint's value of the report's grouping (``--by``)."""
 
 
 @attrs.frozen
 class PromiseRow:
+    """A promise to the customer not kept by its due time."""
+
     complaint: str
-    promise: str
     made_at: datetime
     due: datetime
+    kept_at: datetime | None
+    """When it was kept after all (late), ``None`` if still not kept at ``as_of``."""
     late_by_hours: float
+    assignee: str | None
 
 
 @attrs.frozen
-class RepeatRow:
-    customer: str
-    category: str
-    complaints: int
-    first: datetime
-    last: datetime
+class PeriodRow:
+    """One period's figures over all complaints, from the statistics projection.
+
+    Durations are business time on the policy's calendar, in hours; see the module
+    docstring of :mod:`complaintlog.projections.statistics` for what lands in which period.
+    """
+
+    period: str
+    start: datetime
+    end: datetime
+    received: int
+    resolved: int
+    withdrawn: int
+    open_at_end: int
+    acknowledge_median_hours: float | None
+    resolve_median_hours: float | None
+    resolve_p90_hours: float | None
+    sla: dict[str, Rate]
+    """Per metric: clocks met on time of those decided in the period."""
+    reopened: Rate
+    escalated: Rate
+    survey_mean: float | None
+    repeat_complaints: int
+    remedies: dict[str, int]
+    compensation: dict[str, str]
+    """Total compensation per currency, as exact decimal strings."""
+
+
+@attrs.frozen
+class MetricRow:
+    """SLA clocks of one metric: all decided by ``as_of`` (statistics), and those breaching
+    or at risk now (SLA projection). Informational targets are not counted."""
+
+    metric: str
+    targets: tuple[str, ...]
+    decided: int
+    on_time: int
+    breaching_now: int
+    at_risk: int
+
+    @property
+    def missed(self) -> int:
+        return self.decided - self.on_time
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.decided if self.decided else None
+
+
+@attrs.frozen
+class GroupRow:
+    """One group's figures over all time up to ``as_of`` (exact sums of the statistics)."""
+
+    group: str
+    received: int
+    resolved: int
+    withdrawn: int
+    open_now: int
+    resolve_on_time: Rate
+    promises_kept: Rate
+    reopened: Rate
+    escalated: Rate
+    repeat_complaints: int
+
+
+@attrs.frozen
+class InformationalRow:
+    """A target that is measured but is no obligation (``informational = true``)."""
+
+    target: str
+    metric: str
+    missed: int
+    """Clocks not met by their due time, as of ``as_of`` (met late included)."""
+    still_open: int
+    """Of those, the ones still not met at ``as_of``."""
+    at_risk: int
 
 
 @attrs.frozen
@@ -58,58 +142,54 @@ class ReportData:
     policy: str
     period: str
     by: str
+    since: datetime
+    """Start of the first period shown per period (the totals cover all time)."""
     source: str
-    """Which engine computed the figures (``projections`` or ``replay``), and caveats."""
-    complaints: int
-    events: int
+    """Where the figures come from, and how durations are counted."""
+    business_day_hours: float
+    """Working hours of an average business day of the policy's calendar (24 when it has
+    no working hours), to show business time in business days."""
     status_counts: dict[str, int]
+    totals: GroupRow
+    """All complaints, all time up to ``as_of``."""
+    periods: list[PeriodRow]
     received_by_period: dict[str, dict[str, int]]
     """period -> group -> complaints received."""
-    compliance_by_period: dict[str, dict[str, float | None]]
-    """period -> metric -> share of clocks met on time (None when no clock ended)."""
-    compliance: dict[str, dict[str, int]]
-    """metric -> {"met": n, "missed": n, "open_breached": n, "open": n}."""
-    resolve_days: list[float]
-    """Calendar days from received to first resolution, for each resolved complaint."""
+    metrics: list[MetricRow]
+    groups: list[GroupRow]
+    remedies: dict[str, int]
     breaches: list[BreachRow]
     at_risk: list[BreachRow]
     broken_promises: list[PromiseRow]
-    promises: dict[str, int]
-    """{"kept": n, "broken": n, "open": n, "superseded": n}."""
-    remedies: dict[str, int]
-    channels: dict[str, int]
-    groups: dict[str, dict[str, Any]]
-    """group -> figures: received, open, resolved, median_resolve_days, reopen_rate, ..."""
-    repeats: list[RepeatRow]
-    survey: dict[str, float | int | None]
+    informational: list[InformationalRow]
+    informational_open: list[BreachRow]
+    """Clocks of informational targets past due and still not met: no breach, but worth
+    knowing (for the FCA: complaints that need a full final response)."""
+
+    @property
+    def complaints(self) -> int:
+        return sum(self.status_counts.values())
+
+    def business_days(self, hours: float | None) -> float | None:
+        return None if hours is None else hours / self.business_day_hours
 
     def headline(self) -> dict[str, Any]:
         """The few numbers a person looks at first."""
         open_count = sum(
-            n for status, n in self.status_counts.items() if status not in _CLOSED_STATUSES
+            n for status, n in self.status_counts.items() if status not in CLOSED_STATUSES
         )
-        resolved = self.compliance.get("resolve", {})
-        ended = resolved.get("met", 0) + resolved.get("missed", 0)
+        latest = self.periods[-1] if self.periods else None
         return {
             "complaints": self.complaints,
             "open": open_count,
             "breaching_now": len({row.complaint for row in self.breaches}),
             "at_risk": len({row.complaint for row in self.at_risk}),
-            "broken_promises": self.promises.get("broken", 0),
-            "resolved_on_time": (resolved.get("met", 0) / ended) if ended else None,
-            "median_days_to_resolve": _median(self.resolve_days),
-            "mean_survey_score": self.survey.get("mean_score"),
+            "broken_promises": len(self.broken_promises),
+            "resolved_on_time": self.totals.resolve_on_time.value,
+            "latest_period": latest.period if latest else None,
+            "resolved_in_latest_period": latest.resolved if latest else 0,
+            "median_business_days_to_resolve": self.business_days(
+                latest.resolve_median_hours if latest else None
+            ),
+            "repeat_complaints": self.totals.repeat_complaints,
         }
-
-
-_CLOSED_STATUSES = frozenset({"resolved", "closed", "withdrawn"})
-
-
-def _median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2

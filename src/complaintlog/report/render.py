@@ -1,9 +1,14 @@
-"""The report as text: rich tables for the terminal, JSON, CSV (long form) and Markdown."""
+"""The report as text: rich tables for the terminal, JSON, CSV (long form) and Markdown.
+
+Every renderer shows the same :class:`ReportData`; the table builders here are shared with
+the HTML page, so the terminal, Markdown and HTML tables always agree.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,16 +17,42 @@ import orjson
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from complaintlog.report.data import BreachRow, ReportData
+from complaintlog._terminal import safe_text
+from complaintlog.report.data import BreachRow, GroupRow, MetricRow, Rate, ReportData
 
-__all__ = ["as_dict", "to_csv", "to_json", "to_markdown", "to_rich"]
+__all__ = ["Section", "as_dict", "sections", "to_csv", "to_json", "to_markdown", "to_rich"]
 
-_LIST_LIMIT = 15
+LIST_LIMIT = 15
+"""Rows shown of each list in the terminal, Markdown and HTML (JSON and CSV have all)."""
+PERIOD_LIMIT = 12
+"""Latest periods shown in the terminal and Markdown tables."""
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Rate):
+        return {"part": value.part, "whole": value.whole, "value": value.value}
+    if attrs.has(type(value)):
+        plain = {
+            field.name: _plain(getattr(value, field.name)) for field in attrs.fields(type(value))
+        }
+        if isinstance(value, MetricRow):
+            plain["missed"] = value.missed
+            plain["rate"] = value.rate
+        return plain
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def as_dict(data: ReportData) -> dict[str, Any]:
-    """Everything in the report as JSON-ready values."""
-    plain = attrs.asdict(data)
+    """Everything in the report as JSON-ready values (rates as part, whole and value)."""
+    plain: dict[str, Any] = _plain(data)
+    plain["complaints"] = data.complaints
     plain["headline"] = data.headline()
     return plain
 
@@ -32,8 +63,15 @@ def to_json(data: ReportData) -> str:
     ).decode()
 
 
+# -- CSV -------------------------------------------------------------------------------------
+
+
 def to_csv(data: ReportData) -> str:
-    """One row per figure: ``section,key,subkey,value``, easy to load into a spreadsheet."""
+    """One row per figure: ``section,key,subkey,value``, easy to load into a spreadsheet.
+
+    ``received,PERIOD,GROUP,N`` rows hold the volumes per period and group; ``group,GROUP,
+    FIGURE,VALUE`` rows the all-time figures per group; rates are fractions of 1.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("section", "key", "subkey", "value"))
@@ -44,174 +82,388 @@ def to_csv(data: ReportData) -> str:
     for period, groups in data.received_by_period.items():
         for group, count in groups.items():
             writer.writerow(("received", period, group, count))
-    for period, rates in data.compliance_by_period.items():
-        for metric, rate in rates.items():
-            writer.writerow(("compliance", period, metric, _cell(rate)))
-    for metric, outcomes in data.compliance.items():
-        for outcome, count in outcomes.items():
-            writer.writerow(("sla", metric, outcome, count))
-    for group, figures in data.groups.items():
+    for row in data.periods:
+        figures: dict[str, Any] = {
+            "received": row.received,
+            "resolved": row.resolved,
+            "withdrawn": row.withdrawn,
+            "open_at_end": row.open_at_end,
+            "acknowledge_median_hours": row.acknowledge_median_hours,
+            "resolve_median_hours": row.resolve_median_hours,
+            "resolve_p90_hours": row.resolve_p90_hours,
+            "reopened": row.reopened.value,
+            "escalated": row.escalated.value,
+            "survey_mean": row.survey_mean,
+            "repeat_complaints": row.repeat_complaints,
+        }
+        figures.update({f"on_time.{metric}": rate.value for metric, rate in row.sla.items()})
         for name, value in figures.items():
-            writer.writerow(("group", group, name, _cell(value)))
+            writer.writerow(("period", row.period, name, _cell(value)))
+    for metric in data.metrics:
+        for name, value in (
+            ("decided", metric.decided),
+            ("on_time", metric.on_time),
+            ("missed", metric.missed),
+            ("rate", metric.rate),
+            ("breaching_now", metric.breaching_now),
+            ("at_risk", metric.at_risk),
+        ):
+            writer.writerow(("sla", metric.metric, name, _cell(value)))
+    for figures_of in [data.totals, *data.groups]:
+        for name, value in _group_figures(figures_of).items():
+            writer.writerow(("group", figures_of.group, name, _cell(value)))
     for remedy, count in data.remedies.items():
         writer.writerow(("remedy", remedy, "", count))
-    for state, count in data.promises.items():
-        writer.writerow(("promises", state, "", count))
-    for row in data.breaches:
-        writer.writerow(("breach", row.complaint, row.target, row.late_by_hours))
-    for row in data.at_risk:
-        writer.writerow(("at_risk", row.complaint, row.target, -row.late_by_hours))
+    for info in data.informational:
+        for name in ("missed", "still_open", "at_risk"):
+            writer.writerow(("informational", info.target, name, getattr(info, name)))
+    for section, rows in (
+        ("breach", data.breaches),
+        ("at_risk", data.at_risk),
+        ("informational_open", data.informational_open),
+    ):
+        for breach in rows:
+            writer.writerow((section, breach.complaint, breach.target, breach.late_by_hours))
     for promise in data.broken_promises:
         writer.writerow(
             ("broken_promise", promise.complaint, promise.due.isoformat(), promise.late_by_hours)
         )
-    for repeat in data.repeats:
-        writer.writerow(("repeat", repeat.customer, repeat.category, repeat.complaints))
     return out.getvalue()
+
+
+def _group_figures(group: GroupRow) -> dict[str, Any]:
+    return {
+        "received": group.received,
+        "resolved": group.resolved,
+        "withdrawn": group.withdrawn,
+        "open_now": group.open_now,
+        "resolve_on_time": group.resolve_on_time.value,
+        "promises_kept": group.promises_kept.value,
+        "reopened": group.reopened.value,
+        "escalated": group.escalated.value,
+        "repeat_complaints": group.repeat_complaints,
+    }
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.6g}"
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
 
 
-def _percent(value: float | None) -> str:
+# -- the tables, shared by the terminal, Markdown and HTML ------------------------------------
+
+
+@attrs.frozen
+class Section:
+    """One table: a title, column names (``>`` in front: right-aligned) and rows."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    note: str = ""
+
+
+def percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def _headline_rows(data: ReportData) -> list[tuple[str, str]]:
+def _rate(rate: Rate) -> str:
+    return "-" if rate.value is None else f"{rate.value:.0%} of {rate.whole:,}"
+
+
+def _days(data: ReportData, hours: float | None) -> str:
+    days = data.business_days(hours)
+    return "-" if days is None else f"{days:.1f}"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def headline_rows(data: ReportData) -> list[tuple[str, str]]:
     head = data.headline()
-    days = head["median_days_to_resolve"]
-    score = head["mean_survey_score"]
+    latest = head["latest_period"] or "-"
+    median = head["median_business_days_to_resolve"]
     return [
-        ("Complaints", f"{head['complaints']:,}"),
+        ("Complaints received", f"{head['complaints']:,}"),
         ("Open now", f"{head['open']:,}"),
-        ("Breaching an SLA target", f"{head['breaching_now']:,}"),
+        ("Breaching an SLA target now", f"{head['breaching_now']:,}"),
         ("At risk (past the warning point)", f"{head['at_risk']:,}"),
         ("Broken promises", f"{head['broken_promises']:,}"),
-        ("Resolved on time", _percent(head["resolved_on_time"])),
-        ("Median days to resolve", "-" if days is None else f"{days:.1f}"),
-        ("Mean survey score (1-5)", "-" if score is None else f"{score:.2f}"),
-    ]
-
-
-def _compliance_rows(data: ReportData) -> list[tuple[str, ...]]:
-    rows: list[tuple[str, ...]] = []
-    for metric, outcome in data.compliance.items():
-        ended = outcome.get("met", 0) + outcome.get("missed", 0) + outcome.get("open_breached", 0)
-        rate = outcome.get("met", 0) / ended if ended else None
-        rows.append(
-            (
-                metric,
-                str(outcome.get("met", 0)),
-                str(outcome.get("missed", 0)),
-                str(outcome.get("open_breached", 0)),
-                str(outcome.get("open", 0)),
-                _percent(rate),
-            )
-        )
-    return rows
-
-
-def _group_rows(data: ReportData) -> list[tuple[str, ...]]:
-    ordered = sorted(data.groups.items(), key=lambda item: -int(item[1].get("received", 0)))
-    rows: list[tuple[str, ...]] = []
-    for group, figures in ordered[:_LIST_LIMIT]:
-        median = figures.get("median_resolve_days")
-        rows.append(
-            (
-                group[:34],
-                str(figures.get("received", 0)),
-                str(figures.get("open", 0)),
-                "-" if median is None else f"{median:.1f}",
-                _percent(figures.get("reopen_rate")),
-                str(figures.get("broken_promises", 0)),
-            )
-        )
-    return rows
-
-
-def _breach_rows(rows: list[BreachRow]) -> list[tuple[str, ...]]:
-    return [
+        ("Resolved on time", percent(head["resolved_on_time"])),
         (
-            row.complaint[:28],
-            row.target[:24],
-            row.due.strftime("%Y-%m-%d %H:%M"),
-            f"{abs(row.late_by_hours):,.1f}",
-            (row.assignee or "-")[:22],
-        )
-        for row in rows[:_LIST_LIMIT]
+            f"Median business days to resolve, {latest}",
+            "-" if median is None else f"{median:.1f}",
+        ),
+        (
+            "Repeat complaints (same customer and category, 30 days)",
+            f"{head['repeat_complaints']:,}",
+        ),
     ]
+
+
+def _breach_section(key: str, title: str, rows: Sequence[BreachRow], hours: str) -> Section:
+    shown = [
+        (
+            row.complaint[:26],
+            row.target[:24],
+            _when(row.due),
+            f"{abs(row.late_by_hours):,.1f}",
+            (row.assignee or "-")[:16],
+        )
+        for row in rows[:LIST_LIMIT]
+    ]
+    more = f", first {LIST_LIMIT} shown" if len(rows) > LIST_LIMIT else ""
+    complaints = len({row.complaint for row in rows})
+    return Section(
+        key,
+        f"{title}: {len(rows):,} clocks of {complaints:,} complaints{more}",
+        ("complaint", "target", "due", f">{hours}", "assignee"),
+        shown,
+    )
+
+
+def sections(data: ReportData, *, periods: int | None = PERIOD_LIMIT) -> list[Section]:
+    """The report's tables in reading order: current state, SLA, statistics."""
+    total = data.complaints
+    status = Section(
+        "status",
+        "Current state: complaints by status",
+        ("status", ">complaints", ">share"),
+        [
+            (name, f"{count:,}", percent(count / total if total else None))
+            for name, count in data.status_counts.items()
+        ],
+    )
+    sla = Section(
+        "sla",
+        f"SLA clocks under policy {data.policy!r}: decided (all time), breaching and at risk now",
+        (
+            "metric",
+            ">decided",
+            ">on time",
+            ">missed",
+            ">on-time\nrate",
+            ">breaching\nnow",
+            ">at risk",
+        ),
+        [
+            (
+                metric.metric,
+                f"{metric.decided:,}",
+                f"{metric.on_time:,}",
+                f"{metric.missed:,}",
+                percent(metric.rate),
+                f"{metric.breaching_now:,}",
+                f"{metric.at_risk:,}",
+            )
+            for metric in data.metrics
+        ],
+        "Targets: "
+        + "; ".join(f"{metric.metric}: {', '.join(metric.targets)}" for metric in data.metrics),
+    )
+    parts = [status, sla]
+    if data.informational:
+        parts.append(
+            Section(
+                "informational",
+                "Informational targets (measured, but missing them is no breach)",
+                ("target", "metric", ">missed", ">still open", ">at risk"),
+                [
+                    (
+                        info.target,
+                        info.metric,
+                        f"{info.missed:,}",
+                        f"{info.still_open:,}",
+                        f"{info.at_risk:,}",
+                    )
+                    for info in data.informational
+                ],
+            )
+        )
+    parts += [
+        _breach_section(
+            "breaches", "Breaching now, most recently due first", data.breaches, "hours late"
+        ),
+        _breach_section("at-risk", "At risk, due soonest first", data.at_risk, "hours left"),
+        Section(
+            "broken-promises",
+            f"Broken promises, most recently due first: {len(data.broken_promises):,}",
+            ("complaint", "made", "was due", "kept", ">hours late"),
+            [
+                (
+                    p.complaint[:26],
+                    _when(p.made_at),
+                    _when(p.due),
+                    _when(p.kept_at) if p.kept_at else "not yet",
+                    f"{p.late_by_hours:,.1f}",
+                )
+                for p in data.broken_promises[:LIST_LIMIT]
+            ],
+        ),
+    ]
+    if data.informational_open:
+        parts.append(
+            _breach_section(
+                "informational-open",
+                "Informational targets missed, complaint still open",
+                data.informational_open,
+                "hours past",
+            )
+        )
+    shown = data.periods[-periods:] if periods else data.periods
+    parts.append(
+        Section(
+            "periods",
+            f"Statistics per {data.period}"
+            + (f" (latest {len(shown)} of {len(data.periods)})" if shown != data.periods else ""),
+            (
+                data.period,
+                ">received",
+                ">resolved",
+                ">open at\nend",
+                ">median\ndays",
+                ">p90\ndays",
+                ">on\ntime",
+                ">promises\nkept",
+                ">reopened",
+                ">repeat",
+            ),
+            [
+                (
+                    row.period,
+                    f"{row.received:,}",
+                    f"{row.resolved:,}",
+                    f"{row.open_at_end:,}",
+                    _days(data, row.resolve_median_hours),
+                    _days(data, row.resolve_p90_hours),
+                    percent(row.sla.get("resolve", Rate(0, 0)).value),
+                    percent(row.sla.get("promise", Rate(0, 0)).value),
+                    percent(row.reopened.value),
+                    f"{row.repeat_complaints:,}",
+                )
+                for row in shown
+            ],
+            "Time to resolve: business days of "
+            f"{data.business_day_hours:g} working hours on the policy's calendar, per "
+            "resolution in the period (a reopened complaint's cycles each count).",
+        )
+    )
+    parts.append(
+        Section(
+            "groups",
+            f"By {data.by}, all time"
+            + (
+                f" (top {LIST_LIMIT} of {len(data.groups)})"
+                if len(data.groups) > LIST_LIMIT
+                else ""
+            ),
+            (
+                data.by,
+                ">received",
+                ">resolved",
+                ">open\nnow",
+                ">on\ntime",
+                ">promises\nkept",
+                ">reopened",
+                ">escalated",
+            ),
+            [
+                (
+                    group.group[:32],
+                    f"{group.received:,}",
+                    f"{group.resolved:,}",
+                    f"{group.open_now:,}",
+                    percent(group.resolve_on_time.value),
+                    percent(group.promises_kept.value),
+                    percent(group.reopened.value),
+                    percent(group.escalated.value),
+                )
+                for group in [*data.groups[:LIST_LIMIT], data.totals]
+            ],
+        )
+    )
+    resolutions = sum(data.remedies.values())
+    parts.append(
+        Section(
+            "remedies",
+            "Remedies, all resolutions",
+            ("remedy", ">resolutions", ">share"),
+            [
+                (remedy, f"{count:,}", percent(count / resolutions))
+                for remedy, count in data.remedies.items()
+            ],
+        )
+    )
+    return parts
+
+
+# -- terminal --------------------------------------------------------------------------------
+
+
+def _rich_table(section: Section) -> Table:
+    table = Table(title=section.title, caption=section.note or None, caption_justify="left")
+    for column in section.columns:
+        right = column.startswith(">")
+        table.add_column(
+            column.removeprefix(">"), justify="right" if right else "left", overflow="fold"
+        )
+    for row in section.rows:
+        table.add_row(*(safe_text(cell) for cell in row))
+    return table
+
+
+def title(data: ReportData) -> str:
+    return f"Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}, policy {data.policy!r}"
 
 
 def to_rich(data: ReportData) -> RenderableType:
     """Tables that fit 100 columns."""
-    title = f"Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}, policy {data.policy!r}"
-    head = Table(title=title, show_header=False, width=72)
+    head = Table(title=title(data), show_header=False, width=80)
     head.add_column("figure")
     head.add_column("value", justify="right")
-    for row in _headline_rows(data):
-        head.add_row(*row)
-    sla = Table(title="SLA targets", width=72)
-    for name in ("metric", "met", "missed", "breaching", "running", "on time"):
-        sla.add_column(name, justify="left" if name == "metric" else "right")
-    for sla_row in _compliance_rows(data):
-        sla.add_row(*sla_row)
-    groups = Table(title=f"By {data.by} (top {_LIST_LIMIT})", width=100)
-    for name in ("group", "received", "open", "median days", "reopened", "broken promises"):
-        groups.add_column(name, justify="left" if name == "group" else "right", overflow="fold")
-    for group_row in _group_rows(data):
-        groups.add_row(*group_row)
-    parts: list[RenderableType] = [head, sla, groups]
-    for caption, rows, hours in (
-        ("Breaching now (most recently due first)", data.breaches, "hours late"),
-        ("At risk (due soonest first)", data.at_risk, "hours left"),
-    ):
-        table = Table(title=f"{caption}: {len(rows)}", width=100)
-        for name in ("complaint", "target", "due", hours, "assignee"):
-            table.add_column(name, justify="right" if name == hours else "left")
-        for breach_row in _breach_rows(rows):
-            table.add_row(*breach_row)
-        parts.append(table)
-    remedies = Table(title="Remedies", width=72)
-    remedies.add_column("remedy")
-    remedies.add_column("resolutions", justify="right")
-    for remedy, count in data.remedies.items():
-        remedies.add_row(remedy, str(count))
-    parts.append(remedies)
+    for row in headline_rows(data):
+        head.add_row(*(safe_text(cell) for cell in row))
+    parts: list[RenderableType] = [head]
+    parts += [_rich_table(section) for section in sections(data)]
     return Group(*parts)
+
+
+# -- Markdown --------------------------------------------------------------------------------
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(data: ReportData) -> str:
     lines = [
         f"# Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}",
         "",
-        f"Policy `{data.policy}`, grouped by {data.by}, per {data.period}. Source: {data.source}.",
+        f"Policy `{data.policy}`, per {data.period} since {data.since:%Y-%m-%d}, by {data.by}. "
+        f"Source: {data.source}.",
         "",
         "| figure | value |",
         "| --- | ---: |",
     ]
-    lines += [f"| {name} | {value} |" for name, value in _headline_rows(data)]
-    lines += ["", "## SLA targets", "", "| metric | met | missed | breaching | running | on time |"]
-    lines += ["| --- | ---: | ---: | ---: | ---: | ---: |"]
-    lines += ["| " + " | ".join(row) + " |" for row in _compliance_rows(data)]
-    lines += ["", f"## By {data.by}", "", "| group | received | open | median days | reopened |"]
-    lines += ["| --- | ---: | ---: | ---: | ---: |"]
-    lines += ["| " + " | ".join(row[:5]) + " |" for row in _group_rows(data)]
-    for caption, rows in (("Breaching now", data.breaches), ("At risk", data.at_risk)):
-        lines += [
-            "",
-            f"## {caption} ({len(rows)})",
-            "",
-            "| complaint | target | due | hours | assignee |",
-        ]
-        lines += ["| --- | --- | --- | ---: | --- |"]
-        lines += ["| " + " | ".join(row) + " |" for row in _breach_rows(rows)]
-    lines += ["", "## Remedies", "", "| remedy | resolutions |", "| --- | ---: |"]
-    lines += [f"| {remedy} | {count} |" for remedy, count in data.remedies.items()]
+    lines += [f"| {_md_cell(name)} | {value} |" for name, value in headline_rows(data)]
+    for section in sections(data, periods=2 * PERIOD_LIMIT):
+        lines += ["", f"## {section.title}", ""]
+        if section.note:
+            lines += [section.note, ""]
+        lines.append(
+            "| " + " | ".join(_md_cell(c.removeprefix(">")) for c in section.columns) + " |"
+        )
+        lines.append(
+            "| "
+            + " | ".join("---:" if c.startswith(">") else "---" for c in section.columns)
+            + " |"
+        )
+        lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in section.rows]
     return "\n".join(lines) + "\n"

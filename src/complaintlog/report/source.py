@@ -1,36 +1,69 @@
-"""Where the report's figures come from: the one switch between engines.
+"""Where the report's figures come from: the three projections, and nothing else.
 
-Volumes, groups, distributions and compliance rates come from the replay engine
-(:mod:`complaintlog.report.replay`). The lists to act on (ongoing breaches, at-risk
-clocks, broken promises) and what-if come from the projections package when it is there:
-its SLA clocks deduct paused time and restart on reopening, as the policies say. Without
-it, the replay engine computes those too, with simpler clocks.
+:func:`report_data` brings the log's stored views up to date (``Projections.catch_up``) and
+reads them:
+
+* current state: complaints per status (as of ``as_of``), the first complaint's receipt,
+  and each listed complaint's reference, assignee and group;
+* SLA clocks: the breach, at-risk, broken-promise and informational lists; paused time is
+  deducted and a reopened complaint gets a new resolve clock, as the policy says;
+* statistics: volumes per period and group, time to resolve (median and 90th percentile
+  of business time, per period), SLA compliance per metric, remedies, reopenings,
+  escalations and repeat complaints. Totals are exact sums of yearly figures up to
+  ``as_of``; medians are never added up, so they are shown per period only.
+
+Nothing replays complaints one by one: the cost is the catch-up (a full build the first
+time, or after a change of policy or calendar) plus a few indexed queries, and one
+current-state lookup per listed complaint.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import attrs
 
 from complaintlog.application import ComplaintLog
-from complaintlog.domain.sla_policy import SlaPolicy
-from complaintlog.errors import ComplaintLogError
-from complaintlog.report.data import BreachRow, PromiseRow, ReportData
-from complaintlog.report.replay import Known, breaches_under, build_from_log, views_at
-
-__all__ = ["WhatIf", "load_policy", "report_data", "what_if"]
-
-_REPLAY_ONLY = (
-    "replay engine (paused time not deducted; a reopened cycle's resolve clock starts at the "
-    "previous resolution)"
+from complaintlog.domain.calendar import BusinessCalendar
+from complaintlog.domain.sla_policy import Metric, SlaPolicy
+from complaintlog.domain.status import Status
+from complaintlog.errors import ComplaintLogError, InvalidValueError
+from complaintlog.projections import (
+    Clock,
+    ComplaintState,
+    CurrentStateProjection,
+    CurrentStateView,
+    Follower,
+    PeriodStatistics,
+    Projections,
+    Rate,
 )
-_WITH_PROJECTIONS = (
-    "breach, at-risk and broken-promise lists from the SLA projection; volumes and rates "
-    "from the replay engine (paused time not deducted in the rates)"
+from complaintlog.projections import what_if as replay_what_if
+from complaintlog.projections.statistics import GROUPINGS, PERIODS
+from complaintlog.report.data import (
+    BreachRow,
+    GroupRow,
+    InformationalRow,
+    MetricRow,
+    PeriodRow,
+    PromiseRow,
+    ReportData,
+)
+
+__all__ = ["GROUPINGS", "PERIODS", "WhatIf", "load_policy", "report_data", "what_if"]
+
+NO_GROUP = "(none)"
+DAILY_WINDOW = timedelta(days=91)
+"""``--period day`` shows the last 13 weeks unless ``since`` says otherwise."""
+_US = timedelta(microseconds=1)
+_SOURCE = (
+    "projections: current state, SLA clocks under policy {policy!r} (informational targets "
+    "apart), statistics; durations are business time on the calendar {calendar!r} "
+    "({hours:g} h a business day)"
 )
 
 
@@ -44,12 +77,21 @@ def load_policy(spec: str) -> SlaPolicy:
     return SlaPolicy.preset(spec)
 
 
-def _projections() -> Any | None:
-    try:
-        from complaintlog import projections
-    except ImportError:  # not installed with this version: the replay engine does it all
-        return None
-    return projections
+def business_day_hours(calendar: BusinessCalendar) -> float:
+    """Working hours of an average working day (24 for a calendar without working hours)."""
+    hours = calendar.hours
+    if hours is None:
+        return 24.0
+    lengths = [sum(_length(start, end) for start, end in day) for day in hours.values() if day]
+    worked = [length for length in lengths if length > 0]
+    return sum(worked) / len(worked) if worked else 24.0
+
+
+def _length(start: time, end: time) -> float:
+    def hour(moment: time) -> float:
+        return moment.hour + moment.minute / 60 + moment.second / 3600
+
+    return (24.0 if end == time(0) else hour(end)) - hour(start)
 
 
 def report_data(
@@ -59,63 +101,347 @@ def report_data(
     as_of: datetime | None = None,
     period: str = "month",
     by: str = "product",
+    since: datetime | None = None,
 ) -> ReportData:
-    index: dict[UUID, Known] = {}
-    data = build_from_log(log, policy=policy, as_of=as_of, period=period, by=by, index=index)
-    projections = _projections()
-    if projections is None:
-        return attrs.evolve(data, source=_REPLAY_ONLY)
-    moment = data.as_of
-    with projections.Projections(log, policy=policy) as views:
+    """Every figure of the report, from the log's projections, as of ``as_of`` (now).
+
+    ``period`` is one of :data:`PERIODS`, ``by`` one of :data:`GROUPINGS` (the statistics
+    projection's groupings). ``since`` is where the per-period figures start (default: the
+    first complaint's period; for days, 13 weeks before ``as_of``).
+    """
+    if period not in PERIODS:
+        raise InvalidValueError("period", period, f"one of {', '.join(PERIODS)}")
+    if by not in GROUPINGS:
+        raise InvalidValueError("by", by, f"one of {', '.join(GROUPINGS)}")
+    moment = as_of if as_of is not None else log.clock()
+    with Projections(log, policy=policy) as views:
         views.catch_up()
-        breaches = views.sla.breaches(moment, ongoing_only=True)
-        at_risk = views.sla.at_risk(moment)
-        broken = views.sla.broken_promises(moment)
-    known = [clock for clock in breaches if clock.complaint_id in index]
-    return attrs.evolve(
-        data,
-        source=_WITH_PROJECTIONS,
-        breaches=sorted(
-            (_row(clock, index, moment) for clock in known), key=lambda r: r.due, reverse=True
-        ),
-        at_risk=[_row(clock, index, moment) for clock in at_risk if clock.complaint_id in index],
-        broken_promises=sorted(
-            (_promise(clock, index, moment) for clock in broken if clock.complaint_id in index),
-            key=lambda row: row.due,
-            reverse=True,
-        ),
+        return _Report(views, policy, moment, as_of, period, by).build(since)
+
+
+class _Labels:
+    """Reference, assignee and group of the complaints listed, from the current state."""
+
+    def __init__(self, view: CurrentStateView, as_of: datetime | None, by: str) -> None:
+        self._view = view
+        self._as_of = as_of
+        self._by = by
+        self._known: dict[UUID, tuple[str, str | None, str]] = {}
+
+    def __call__(self, complaint_id: UUID) -> tuple[str, str | None, str]:
+        found = self._known.get(complaint_id)
+        if found is None:
+            state = self._view.get(complaint_id, as_of=self._as_of)
+            if state is None and self._as_of is not None:
+                state = self._view.get(complaint_id)
+            found = self._known[complaint_id] = (
+                (state.external_ref or str(complaint_id), state.assignee, group_of(state, self._by))
+                if state is not None
+                else (str(complaint_id), None, NO_GROUP)
+            )
+        return found
+
+
+def group_of(state: ComplaintState, by: str) -> str:
+    """The complaint's value of a statistics grouping, as the report shows it."""
+    value: str | None
+    if by in {"dimension", "cause", "product"}:
+        value = getattr(state.category, by) if state.category is not None else None
+    elif by == "channel":
+        value = state.channel.value
+    elif by == "severity":
+        value = state.severity.value
+    else:
+        value = state.team
+    return str(value) if value else NO_GROUP
+
+
+def _hours(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds() / 3600
+
+
+def _late_by(moment: datetime, due: datetime) -> float:
+    return round((moment - due).total_seconds() / 3600, 1)
+
+
+def _add(total: Rate, more: Rate) -> Rate:
+    return Rate(total.part + more.part, total.whole + more.whole)
+
+
+@attrs.define
+class _Sums:
+    """Exact sums of yearly figures."""
+
+    received: int = 0
+    resolved: int = 0
+    withdrawn: int = 0
+    open_now: int = 0
+    sla: dict[str, Rate] = attrs.field(factory=dict)
+    reopened: Rate = attrs.field(factory=lambda: Rate(0, 0))
+    escalated: Rate = attrs.field(factory=lambda: Rate(0, 0))
+    repeat: int = 0
+    remedies: Counter[str] = attrs.field(factory=Counter)
+
+    def add(self, row: PeriodStatistics, latest: bool) -> None:
+        self.received += row.received
+        self.resolved += row.resolved
+        self.withdrawn += row.withdrawn
+        if latest:
+            self.open_now += row.open_at_end
+        for metric, rate in row.sla_compliance.items():
+            self.sla[metric] = _add(self.sla.get(metric, Rate(0, 0)), rate)
+        self.reopened = _add(self.reopened, row.reopened)
+        self.escalated = _add(self.escalated, row.escalated)
+        self.repeat += row.repeat_complaints
+        self.remedies.update(row.remedies)
+
+    def row(self, group: str) -> GroupRow:
+        return GroupRow(
+            group=group,
+            received=self.received,
+            resolved=self.resolved,
+            withdrawn=self.withdrawn,
+            open_now=self.open_now,
+            resolve_on_time=self.sla.get(Metric.RESOLVE.value, Rate(0, 0)),
+            promises_kept=self.sla.get(Metric.PROMISE.value, Rate(0, 0)),
+            reopened=self.reopened,
+            escalated=self.escalated,
+            repeat_complaints=self.repeat,
+        )
+
+
+class _Report:
+    def __init__(
+        self,
+        views: Projections,
+        policy: SlaPolicy,
+        moment: datetime,
+        as_of: datetime | None,
+        period: str,
+        by: str,
+    ) -> None:
+        self.views = views
+        self.policy = policy
+        self.moment = moment
+        self.period = period
+        self.by = by
+        self.labels = _Labels(views.current_state, as_of, by)
+        self.status_counts = {
+            status.value: count
+            for status, count in views.current_state.counts_by_status(as_of=as_of).items()
+        }
+
+    def build(self, since: datetime | None) -> ReportData:
+        moment = self.moment
+        end = moment + _US  # periods are [start, end): the one holding as_of is the last
+        first = min(self._first_received() or moment, moment)
+        if since is None:
+            since = max(first, moment - DAILY_WINDOW) if self.period == "day" else first
+        since = min(since, moment)
+        statistics = self.views.statistics
+        yearly = statistics.report("year", first, end, group_by=self.by, as_of=moment)
+        trend = statistics.report(self.period, since, end, as_of=moment)
+        grouped = (
+            yearly
+            if self.period == "year" and since == first
+            else statistics.report(self.period, since, end, group_by=self.by, as_of=moment)
+        )
+        totals, groups = self._sums(yearly)
+        breaches = self.views.sla.breaches(moment, ongoing_only=True)
+        at_risk = self.views.sla.at_risk(moment)
+        hours = business_day_hours(self.policy.calendar)
+        return ReportData(
+            as_of=moment,
+            policy=self.policy.name,
+            period=self.period,
+            by=self.by,
+            since=since,
+            source=_SOURCE.format(
+                policy=self.policy.name, calendar=self.policy.calendar.name, hours=hours
+            ),
+            business_day_hours=hours,
+            status_counts=self.status_counts,
+            totals=totals.row("all"),
+            periods=[_period_row(row) for row in trend],
+            received_by_period=_received(grouped),
+            metrics=self._metrics(totals, breaches, at_risk),
+            groups=sorted(
+                (sums.row(group) for group, sums in groups.items()),
+                key=lambda row: (-row.received, row.group),
+            ),
+            remedies=dict(totals.remedies.most_common()),
+            breaches=sorted(self._rows(breaches), key=lambda row: row.due, reverse=True),
+            at_risk=self._rows(at_risk),
+            broken_promises=sorted(
+                self._promises(self.views.sla.broken_promises(moment)),
+                key=lambda row: row.due,
+                reverse=True,
+            ),
+            informational=self._informational(),
+            informational_open=sorted(
+                self._rows(
+                    clock
+                    for target in self.policy.targets
+                    if target.informational
+                    for clock in self.views.sla.breaches(
+                        moment, target=target.name, ongoing_only=True
+                    )
+                ),
+                key=lambda row: row.due,
+                reverse=True,
+            ),
+        )
+
+    def _first_received(self) -> datetime | None:
+        """The earliest receipt of all (an index walk per status)."""
+        view = self.views.current_state
+        firsts = [found[0].received_at for s in Status if (found := view.by_status(s, limit=1))]
+        return min(firsts, default=None)
+
+    def _sums(self, yearly: Sequence[PeriodStatistics]) -> tuple[_Sums, dict[str, _Sums]]:
+        totals = _Sums()
+        groups: dict[str, _Sums] = {}
+        last = yearly[-1].period if yearly else None
+        for row in yearly:
+            latest = row.period == last
+            totals.add(row, latest)
+            if row.group is None and not _has_figures(row):
+                continue  # a year with nothing in it
+            groups.setdefault(row.group or NO_GROUP, _Sums()).add(row, latest)
+        return totals, groups
+
+    def _metrics(
+        self, totals: _Sums, breaches: Sequence[Clock], at_risk: Sequence[Clock]
+    ) -> list[MetricRow]:
+        breaching = Counter(clock.metric.value for clock in breaches)
+        risky = Counter(clock.metric.value for clock in at_risk)
+        rows = []
+        for metric in Metric:
+            targets = tuple(
+                t.name for t in self.policy.targets if t.metric is metric and not t.informational
+            )
+            decided = totals.sla.get(metric.value, Rate(0, 0))
+            counts = (decided.whole, breaching[metric.value], risky[metric.value])
+            if not targets and not any(counts):
+                continue
+            rows.append(
+                MetricRow(
+                    metric=metric.value,
+                    targets=targets or ("promise (implicit)",),
+                    decided=decided.whole,
+                    on_time=decided.part,
+                    breaching_now=breaching[metric.value],
+                    at_risk=risky[metric.value],
+                )
+            )
+        return rows
+
+    def _informational(self) -> list[InformationalRow]:
+        sla = self.views.sla
+        moment = self.moment
+        return [
+            InformationalRow(
+                target=target.name,
+                metric=target.metric.value,
+                missed=sla.count_breaches(moment, target=target.name),
+                still_open=len(sla.breaches(moment, target=target.name, ongoing_only=True)),
+                at_risk=len(sla.at_risk(moment, target=target.name)),
+            )
+            for target in self.policy.targets
+            if target.informational
+        ]
+
+    def _rows(self, clocks: Iterable[Clock]) -> list[BreachRow]:
+        return _breach_rows(clocks, self.labels, self.moment)
+
+    def _promises(self, clocks: Iterable[Clock]) -> list[PromiseRow]:
+        rows = []
+        for clock in clocks:
+            label, assignee, _ = self.labels(clock.complaint_id)
+            kept = (
+                clock.met_at if clock.met_at is not None and clock.met_at <= self.moment else None
+            )
+            rows.append(
+                PromiseRow(
+                    complaint=label,
+                    made_at=clock.started_at,
+                    due=clock.due,
+                    kept_at=kept,
+                    late_by_hours=_late_by(kept or self.moment, clock.due),
+                    assignee=assignee,
+                )
+            )
+        return rows
+
+
+def _breach_rows(clocks: Iterable[Clock], labels: _Labels, moment: datetime) -> list[BreachRow]:
+    rows = []
+    for clock in clocks:
+        label, assignee, group = labels(clock.complaint_id)
+        rows.append(
+            BreachRow(
+                complaint=label,
+                target=clock.target,
+                metric=clock.metric.value,
+                started_at=clock.started_at,
+                due=clock.due,
+                late_by_hours=_late_by(moment, clock.due),
+                assignee=assignee,
+                group=group,
+            )
+        )
+    return rows
+
+
+def _has_figures(row: PeriodStatistics) -> bool:
+    return bool(
+        row.received
+        or row.resolved
+        or row.withdrawn
+        or row.open_at_end
+        or row.sla_compliance
+        or row.repeat_complaints
     )
 
 
-def _row(clock: Any, index: dict[UUID, Known], as_of: datetime) -> BreachRow:
-    known = index[clock.complaint_id]
-    return BreachRow(
-        complaint=known.label,
-        target=clock.target,
-        metric=str(clock.metric),
-        started_at=clock.started_at,
-        due=clock.due,
-        late_by_hours=round((as_of - clock.due).total_seconds() / 3600, 1),
-        assignee=known.assignee,
-        category=known.group,
+def _received(rows: Sequence[PeriodStatistics]) -> dict[str, dict[str, int]]:
+    received: dict[str, dict[str, int]] = {}
+    for row in rows:
+        groups = received.setdefault(row.period, {})
+        if row.received:
+            group = row.group or NO_GROUP
+            groups[group] = groups.get(group, 0) + row.received
+    return received
+
+
+def _period_row(row: PeriodStatistics) -> PeriodRow:
+    return PeriodRow(
+        period=row.period,
+        start=row.start,
+        end=row.end,
+        received=row.received,
+        resolved=row.resolved,
+        withdrawn=row.withdrawn,
+        open_at_end=row.open_at_end,
+        acknowledge_median_hours=_hours(row.acknowledge_median),
+        resolve_median_hours=_hours(row.resolve_median),
+        resolve_p90_hours=_hours(row.resolve_p90),
+        sla=dict(row.sla_compliance),
+        reopened=row.reopened,
+        escalated=row.escalated,
+        survey_mean=row.survey_mean,
+        repeat_complaints=row.repeat_complaints,
+        remedies=dict(row.remedies),
+        compensation={currency: str(amount) for currency, amount in row.compensation.items()},
     )
 
 
-def _promise(clock: Any, index: dict[UUID, Known], as_of: datetime) -> PromiseRow:
-    known = index[clock.complaint_id]
-    end = clock.met_at or as_of
-    return PromiseRow(
-        complaint=known.label,
-        promise=known.promises.get(clock.promise_id, ""),
-        made_at=clock.started_at,
-        due=clock.due,
-        late_by_hours=round((end - clock.due).total_seconds() / 3600, 1),
-    )
+# -- what-if ---------------------------------------------------------------------------------
 
 
 @attrs.frozen
 class WhatIf:
-    """The breach lists of one history under two policies, and how they differ."""
+    """The ongoing breaches of one history under two policies, and how they differ."""
 
     as_of: datetime
     policy: str
@@ -144,26 +470,25 @@ def _complaints(rows: list[BreachRow]) -> set[str]:
 def what_if(
     log: ComplaintLog, *, policy: SlaPolicy, against: SlaPolicy, as_of: datetime | None = None
 ) -> WhatIf:
-    """Replay the same history under two policies without touching anything stored.
+    """Replay the same history under two policies without touching the stored SLA views.
 
-    Counts ongoing breaches: clocks past due and still not met at ``as_of``.
+    Counts ongoing breaches (clocks past due and still not met at ``as_of``), leaving out
+    informational targets. Complaints are named from the stored current-state view.
     """
-    reference = as_of or log.clock()
-    views = views_at(log, as_of)
-    projections = _projections()
-    if projections is None:
-        first = breaches_under(views, policy, reference)
-        second = breaches_under(views, against, reference)
-    else:
-        index = {
-            view.id: Known(view.external_ref or str(view.id), view.assignee, group, {})
-            for view, group in views
-        }
-        diff = projections.what_if(log, policy, against, reference, ongoing_only=True)
-        first = [_row(c, index, reference) for c in diff.breaches_a if c.complaint_id in index]
-        second = [_row(c, index, reference) for c in diff.breaches_b if c.complaint_id in index]
+    moment = as_of if as_of is not None else log.clock()
+    diff = replay_what_if(log, policy, against, moment, ongoing_only=True)
+    with Projections(log, policy=policy) as views:
+        # only the current state is brought up to date: the stored SLA view keeps its policy
+        follower = Follower(log, views.store, [CurrentStateProjection()])
+        try:
+            follower.catch_up()
+            labels = _Labels(CurrentStateView(views.store, follower.reader), as_of, "product")
+            first = _breach_rows(diff.breaches_a, labels, moment)
+            second = _breach_rows(diff.breaches_b, labels, moment)
+        finally:
+            follower.close()
     return WhatIf(
-        as_of=reference,
+        as_of=moment,
         policy=policy.name,
         against=against.name,
         breaches=first,
