@@ -1,7 +1,8 @@
-"""What did the team lead's screen show on Monday, and what do we know about Monday now?
+"""What did the team lead's screen show on Monday, and what changed since?
 
 Business time (``as_of``): what had happened by then, including steps recorded later.
 Recording time (``as_known_at``): what the store knew at that moment, before late entries.
+``changes_since`` lists, step by step, what was recorded after the screen was drawn.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ class ManualClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def changes_since(log: ComplaintLog, complaint_id: object, moment: datetime) -> list[str]:
+    """The steps recorded after ``moment``, with when they happened and who entered them."""
+    return [
+        f"{entry.event} (happened {entry.occurred_at:%a %H:%M}, "
+        f"recorded {entry.recorded_at:%a %H:%M} by {entry.actor or '-'})"
+        for entry in log.history(complaint_id)  # type: ignore[arg-type]
+        if entry.recorded_at > moment
+    ]
 
 
 def main() -> None:
@@ -42,6 +53,7 @@ def main() -> None:
         assert as_it_was_shown.status is Status.RECEIVED
         print(f"Monday 17:00, as it happened: {as_it_happened.status}")
         print(f"Monday 17:00, as the screen showed it: {as_it_was_shown.status}")
+        print("Recorded since Monday 17:00:", "; ".join(changes_since(log, cid, monday_17)))
         for entry in log.history(cid):
             print(
                 f"  {entry.event:<13} happened {entry.occurred_at:%a %H:%M}"
