@@ -833,7 +833,7 @@ class ComplaintLog(_Commands):
             try:
                 self._app.save(complaint)
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # backoff
                 continue
             return result
         raise ConcurrencyError(
@@ -1095,7 +1095,7 @@ class ComplaintLog(_Commands):
                 try:
                     self._app.save(complaint)
                 except IntegrityError:
-                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # backoff
                     continue
                 recorded.append(complaint_id)
                 break
