@@ -481,3 +481,79 @@ def test_add_business_days_lands_on_the_nth_business_day(
     else:
         assert passed == 0
         assert landed == local or (landed > local and not calendar.is_business_day(local))
+
+
+# -- the integer API (microseconds since 1970-01-01 UTC) agrees with the datetime API -------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Zones whose clocks change at or around midnight, by half an hour, or skip a whole day.
+ODD_ZONES = [
+    "America/Santiago",
+    "America/Havana",
+    "America/Asuncion",
+    "Asia/Tehran",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+]
+WIDE_MOMENTS = st.datetimes(
+    min_value=datetime(2008, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
+
+
+def us(moment: datetime) -> int:
+    return (moment - EPOCH) // US
+
+
+@st.composite
+def any_zone_calendars(draw: st.DrawFn) -> BusinessCalendar:
+    calendar = draw(calendars())
+    zone = draw(st.sampled_from([*ZONES, *ODD_ZONES]))
+    return BusinessCalendar(zone, calendar.hours, calendar.holidays)
+
+
+@FAST
+@given(any_zone_calendars(), WIDE_MOMENTS, DURATIONS, WIDE_MOMENTS)
+def test_integer_add_and_between_agree_with_the_datetime_api(
+    calendar: BusinessCalendar, start: datetime, duration: timedelta, end: datetime
+) -> None:
+    assert calendar.add_us(us(start), duration // US) == us(calendar.add(start, duration))
+    assert calendar.between_us(us(start), us(end)) == calendar.between(start, end) // US
+    assert calendar.next_working_us(us(start)) == us(calendar.next_working_time(start))
+
+
+@FAST
+@given(any_zone_calendars(), WIDE_MOMENTS, st.integers(0, 40))
+def test_integer_close_of_business_day_agrees_with_the_datetime_api(
+    calendar: BusinessCalendar, start: datetime, days: int
+) -> None:
+    expected = calendar.end_of_business_day(calendar.add_business_days(start, days))
+    assert calendar.close_of_business_day_us(us(start), days) == us(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([*ZONES, *ODD_ZONES]), WIDE_MOMENTS)
+def test_close_of_the_same_day_finds_the_local_date_like_astimezone(
+    zone: str, moment: datetime
+) -> None:
+    # Every day worked around the clock (and one holiday, so the calendar is not plain
+    # elapsed time): the close of business of day 0 is the end of the local date.
+    calendar = BusinessCalendar(
+        zone, dict.fromkeys(range(7), ((time(0), time(0)),)), [date(1999, 1, 1)]
+    )
+    local = moment.astimezone(calendar.time_zone).date()
+    expected = calendar.end_of_business_day(local)
+    assert calendar.close_of_business_day_us(us(moment), 0) == us(expected)
+
+
+def test_the_integer_api_around_a_spring_change_by_hand() -> None:
+    # Hotline, Zagreb, Friday 28 March 2025 16:30 CET: 1 h left on Friday, clocks go
+    # forward on Sunday; Monday 31 March opens 08:30 CEST = 06:30 UTC; 2 h -> 07:30 UTC.
+    start = zagreb(2025, 3, 28, 16, 30)
+    assert HOTLINE.add_us(us(start), 2 * 3_600_000_000) == us(
+        datetime(2025, 3, 31, 7, 30, tzinfo=UTC)
+    )
+    assert HOTLINE.between_us(us(start), us(zagreb(2025, 3, 31, 9, 30))) == 2 * 3_600_000_000
+    # Close of the first business day after Friday: Monday 17:30 CEST = 15:30 UTC.
+    assert HOTLINE.close_of_business_day_us(us(start), 1) == us(
+        datetime(2025, 3, 31, 15, 30, tzinfo=UTC)
+    )

@@ -10,6 +10,7 @@ again by the next runner.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -205,3 +206,31 @@ def test_a_rebuild_refuses_to_commit_over_a_runner_that_took_the_views_over(
         monkeypatch.setattr(follower, "_check_marks", taken_over)
         with pytest.raises(ProjectionConflictError):
             views.rebuild()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("batch_size", [3, 10_000])
+def test_postgres_is_rebuilt_complaint_by_complaint_too(
+    reachable_postgres: str, batch_size: int
+) -> None:
+    import psycopg
+    from psycopg import sql
+
+    schema = f"pj_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(reachable_postgres, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        separator = "&" if "?" in reachable_postgres else "?"
+        url = f"{reachable_postgres}{separator}schema={schema}"
+        policy = SlaPolicy.preset("default")
+        with (
+            ComplaintLog(url, clock=lambda: LATER) as log,
+            Projections(log, policy=policy, batch_size=batch_size) as views,
+        ):
+            record(log, 15, long_one=True)
+            assert views._follower.reader.by_complaint
+            assert views.rebuild() == log.max_position()
+            assert dump(views.store) == clean_replay(log, policy)
+    finally:
+        with psycopg.connect(reachable_postgres, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))

@@ -66,6 +66,7 @@ from complaintlog.projections._store import (
     Transaction,
     ViewStore,
     compose,
+    postgres_connection,
 )
 
 if TYPE_CHECKING:
@@ -153,11 +154,16 @@ class LogReader:
             self._connection = sqlite3.connect(
                 f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None
             )
+        self._postgres = log.settings.kind == "postgres"
+        self._postgres_connection: Any = None  # opened by the first read by complaint
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        if self._postgres_connection is not None:
+            self._postgres_connection.close()
+            self._postgres_connection = None
 
     def read(self, after: int, limit: int, stop: int | None = None) -> list[LogEvent]:
         """Up to ``limit`` events with positions after ``after`` (and up to ``stop``)."""
@@ -194,8 +200,8 @@ class LogReader:
 
     @property
     def by_complaint(self) -> bool:
-        """Whether :meth:`read_by_complaint` is available (a SQLite file store)."""
-        return self._connection is not None
+        """Whether :meth:`read_by_complaint` is available (a SQLite file or PostgreSQL)."""
+        return self._connection is not None or self._postgres
 
     def read_by_complaint(
         self, after: str, limit: int, stop: int
@@ -204,16 +210,7 @@ class LogReader:
         next after ``after`` in id order: about ``limit`` events of whole aggregates, each
         aggregate's in version order. Returns them and the last id, to pass on as
         ``after``; ``None`` past the last aggregate."""
-        connection = self._connection
-        if connection is None:
-            msg = "reading by complaint needs a SQLite file store"
-            raise RuntimeError(msg)
-        rows = connection.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-            "WHERE originator_id > ? AND rowid <= ? "
-            "ORDER BY originator_id, originator_version LIMIT ?",
-            (after, stop, limit),
-        ).fetchall()
+        rows = self._rows_by_complaint(after, limit, stop)
         if not rows:
             return None
         last = rows[-1][1]
@@ -226,13 +223,62 @@ class LogReader:
                 del rows[first_of_last:]
                 last = rows[-1][1]
             else:  # one aggregate with more events than a page: all of them
-                rows = connection.execute(
-                    "SELECT rowid, originator_id, originator_version, topic, state "
-                    "FROM stored_events WHERE originator_id = ? AND rowid <= ? "
-                    "ORDER BY originator_version",
-                    (last, stop),
-                ).fetchall()
+                rows = self._rows_of(last, stop)
         return self._decode_rows(rows), last
+
+    def _rows_by_complaint(self, after: str, limit: int, stop: int) -> list[Row]:
+        """``(position, id as 32 hex digits, version, topic, state)`` in id order."""
+        if self._connection is not None:
+            return self._connection.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+                "WHERE originator_id > ? AND rowid <= ? "
+                "ORDER BY originator_id, originator_version LIMIT ?",
+                (after, stop, limit),
+            ).fetchall()
+        if after:
+            return self._postgres_rows(
+                "originator_id > %s AND notification_id <= %s "
+                "ORDER BY originator_id, originator_version LIMIT %s",
+                (UUID(hex=after), stop, limit),
+            )
+        return self._postgres_rows(
+            "notification_id <= %s ORDER BY originator_id, originator_version LIMIT %s",
+            (stop, limit),
+        )
+
+    def _rows_of(self, aggregate: str, stop: int) -> list[Row]:
+        if self._connection is not None:
+            return self._connection.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                "FROM stored_events WHERE originator_id = ? AND rowid <= ? "
+                "ORDER BY originator_version",
+                (aggregate, stop),
+            ).fetchall()
+        return self._postgres_rows(
+            "originator_id = %s AND notification_id <= %s ORDER BY originator_version",
+            (UUID(hex=aggregate), stop),
+        )
+
+    def _postgres_rows(self, condition: str, params: tuple[Any, ...]) -> list[Row]:
+        """Rows of eventsourcing's PostgreSQL events table (read with our own connection,
+        in its primary key's order), shaped like SQLite's."""
+        if not self._postgres:
+            msg = "reading by complaint needs a SQLite file or PostgreSQL store"
+            raise RuntimeError(msg)
+        from psycopg import sql
+
+        recorder: Any = self._recorder()
+        if self._postgres_connection is None:
+            self._postgres_connection = postgres_connection(self._log.settings.env)
+        statement = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {table} WHERE "
+        ).format(table=sql.Identifier(recorder.datastore.schema, recorder.events_table_name))
+        rows = self._postgres_connection.execute(
+            statement + sql.SQL(condition),  # condition: constant SQL of this module
+            params,
+        ).fetchall()
+        return [(row[0], row[1].hex, row[2], row[3], bytes(row[4])) for row in rows]
 
     def _recorder(self) -> ApplicationRecorder:
         recorder = self._log.recorder
@@ -301,8 +347,9 @@ class Projection(ABC, Generic[S]):
     """True when a complaint's rows depend on that complaint's events only (in their
     order), never on other complaints' or on the order between complaints: the runner may
     then rebuild the view complaint by complaint."""
-    max_cache: ClassVar[int] = 200_000
-    """Complaint states kept between batches; the cache is dropped when it grows past this."""
+    max_cache: ClassVar[int] = 50_000
+    """Complaint states kept between batches; the cache is dropped when it grows past this
+    (a few kilobytes each: 50,000 states of the three views take about 200 MB)."""
 
     def __init__(self) -> None:
         self.cache: dict[str, S] = {}

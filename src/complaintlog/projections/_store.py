@@ -32,6 +32,7 @@ __all__ = [
     "compose",
     "create_table",
     "open_view_store",
+    "postgres_connection",
 ]
 
 TRACKING_TABLE = "complaintlog_projection_tracking"
@@ -114,9 +115,11 @@ class ViewStore:
 
 def create_table(tx: Transaction, table: str, columns: str, key: str) -> None:
     """``CREATE TABLE IF NOT EXISTS`` with a primary key; on SQLite the table is stored in
-    its key's order (``WITHOUT ROWID``): one b-tree per table instead of a rowid table
-    plus a key index, so a row written costs one b-tree insert, the rebuild's key-ordered
-    writes append to one tree, and the file is about a quarter smaller."""
+    its key's order (``WITHOUT ROWID``): one b-tree instead of a rowid table plus a key
+    index, so a row written costs one b-tree insert and the rebuild's key-ordered writes
+    append to one tree. For tables whose secondary indexes hold the key anyway (current
+    state) or that have none (SLA cases); a table with several indexes not ending in the
+    key (SLA clocks, statistics) keeps its rowid, so its index entries stay small."""
     suffix = " WITHOUT ROWID" if tx.kind == "sqlite" else ""
     tx.execute(
         compose(
@@ -209,27 +212,33 @@ class _PostgresTransaction:
         return list(self._cursor.fetchall())
 
 
+def postgres_connection(env: Mapping[str, str]) -> Any:
+    """An autocommit psycopg connection to the database of an eventsourcing environment."""
+    try:
+        import psycopg
+    except ImportError as error:  # pragma: no cover - the postgres extra installs it
+        msg = "PostgreSQL views need psycopg: pip install complaintlog[postgres]"
+        raise StoreConfigurationError(msg) from error
+    return psycopg.connect(
+        dbname=env.get("POSTGRES_DBNAME", "postgres"),
+        host=env.get("POSTGRES_HOST", "127.0.0.1"),
+        port=int(env.get("POSTGRES_PORT", "5432")),
+        user=env.get("POSTGRES_USER", "postgres"),
+        password=env.get("POSTGRES_PASSWORD", ""),
+        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+        autocommit=True,
+    )
+
+
 class PostgresViewStore(ViewStore):
     """Tables in the application's PostgreSQL database and schema."""
 
     kind = "postgres"
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        try:
-            import psycopg
-            from psycopg import sql
-        except ImportError as error:  # pragma: no cover - the postgres extra installs it
-            msg = "PostgreSQL views need psycopg: pip install complaintlog[postgres]"
-            raise StoreConfigurationError(msg) from error
-        self.connection = psycopg.connect(
-            dbname=env.get("POSTGRES_DBNAME", "postgres"),
-            host=env.get("POSTGRES_HOST", "127.0.0.1"),
-            port=int(env.get("POSTGRES_PORT", "5432")),
-            user=env.get("POSTGRES_USER", "postgres"),
-            password=env.get("POSTGRES_PASSWORD", ""),
-            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
-            autocommit=True,
-        )
+        self.connection = postgres_connection(env)
+        from psycopg import sql
+
         schema = env.get("POSTGRES_SCHEMA")
         if schema:
             self.connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))

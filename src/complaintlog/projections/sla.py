@@ -278,7 +278,9 @@ class SlaProjection(Projection[_Case]):
         cases = ", ".join(f"{name} {_type(name)}" for name in _CASE_COLUMNS)
         clocks = ", ".join(f"{name} {_type(name)}" for name in _ALL_CLOCK_COLUMNS)
         create_table(tx, CASES, cases, "complaint_id")
-        create_table(tx, CLOCKS, clocks, "complaint_id, clock_key")
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {CLOCKS} ({clocks}, PRIMARY KEY (complaint_id, clock_key))"
+        )
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(

@@ -58,7 +58,7 @@ from complaintlog.projections._framework import (
     select_in,
     to_us,
 )
-from complaintlog.projections._store import Row, Transaction, ViewStore, compose, create_table
+from complaintlog.projections._store import Row, Transaction, ViewStore, compose
 from complaintlog.projections.current_state import NOT_ACTIVITY
 
 __all__ = [
@@ -196,7 +196,7 @@ class StatisticsProjection(Projection[_Facts]):
 
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_type(name)}" for name in _COLUMNS)
-        create_table(tx, TABLE, columns, "complaint_id")
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (complaint_id))")
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_received ON {TABLE} (received_us)")
