@@ -26,6 +26,7 @@ import argparse
 import gc
 import json
 import os
+import signal
 import sqlite3
 import statistics
 import sys
@@ -314,6 +315,8 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
+    # a kill (SIGTERM) still drops the PostgreSQL schemas: it unwinds like an exception
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.writers > 1 and args.store != "postgres":
         parser.error("--writers needs --store postgres (SQLite has one writer at a time)")
 
@@ -356,6 +359,7 @@ def main() -> None:
         "python": sys.version.split()[0],
         "figures": figures,
         "notes": {k: v for k, v in runs[0].items() if isinstance(v, str)},
+        "runs": [{k: v for k, v in run.items() if isinstance(v, int | float)} for run in runs],
     }
     print_table(report)
     if args.json:

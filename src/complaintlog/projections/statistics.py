@@ -74,6 +74,9 @@ TABLE = "complaintlog_statistics"
 _SLA_CLOCKS = "complaintlog_sla_clocks"
 _US = timedelta(microseconds=1)
 _REPEAT_WINDOW = 30 * 24 * 3600 * 1_000_000
+_LONG_LIVED = 92 * 24 * 3600 * 1_000_000
+"""Complaints active longer than this (a quarter) are looked up by their span, the others
+by when they were received (``StatisticsView._active_rows``)."""
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
@@ -205,10 +208,14 @@ class StatisticsProjection(Projection[_Facts]):
             f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (received_us) "
             "WHERE closed_us IS NULL"
         )
-        # the longest span from receipt to last activity, in one index step: it bounds the
-        # receipts a report has to look at (StatisticsView.report)
+        # for reports (StatisticsView.report): complaints by how long they have been active,
+        # and the open ones by their last activity
         tx.execute(
             f"CREATE INDEX IF NOT EXISTS {TABLE}_span ON {TABLE} ((last_activity_us - received_us))"
+        )
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_open_activity ON {TABLE} (last_activity_us) "
+            "WHERE closed_us IS NULL"
         )
 
     def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Facts]:
@@ -590,16 +597,17 @@ class StatisticsView:
     ) -> None:
         """Complaints open since before the range with nothing happening since: open at
         every period's end (and at ``as_of``, which is not before the range), and nothing
-        else to count. Counted per group in SQL, with the open-complaints index."""
+        else to count. Counted per group in SQL, on the index of open complaints by their
+        last activity (which is never before their receipt)."""
         rows = self._store.query(
             compose(
                 "SELECT {group}, COUNT(*) FROM {table} WHERE closed_us IS NULL "
-                "AND received_us < ? AND last_activity_us < ?{group_by}",
+                "AND last_activity_us < ?{group_by}",
                 group=column or "NULL",
                 table=TABLE,
                 group_by=f" GROUP BY {column}" if column else "",
             ),
-            (lo, lo),
+            (lo,),
         )
         for group, count in rows:
             for index in range(periods):
@@ -613,25 +621,28 @@ class StatisticsView:
         """The fact rows of complaints received before ``hi`` with activity since ``lo``.
 
         A complaint's steps never go back in business time, so everything it did lies
-        between its receipt and its last activity; the longest such span (one step in the
-        ``_span`` index) bounds how early a complaint active in the range can have been
-        received, and the receipt index finds them.
+        between its receipt and its last activity. Those received within a quarter before
+        ``lo`` are found by their receipt (the receipt index, a range about as long as the
+        report's); the few active for longer than a quarter by that span (the span index).
+        So a report costs what its range holds, not what the whole history holds.
         """
-        longest = self._store.query(
-            compose("SELECT MAX(last_activity_us - received_us) FROM {table}", table=TABLE)
-        )[0][0]
-        if longest is None:
-            return []
-        return self._store.query(
-            compose(
-                "SELECT {reported}, {group} FROM {table} WHERE received_us >= ? "
-                "AND received_us < ? AND (last_activity_us >= ? OR closed_us >= ?)",
-                reported=_REPORTED_LIST,
-                group=column or "NULL",
-                table=TABLE,
-            ),
-            (lo - int(longest), hi, lo, lo),
+        select = compose(
+            "SELECT {reported}, {group} FROM {table} WHERE ",
+            reported=_REPORTED_LIST,
+            group=column or "NULL",
+            table=TABLE,
         )
+        recent = self._store.query(
+            select + "received_us >= ? AND received_us < ? "
+            "AND (last_activity_us >= ? OR closed_us >= ?)",
+            (lo - _LONG_LIVED, hi, lo, lo),
+        )
+        long_lived = self._store.query(
+            select + "(last_activity_us - received_us) > ? AND received_us < ? "
+            "AND (last_activity_us >= ? OR closed_us >= ?)",
+            (_LONG_LIVED, lo - _LONG_LIVED, lo, lo),
+        )
+        return recent + long_lived
 
     def monthly(
         self,
