@@ -11,8 +11,9 @@ minutes, so a log of any size spreads one complaint per seven minutes of busines
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from typing import Any
 
 from complaintlog import ComplaintLog
 
@@ -46,16 +47,31 @@ def workload_end(complaints: int) -> datetime:
 
 
 def import_complaints(
-    log: ComplaintLog, complaints: int, batch_size: int = 500, seed: int = 7, start: int = 0
+    log: ComplaintLog,
+    complaints: int,
+    batch_size: int = 500,
+    seed: int = 7,
+    start: int = 0,
+    timing: list[float] | None = None,
 ) -> int:
-    """Record ``complaints`` lifecycles in batches; returns the number of events."""
+    """Record ``complaints`` lifecycles in batches; returns the number of events.
+
+    Each batch's commands are scripted first (random choices, argument values), then run;
+    with ``timing``, the seconds spent running them (complaintlog's share: commands and
+    commits, not the making up of their arguments) are appended to it, one per batch.
+    """
     rng = random.Random(seed + start)
-    batch = log.batch()
-    for n in range(start, start + complaints):
-        _lifecycle(batch, rng, n)  # type: ignore[arg-type]
-        if len(batch) >= batch_size:
-            batch.commit()
-    batch.commit()
+    for first in range(start, start + complaints, batch_size):
+        last = min(first + batch_size, start + complaints)
+        script = [_lifecycle(rng, n) for n in range(first, last)]
+        began = time.perf_counter()
+        with log.batch() as batch:
+            for (_, received), *steps in script:
+                cid = batch.receive(**received)
+                for command, arguments in steps:
+                    getattr(batch, command)(cid, **arguments)
+        if timing is not None:
+            timing.append(time.perf_counter() - began)
     return complaints * EVENTS_PER_COMPLAINT
 
 
@@ -86,53 +102,66 @@ def import_events(log: ComplaintLog, events: int, start: int, seed: int = 7) -> 
     return events
 
 
-def _lifecycle(log: ComplaintLog, rng: random.Random, n: int) -> UUID:
+Step = tuple[str, dict[str, Any]]
+
+
+def _lifecycle(rng: random.Random, n: int) -> list[Step]:
+    """Complaint ``n``'s commands: ``receive`` first, then the steps taking its id."""
     at = received_at(n) + timedelta(minutes=rng.randrange(7))
-    cid = log.receive(
-        customer={"id": f"C-{rng.randrange(max(n, 1) // 3 + 1)}", "name": "Customer"},
-        channel=rng.choice(CHANNELS),
-        subject=rng.choice(PRODUCTS),
-        description="The customer reports a problem and asks for a fix.",
-        category={
-            "dimension": rng.choice(["reliability", "responsiveness", "empathy"]),
-            "cause": rng.choice(CAUSES),
-            "product": rng.choice(PRODUCTS),
-        },
-        severity=rng.choice(["low", "normal", "normal", "high", "critical"]),
-        at=at,
-    )
+    steps: list[Step] = [
+        (
+            "receive",
+            {
+                "customer": {"id": f"C-{rng.randrange(max(n, 1) // 3 + 1)}", "name": "Customer"},
+                "channel": rng.choice(CHANNELS),
+                "subject": rng.choice(PRODUCTS),
+                "description": "The customer reports a problem and asks for a fix.",
+                "category": {
+                    "dimension": rng.choice(["reliability", "responsiveness", "empathy"]),
+                    "cause": rng.choice(CAUSES),
+                    "product": rng.choice(PRODUCTS),
+                },
+                "severity": rng.choice(["low", "normal", "normal", "high", "critical"]),
+                "at": at,
+            },
+        )
+    ]
+
+    def step(command: str, **arguments: Any) -> None:
+        steps.append((command, arguments))
+
     at += timedelta(minutes=rng.randrange(5, 240))
     path = rng.random()
     if path < 0.03:  # withdrawn after a few steps
-        log.acknowledge(cid, at=at)
-        log.assign(cid, assignee=f"agent-{rng.randrange(40)}", team=rng.choice(TEAMS), at=at)
-        log.inform(cid, message="We are checking", at=at + timedelta(hours=1))
-        log.pause(cid, reason="Waiting for documents", at=at + timedelta(hours=2))
-        log.resume(cid, at=at + timedelta(days=2))
-        log.withdraw(cid, reason="Sorted out directly", at=at + timedelta(days=3))
-        return cid
-    log.acknowledge(cid, at=at)
+        step("acknowledge", at=at)
+        step("assign", assignee=f"agent-{rng.randrange(40)}", team=rng.choice(TEAMS), at=at)
+        step("inform", message="We are checking", at=at + timedelta(hours=1))
+        step("pause", reason="Waiting for documents", at=at + timedelta(hours=2))
+        step("resume", at=at + timedelta(days=2))
+        step("withdraw", reason="Sorted out directly", at=at + timedelta(days=3))
+        return steps
+    step("acknowledge", at=at)
     at += timedelta(minutes=rng.randrange(1, 120))
-    log.assign(cid, assignee=f"agent-{rng.randrange(40)}", team=rng.choice(TEAMS), at=at)
+    step("assign", assignee=f"agent-{rng.randrange(40)}", team=rng.choice(TEAMS), at=at)
     if path >= 0.95:  # still open: escalated, then waiting for the customer
-        log.make_promise(cid, promise="We will call you back", due=at + timedelta(hours=24), at=at)
-        log.inform(cid, message="Progress update", at=at + timedelta(hours=20))
-        log.escalate(cid, level="supervisor", reason="Needs a decision", at=at + timedelta(days=2))
-        log.pause(cid, reason="Waiting for the customer", at=at + timedelta(days=3))
-        return cid
+        step("make_promise", promise="We will call you back", due=at + timedelta(hours=24), at=at)
+        step("inform", message="Progress update", at=at + timedelta(hours=20))
+        step("escalate", level="supervisor", reason="Needs a decision", at=at + timedelta(days=2))
+        step("pause", reason="Waiting for the customer", at=at + timedelta(days=3))
+        return steps
     if path < 0.15:
-        log.pause(cid, reason="Waiting for the customer", at=at + timedelta(hours=1))
+        step("pause", reason="Waiting for the customer", at=at + timedelta(hours=1))
         at += timedelta(days=rng.randrange(1, 5))
-        log.resume(cid, at=at)
+        step("resume", at=at)
     else:
         due = at + timedelta(hours=rng.choice([4, 24, 48]))
-        log.make_promise(cid, promise="We will call you back", due=due, at=at)
+        step("make_promise", promise="We will call you back", due=due, at=at)
         at = due + timedelta(hours=rng.choice([-2, -1, 3]))  # most kept, some broken
         if path < 0.25:
-            log.escalate(cid, level="supervisor", reason="Needs a decision", at=at)
+            step("escalate", level="supervisor", reason="Needs a decision", at=at)
         else:
-            log.inform(cid, message="Progress update", at=at)
+            step("inform", message="Progress update", at=at)
     at += timedelta(hours=rng.randrange(1, 200))
-    log.resolve(cid, remedy=rng.choice(REMEDIES), summary="Resolved", accepted=True, at=at)
-    log.record_survey(cid, score=rng.randrange(1, 6), at=at + timedelta(hours=30))
-    return cid
+    step("resolve", remedy=rng.choice(REMEDIES), summary="Resolved", accepted=True, at=at)
+    step("record_survey", score=rng.randrange(1, 6), at=at + timedelta(hours=30))
+    return steps

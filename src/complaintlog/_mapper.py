@@ -33,9 +33,12 @@ __all__ = [
     "decode_state",
     "encode_state",
     "json_default",
+    "remember_content",
 ]
 
 _BASE_FIELDS = frozenset({"originator_id", "originator_version"})
+_UNCHAINED = ("chain", "originator_topic", "class_version")
+"""The stored fields a chain does not cover (``complaintlog.domain.chain.UNCHAINED_FIELDS``)."""
 
 
 def json_default(value: object) -> object:
@@ -48,6 +51,25 @@ def json_default(value: object) -> object:
         return value.stored_form()
     msg = f"cannot store a {type(value).__name__} in an event"
     raise TypeError(msg)
+
+
+_CONTENT: dict[str, bytes] = {}
+"""The JSON content of events chained in this process and not yet stored, by chain value.
+
+Chaining an event encodes its content (:func:`complaintlog.domain.chain.link`); storing it
+would encode the same fields again. The mapper takes the encoding from here instead and
+adds the unchained fields. A chain value is the digest of its content, so an entry can
+never be wrong, only missing (then the mapper encodes): the memo is emptied when events
+are chained and never stored (discarded batches) past this many.
+"""
+_CONTENT_LIMIT = 100_000
+
+
+def remember_content(chain: str, content: bytes) -> None:
+    """Keep an event's chained content (sorted-key JSON object) for the mapper to store."""
+    if len(_CONTENT) >= _CONTENT_LIMIT:
+        _CONTENT.clear()
+    _CONTENT[chain] = content
 
 
 def encode_state(state: dict[str, Any]) -> bytes:
@@ -103,7 +125,13 @@ class PydanticMapper(Mapper[UUID]):
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        data = encode_state(state)
+        chain = state.get("chain")
+        content = _CONTENT.pop(chain, None) if isinstance(chain, str) else None
+        if content is None:
+            data = encode_state(state)
+        else:  # the content as chained, then the fields outside the chain
+            unchained = {k: state[k] for k in _UNCHAINED if k in state}
+            data = content[:-1] + b"," + orjson.dumps(unchained)[1:]
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:

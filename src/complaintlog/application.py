@@ -196,9 +196,21 @@ class _ComplaintApplication(Application[UUID]):
     """The store's URL without its password, for error messages."""
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save, reporting a lost store as :class:`StoreUnavailableError`."""
+        """Write the objects' new events in one transaction; a lost store is reported as
+        :class:`StoreUnavailableError`.
+
+        Leaner than ``Application.save``, which also makes a ``Recording`` and a
+        ``Notification`` of every event for followers in this process and snapshots (we
+        have neither) and checks every object against two runtime protocols: together a
+        sixth of the cost of a bulk import.
+        """
+        events = [event for obj in objs if obj is not None for event in obj.collect_events()]
+        if not events:
+            return []
+        stored = list(map(self.mapper.to_stored_event, events))
         with store_errors(self.store_url, "save"):
-            return super().save(*objs, **kwargs)
+            self.recorder.insert_events(stored, **kwargs)
+        return []
 
     def construct_mapper(self) -> PydanticMapper:
         return PydanticMapper(

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import orjson
 
-from complaintlog._mapper import json_default
+from complaintlog._mapper import json_default, remember_content
 
 __all__ = ["GENESIS", "UNCHAINED_FIELDS", "content_of", "link"]
 
@@ -27,18 +27,27 @@ UNCHAINED_FIELDS = frozenset({"chain", "originator_topic", "class_version"})
 
 
 def link(
-    previous: str, topic: str, originator_id: UUID, version: int, fields: Mapping[str, Any]
+    previous: str,
+    topic: str,
+    originator_id: UUID | str,
+    version: int,
+    fields: Mapping[str, Any],
+    *,
+    to_store: bool = False,
 ) -> str:
     """The chain value of an event whose content is ``fields``, following ``previous``.
 
     ``fields`` must not hold the :data:`UNCHAINED_FIELDS` (use :func:`content_of` on a
-    stored state first).
+    stored state first). ``to_store``: the event is about to be stored, and the mapper may
+    store the content encoded here rather than encode it again.
     """
     canonical = orjson.dumps(fields, default=json_default, option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.sha256()
-    digest.update(f"{previous}|{topic}|{originator_id}|{version}|".encode())
+    digest = hashlib.sha256(f"{previous}|{topic}|{originator_id}|{version}|".encode())
     digest.update(canonical)
-    return digest.hexdigest()
+    chain = digest.hexdigest()
+    if to_store:
+        remember_content(chain, canonical)
+    return chain
 
 
 def content_of(stored_state: Mapping[str, Any]) -> dict[str, Any]:
