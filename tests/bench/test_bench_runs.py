@@ -11,6 +11,9 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "run.py"
 
@@ -51,8 +54,20 @@ FIGURES = {
 }
 
 
-def test_a_tiny_sqlite_run_reports_every_figure(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
+POSTGRES_FIGURES = FIGURES | {
+    "raw_pg_write",
+    "raw_pg_read",
+    "import_vs_raw_pg_write",
+    "rebuild_vs_raw_pg_read",
+    "writers_1",
+    "writers_n",
+    "writers_scaling",
+}
+
+
+def run_bench(
+    out: Path, *arguments: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     done = subprocess.run(
         [
             sys.executable,
@@ -61,12 +76,11 @@ def test_a_tiny_sqlite_run_reports_every_figure(tmp_path: Path) -> None:
             "200",
             "--repeat",
             "1",
-            "--store",
-            "sqlite",
             "--latency-samples",
             "20",
             "--json",
             str(out),
+            *arguments,
         ],
         capture_output=True,
         text=True,
@@ -74,17 +88,57 @@ def test_a_tiny_sqlite_run_reports_every_figure(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    report = json.loads(out.read_text())
-    assert (report["store"], report["complaints"], report["events"]) == ("sqlite", 200, 1400)
+    return done, json.loads(out.read_text())
+
+
+def assert_figures(report: dict[str, Any], expected: set[str]) -> None:
     assert report["notes"] == {}, "a part of the benchmark did not run"
     figures = report["figures"]
-    assert set(figures) >= FIGURES, f"missing: {sorted(FIGURES - set(figures))}"
-    for key in FIGURES:
+    assert set(figures) >= expected, f"missing: {sorted(expected - set(figures))}"
+    for key in expected:
         value = figures[key]
         assert isinstance(value, int | float), key
         assert math.isfinite(value), key
         assert value > 0, key
+
+
+def test_a_tiny_sqlite_run_reports_every_figure(tmp_path: Path) -> None:
+    done, report = run_bench(tmp_path / "bench.json", "--store", "sqlite")
+    assert (report["store"], report["complaints"], report["events"]) == ("sqlite", 200, 1400)
+    assert_figures(report, FIGURES)
+    figures = report["figures"]
+    latency = {key for key in FIGURES if key.startswith(("receive", "resolve"))}
+    for key in FIGURES - latency:  # one run: its figures are the medians
+        assert figures[key] == report["runs"][0][key], key
     assert figures["catch_up_1000_events"] == 1000
     assert figures["open_page_rows"] == 20
     assert figures["breaches_rows"] == 100
     assert "complaintlog rebuild, all projections" in done.stdout
+
+
+@pytest.mark.postgres
+def test_a_tiny_postgres_run_with_four_writers_loses_and_doubles_nothing(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    _, report = run_bench(
+        tmp_path / "bench.json",
+        "--store",
+        "postgres",
+        "--writers",
+        "4",
+        "--postgres-url",
+        postgres_url,
+    )
+    assert (report["store"], report["writers"]) == ("postgres", 4)
+    assert_figures(report, POSTGRES_FIGURES)
+    figures = report["figures"]
+    assert figures["writers_events"] == 200 * 7  # 4 writers x 50 complaints x 7 events
+    assert figures["writers_streams"] == figures["writers_expected_streams"] == 200
+    for problem in (
+        "writers_lost",
+        "writers_doubled",
+        "writers_streams_with_gaps",
+        "writers_notification_id_gaps",
+        "writers_notification_id_repeats",
+    ):
+        assert figures[problem] == 0, problem
