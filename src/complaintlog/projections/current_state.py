@@ -38,7 +38,13 @@ from complaintlog.projections._framework import (
     select_in,
     to_us,
 )
-from complaintlog.projections._store import Transaction, ViewStore, compose, create_table
+from complaintlog.projections._store import (
+    Transaction,
+    ViewStore,
+    compose,
+    create_table,
+    marks,
+)
 
 __all__ = ["ComplaintState", "CurrentStateProjection", "CurrentStateView"]
 
@@ -89,7 +95,10 @@ _COLUMN_LIST = ", ".join(_COLUMNS)
 NOT_ACTIVITY = frozenset({"PersonalDataErased"})
 """Events that are records about a complaint, not steps in handling it: they change neither
 its status nor its last activity (as in the aggregate)."""
-_MARKS = ", ".join("?" * len(_COLUMNS))
+_NULLABLE_TIMES = tuple(
+    name.endswith("_us") and _TYPES.get(name, "") != "BIGINT NOT NULL" for name in _COLUMNS
+)
+"""The columns the row builder may mark NULL (:func:`marks`): the times, most often NULL."""
 _OPEN = frozenset(status.value for status in OPEN_STATUSES)
 
 
@@ -148,7 +157,13 @@ class _State:
     external_ref: str | None
     version: int
 
-    def row(self) -> tuple[Any, ...]:
+    def row(self, null: int | None = None) -> tuple[Any, ...]:
+        """The row, with ``null`` for the NULLs of the times (see :func:`marks`)."""
+        promise_due = self.promise_due_us
+        acknowledged = self.acknowledged_us
+        resolved = self.resolved_us
+        withdrawn = self.withdrawn_us
+        paused = self.paused_since_us
         return (
             self.complaint_id,
             self.status,
@@ -162,12 +177,12 @@ class _State:
             self.assignee,
             self.team,
             self.escalation_level,
-            self.promise_due_us,
+            null if promise_due is None else promise_due,
             self.received_us,
-            self.acknowledged_us,
-            self.resolved_us,
-            self.withdrawn_us,
-            self.paused_since_us,
+            null if acknowledged is None else acknowledged,
+            null if resolved is None else resolved,
+            null if withdrawn is None else withdrawn,
+            null if paused is None else paused,
             self.cycle,
             self.handled,
             self.after_care,
@@ -346,16 +361,17 @@ class CurrentStateProjection(Projection[_State]):
         if not self.dirty:
             return
         updates = ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS[1:])
+        placeholders, null = marks(tx, _NULLABLE_TIMES)
         tx.executemany(
             compose(
                 "INSERT INTO {table} ({column_list}) VALUES ({marks}) ON CONFLICT (complaint_id) "
                 "DO UPDATE SET {updates}",
                 table=TABLE,
                 column_list=_COLUMN_LIST,
-                marks=_MARKS,
+                marks=placeholders,
                 updates=updates,
             ),
-            [state.row() for state in self.dirty.values()],
+            [state.row(null) for state in self.dirty.values()],
         )
 
 

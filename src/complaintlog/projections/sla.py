@@ -73,6 +73,7 @@ from complaintlog.projections._store import (
     ViewStore,
     compose,
     create_table,
+    marks,
 )
 
 if TYPE_CHECKING:
@@ -143,6 +144,12 @@ def _type(name: str) -> str:
     return "TEXT"
 
 
+_CASE_NULLABLE = tuple(name == "paused_since_us" for name in _CASE_COLUMNS)
+"""Which case columns the row builder may mark NULL (:func:`marks`); the category parts
+are bound as they are, rarely missing."""
+_CLOCK_NULLABLE = tuple("NOT NULL" not in _type(name) for name in _ALL_CLOCK_COLUMNS)
+
+
 class _Clock:
     """One clock while it is being folded."""
 
@@ -172,45 +179,54 @@ class _Clock:
     def running(self) -> bool:
         return self.met_us is None and self.cancelled_us is None
 
-    def row(self) -> tuple[Any, ...]:
+    def row(self, null: int | None = None, informational: bool = False) -> tuple[Any, ...]:
+        """The clock's row, with ``null`` for NULL (see :func:`marks`); an informational
+        clock's has no outcome, so it counts towards no rate."""
         due = self.due_us
         met = self.met_us
         cancelled = self.cancelled_us
+        paused = self.paused_since_us
         breach = (
             due
-            if self.paused_since_us is None
+            if paused is None
             and (met is None or met > due)
             and (cancelled is None or cancelled > due)
             else None
         )
-        early = met is not None and self.earliest_us is not None and met < self.earliest_us
+        earliest = self.earliest_us
+        on_time: int | None
         if met is not None and met <= due:
-            on_time: int | None = 0 if early else 1
+            on_time = 0 if earliest is not None and met < earliest else 1
             outcome: int | None = met
         else:
             on_time = 0 if breach is not None else None
             outcome = breach
+        if informational:
+            outcome = on_time = None
+        warn = self.warn_us
+        promised = self.promised_us
+        promise_id = self.promise_id
         return (
             self.complaint_id,
             self.clock_key,
             self.target,
             self.metric,
             self.cycle,
-            self.promise_id,
+            null if promise_id is None else promise_id,
             self.clock_kind,
             self.stops_on_pause,
             self.started_us,
             due,
-            self.warn_us,
-            self.earliest_us,
-            self.promised_us,
+            null if warn is None else warn,
+            null if earliest is None else earliest,
+            null if promised is None else promised,
             self.paused_total_us,
-            self.paused_since_us,
-            met,
-            cancelled,
-            breach,
-            outcome,
-            on_time,
+            null if paused is None else paused,
+            null if met is None else met,
+            null if cancelled is None else cancelled,
+            null if breach is None else breach,
+            null if outcome is None else outcome,
+            null if on_time is None else on_time,
         )
 
     @classmethod
@@ -237,7 +253,8 @@ class _Case:
     paused_since_us: int | None
     clocks: list[_Clock]
 
-    def row(self) -> tuple[Any, ...]:
+    def row(self, null: int | None = None) -> tuple[Any, ...]:
+        paused = self.paused_since_us
         return (
             self.complaint_id,
             self.channel,
@@ -246,7 +263,7 @@ class _Case:
             self.cause,
             self.product,
             self.cycle,
-            self.paused_since_us,
+            null if paused is None else paused,
         )
 
 
@@ -333,21 +350,25 @@ class SlaProjection(Projection[_Case]):
     def write(self, tx: Transaction) -> None:
         if not self.dirty:
             return
+        case_marks, case_null = marks(tx, _CASE_NULLABLE)
+        clock_marks, null = marks(tx, _CLOCK_NULLABLE)
+        informational = self._informational
         clocks: list[tuple[Any, ...]] = []
+        append = clocks.append
+        cases: list[tuple[Any, ...]] = []
         for case in self.dirty.values():
+            cases.append(case.row(case_null))
             for clock in case.clocks:
                 if clock.dirty:
                     # Stored for running clocks and clocks a pause moved; left out for the
                     # others (the view computes it if asked), so the rows do not depend on
                     # how the log was cut into batches.
-                    if clock.running:
-                        self._ensure_warn(clock)
+                    if clock.met_us is None and clock.cancelled_us is None:
+                        if clock.warn_us is None:
+                            self._ensure_warn(clock)
                     elif not clock.paused_total_us and clock.paused_since_us is None:
                         clock.warn_us = None
-                    row = clock.row()
-                    if clock.target in self._informational:
-                        row = (*row[:-2], None, None)  # no outcome: counts towards no rate
-                    clocks.append(row)
+                    append(clock.row(null, clock.target in informational))
                     clock.dirty = False
         case_updates = ", ".join(f"{name} = excluded.{name}" for name in _CASE_COLUMNS[1:])
         tx.executemany(
@@ -356,10 +377,10 @@ class SlaProjection(Projection[_Case]):
                 "UPDATE SET {case_updates}",
                 cases=CASES,
                 columns=", ".join(_CASE_COLUMNS),
-                marks=", ".join("?" * len(_CASE_COLUMNS)),
+                marks=case_marks,
                 case_updates=case_updates,
             ),
-            [case.row() for case in self.dirty.values()],
+            cases,
         )
         clock_updates = ", ".join(f"{name} = excluded.{name}" for name in _ALL_CLOCK_COLUMNS[2:])
         tx.executemany(
@@ -368,7 +389,7 @@ class SlaProjection(Projection[_Case]):
                 "clock_key) DO UPDATE SET {clock_updates}",
                 clocks=CLOCKS,
                 clock_list=_CLOCK_LIST,
-                marks=", ".join("?" * len(_ALL_CLOCK_COLUMNS)),
+                marks=clock_marks,
                 clock_updates=clock_updates,
             ),
             clocks,

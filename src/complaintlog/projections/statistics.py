@@ -7,9 +7,14 @@ resolved) as a JSON list with the business time to resolve, remedy, compensation
 follow-up and survey of each. Business times are measured on the policy's calendar when the
 events arrive.
 
-A report reads the fact rows that can touch the requested range and aggregates them in
-Python, exactly: counts are counts, money is summed as :class:`~decimal.Decimal` per
-currency, and percentiles are computed over every stored duration of the group:
+Beside them it keeps one *day row* per local calendar day in the calendar's time zone, with
+that day's figures pre-aggregated (``_statistics_days``): the usual report (ungrouped, in
+that time zone, ``as_of`` not before any complaint's latest activity, which is what "as of
+now" is) reads the day rows of its range, a few dozen for a month. Any other report reads the
+fact rows that can touch the requested range and aggregates them in Python. Both are exact,
+and give the same figures: counts are counts, money is summed as :class:`~decimal.Decimal`
+per currency, and percentiles are computed over every stored duration of the group (the day
+rows keep every duration):
 
 * median: the middle value; for an even count the mean of the two middle values, rounded
   down to the microsecond;
@@ -57,6 +62,16 @@ from complaintlog.projections._framework import (
     Projection,
     select_in,
     to_us,
+)
+from complaintlog.projections._statistics_days import (
+    DAYS_TABLE,
+    DayStarts,
+    Figures,
+    build,
+    create_days_indexes,
+    create_days_table,
+    read_days,
+    update,
 )
 from complaintlog.projections._store import Row, Transaction, ViewStore, compose
 from complaintlog.projections.current_state import NOT_ACTIVITY
@@ -187,19 +202,27 @@ class StatisticsProjection(Projection[_Facts]):
     """Keeps one fact row per complaint; business times on ``calendar``."""
 
     name = "statistics"
-    tables = (TABLE,)
+    tables = (TABLE, DAYS_TABLE)
     per_complaint = True
 
     def __init__(self, calendar: BusinessCalendar) -> None:
         super().__init__()
         self.calendar = calendar
+        self._zone = calendar.time_zone.key
+        self._day_of = DayStarts(calendar.time_zone)
+        self._days_kept = False
+        """Whether :meth:`write` keeps the day rows up to date: not while a rebuild writes
+        the fact rows (the day rows are derived from them at its end, in
+        :meth:`create_indexes`)."""
 
     def config(self) -> str:
-        return f"statistics-1 {self.calendar!r}"
+        return f"statistics-2 {self.calendar!r}"
 
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_type(name)}" for name in _COLUMNS)
         tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (complaint_id))")
+        create_days_table(tx)
+        self._days_kept = False
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_received ON {TABLE} (received_us)")
@@ -217,6 +240,18 @@ class StatisticsProjection(Projection[_Facts]):
             f"CREATE INDEX IF NOT EXISTS {TABLE}_open_activity ON {TABLE} (last_activity_us) "
             "WHERE closed_us IS NULL"
         )
+        # for the day rows' repeat complaints: a customer's other complaints
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_customer ON {TABLE} (customer_id)")
+        create_days_indexes(tx)
+        # The runner creates the indexes when the tables are new, when it opens existing
+        # ones, and when a rebuild has written every fact row: day rows missing beside fact
+        # rows are derived from them now, and kept up to date from here on.
+        if not self._days_kept and (
+            not tx.query(compose("SELECT 1 FROM {table} LIMIT 1", table=DAYS_TABLE))
+            and tx.query(compose("SELECT 1 FROM {table} LIMIT 1", table=TABLE))
+        ):
+            build(tx, TABLE, self._day_of, self._zone)
+        self._days_kept = True
 
     def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Facts]:
         found: dict[str, _Facts] = {}
@@ -239,6 +274,8 @@ class StatisticsProjection(Projection[_Facts]):
     def write(self, tx: Transaction) -> None:
         if not self.dirty:
             return
+        if self._days_kept:  # before the fact rows: the table still holds the committed ones
+            update(tx, TABLE, self._day_of, self._zone, [_day_row(f) for f in self.dirty.values()])
         updates = ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS[1:])
         tx.executemany(
             compose(
@@ -316,6 +353,24 @@ class StatisticsProjection(Projection[_Facts]):
                     pass  # promises, updates, pauses: counted from the SLA clocks
             facts.last_activity_us = at
             dirty[complaint_id] = facts
+
+
+def _day_row(facts: _Facts) -> tuple[Any, ...]:
+    """What the day rows take of a complaint's facts (``_statistics_days.FACT_COLUMNS``)."""
+    return (
+        facts.complaint_id,
+        facts.customer_id,
+        facts.dimension,
+        facts.cause,
+        facts.product,
+        facts.received_us,
+        facts.acknowledged_us,
+        facts.ack_business_us,
+        facts.withdrawn_us,
+        facts.escalated_us,
+        facts.escalation_level,
+        facts.cycles,
+    )
 
 
 def _received(complaint_id: str, at: int, data: dict[str, Any]) -> _Facts:
@@ -483,7 +538,8 @@ class _Bucket:
         "repeat",
         "resolve",
         "resolved",
-        "scores",
+        "score_count",
+        "score_sum",
         "sla",
         "solved",
         "surveyed",
@@ -501,7 +557,7 @@ class _Bucket:
         self.remedies: Counter[str] = Counter()
         self.compensation: dict[str, Decimal] = {}
         self.follow_ups = self.solved = 0
-        self.scores: list[int] = []
+        self.score_sum = self.score_count = 0
         self.surveyed = 0
         self.repeat = 0
 
@@ -567,6 +623,11 @@ class StatisticsView:
             return found
 
         column = _COLUMNS[group_index] if group_index is not None else None
+        if column is None and self._settled(zone, cut):
+            self._add_days(buckets, starts, ends)
+            if self._with_sla:
+                self._add_sla(bucket, starts, lo_all, hi_all, cut, column)
+            return self._results(spans, buckets)
         if cut is None or cut >= lo_all:
             self._add_open_throughout(buckets, len(spans), lo_all, column)
             rows = self._active_rows(lo_all, hi_all, column)
@@ -587,6 +648,40 @@ class StatisticsView:
             self._add_sla(bucket, starts, lo_all, hi_all, cut, column)
         self._add_repeats(bucket, lo_all, hi_all, cut, group_index)
         return self._results(spans, buckets)
+
+    def _settled(self, zone: ZoneInfo, cut: int | None) -> bool:
+        """Whether the day rows answer: they are in the report's time zone, and ``as_of``
+        is not before anything the facts hold (every step of a complaint is at or before
+        its last activity), so that nothing is left out by it."""
+        kept = self._store.query(compose("SELECT zone FROM {table} LIMIT 1", table=DAYS_TABLE))
+        if not kept or kept[0][0] != zone.key:
+            return False
+        if cut is None:
+            return True
+        latest = self._store.query(
+            compose("SELECT MAX(last_activity_us) FROM {table}", table=TABLE)
+        )[0][0]
+        return latest is None or cut >= latest
+
+    def _add_days(
+        self, buckets: dict[tuple[int, str | None], _Bucket], starts: list[int], ends: list[int]
+    ) -> None:
+        """The figures of every period from the day rows (``_statistics_days``): a few rows
+        per period, whatever it holds. Periods are whole local days in the rows' zone."""
+        open_now, days = read_days(self._store.query, starts[0], ends[-1])
+        period = 0
+        into = buckets[(0, None)] = _Bucket()
+        for day, figures in days:
+            while day >= ends[period]:
+                into.open = open_now
+                period += 1
+                into = buckets[(period, None)] = _Bucket()
+            open_now += figures.get("opened", 0) - figures.get("closed", 0)
+            _add_day(into, figures)
+        into.open = open_now
+        for index in range(period + 1, len(ends)):
+            buckets[(index, None)] = _Bucket()
+            buckets[(index, None)].open = open_now
 
     def _add_open_throughout(
         self,
@@ -709,7 +804,8 @@ class StatisticsView:
                     into.solved += 1
             into = bucket(cycle[_SURVEYED], group)
             if into is not None:
-                into.scores.append(cycle[_SCORE])
+                into.score_sum += cycle[_SCORE]
+                into.score_count += 1
         # Open at each period's end, or at as_of for periods ending after it: a cycle is
         # open from its start until resolved, the last one until withdrawn.
         withdrawn_known = withdrawn if known(withdrawn) else None
@@ -822,6 +918,31 @@ class StatisticsView:
         return results
 
 
+def _add_day(into: _Bucket, figures: Figures) -> None:
+    """Add one day row's figures to a period's."""
+    get = figures.get
+    into.received += get("received", 0)
+    into.escalated += get("escalated", 0)
+    into.withdrawn += get("withdrawn", 0)
+    into.resolved += get("resolved", 0)
+    into.reopened += get("reopened", 0)
+    into.surveyed += get("surveyed", 0)
+    into.follow_ups += get("follow_ups", 0)
+    into.solved += get("solved", 0)
+    into.score_sum += get("score_sum", 0)
+    into.score_count += get("scores", 0)
+    into.repeat += get("repeat", 0)
+    into.ack.extend(get("ack", ()))
+    into.resolve.extend(get("resolve", ()))
+    into.levels.update(get("levels", {}))
+    into.remedies.update(get("remedies", {}))
+    for currency, amounts in get("compensation", {}).items():
+        total = into.compensation.get(currency, Decimal(0))
+        for amount in amounts:
+            total += Decimal(amount)
+        into.compensation[currency] = total
+
+
 def _statistics(
     label: str, lo: datetime, hi: datetime, group: str | None, bucket: _Bucket
 ) -> PeriodStatistics:
@@ -829,7 +950,6 @@ def _statistics(
     resolve = sorted(bucket.resolve)
     sla = {metric: Rate(counts[0], counts[1]) for metric, counts in sorted(bucket.sla.items())}
     promise = sla.get("promise", Rate(0, 0))
-    scores = bucket.scores
     return PeriodStatistics(
         period=label,
         start=lo,
@@ -851,7 +971,7 @@ def _statistics(
         remedies=dict(sorted(bucket.remedies.items())),
         compensation=dict(sorted(bucket.compensation.items())),
         follow_up_confirmed=Rate(bucket.solved, bucket.follow_ups),
-        survey_mean=sum(scores) / len(scores) if scores else None,
+        survey_mean=bucket.score_sum / bucket.score_count if bucket.score_count else None,
         survey_responses=Rate(bucket.surveyed, bucket.resolved),
         repeat_complaints=bucket.repeat,
     )
