@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs browser pytest bench clean
+.PHONY: demo test lint typecheck docs browser pytest bench bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ test: lint typecheck docs pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --size 20000 --store sqlite
+
+# The full suite behind docs/performance.md (about an hour on 2 cores; PostgreSQL must run).
+BENCH_OUT := docs/bench
+bench-full: $(STAMP)
+	mkdir -p $(BENCH_OUT)
+	$(BIN)/python bench/run.py --size 100000 --repeat 3 --json $(BENCH_OUT)/sqlite-100k.json
+	$(BIN)/python bench/run.py --size 100000 --repeat 3 --store postgres --writers 4 \
+	    --json $(BENCH_OUT)/postgres-100k.json
+	$(BIN)/python bench/run.py --size 1000000 --repeat 1 --json $(BENCH_OUT)/sqlite-1m.json
+	$(BIN)/python bench/report.py $(BENCH_OUT)/sqlite-100k.json $(BENCH_OUT)/sqlite-1m.json \
+	    $(BENCH_OUT)/postgres-100k.json > $(BENCH_OUT)/results.md
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,189 @@
+"""The results section of docs/performance.md, from the JSON files of ``bench/run.py``.
+
+    python bench/report.py docs/bench/sqlite-100k.json docs/bench/sqlite-1m.json \
+        docs/bench/postgres-100k.json > results.md
+
+Prints, in Markdown, one table of every figure side by side (one column per run) and the
+issue's targets, each checked against the figures: met or missed, with the figure it was
+judged by. The numbers are copied from the JSON, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import LABELS  # noqa: E402
+
+Report = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of the performance issue, judged on one kind of run."""
+
+    text: str
+    applies: Callable[[Report], bool]
+    figure: str
+    met: Callable[[float], bool]
+    unit: str
+
+
+def _sqlite(size: int) -> Callable[[Report], bool]:
+    return lambda report: report["store"] == "sqlite" and report["complaints"] == size
+
+
+def _postgres(report: Report) -> bool:
+    return bool(report["store"] == "postgres")
+
+
+def _any_sqlite(report: Report) -> bool:
+    return bool(report["store"] == "sqlite")
+
+
+TARGETS = [
+    Target(
+        "import >= 0.9 x eventsourcing batched save",
+        _any_sqlite,
+        "import_vs_es_save",
+        lambda v: v >= 0.9,
+        "x",
+    ),
+    Target("import >= 50,000 events/s", _any_sqlite, "cl_import", lambda v: v >= 50_000, "/s"),
+    Target(
+        "rebuild >= 0.8 x eventsourcing read + decode",
+        _any_sqlite,
+        "rebuild_vs_es_read",
+        lambda v: v >= 0.8,
+        "x",
+    ),
+    Target("rebuild >= 100,000 events/s", _any_sqlite, "rebuild", lambda v: v >= 100_000, "/s"),
+    Target(
+        "after one new event every view is current within 10 ms (median)",
+        _any_sqlite,
+        "catch_up_1_ms",
+        lambda v: v <= 10,
+        "ms",
+    ),
+    Target(
+        "after one new event every view is current within 10 ms (worst of 20)",
+        _any_sqlite,
+        "catch_up_1_max_ms",
+        lambda v: v <= 10,
+        "ms",
+    ),
+    Target(
+        "1M: rebuild peak RSS < 512 MB",
+        _sqlite(1_000_000),
+        "rebuild_peak_rss_mb",
+        lambda v: v < 512,
+        "MB",
+    ),
+    Target(
+        "1M: open complaints page < 20 ms",
+        _sqlite(1_000_000),
+        "open_page_ms",
+        lambda v: v < 20,
+        "ms",
+    ),
+    Target(
+        "1M: breach list as of now < 20 ms",
+        _sqlite(1_000_000),
+        "breaches_ms",
+        lambda v: v < 20,
+        "ms",
+    ),
+    Target(
+        "1M: one month's statistics < 20 ms",
+        _sqlite(1_000_000),
+        "monthly_stats_ms",
+        lambda v: v < 20,
+        "ms",
+    ),
+    Target(
+        "PostgreSQL: 4 writers lose no event",
+        _postgres,
+        "writers_lost",
+        lambda v: v == 0,
+        "events",
+    ),
+    Target(
+        "PostgreSQL: 4 writers double no event",
+        _postgres,
+        "writers_doubled",
+        lambda v: v == 0,
+        "events",
+    ),
+    Target(
+        "PostgreSQL: throughput grows with the writers (4 / 1 > 1)",
+        _postgres,
+        "writers_scaling",
+        lambda v: v > 1,
+        "x",
+    ),
+]
+
+
+def title(report: Report) -> str:
+    store = {"sqlite": "SQLite", "postgres": "PostgreSQL", "memory": "memory"}[report["store"]]
+    runs = report["repeat"]
+    return f"{store}, {report['complaints']:,} complaints ({runs} run{'s' * (runs > 1)})"
+
+
+def shown(value: float, unit: str) -> str:
+    if unit in {"ms", "x", "MB", "s"}:
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def figures_table(reports: list[Report]) -> list[str]:
+    lines = [
+        "| measure | unit | " + " | ".join(title(r) for r in reports) + " |",
+        "|---|---|" + "---:|" * len(reports),
+    ]
+    keys = [key for key in LABELS if any(key in r["figures"] for r in reports)]
+    for key in keys:
+        label, unit = LABELS[key]
+        label = label.replace("N writer", "4 writer")
+        if label.startswith(" "):  # a detail of the row above
+            label = "↳ " + label.strip()
+        cells = [shown(r["figures"][key], unit) if key in r["figures"] else "" for r in reports]
+        lines.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def targets_table(reports: list[Report]) -> list[str]:
+    lines = ["| target | run | figure | verdict |", "|---|---|---:|---|"]
+    for target in TARGETS:
+        for report in reports:
+            if not target.applies(report) or target.figure not in report["figures"]:
+                continue
+            value = report["figures"][target.figure]
+            verdict = "met" if target.met(value) else "**missed**"
+            lines.append(
+                f"| {target.text} | {title(report)} | {shown(value, target.unit)} {target.unit} "
+                f"| {verdict} |"
+            )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("json", nargs="+", type=Path, help="files written by run.py --json")
+    args = parser.parse_args()
+    reports = [json.loads(path.read_text()) for path in args.json]
+    print("\n".join(figures_table(reports)))
+    print()
+    print("\n".join(targets_table(reports)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""bench/report.py judges each target by the right figure of the right run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPORT = Path(__file__).resolve().parents[2] / "bench" / "report.py"
+
+
+def report(store: str, complaints: int, **figures: float) -> dict[str, Any]:
+    return {"store": store, "complaints": complaints, "repeat": 3, "figures": figures}
+
+
+def verdicts(tmp_path: Path, *reports: dict[str, Any]) -> dict[tuple[str, str], str]:
+    paths = []
+    for index, content in enumerate(reports):
+        path = tmp_path / f"{index}.json"
+        path.write_text(json.dumps(content))
+        paths.append(str(path))
+    done = subprocess.run(
+        [sys.executable, str(REPORT), *paths], capture_output=True, text=True, check=True
+    )
+    found = {}
+    for line in done.stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[3] in {"met", "**missed**"}:
+            found[(cells[0], cells[1])] = f"{cells[2]} {cells[3]}"
+    return found
+
+
+def test_targets_are_judged_on_their_own_runs(tmp_path: Path) -> None:
+    found = verdicts(
+        tmp_path,
+        report("sqlite", 100_000, import_vs_es_save=0.91, cl_import=40_000, catch_up_1_ms=9.5),
+        report("sqlite", 1_000_000, rebuild_peak_rss_mb=600.0, monthly_stats_ms=19.9),
+        report("postgres", 100_000, writers_lost=0, writers_doubled=2, writers_scaling=1.4),
+    )
+    hundred_k = "SQLite, 100,000 complaints (3 runs)"
+    million = "SQLite, 1,000,000 complaints (3 runs)"
+    postgres = "PostgreSQL, 100,000 complaints (3 runs)"
+    assert found == {
+        ("import >= 0.9 x eventsourcing batched save", hundred_k): "0.91 x met",
+        ("import >= 50,000 events/s", hundred_k): "40,000 /s **missed**",
+        ("after one new event every view is current within 10 ms (median)", hundred_k): (
+            "9.50 ms met"
+        ),
+        ("1M: rebuild peak RSS < 512 MB", million): "600.00 MB **missed**",
+        ("1M: one month's statistics < 20 ms", million): "19.90 ms met",
+        ("PostgreSQL: 4 writers lose no event", postgres): "0 events met",
+        ("PostgreSQL: 4 writers double no event", postgres): "2 events **missed**",
+        ("PostgreSQL: throughput grows with the writers (4 / 1 > 1)", postgres): "1.40 x met",
+    }
+
+
+def test_every_figure_of_every_run_is_in_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(report("sqlite", 20_000, cl_import=12_345.4, open_page_ms=0.5)))
+    done = subprocess.run(
+        [sys.executable, str(REPORT), str(path)], capture_output=True, text=True, check=True
+    )
+    assert "| complaintlog bulk import | events/s | 12,345 |" in done.stdout
+    assert "| query: open complaints, first page of 20 | ms | 0.50 |" in done.stdout
