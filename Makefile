@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py --size 20000 --store sqlite
 
 # The full suite behind docs/performance.md (about an hour on 2 cores; PostgreSQL must run).
-BENCH_OUT := docs/bench
+BENCH_OUT := bench/results
 bench-full: $(STAMP)
 	mkdir -p $(BENCH_OUT)
 	$(BIN)/python bench/run.py --size 100000 --repeat 3 --json $(BENCH_OUT)/sqlite-100k.json

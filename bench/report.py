@@ -1,7 +1,7 @@
 """The results section of docs/performance.md, from the JSON files of ``bench/run.py``.
 
-    python bench/report.py docs/bench/sqlite-100k.json docs/bench/sqlite-1m.json \
-        docs/bench/postgres-100k.json > results.md
+    python bench/report.py bench/results/sqlite-100k.json bench/results/sqlite-1m.json \
+        bench/results/postgres-100k.json > results.md
 
 Prints, in Markdown, one table of every figure side by side (one column per run) and the
 issue's targets, each checked against the figures: met or missed, with the figure it was
