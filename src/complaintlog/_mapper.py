@@ -37,8 +37,9 @@ __all__ = [
 ]
 
 _BASE_FIELDS = frozenset({"originator_id", "originator_version"})
-_UNCHAINED = ("chain", "originator_topic", "class_version")
-"""The stored fields a chain does not cover (``complaintlog.domain.chain.UNCHAINED_FIELDS``)."""
+_UNCHAINED = ("chain", "originator_topic")
+"""The event fields a chain does not cover; with the class version, which is no field, they
+are ``complaintlog.domain.chain.UNCHAINED_FIELDS``."""
 
 
 def json_default(value: object) -> object:
@@ -119,27 +120,29 @@ class PydanticMapper(Mapper[UUID]):
     """Opens sealed personal data of events read back (set by the application)."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        state = dict(vars(domain_event))
-        originator_id = state.pop("originator_id")
-        originator_version = state.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
-        chain = state.get("chain")
+        event_class = type(domain_event)
+        fields = vars(domain_event)
+        class_version = getattr(event_class, "class_version", 1)
+        chain = fields.get("chain")
         content = _CONTENT.pop(chain, None) if isinstance(chain, str) else None
         if content is None:
+            state = {k: v for k, v in fields.items() if k not in _BASE_FIELDS}
+            if class_version > 1:
+                state["class_version"] = class_version
             data = encode_state(state)
         else:  # the content as chained, then the fields outside the chain
-            unchained = {k: state[k] for k in _UNCHAINED if k in state}
+            unchained = {k: fields[k] for k in _UNCHAINED if k in fields}
+            if class_version > 1:
+                unchained["class_version"] = class_version
             data = content[:-1] + b"," + orjson.dumps(unchained)[1:]
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
             data = self.cipher.encrypt(data)
         return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=get_topic(type(domain_event)),
+            originator_id=fields["originator_id"],
+            originator_version=fields["originator_version"],
+            topic=get_topic(event_class),
             state=data,
         )
 

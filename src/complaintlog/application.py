@@ -124,6 +124,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _utc(moment: datetime) -> datetime:
+    """An aware moment in UTC (as it is, when it already is)."""
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
 def _invalid(error: ValidationError, parameters: list[str]) -> InvalidValueError:
     first = error.errors()[0]
     loc = list(first["loc"])
@@ -287,7 +292,8 @@ class _Commands:
         if recorded_at.tzinfo is None:
             msg = "the clock returned a naive datetime"
             raise ComplaintLogError(msg)
-        occurred_at = (at or recorded_at).astimezone(UTC)
+        recorded_at = _utc(recorded_at)
+        occurred_at = recorded_at if at is None else _utc(at)
         if occurred_at < EARLIEST_BUSINESS_TIME:
             rule = f"business time before {EARLIEST_BUSINESS_TIME:%Y-%m-%d} is not plausible"
             raise InvalidValueError("at", at, rule)
@@ -298,8 +304,8 @@ class _Commands:
         )
         return Stamp(
             occurred_at=occurred_at,
-            recorded_at=recorded_at.astimezone(UTC),
-            latest_allowed=recorded_at.astimezone(UTC) + self._max_clock_skew,
+            recorded_at=recorded_at,
+            latest_allowed=recorded_at + self._max_clock_skew,
             actor=actor,
             idempotency=idempotency,
         )

@@ -52,6 +52,8 @@ def _reject_control_characters(value: str) -> str:
 
 
 def _single_line(value: str) -> str:
+    """No control characters and no line breaks (one validator: labels are everywhere)."""
+    _reject_control_characters(value)
     if "\n" in value or "\r" in value:
         msg = "must be a single line"
         raise ValueError(msg)
@@ -61,7 +63,6 @@ def _single_line(value: str) -> str:
 Label = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_reject_control_characters),
     AfterValidator(_single_line),
 ]
 """A short single-line name: a person, a team, a product, a reference."""
