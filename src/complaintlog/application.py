@@ -86,7 +86,7 @@ from complaintlog.errors import (
 )
 from complaintlog.personal_data import CustomerKey, Erasure, KeyRing, key_store_for, reveal_state
 from complaintlog.rules import Command, ProcessRule, check_rules
-from complaintlog.store import StoreSettings, parse_store_url
+from complaintlog.store import StoreSettings, one_creator_at_a_time, parse_store_url
 from complaintlog.views import ComplaintView, DeniedAttempt, HistoryEntry, Step
 
 __all__ = ["Batch", "Clock", "ComplaintLog"]
@@ -747,7 +747,8 @@ class ComplaintLog(_Commands):
         self._policy = authorization
         app_env = {**self.settings.env, **(env or {})}
         try:
-            self._app = _ComplaintApplication(env=app_env)
+            with one_creator_at_a_time(self.settings, app_env):
+                self._app = _ComplaintApplication(env=app_env)
             self._app.store_url = self.settings.redacted_url
         except Exception as error:  # the drivers raise many kinds; all mean "cannot open"
             msg = f"cannot open store {self.settings.redacted_url}: {error}"

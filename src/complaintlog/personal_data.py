@@ -42,6 +42,7 @@ from pydantic import TypeAdapter
 
 from complaintlog.domain.personal import ERASED, Sealed
 from complaintlog.errors import PersonalDataError
+from complaintlog.store import postgres_connect_args
 
 if TYPE_CHECKING:
     from complaintlog.store import StoreSettings
@@ -240,15 +241,7 @@ class PostgresKeyStore:
 
         self._psycopg = psycopg
         self._lock = threading.Lock()
-        self._connect_args: dict[str, Any] = {
-            "host": env.get("POSTGRES_HOST", "127.0.0.1"),
-            "port": env.get("POSTGRES_PORT", "5432"),
-            "dbname": env.get("POSTGRES_DBNAME", ""),
-            "user": env.get("POSTGRES_USER", "postgres"),
-            "password": env.get("POSTGRES_PASSWORD", ""),
-            "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5") or "5"),
-            "autocommit": True,
-        }
+        self._connect_args = postgres_connect_args(env)
         schema = env.get("POSTGRES_SCHEMA") or None
         table = sql.Identifier(schema, KEY_TABLE) if schema else sql.Identifier(KEY_TABLE)
         self._insert = sql.SQL(

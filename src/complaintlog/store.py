@@ -8,14 +8,23 @@ come from the ``COMPLAINTLOG_STORE`` environment variable.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
 from complaintlog.errors import StoreConfigurationError
 
-__all__ = ["STORE_ENV_VAR", "StoreSettings", "parse_store_url"]
+__all__ = [
+    "STORE_ENV_VAR",
+    "StoreSettings",
+    "one_creator_at_a_time",
+    "parse_store_url",
+    "postgres_connect_args",
+]
 
 STORE_ENV_VAR = "COMPLAINTLOG_STORE"
 
@@ -37,6 +46,43 @@ class StoreSettings:
             return self.url
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
+
+
+def postgres_connect_args(env: Mapping[str, str]) -> dict[str, Any]:
+    """psycopg's connection arguments from eventsourcing's ``POSTGRES_*`` settings."""
+    return {
+        "host": env.get("POSTGRES_HOST", "127.0.0.1"),
+        "port": env.get("POSTGRES_PORT", "5432"),
+        "dbname": env.get("POSTGRES_DBNAME", ""),
+        "user": env.get("POSTGRES_USER", "postgres"),
+        "password": env.get("POSTGRES_PASSWORD", ""),
+        "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5") or "5"),
+        "autocommit": True,
+    }
+
+
+_CREATOR_LOCK = 0x636C_7374_6F72  # "clstor"
+
+
+@contextmanager
+def one_creator_at_a_time(settings: StoreSettings, env: Mapping[str, str]) -> Iterator[None]:
+    """Around opening a store, which creates its tables if they are missing.
+
+    On PostgreSQL, eventsourcing's ``CREATE TYPE`` and ``CREATE ... IF NOT EXISTS`` run by
+    several processes opening one store at once can collide ("tuple concurrently
+    updated"): they take turns on a session advisory lock. Other stores need nothing.
+    """
+    if settings.kind != "postgres":
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(**postgres_connect_args(env)) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (_CREATOR_LOCK,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_CREATOR_LOCK,))
 
 
 def parse_store_url(url: str | None) -> StoreSettings:

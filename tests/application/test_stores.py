@@ -192,3 +192,32 @@ def test_racing_receives_of_one_crm_reference_keep_one_complaint(shared_url: str
     assert sorted(outcomes) == ["duplicate", "recorded"]
     with ComplaintLog(shared_url) as check:
         assert check.max_position() == 2  # one complaint and its index
+
+
+@pytest.mark.postgres
+def test_processes_opening_a_new_postgres_store_at_once_all_open_it(
+    postgres_schema_url: str,
+) -> None:
+    """Opening creates the tables; concurrent creators used to collide in the catalog."""
+    openers = 6
+    start = threading.Barrier(openers)
+    failures: list[BaseException] = []
+    received: list[UUID] = []
+
+    def open_and_receive() -> None:
+        start.wait()
+        try:
+            with ComplaintLog(postgres_schema_url) as log:
+                received.append(receive(log))
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=open_and_receive) for _ in range(openers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(set(received)) == openers
+    with ComplaintLog(postgres_schema_url) as check:
+        assert all(check.get(cid).subject == "Delayed parcel" for cid in received)
