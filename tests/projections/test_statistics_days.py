@@ -2,9 +2,11 @@
 
 A report whose ``as_of`` is not before anything recorded (the usual "as of now"), ungrouped
 and in the policy calendar's time zone, is answered from one pre-aggregated row per local
-day (``projections/_statistics_days.py``); every other report reads the fact rows. The
-fact rows are the simple model here: both must give the same figures, whatever the history,
-however it was cut into catch-ups, and a rebuild must leave the same day rows as catching up.
+day (``projections/_statistics_days.py``), its SLA compliance from the SLA projection's
+outcome counts per local day (``projections/_sla_days.py``); every other report reads the
+fact rows and the SLA clock rows. Those are the simple model here: both must give the same
+figures, whatever the history, however it was cut into catch-ups, and a rebuild must leave
+the same day rows as catching up.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from complaintlog import ComplaintLog
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import ComplaintLogError
 from complaintlog.projections import Projections, StatisticsView
+from complaintlog.projections._framework import from_us
+from complaintlog.projections._sla_days import OUTCOME_DAYS
 from complaintlog.projections._statistics_days import DAYS_TABLE
 from complaintlog.projections._store import SqliteViewStore, ViewStore
 from complaintlog.projections.statistics import PERIODS, PeriodStatistics
@@ -31,6 +35,7 @@ from complaintlog.testing.strategies import Lifecycle
 from .conftest import RecordingClock
 
 LATER = datetime(2027, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CATEGORIES = (
     {"dimension": None, "cause": "billing", "product": "Broadband"},
     {"dimension": None, "cause": "delay", "product": None},
@@ -39,18 +44,35 @@ CATEGORIES = (
 
 @contextmanager
 def from_fact_rows(view: StatisticsView) -> Iterator[None]:
-    """Make ``view`` answer every report from the fact rows."""
+    """Make ``view`` answer every report from the fact rows (and the SLA clock rows)."""
     view._settled = lambda zone, cut: False  # type: ignore[method-assign]
+    view._sla_days = lambda *args: False  # type: ignore[method-assign]
     try:
         yield
     finally:
         del view._settled  # type: ignore[method-assign]
+        del view._sla_days  # type: ignore[method-assign]
 
 
 def both(view: StatisticsView, *args: Any, **kwargs: Any) -> list[PeriodStatistics]:
     """The report from the day rows, checked against the same report from the fact rows."""
-    assert view._settled(view.time_zone, None), "the day rows are there to answer"
-    from_days = view.report(*args, **kwargs)
+    as_of = kwargs.get("as_of")
+    cut = None if as_of is None else (as_of - EPOCH) // timedelta(microseconds=1)
+    assert view._settled(view.time_zone, cut), "the day rows are there to answer"
+    answered_by_days = []
+    sla_days = view._sla_days
+
+    def recorded(*args: Any) -> bool:
+        answered = sla_days(*args)
+        answered_by_days.append(answered)
+        return answered
+
+    view._sla_days = recorded  # type: ignore[method-assign]
+    try:
+        from_days = view.report(*args, **kwargs)
+    finally:
+        del view._sla_days  # type: ignore[method-assign]
+    assert answered_by_days == [True], "the outcome day rows are there to answer"
     with from_fact_rows(view):
         from_facts = view.report(*args, **kwargs)
     assert from_days == from_facts
@@ -62,7 +84,17 @@ def both(view: StatisticsView, *args: Any, **kwargs: Any) -> list[PeriodStatisti
 
 
 def day_rows(store: ViewStore) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in store.query(f"SELECT * FROM {DAYS_TABLE} ORDER BY day_us")]
+    """The statistics day rows, then the SLA outcome day rows."""
+    return [tuple(row) for row in store.query(f"SELECT * FROM {DAYS_TABLE} ORDER BY day_us")] + [
+        tuple(row) for row in store.query(f"SELECT * FROM {OUTCOME_DAYS} ORDER BY day_us, metric")
+    ]
+
+
+def latest_activity(view: StatisticsView) -> datetime:
+    """The earliest ``as_of`` the day rows answer for: the latest activity recorded."""
+    return from_us(
+        view._store.query("SELECT MAX(last_activity_us) FROM complaintlog_statistics")[0][0]
+    )
 
 
 def _mixed(
@@ -111,6 +143,11 @@ def _periods_of(view: StatisticsView, workload: Workload) -> None:
     for period in PERIODS:
         both(view, period, start, end)
     both(view, "month", start + timedelta(days=11), start + timedelta(days=12))
+    # as of the latest activity: clocks still running then, due later (and breaching then),
+    # are not decided yet; the outcomes of that day so far are
+    as_of = latest_activity(view)
+    for period in ("day", "month"):
+        both(view, period, start, end, as_of=as_of)
 
 
 @settings(
@@ -323,6 +360,14 @@ def test_day_rows_on_every_store_after_catch_up_and_rebuild(
         )
         assert sum(row.received for row in months) == 6
         assert sum(row.repeat_complaints for row in months) == 4
+        assert views.store.query(f"SELECT COUNT(*) FROM {OUTCOME_DAYS}")[0][0]
+        both(
+            views.statistics,
+            "day",
+            datetime(2026, 3, 1, tzinfo=UTC),
+            datetime(2026, 4, 1, tzinfo=UTC),
+            as_of=latest_activity(views.statistics),
+        )
         before = day_rows(views.store)
         views.rebuild()
         assert day_rows(views.store) == before
@@ -334,4 +379,44 @@ def test_day_rows_on_every_store_after_catch_up_and_rebuild(
                 LATER - timedelta(days=300),
             )
             == months
+        )
+
+
+def test_compliance_from_outcome_days_leaves_out_what_is_decided_after_as_of(
+    policy: SlaPolicy,
+) -> None:
+    monday = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # office hours 09-17 UTC, ack within 2 h
+    with (
+        ComplaintLog("memory://", clock=lambda: LATER) as log,
+        Projections(log, policy=policy) as views,
+    ):
+
+        def receive(at: datetime) -> Any:
+            return log.receive(
+                customer={"id": "C-1"}, channel="web", subject="Bill", description="Twice", at=at
+            )
+
+        log.acknowledge(receive(monday), at=monday + timedelta(minutes=30))  # on time
+        receive(monday + timedelta(hours=1))  # breached at 12:00
+        receive(monday + timedelta(days=1))  # breaches on Tuesday at 11:00
+        views.catch_up()
+        march = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+        compliance = [
+            both(views.statistics, "month", *march, as_of=monday + timedelta(days=1, hours=h))[
+                0
+            ].sla_compliance["acknowledge"]
+            for h in (1, 2, 3)
+        ]
+        assert [(rate.part, rate.whole) for rate in compliance] == [(1, 2), (1, 3), (1, 3)]
+        (month,) = both(views.statistics, "month", *march)
+        assert (
+            month.sla_compliance["acknowledge"].part,
+            month.sla_compliance["acknowledge"].whole,
+        ) == (1, 3)
+        # outcome rows of another time zone do not answer
+        from zoneinfo import ZoneInfo
+
+        lo, hi = (int((moment - EPOCH) // timedelta(microseconds=1)) for moment in march)
+        assert not views.statistics._sla_days(
+            lambda moment, group: None, lo, hi, None, ZoneInfo("Europe/Zagreb")
         )

@@ -44,6 +44,11 @@ Clocks of ``informational`` targets are kept like the others, but they are no ob
 their rows have no outcome (so the statistics count them towards no compliance rate), and
 the view's breach and at-risk queries leave them out unless asked for them
 (``include_informational=True``, or naming the target).
+
+Beside the clock rows the projection keeps the number of clocks decided (and of those on
+time) per local day of the policy calendar and metric (``_sla_days``): the statistics
+report's compliance rates, a few rows a month. A catch-up moves them by the changed clocks'
+difference; a rebuild derives them from the clock rows at its end (``create_indexes``).
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ import attrs
 from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
 from complaintlog.domain.values import Category, Channel, Severity
+from complaintlog.projections import _sla_days
 from complaintlog.projections._framework import (
     Follower,
     LogEvent,
@@ -67,6 +73,7 @@ from complaintlog.projections._framework import (
     select_in,
     to_us,
 )
+from complaintlog.projections._statistics_days import DayStarts
 from complaintlog.projections._store import (
     SqliteViewStore,
     Transaction,
@@ -129,6 +136,8 @@ _Spec = tuple[SlaTarget, str, str, str, int, bool, int, int | None, int | None]
 pauses stop it, whether it is a calendar clock, ``within`` and ``not_before`` in
 microseconds, and the business days of a "close of the Nth business day" target."""
 _ALL_CLOCK_COLUMNS = (*_CLOCK_COLUMNS, *_DERIVED)
+_OUTCOME = _ALL_CLOCK_COLUMNS.index("outcome_us")
+_ON_TIME = _ALL_CLOCK_COLUMNS.index("on_time")
 _CLOCK_LIST = ", ".join(_ALL_CLOCK_COLUMNS)
 
 
@@ -271,7 +280,7 @@ class SlaProjection(Projection[_Case]):
     """Keeps SLA clocks under one policy (its targets and its business calendar)."""
 
     name = "sla"
-    tables = (CASES, CLOCKS)
+    tables = (CASES, CLOCKS, _sla_days.OUTCOME_DAYS)
     per_complaint = True
 
     def __init__(self, policy: SlaPolicy) -> None:
@@ -285,9 +294,15 @@ class SlaProjection(Projection[_Case]):
         self._informational = frozenset(t.name for t in policy.targets if t.informational)
         self._specs: dict[int, _Spec] = {}
         self._named = {target.name: target for target in policy.targets}
+        self._zone = policy.calendar.time_zone.key
+        self._day_of = DayStarts(policy.calendar.time_zone)
+        self._days_kept = False
+        """Whether :meth:`write` keeps the outcome day rows up to date: not while a rebuild
+        writes the clock rows (the day rows are derived from them at its end, in
+        :meth:`create_indexes`)."""
 
     def config(self) -> str:
-        return f"sla-2 {self.policy!r}"
+        return f"{_sla_days.SLA_CONFIG} {self.policy!r}"
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -298,6 +313,8 @@ class SlaProjection(Projection[_Case]):
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {CLOCKS} ({clocks}, PRIMARY KEY (complaint_id, clock_key))"
         )
+        _sla_days.create_outcome_days_table(tx)
+        self._days_kept = False
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(
@@ -313,6 +330,19 @@ class SlaProjection(Projection[_Case]):
             f"CREATE INDEX IF NOT EXISTS {CLOCKS}_met_late ON {CLOCKS} (met_us) "
             "WHERE met_us > due_us"
         )
+        # The runner creates the indexes when the tables are new, when it opens existing
+        # ones, and when a rebuild has written every clock row: outcome day rows missing
+        # beside decided clocks are derived from them now, and kept up to date from here on.
+        if not self._days_kept and (
+            not tx.query(compose("SELECT 1 FROM {table} LIMIT 1", table=_sla_days.OUTCOME_DAYS))
+            and tx.query(
+                compose(
+                    "SELECT 1 FROM {clocks} WHERE outcome_us IS NOT NULL LIMIT 1", clocks=CLOCKS
+                )
+            )
+        ):
+            _sla_days.build(tx, CLOCKS, self._day_of, self._zone)
+        self._days_kept = True
 
     # -- state ------------------------------------------------------------------------------
 
@@ -355,6 +385,8 @@ class SlaProjection(Projection[_Case]):
         informational = self._informational
         clocks: list[tuple[Any, ...]] = []
         append = clocks.append
+        keep_days = self._days_kept
+        outcomes: dict[tuple[str, str], _sla_days.Outcome | None] = {}
         cases: list[tuple[Any, ...]] = []
         for case in self.dirty.values():
             cases.append(case.row(case_null))
@@ -368,8 +400,18 @@ class SlaProjection(Projection[_Case]):
                             self._ensure_warn(clock)
                     elif not clock.paused_total_us and clock.paused_since_us is None:
                         clock.warn_us = None
-                    append(clock.row(null, clock.target in informational))
+                    row = clock.row(null, clock.target in informational)
+                    append(row)
                     clock.dirty = False
+                    if keep_days:
+                        outcome = row[_OUTCOME]
+                        outcomes[(clock.complaint_id, clock.clock_key)] = (
+                            None
+                            if outcome is None or outcome == null
+                            else (clock.metric, outcome, row[_ON_TIME])
+                        )
+        if outcomes:
+            _sla_days.update(tx, CLOCKS, self._day_of, self._zone, outcomes)
         case_updates = ", ".join(f"{name} = excluded.{name}" for name in _CASE_COLUMNS[1:])
         tx.executemany(
             compose(

@@ -32,7 +32,9 @@ months, quarters or years in the report's time zone):
 * withdrawn, follow-up confirmation, survey scores: by the time they happened;
 * open at period end: open at the end of the period (or at ``as_of``, if earlier);
 * SLA compliance and promise-kept rate: SLA clocks by the time their outcome was decided
-  (met, or breached at the due time), read from the SLA projection's table;
+  (met, or breached at the due time), read from the SLA projection's tables: its outcome
+  counts per local day (``_sla_days``) when the day rows answer and the SLA policy's
+  calendar has the report's time zone, its clock rows otherwise;
 * repeat complaint: the same customer complained in the same category (all three parts
   equal; complaints without a category never repeat) within the 30 days before.
 
@@ -63,6 +65,7 @@ from complaintlog.projections._framework import (
     select_in,
     to_us,
 )
+from complaintlog.projections._sla_days import SLA_CONFIG, read_outcomes
 from complaintlog.projections._statistics_days import (
     DAYS_TABLE,
     DayStarts,
@@ -580,6 +583,7 @@ class StatisticsView:
         self.time_zone = time_zone
         self._clock = clock
         self._with_sla = with_sla
+        self._day_starts: dict[str, DayStarts] = {}
 
     def report(
         self,
@@ -626,7 +630,7 @@ class StatisticsView:
         if column is None and self._settled(zone, cut):
             self._add_days(buckets, starts, ends)
             if self._with_sla:
-                self._add_sla(bucket, starts, lo_all, hi_all, cut, column)
+                self._add_sla(bucket, starts, lo_all, hi_all, cut, column, zone)
             return self._results(spans, buckets)
         if cut is None or cut >= lo_all:
             self._add_open_throughout(buckets, len(spans), lo_all, column)
@@ -838,13 +842,27 @@ class StatisticsView:
         hi: int,
         cut: int | None,
         column: str | None,
+        zone: ZoneInfo | None = None,
     ) -> None:
         """SLA compliance: clocks by the period of their outcome, counted in SQL per period,
-        group (the complaint's fact row) and metric."""
-        if not self._store.query(
-            "SELECT COUNT(*) FROM complaintlog_projection_tracking WHERE projection = ?",
+        group (the complaint's fact row) and metric.
+
+        With ``zone`` (a settled, ungrouped report: see :meth:`_settled`), from the SLA
+        projection's outcome day rows (``_sla_days``) when they are in that zone."""
+        tracked = self._store.query(
+            "SELECT position, config FROM complaintlog_projection_tracking WHERE projection = ?",
             ("sla",),
-        )[0][0]:
+        )
+        if not tracked:
+            return
+        position, config = tracked[0]
+        if (
+            zone is not None
+            and column is None
+            and position >= 0  # not being rebuilt
+            and str(config).startswith(f"{SLA_CONFIG} ")  # the version keeping the rows
+            and self._sla_days(bucket, lo, hi, cut, zone)
+        ):
             return
         # the period of an outcome: the number of period starts after the first one it
         # reached (the periods are contiguous)
@@ -874,6 +892,28 @@ class StatisticsView:
                 counts = into.sla.setdefault(metric, [0, 0])
                 counts[0] += int(on_time or 0)
                 counts[1] += int(count)
+
+    def _sla_days(
+        self, bucket: _BucketOf, lo: int, hi: int, cut: int | None, zone: ZoneInfo
+    ) -> bool:
+        """Add the outcomes of ``[lo, hi)`` known by ``cut`` from the outcome day rows (and
+        the clock rows of ``cut``'s own day), if the rows are in ``zone``; whether they were."""
+        cut_day = None
+        if cut is not None:
+            day_of = self._day_starts.get(zone.key)
+            if day_of is None:
+                day_of = self._day_starts[zone.key] = DayStarts(zone)
+            cut_day = day_of.of(cut)
+        kept, outcomes = read_outcomes(self._store.query, _SLA_CLOCKS, lo, hi, cut, cut_day)
+        if kept is not None and kept != zone.key:
+            return False
+        for moment, metric, on_time, decided in outcomes:
+            into = bucket(moment, None)
+            if into is not None:
+                counts = into.sla.setdefault(metric, [0, 0])
+                counts[0] += on_time
+                counts[1] += decided
+        return True
 
     def _add_repeats(
         self, bucket: _BucketOf, lo: int, hi: int, cut: int | None, group_index: int | None
