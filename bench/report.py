@@ -138,6 +138,14 @@ def title(report: Report) -> str:
     return f"{store}, {report['complaints']:,} complaints ({runs} run{'s' * (runs > 1)})"
 
 
+def provenance(reports: list[Report]) -> str:
+    """Which code and Python each run measured."""
+    return "; ".join(
+        f"{title(r)}: commit {r.get('commit', 'unknown')}, Python {r.get('python', '?')}"
+        for r in reports
+    )
+
+
 def shown(value: float, unit: str) -> str:
     if unit in {"ms", "x", "MB", "s"}:
         return f"{value:,.2f}"
@@ -180,6 +188,8 @@ def main() -> None:
     parser.add_argument("json", nargs="+", type=Path, help="files written by run.py --json")
     args = parser.parse_args()
     reports = [json.loads(path.read_text()) for path in args.json]
+    print(f"Measured code: {provenance(reports)}.")
+    print()
     print("\n".join(figures_table(reports)))
     print()
     print("\n".join(targets_table(reports)))

@@ -405,6 +405,7 @@ def main() -> None:
         "repeat": args.repeat,
         "writers": args.writers,
         "python": sys.version.split()[0],
+        "commit": source_commit(),
         "figures": figures,
         "notes": {k: v for k, v in runs[0].items() if isinstance(v, str)},
         "runs": [{k: v for k, v in run.items() if isinstance(v, int | float)} for run in runs],
@@ -461,6 +462,20 @@ LABELS = {
     "import_vs_raw_pg_write": ("ratio: import / PostgreSQL COPY", "x"),
     "rebuild_vs_raw_pg_read": ("ratio: rebuild / PostgreSQL select", "x"),
 }
+
+
+def source_commit() -> str:
+    """The git commit the measured code is at (``+changes`` when the tree differs from it)."""
+    import subprocess
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(
+            ["git", *arguments], cwd=HERE, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def print_table(report: dict[str, Any]) -> None:
