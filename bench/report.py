@@ -183,6 +183,33 @@ def targets_table(reports: list[Report]) -> list[str]:
     return lines
 
 
+def growth_table(reports: list[Report]) -> list[str]:
+    """Catch-up cost grows with the new events, not the history: the same 1,000 new events
+    caught up after the largest SQLite history against the smallest."""
+    sqlite = sorted(
+        (r for r in reports if r["store"] == "sqlite" and "catch_up_1000_ms" in r["figures"]),
+        key=lambda r: r["complaints"],
+    )
+    if len(sqlite) < 2 or sqlite[0]["complaints"] == sqlite[-1]["complaints"]:
+        return []
+    small, large = sqlite[0], sqlite[-1]
+    growth = large["figures"]["catch_up_1000_ms"] / small["figures"]["catch_up_1000_ms"]
+    history = large["complaints"] / small["complaints"]
+    verdict = "met" if growth < history / 2 else "**missed**"
+    return [
+        "| catch-up after 1,000 new events | history | ms |",
+        "|---|---:|---:|",
+        f"| {title(small)} | {small['events']:,} events | "
+        f"{small['figures']['catch_up_1000_ms']:,.2f} |",
+        f"| {title(large)} | {large['events']:,} events | "
+        f"{large['figures']['catch_up_1000_ms']:,.2f} |",
+        "",
+        f"The history grew {history:,.0f}-fold and the catch-up of the same 1,000 events "
+        f"{growth:,.2f}-fold: it grows with the new events, not the history ({verdict}: "
+        f"judged against half the history's growth).",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("json", nargs="+", type=Path, help="files written by run.py --json")
@@ -193,6 +220,10 @@ def main() -> None:
     print("\n".join(figures_table(reports)))
     print()
     print("\n".join(targets_table(reports)))
+    growth = growth_table(reports)
+    if growth:
+        print()
+        print("\n".join(growth))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,13 @@ REPORT = Path(__file__).resolve().parents[2] / "bench" / "report.py"
 
 
 def report(store: str, complaints: int, **figures: float) -> dict[str, Any]:
-    return {"store": store, "complaints": complaints, "repeat": 3, "figures": figures}
+    return {
+        "store": store,
+        "complaints": complaints,
+        "events": complaints * 7,
+        "repeat": 3,
+        "figures": figures,
+    }
 
 
 def verdicts(tmp_path: Path, *reports: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -64,3 +70,23 @@ def test_every_figure_of_every_run_is_in_the_table(tmp_path: Path) -> None:
     )
     assert "| complaintlog bulk import | events/s | 12,345 |" in done.stdout
     assert "| query: open complaints, first page of 20 | ms | 0.50 |" in done.stdout
+
+
+def test_catch_up_is_judged_by_how_it_grows_with_the_history(tmp_path: Path) -> None:
+    def growth_line(small_ms: float, large_ms: float) -> str:
+        for index, ms in enumerate((small_ms, large_ms)):
+            size = 100_000 if index == 0 else 1_000_000
+            path = tmp_path / f"{index}.json"
+            path.write_text(json.dumps(report("sqlite", size, catch_up_1000_ms=ms)))
+        done = subprocess.run(
+            [sys.executable, str(REPORT), str(tmp_path / "0.json"), str(tmp_path / "1.json")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return next(line for line in done.stdout.splitlines() if line.startswith("The history"))
+
+    assert "grew 10-fold" in growth_line(100.0, 130.0)
+    assert "1.30-fold" in growth_line(100.0, 130.0)
+    assert "(met:" in growth_line(100.0, 130.0)
+    assert "(**missed**:" in growth_line(100.0, 900.0)  # 9x for 10x the history: it grows
