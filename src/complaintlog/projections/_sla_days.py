@@ -59,6 +59,10 @@ def create_outcome_days_table(tx: Transaction) -> None:
     )
 
 
+_PAGE = 20_000
+"""Clock rows read at a time when the outcome rows are built from scratch."""
+
+
 def _count(counts: Counts, day_of: DayStarts, outcomes: Iterable[Outcome], sign: int) -> None:
     of = day_of.of
     for metric, outcome, on_time in outcomes:
@@ -91,13 +95,21 @@ def build(tx: Transaction, clocks_table: str, day_of: DayStarts, zone: str) -> N
     """Derive every outcome row from the clock rows (after a rebuild wrote them)."""
     tx.execute(compose("DELETE FROM {table}", table=OUTCOME_DAYS))
     counts: Counts = {}
-    rows = tx.query(
-        compose(
-            "SELECT metric, outcome_us, on_time FROM {clocks} WHERE outcome_us IS NOT NULL",
-            clocks=clocks_table,
-        )
+    # in pages along the primary key: a million complaints have millions of clocks, and
+    # the rebuild's memory must not grow with the history
+    select = compose(
+        "SELECT complaint_id, clock_key, metric, outcome_us, on_time FROM {clocks} "
+        "WHERE outcome_us IS NOT NULL AND (complaint_id > ? OR (complaint_id = ? "
+        "AND clock_key > ?)) ORDER BY complaint_id, clock_key LIMIT ?",
+        clocks=clocks_table,
     )
-    _count(counts, day_of, rows, 1)
+    after = ("", "")
+    while True:
+        page = tx.query(select, (after[0], after[0], after[1], _PAGE))
+        if not page:
+            break
+        _count(counts, day_of, (row[2:] for row in page), 1)
+        after = (page[-1][0], page[-1][1])
     _insert(tx, zone, counts)
 
 
