@@ -373,6 +373,7 @@ def main() -> None:
     if args.writers > 1 and args.store != "postgres":
         parser.error("--writers needs --store postgres (SQLite has one writer at a time)")
 
+    measured_commit = source_commit()  # before the runs: the tree may change while they run
     runs = []
     try:
         with tempfile.TemporaryDirectory(prefix="complaintlog-bench-") as tmp:
@@ -405,7 +406,7 @@ def main() -> None:
         "repeat": args.repeat,
         "writers": args.writers,
         "python": sys.version.split()[0],
-        "commit": source_commit(),
+        "commit": measured_commit,
         "figures": figures,
         "notes": {k: v for k, v in runs[0].items() if isinstance(v, str)},
         "runs": [{k: v for k, v in run.items() if isinstance(v, int | float)} for run in runs],
