@@ -25,22 +25,9 @@ from complaintlog import (
     ComplaintRuleError,
     InvalidValueError,
 )
+from complaintlog.rules import STEP_COMMANDS
 
-COMMANDS = {
-    "acknowledge",
-    "assign",
-    "escalate",
-    "make_promise",
-    "inform",
-    "reclassify",
-    "pause",
-    "resume",
-    "resolve",
-    "reopen",
-    "follow_up",
-    "record_survey",
-    "withdraw",
-}
+COMMANDS = frozenset(STEP_COMMANDS)
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 

@@ -27,6 +27,7 @@ from complaintlog.errors import RuleViolationError
 from complaintlog.views import ComplaintView
 
 __all__ = [
+    "STEP_COMMANDS",
     "Command",
     "ProcessRule",
     "RuleViolationError",
@@ -34,6 +35,24 @@ __all__ = [
     "check_rules",
     "process_rule",
 ]
+
+STEP_COMMANDS = (
+    "acknowledge",
+    "assign",
+    "escalate",
+    "make_promise",
+    "inform",
+    "reclassify",
+    "pause",
+    "resume",
+    "resolve",
+    "reopen",
+    "follow_up",
+    "record_survey",
+    "withdraw",
+)
+"""The commands that take a recorded complaint a step further in its handling: all but
+``receive``, which starts one, and ``erase_personal_data``, which is no handling step."""
 
 
 @attrs.frozen

@@ -38,7 +38,7 @@ from babel.numbers import is_currency
 
 from complaintlog.domain.values import EscalationLevel, Money
 from complaintlog.errors import InvalidValueError
-from complaintlog.rules import Command
+from complaintlog.rules import STEP_COMMANDS, Command
 from complaintlog.views import ComplaintView
 
 __all__ = [
@@ -48,23 +48,7 @@ __all__ = [
     "Role",
 ]
 
-COMMANDS = (
-    "receive",
-    "acknowledge",
-    "assign",
-    "escalate",
-    "make_promise",
-    "inform",
-    "reclassify",
-    "pause",
-    "resume",
-    "resolve",
-    "reopen",
-    "follow_up",
-    "record_survey",
-    "withdraw",
-    "erase_personal_data",
-)
+COMMANDS = ("receive", *STEP_COMMANDS, "erase_personal_data")
 """Every command a policy can allow: the ``ComplaintLog`` method names."""
 
 ActorRoles = Mapping[str, Sequence[str]] | Callable[[str], Iterable[str]]

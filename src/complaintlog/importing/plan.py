@@ -20,26 +20,11 @@ import attrs
 
 from complaintlog.application import Batch
 from complaintlog.importing.errors import RowRejectedError
+from complaintlog.rules import STEP_COMMANDS
 
 __all__ = ["ComplaintPlan", "Step"]
 
-COMMANDS = frozenset(
-    {
-        "acknowledge",
-        "assign",
-        "escalate",
-        "make_promise",
-        "inform",
-        "reclassify",
-        "pause",
-        "resume",
-        "resolve",
-        "reopen",
-        "follow_up",
-        "record_survey",
-        "withdraw",
-    }
-)
+COMMANDS = frozenset(STEP_COMMANDS)
 
 
 @attrs.frozen
