@@ -21,7 +21,7 @@ import inspect
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar, cast
@@ -51,6 +51,7 @@ from complaintlog._arguments import (
     ReopenReasonArg,
     SeverityArg,
 )
+from complaintlog._collector import collector_paused
 from complaintlog._mapper import OrjsonTranscoder, PydanticMapper, encode_state
 from complaintlog.authorization import Denial, Policy
 from complaintlog.domain.access import DENIED_TOPIC, AccessAttempt
@@ -1245,6 +1246,7 @@ class Batch(_Commands):
 
     def __init__(self, log: ComplaintLog) -> None:
         self._log = log
+        self._collector = ExitStack()
         self._clock = log.clock
         self._max_clock_skew = log._max_clock_skew
         self._rules = log._rules
@@ -1256,6 +1258,9 @@ class Batch(_Commands):
         self.saved = False
 
     def __enter__(self) -> Batch:
+        # Everything the batch makes lives until its commit: the collector would only
+        # walk it (see complaintlog._collector).
+        self._collector.enter_context(collector_paused())
         return self
 
     def __exit__(
@@ -1264,8 +1269,9 @@ class Batch(_Commands):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            self.commit()
+        with self._collector:
+            if exc_type is None:
+                self.commit()
 
     def __len__(self) -> int:
         return len(self._complaints)

@@ -104,13 +104,16 @@ def parse_store_url(url: str | None) -> StoreSettings:
     raise StoreConfigurationError(msg)
 
 
+_SQLITE_FACTORY = "complaintlog._sqlite_store:SQLiteStoreFactory"
+
+
 def _sqlite(url: str, netloc: str, path: str) -> StoreSettings:
     raw = unquote(netloc + path)
     if raw in {"", "/"}:
         msg = f"store URL {url!r} names no SQLite file: use sqlite:///complaints.db"
         raise StoreConfigurationError(msg)
     if raw in {"/:memory:", ":memory:"}:
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+        env = {"PERSISTENCE_MODULE": _SQLITE_FACTORY, "SQLITE_DBNAME": ":memory:"}
         return StoreSettings("sqlite", env, url)
     # sqlite:///relative.db -> "relative.db"; sqlite:////abs/path.db -> "/abs/path.db"
     file = Path(raw[1:] if raw.startswith("/") else raw)
@@ -118,7 +121,7 @@ def _sqlite(url: str, netloc: str, path: str) -> StoreSettings:
         msg = f"store URL {url!r}: the folder {file.parent} does not exist"
         raise StoreConfigurationError(msg)
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": _SQLITE_FACTORY,
         "SQLITE_DBNAME": str(file),
         "SQLITE_LOCK_TIMEOUT": "30",
     }

@@ -46,12 +46,10 @@ counting frees them), and each collection would walk every cached state for noth
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from uuid import UUID
@@ -59,6 +57,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
+from complaintlog._collector import collector_paused
 from complaintlog.projections._store import (
     TRACKING_TABLE,
     ProjectionConflictError,
@@ -410,19 +409,6 @@ class Projection(ABC, Generic[S]):
             tx.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one page (see the module docstring)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def chunks(values: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -557,7 +543,7 @@ class Follower:
             start = min(positions.values())
             if until is not None and start >= until:
                 break
-            with _collector_paused():
+            with collector_paused():
                 events = self.reader.read(start, self.batch_size, stop=until)
                 if not events:
                     break
@@ -635,7 +621,7 @@ class Follower:
         count = 0
         after = ""
         while True:
-            with _collector_paused():
+            with collector_paused():
                 page = self.reader.read_by_complaint(after, self.batch_size, stop)
                 if page is None:
                     break

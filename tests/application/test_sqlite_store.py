@@ -1,0 +1,86 @@
+"""complaintlog's SQLite event store: eventsourcing's recorder contract, one statement a batch."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+
+from complaintlog import ComplaintLog
+from complaintlog._sqlite_store import PAGE_CACHE_KIB, BatchSQLiteRecorder, SQLiteStoreFactory
+from complaintlog.store import parse_store_url
+
+
+def events(originator: UUID, versions: range) -> list[StoredEvent]:
+    return [StoredEvent(originator, v, "t:Happened", b'{"v":%d}' % v) for v in versions]
+
+
+def recorder(cls: type[SQLiteApplicationRecorder], path: Path) -> SQLiteApplicationRecorder:
+    made = cls(SQLiteDatastore(str(path)))
+    made.create_table()
+    return made
+
+
+def test_batches_get_the_notification_ids_eventsourcing_gives_them(tmp_path: Path) -> None:
+    ours = recorder(BatchSQLiteRecorder, tmp_path / "ours.db")
+    theirs = recorder(SQLiteApplicationRecorder, tmp_path / "theirs.db")
+    a, b = uuid4(), uuid4()
+    batches = [events(a, range(1, 4)), events(b, range(1, 2)), events(a, range(4, 9))]
+    for batch in batches:
+        assert ours.insert_events(batch) == theirs.insert_events(batch)
+    assert ours.insert_events(events(b, range(2, 3))) == [10]
+    read = ours.select_notifications(start=1, limit=100)
+    assert [(n.id, n.originator_id, n.originator_version) for n in read] == [
+        (i, e.originator_id, e.originator_version)
+        for i, e in enumerate([*batches[0], *batches[1], *batches[2]], start=1)
+    ] + [(10, b, 2)]
+
+
+def test_a_batch_with_a_taken_version_records_none_of_its_events(tmp_path: Path) -> None:
+    ours = recorder(BatchSQLiteRecorder, tmp_path / "ours.db")
+    a = uuid4()
+    ours.insert_events(events(a, range(1, 3)))
+    with pytest.raises(IntegrityError):
+        ours.insert_events(events(uuid4(), range(1, 4)) + events(a, range(2, 3)))
+    assert ours.max_notification_id() == 2
+    assert [e.originator_version for e in ours.select_events(a)] == [1, 2]
+
+
+def test_a_file_store_opens_with_this_factory_and_a_larger_page_cache(tmp_path: Path) -> None:
+    settings = parse_store_url(f"sqlite:///{tmp_path / 'c.db'}")
+    log = ComplaintLog(settings.url)
+    recorder = log._app.recorder
+    assert isinstance(log._app.factory, SQLiteStoreFactory)
+    assert isinstance(recorder, BatchSQLiteRecorder)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -PAGE_CACHE_KIB
+
+
+def test_a_batch_pauses_the_collector_until_it_ends() -> None:
+    log = ComplaintLog("memory://")
+    assert gc.isenabled()
+    with log.batch() as batch:
+        assert not gc.isenabled()
+        batch.receive(customer={"id": "c"}, channel="web", subject="s", description="d")
+    assert gc.isenabled()
+
+    def fail_inside() -> None:
+        with log.batch():
+            assert not gc.isenabled()
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail_inside()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with log.batch():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
