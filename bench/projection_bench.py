@@ -44,7 +44,7 @@ from workload import import_events, received_at, workload_end  # noqa: E402
 __all__ = ["measure"]
 
 QUERY_CALLS = 21
-ONE_EVENT_SAMPLES = 10
+ONE_EVENT_SAMPLES = 50
 
 
 def measure(log: ComplaintLog, complaints: int | None = None) -> dict[str, Any]:

@@ -1,12 +1,16 @@
 """How the SQLite view store writes a rebuild's rows: NULL marks and background checkpoints.
 
 Rows bound on SQLite carry ``NULL_MARK`` where a value is missing (``None`` binds slowly);
-the statement's ``NULLIF`` stores NULL. During ``bulk()`` commits leave checkpointing to a
-thread; afterwards the automatic checkpoint is back as it was and the log is copied.
+the statement's ``NULLIF`` stores NULL. Commits never checkpoint the write-ahead log in the
+writer's thread: a checkpointer thread copies it, and has copied all of it once the store
+is closed.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 from complaintlog.projections._store import NULL_MARK, SqliteViewStore, marks
@@ -30,31 +34,56 @@ def test_marked_values_are_stored_as_null_and_the_others_as_given(tmp_path: Path
     store.close()
 
 
-def test_bulk_writes_are_checkpointed_and_the_automatic_checkpoint_comes_back(
+def test_commits_leave_checkpoints_to_a_thread_that_copies_the_whole_log(
     tmp_path: Path,
 ) -> None:
-    store = SqliteViewStore(tmp_path / "views.db")
-    automatic = store.query("PRAGMA wal_autocheckpoint")[0][0]
-    with store.bulk():
-        assert store.query("PRAGMA wal_autocheckpoint") == [(0,)]
+    path = tmp_path / "views.db"
+    store = SqliteViewStore(path)
+    assert store.query("PRAGMA wal_autocheckpoint") == [(0,)]
+    with store.transaction() as tx:
+        tx.execute("CREATE TABLE t (n BIGINT)")
+    for page in range(5):
         with store.transaction() as tx:
-            tx.execute("CREATE TABLE t (n BIGINT)")
-        for page in range(5):
-            with store.transaction() as tx:
-                tx.executemany(
-                    "INSERT INTO t VALUES (?)", [(page * 1000 + n,) for n in range(1000)]
-                )
-    assert store.query("PRAGMA wal_autocheckpoint") == [(automatic,)]
-    busy, frames, copied = store.query("PRAGMA wal_checkpoint(PASSIVE)")[0]
-    assert (busy, frames) == (0, copied)
-    assert store.query("SELECT COUNT(*) FROM t") == [(5000,)]
+            tx.executemany("INSERT INTO t VALUES (?)", [(page * 1000 + n,) for n in range(1000)])
+    checkpointers = [t for t in threading.enumerate() if t.name == "complaintlog-checkpointer"]
+    assert len(checkpointers) == 1
+    store.close()
+    assert not checkpointers[0].is_alive()
+    other = sqlite3.connect(path)
+    busy, frames, copied = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert (busy, frames) == (0, copied)  # nothing left that the checkpointer had not copied
+    assert other.execute("SELECT COUNT(*) FROM t").fetchone() == (5000,)
+    other.close()
+
+
+def test_the_checkpointer_copies_commits_while_the_store_stays_open(tmp_path: Path) -> None:
+    path = tmp_path / "views.db"
+    store = SqliteViewStore(path)
+    with store.transaction() as tx:
+        tx.execute("CREATE TABLE t (n BIGINT)")
+        tx.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(5000)])
+    database_file = path.stat().st_size
+    deadline = time.monotonic() + 10
+    while path.stat().st_size == database_file and time.monotonic() < deadline:
+        time.sleep(0.01)  # the rows reach the database file only by a checkpoint
+    assert path.stat().st_size > database_file
     store.close()
 
 
-def test_an_in_memory_store_writes_in_bulk_without_a_checkpointer() -> None:
+def test_a_store_that_only_reads_starts_no_checkpointer(tmp_path: Path) -> None:
+    before = threading.active_count()
+    store = SqliteViewStore(tmp_path / "views.db")
+    assert store.query("SELECT 1") == [(1,)]
+    assert threading.active_count() == before
+    store.close()
+
+
+def test_an_in_memory_store_writes_without_a_checkpointer() -> None:
+    before = threading.active_count()
     store = SqliteViewStore(":memory:")
-    with store.bulk(), store.transaction() as tx:
+    with store.transaction() as tx:
         tx.execute("CREATE TABLE t (n BIGINT)")
         tx.executemany("INSERT INTO t VALUES (?)", [(1,), (2,)])
     assert store.query("SELECT COUNT(*) FROM t") == [(2,)]
+    assert threading.active_count() == before
     store.close()

@@ -599,16 +599,13 @@ class Follower:
             and self.reader.by_complaint
             and all(projection.per_complaint for projection in chosen)
         ):
-            with self.store.bulk():
-                count = self._rebuild_by_complaint(chosen)
-            return count + self.catch_up()
-        with self.store.bulk():
+            return self._rebuild_by_complaint(chosen) + self.catch_up()
+        for projection in chosen:
+            self._reset(projection, with_indexes=False)
+        count = self.catch_up()
+        with self.store.transaction() as tx:
             for projection in chosen:
-                self._reset(projection, with_indexes=False)
-            count = self.catch_up()
-            with self.store.transaction() as tx:
-                for projection in chosen:
-                    projection.create_indexes(tx)
+                projection.create_indexes(tx)
         return count
 
     def _rebuild_by_complaint(self, chosen: Sequence[Projection[Any]]) -> int:

@@ -7,14 +7,15 @@
   lives and dies with the process like the events do, and the queries are the same SQL,
   tested once, with the same indexes.
 
-A rebuild writes every view page by page in quick transactions (``ViewStore.bulk()``). On
-SQLite, each commit that grows the write-ahead log past 1,000 pages would copy the log
-into the database file and ``fsync`` it, in the writer's thread: a quarter of a rebuild's
-time. During ``bulk()`` the writer's commits leave that to a checkpointer thread with its
-own connection (``PRAGMA wal_checkpoint(PASSIVE)``: it never blocks the writer or the
-readers, and ``sqlite3`` releases the GIL around it), woken after each commit, so the
-copying overlaps the next page's folding; the log stays about one checkpoint's worth long
-and the last checkpoint is finished before ``bulk()`` returns.
+On SQLite, the commit that grows the write-ahead log past 1,000 pages would copy the log into
+the database file and ``fsync`` it in the committing thread: a quarter of a rebuild's time,
+and a catch-up of one event that happened to take that turn was 5 to 40 times slower than
+the others. The view store's commits therefore never checkpoint (``wal_autocheckpoint=0``
+on its connection); a checkpointer thread with its own connection does, woken after each
+commit, at most ten times a second (``PRAGMA wal_checkpoint(PASSIVE)``: it never blocks a
+writer or a reader, and ``sqlite3`` releases the GIL around it). A rebuild's copying thus
+overlaps the folding of its next page, the log stays about one checkpoint's worth long, and
+the last checkpoint is finished when the store is closed.
 
 SQL is written once with ``?`` placeholders and translated for psycopg; values are always
 parameters, never formatted into the text. Table names are constants of this package.
@@ -28,7 +29,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -119,10 +120,6 @@ class ViewStore:
     def transaction(self) -> AbstractContextManager[Transaction]:
         raise NotImplementedError
 
-    def bulk(self) -> AbstractContextManager[None]:
-        """Around the many page transactions of a rebuild (see the module docstring)."""
-        return nullcontext()
-
     def close(self) -> None:
         raise NotImplementedError
 
@@ -196,6 +193,7 @@ class SqliteViewStore(ViewStore):
         )
         if self.path != ":memory:":
             self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's work
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.execute("PRAGMA cache_size=-65536")  # 64 MiB: indexes stay in memory
         self._checkpointer: _Checkpointer | None = None
@@ -215,38 +213,30 @@ class SqliteViewStore(ViewStore):
             raise
         cursor.execute("COMMIT")
         cursor.close()
-        if self._checkpointer is not None:
+        if self.path != ":memory:":
+            if self._checkpointer is None:  # started by the first write: readers need none
+                self._checkpointer = _Checkpointer(self.path)
             self._checkpointer.wake()
 
-    @contextmanager
-    def bulk(self) -> Iterator[None]:
-        """Commits leave checkpoints to a thread of their own (the module docstring)."""
-        if self.path == ":memory:" or self._checkpointer is not None:
-            yield
-            return
-        automatic = self.connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        self.connection.execute("PRAGMA wal_autocheckpoint=0")
-        self._checkpointer = _Checkpointer(self.path)
-        try:
-            yield
-        finally:
-            checkpointer, self._checkpointer = self._checkpointer, None
-            checkpointer.close()
-            self.connection.execute(f"PRAGMA wal_autocheckpoint={int(automatic)}")
-
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         self.connection.close()
 
 
 class _Checkpointer:
-    """Checkpoints a SQLite file's write-ahead log in a thread, each time it is woken."""
+    """Checkpoints a SQLite file's write-ahead log in a thread, when woken (at most
+    ``1 / PAUSE`` times a second: commits in quick succession share a checkpoint)."""
+
+    PAUSE = 0.1
 
     def __init__(self, path: str) -> None:
         self._connection = sqlite3.connect(
             path, timeout=30, isolation_level=None, check_same_thread=False
         )
         self._wanted = threading.Event()
-        self._closing = False
+        self._closing = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="complaintlog-checkpointer", daemon=True
         )
@@ -257,7 +247,7 @@ class _Checkpointer:
 
     def close(self) -> None:
         """Run a last checkpoint, wait for it, and stop."""
-        self._closing = True
+        self._closing.set()
         self._wanted.set()
         self._thread.join()
         self._connection.close()
@@ -266,13 +256,14 @@ class _Checkpointer:
         while True:
             self._wanted.wait()
             self._wanted.clear()
-            closing = self._closing
+            closing = self._closing.is_set()
             # Only an optimisation: a failed checkpoint loses nothing (the commits are in the
-            # log), and the automatic ones, switched back on after the rebuild, copy them.
+            # log), and the next one, or any connection's automatic one, copies them.
             with suppress(sqlite3.Error):
                 self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             if closing:
                 return
+            self._closing.wait(self.PAUSE)
 
 
 def _pg(sql: str) -> str:
