@@ -1,4 +1,4 @@
-"""The SQLite event store as complaintlog opens it: eventsourcing's, with two changes.
+"""The SQLite event store as complaintlog opens it: eventsourcing's, with three changes.
 
 * **A batch is one ``executemany``.** eventsourcing's ``SQLiteApplicationRecorder`` inserts
   a batch row by row, one ``execute`` each, to collect every row's id from ``lastrowid``.
@@ -10,6 +10,9 @@
   primary key index from its root; past a few hundred thousand events even that index's
   interior pages no longer fit the default cache and each insert rereads them from the
   operating system. Pages are only allocated as they are used.
+* **Checkpoints in a thread of their own** (:mod:`complaintlog._checkpointer`): the
+  connections never checkpoint the write-ahead log on commit; a save wakes the store's
+  checkpointer instead, so a bulk import's batches do not wait for the copying.
 
 Durability is eventsourcing's: write-ahead log, ``synchronous=FULL``, one transaction per
 save.
@@ -31,6 +34,8 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from complaintlog._checkpointer import Checkpointer
+
 __all__ = ["BatchSQLiteRecorder", "SQLiteStoreFactory"]
 
 PAGE_CACHE_KIB = 65_536
@@ -38,6 +43,15 @@ PAGE_CACHE_KIB = 65_536
 
 class BatchSQLiteRecorder(SQLiteApplicationRecorder):
     """Inserts a batch of stored events in one statement, returning their notification ids."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super().insert_events(stored_events, **kwargs)
+        pool = self.datastore.pool
+        if isinstance(pool, _StoreConnectionPool):
+            pool.committed()
+        return ids
 
     def _insert_events(
         self,
@@ -60,13 +74,32 @@ class BatchSQLiteRecorder(SQLiteApplicationRecorder):
         return list(range(last - len(rows) + 1, last + 1))
 
 
-class _CachingConnectionPool(SQLiteConnectionPool):
-    """eventsourcing's pool, each new connection given a larger page cache."""
+class _StoreConnectionPool(SQLiteConnectionPool):
+    """eventsourcing's pool; its connections have a larger page cache and leave checkpoints
+    of a file's write-ahead log to the pool's checkpointer."""
+
+    _checkpointer: Checkpointer | None = None
 
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
         connection._sqlite_conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
+        if not self.is_sqlite_memory_mode:
+            connection._sqlite_conn.execute("PRAGMA wal_autocheckpoint=0")
         return connection
+
+    def committed(self) -> None:
+        """Wake the checkpointer (started by the first commit: readers need none)."""
+        if self.is_sqlite_memory_mode:
+            return
+        if self._checkpointer is None:
+            self._checkpointer = Checkpointer(self.db_name)
+        self._checkpointer.wake()
+
+    def close(self) -> None:
+        super().close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
 
 class SQLiteStoreFactory(SQLiteFactory):
@@ -77,7 +110,7 @@ class SQLiteStoreFactory(SQLiteFactory):
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
         default = self.datastore.pool
-        self.datastore.pool = _CachingConnectionPool(
+        self.datastore.pool = _StoreConnectionPool(
             db_name=default.db_name, lock_timeout=default.lock_timeout
         )
         default.close()

@@ -193,6 +193,9 @@ class SQLiteKeyStore:
                 # events' commit (synchronous=FULL on eventsourcing's connection) makes
                 # every key written before it durable too, and no event outlives its key.
                 self._conn.execute("PRAGMA synchronous=NORMAL")
+                # and leave checkpoints to the event store's checkpointer, which the
+                # events' commit after every key write wakes (complaintlog._checkpointer)
+                self._conn.execute("PRAGMA wal_autocheckpoint=0")
             self._conn.execute(_SQLITE_CREATE)
             self._conn.execute(_SQLITE_INDEX)
         except sqlite3.Error:

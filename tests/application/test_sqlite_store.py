@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import sqlite3
+import threading
+import time
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -59,6 +62,45 @@ def test_a_file_store_opens_with_this_factory_and_a_larger_page_cache(tmp_path: 
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute("PRAGMA cache_size")
         assert cursor.fetchone()[0] == -PAGE_CACHE_KIB
+
+
+def checkpointers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "complaintlog-checkpointer"]
+
+
+def test_saves_leave_checkpoints_to_the_stores_checkpointer(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    before = len(checkpointers())
+    log = ComplaintLog(f"sqlite:///{path}")
+    with log._app.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 0
+    assert len(checkpointers()) == before  # started by the first save, not by opening
+    size = path.stat().st_size
+    with log.batch() as batch:
+        for n in range(300):
+            batch.receive(customer={"id": f"c{n}"}, channel="web", subject="s", description="d")
+    assert len(checkpointers()) == before + 1
+    deadline = time.monotonic() + 10
+    while path.stat().st_size == size and time.monotonic() < deadline:
+        time.sleep(0.01)  # events reach the database file only by a checkpoint
+    assert path.stat().st_size > size
+    log.receive(customer={"id": "last"}, channel="web", subject="s", description="d")
+    log.close()
+    assert len(checkpointers()) == before
+    other = sqlite3.connect(path)
+    busy, frames, copied = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert (busy, frames) == (0, copied)  # the last checkpoint copied everything
+    assert other.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] >= 301
+    other.close()
+
+
+def test_an_in_memory_store_has_no_checkpointer() -> None:
+    before = len(checkpointers())
+    log = ComplaintLog("sqlite:///:memory:")
+    log.receive(customer={"id": "c"}, channel="web", subject="s", description="d")
+    assert len(checkpointers()) == before
+    log.close()
 
 
 def test_a_batch_pauses_the_collector_until_it_ends() -> None:

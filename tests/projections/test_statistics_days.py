@@ -17,17 +17,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from complaintlog import ComplaintLog
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import ComplaintLogError
-from complaintlog.projections import Projections, StatisticsView
+from complaintlog.projections import Projections, StatisticsView, _sla_days
 from complaintlog.projections._framework import from_us
-from complaintlog.projections._sla_days import OUTCOME_DAYS
+from complaintlog.projections._sla_days import OUTCOME_DAYS, page_query
 from complaintlog.projections._statistics_days import DAYS_TABLE
 from complaintlog.projections._store import SqliteViewStore, ViewStore
+from complaintlog.projections.sla import CLOCKS, SlaProjection
 from complaintlog.projections.statistics import PERIODS, PeriodStatistics
 from complaintlog.testing import Workload, apply_lifecycle, workloads
 from complaintlog.testing.strategies import Lifecycle
@@ -330,7 +332,10 @@ def test_days_follow_local_midnight_across_daylight_saving_changes() -> None:
 
 
 def test_day_rows_on_every_store_after_catch_up_and_rebuild(
-    store_log: ComplaintLog, recording_clock: RecordingClock, policy: SlaPolicy
+    store_log: ComplaintLog,
+    recording_clock: RecordingClock,
+    policy: SlaPolicy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recording_clock.now = LATER
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -369,6 +374,7 @@ def test_day_rows_on_every_store_after_catch_up_and_rebuild(
             as_of=latest_activity(views.statistics),
         )
         before = day_rows(views.store)
+        monkeypatch.setattr(_sla_days, "_PAGE", 2)  # the outcome rows built in many pages
         views.rebuild()
         assert day_rows(views.store) == before
         assert (
@@ -420,3 +426,13 @@ def test_compliance_from_outcome_days_leaves_out_what_is_decided_after_as_of(
         assert not views.statistics._sla_days(
             lambda moment, group: None, lo, hi, None, ZoneInfo("Europe/Zagreb")
         )
+
+
+def test_the_outcome_pages_seek_to_where_the_last_page_ended() -> None:
+    store = SqliteViewStore(":memory:")
+    with store.transaction() as tx:
+        SlaProjection(SlaPolicy.preset("default")).create_tables(tx)
+    plan = store.query("EXPLAIN QUERY PLAN " + page_query(CLOCKS), ("", "", 100))
+    detail = " ".join(str(row[-1]) for row in plan)
+    assert "SEARCH" in detail, detail  # not a SCAN from the first key for every page
+    store.close()

@@ -11,9 +11,20 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from complaintlog.projections._store import NULL_MARK, SqliteViewStore, marks
+import pytest
+
+from complaintlog.projections._store import (
+    NULL_MARK,
+    SqliteViewStore,
+    ViewStore,
+    marks,
+    open_view_store,
+    write_rows,
+)
+from complaintlog.store import parse_store_url
 
 
 def test_marked_values_are_stored_as_null_and_the_others_as_given(tmp_path: Path) -> None:
@@ -87,3 +98,71 @@ def test_an_in_memory_store_writes_without_a_checkpointer() -> None:
     assert store.query("SELECT COUNT(*) FROM t") == [(2,)]
     assert threading.active_count() == before
     store.close()
+
+
+# -- write_rows: upserts, and a rebuild's new rows appended (COPY on PostgreSQL) -------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def view_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ViewStore]:
+    if request.param == "sqlite":
+        store: ViewStore = SqliteViewStore(tmp_path / "views.db")
+    else:
+        url = str(request.getfixturevalue("postgres_schema"))
+        store = open_view_store("postgres", parse_store_url(url).env, None)
+    with store.transaction() as tx:
+        tx.execute("CREATE TABLE w (k TEXT, n BIGINT, t TEXT, b BOOLEAN, PRIMARY KEY (k, n))")
+    yield store
+    store.close()
+
+
+COLUMNS = ("k", "n", "t", "b")
+NULLABLE = (False, False, True, True)
+
+
+def table(store: ViewStore) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in store.query("SELECT k, n, t, b FROM w ORDER BY k, n")]
+
+
+def test_new_rows_are_appended_as_given_and_later_ones_update_by_key(
+    view_store: ViewStore,
+) -> None:
+    given = [("a", 1, "x", True), ("a", 2, None, None), ("b", 1, "tab\there", False)]
+    with view_store.transaction() as tx:
+        placeholders, null = marks(tx, NULLABLE)
+        rows = [tuple(null if v is None else v for v in row) for row in given]
+        write_rows(tx, "w", COLUMNS, placeholders, "k, n", rows, new=True)
+    assert table(view_store) == sorted(given)
+    with view_store.transaction() as tx:
+        placeholders, null = marks(tx, NULLABLE)
+        write_rows(
+            tx,
+            "w",
+            COLUMNS,
+            placeholders,
+            "k, n",
+            [("a", 2, "y", False), ("c", 1, null, null)],
+            new=False,
+        )
+    assert table(view_store) == [
+        ("a", 1, "x", True),
+        ("a", 2, "y", False),
+        ("b", 1, "tab\there", False),
+        ("c", 1, None, None),
+    ]
+
+
+def test_a_new_row_whose_key_is_taken_fails_the_transaction(view_store: ViewStore) -> None:
+    with view_store.transaction() as tx:
+        placeholders, _ = marks(tx, NULLABLE)
+        write_rows(tx, "w", COLUMNS, placeholders, "k, n", [("a", 1, "x", True)], new=True)
+
+    def append_a_page_with_a_taken_key() -> None:
+        with view_store.transaction() as tx:
+            placeholders, _ = marks(tx, NULLABLE)
+            page = [("b", 1, "y", True), ("a", 1, "z", False)]
+            write_rows(tx, "w", COLUMNS, placeholders, "k, n", page, new=True)
+
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        append_a_page_with_a_taken_key()
+    assert table(view_store) == [("a", 1, "x", True)]  # nothing of the failed page

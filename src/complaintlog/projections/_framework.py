@@ -357,6 +357,9 @@ class Projection(ABC, Generic[S]):
         self.dirty: dict[str, S] = {}
         self.cache_position = -1
         """The position the cache reflects; another runner moving the view invalidates it."""
+        self.rows_are_new = False
+        """Set by the runner while it rebuilds complaint by complaint into emptied tables:
+        every row :meth:`write` writes is then new to its table (``write_rows(new=...)``)."""
 
     def config(self) -> str:
         """What the rows depend on besides the log (a policy, a calendar): a change rebuilds."""
@@ -615,6 +618,19 @@ class Follower:
         for projection in chosen:
             self._reset(projection, with_indexes=False)
         self._mark(chosen, -1, marker, expected=0, expected_config=None)
+        for projection in chosen:
+            projection.rows_are_new = True
+        try:
+            count = self._replay_by_complaint(chosen, marker, stop)
+        finally:
+            for projection in chosen:
+                projection.rows_are_new = False
+        self._mark(chosen, stop, None, expected=-1, expected_config=marker, indexes=True)
+        return count
+
+    def _replay_by_complaint(
+        self, chosen: Sequence[Projection[Any]], marker: str, stop: int
+    ) -> int:
         count = 0
         after = ""
         while True:
@@ -638,7 +654,6 @@ class Follower:
                         projection.discard()  # every complaint of the page is complete
                 count += len(events)
                 del events, page  # freed while the collector still sleeps
-        self._mark(chosen, stop, None, expected=-1, expected_config=marker, indexes=True)
         return count
 
     def _mark(

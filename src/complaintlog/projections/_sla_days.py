@@ -91,21 +91,31 @@ def _insert(tx: Transaction, zone: str, counts: Counts) -> None:
         )
 
 
+def page_query(clocks_table: str) -> str:
+    """The decided clocks after a ``(complaint_id, clock_key)``, in key order, a page at a time.
+
+    The row-value comparison lets both databases seek to where the last page ended. Written
+    as ``complaint_id > ? OR (complaint_id = ? AND clock_key > ?)``, SQLite scanned the key
+    from its start for every page: a third of a rebuild's time at a million complaints.
+    """
+    return compose(
+        "SELECT complaint_id, clock_key, metric, outcome_us, on_time FROM {clocks} "
+        "WHERE (complaint_id, clock_key) > (?, ?) AND outcome_us IS NOT NULL "
+        "ORDER BY complaint_id, clock_key LIMIT ?",
+        clocks=clocks_table,
+    )
+
+
 def build(tx: Transaction, clocks_table: str, day_of: DayStarts, zone: str) -> None:
     """Derive every outcome row from the clock rows (after a rebuild wrote them)."""
     tx.execute(compose("DELETE FROM {table}", table=OUTCOME_DAYS))
     counts: Counts = {}
     # in pages along the primary key: a million complaints have millions of clocks, and
     # the rebuild's memory must not grow with the history
-    select = compose(
-        "SELECT complaint_id, clock_key, metric, outcome_us, on_time FROM {clocks} "
-        "WHERE outcome_us IS NOT NULL AND (complaint_id > ? OR (complaint_id = ? "
-        "AND clock_key > ?)) ORDER BY complaint_id, clock_key LIMIT ?",
-        clocks=clocks_table,
-    )
+    select = page_query(clocks_table)
     after = ("", "")
     while True:
-        page = tx.query(select, (after[0], after[0], after[1], _PAGE))
+        page = tx.query(select, (after[0], after[1], _PAGE))
         if not page:
             break
         _count(counts, day_of, (row[2:] for row in page), 1)

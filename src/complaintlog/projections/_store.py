@@ -7,15 +7,11 @@
   lives and dies with the process like the events do, and the queries are the same SQL,
   tested once, with the same indexes.
 
-On SQLite, the commit that grows the write-ahead log past 1,000 pages would copy the log into
-the database file and ``fsync`` it in the committing thread: a quarter of a rebuild's time,
-and a catch-up of one event that happened to take that turn was 5 to 40 times slower than
-the others. The view store's commits therefore never checkpoint (``wal_autocheckpoint=0``
-on its connection); a checkpointer thread with its own connection does, woken after each
-commit, at most ten times a second (``PRAGMA wal_checkpoint(PASSIVE)``: it never blocks a
-writer or a reader, and ``sqlite3`` releases the GIL around it). A rebuild's copying thus
-overlaps the folding of its next page, the log stays about one checkpoint's worth long, and
-the last checkpoint is finished when the store is closed.
+On SQLite, the store's commits never checkpoint the write-ahead log themselves: a
+:class:`~complaintlog._checkpointer.Checkpointer` thread does, woken after each commit (see
+that module for why), so a rebuild's copying overlaps the folding of its next page and a
+one-event catch-up never pays for a checkpoint. The last checkpoint is finished when the
+store is closed.
 
 SQL is written once with ``?`` placeholders and translated for psycopg; values are always
 parameters, never formatted into the text. Table names are constants of this package.
@@ -27,12 +23,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from complaintlog._checkpointer import Checkpointer
 from complaintlog.errors import ComplaintLogError, StoreConfigurationError
 
 __all__ = [
@@ -108,6 +104,52 @@ class Transaction(Protocol):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
+    def append(
+        self, table: str, columns: str, placeholders: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert rows the table does not hold yet, the fastest way the database has."""
+        ...
+
+
+def write_rows(
+    tx: Transaction,
+    table: str,
+    columns: Sequence[str],
+    placeholders: str,
+    key: str,
+    rows: Sequence[Sequence[Any]],
+    *,
+    new: bool,
+) -> None:
+    """Insert ``rows`` into ``table``, or update the rows with the same ``key`` columns.
+
+    ``new`` says the table holds none of them (a page of a rebuild complaint by complaint,
+    into emptied tables): they are then appended (PostgreSQL's ``COPY``: a rebuild spent
+    two fifths of its time in ``INSERT ... ON CONFLICT`` round trips), and one that is
+    there after all fails the transaction instead of being overwritten.
+    ``placeholders`` come from :func:`marks`.
+    """
+    if not rows:
+        return
+    column_list = ", ".join(columns)
+    if new:
+        tx.append(table, column_list, placeholders, rows)
+        return
+    keys = {name.strip() for name in key.split(",")}
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
+    tx.executemany(
+        compose(
+            "INSERT INTO {table} ({column_list}) VALUES ({placeholders}) ON CONFLICT ({key}) "
+            "DO UPDATE SET {updates}",
+            table=table,
+            column_list=column_list,
+            placeholders=placeholders,
+            key=key,
+            updates=updates,
+        ),
+        rows,
+    )
+
 
 class ViewStore:
     """A connection to the view tables and the tracking table, with transactions."""
@@ -178,6 +220,19 @@ class _SqliteTransaction:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._cursor.execute(sql, params).fetchall()
 
+    def append(
+        self, table: str, columns: str, placeholders: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        self._cursor.executemany(
+            compose(
+                "INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+                table=table,
+                columns=columns,
+                placeholders=placeholders,
+            ),
+            rows,
+        )
+
 
 class SqliteViewStore(ViewStore):
     """A SQLite database file (beside the events) or ``:memory:``."""
@@ -196,7 +251,7 @@ class SqliteViewStore(ViewStore):
             self.connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's work
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.execute("PRAGMA cache_size=-65536")  # 64 MiB: indexes stay in memory
-        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer: Checkpointer | None = None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self.connection.execute(sql, params).fetchall()
@@ -215,7 +270,7 @@ class SqliteViewStore(ViewStore):
         cursor.close()
         if self.path != ":memory:":
             if self._checkpointer is None:  # started by the first write: readers need none
-                self._checkpointer = _Checkpointer(self.path)
+                self._checkpointer = Checkpointer(self.path)
             self._checkpointer.wake()
 
     def close(self) -> None:
@@ -223,47 +278,6 @@ class SqliteViewStore(ViewStore):
             self._checkpointer.close()
             self._checkpointer = None
         self.connection.close()
-
-
-class _Checkpointer:
-    """Checkpoints a SQLite file's write-ahead log in a thread, when woken (at most
-    ``1 / PAUSE`` times a second: commits in quick succession share a checkpoint)."""
-
-    PAUSE = 0.1
-
-    def __init__(self, path: str) -> None:
-        self._connection = sqlite3.connect(
-            path, timeout=30, isolation_level=None, check_same_thread=False
-        )
-        self._wanted = threading.Event()
-        self._closing = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="complaintlog-checkpointer", daemon=True
-        )
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wanted.set()
-
-    def close(self) -> None:
-        """Run a last checkpoint, wait for it, and stop."""
-        self._closing.set()
-        self._wanted.set()
-        self._thread.join()
-        self._connection.close()
-
-    def _run(self) -> None:
-        while True:
-            self._wanted.wait()
-            self._wanted.clear()
-            closing = self._closing.is_set()
-            # Only an optimisation: a failed checkpoint loses nothing (the commits are in the
-            # log), and the next one, or any connection's automatic one, copies them.
-            with suppress(sqlite3.Error):
-                self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            if closing:
-                return
-            self._closing.wait(self.PAUSE)
 
 
 def _pg(sql: str) -> str:
@@ -290,6 +304,14 @@ class _PostgresTransaction:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         self._cursor.execute(_pg(sql), params)
         return list(self._cursor.fetchall())
+
+    def append(
+        self, table: str, columns: str, placeholders: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        statement = compose("COPY {table} ({columns}) FROM STDIN", table=table, columns=columns)
+        with self._cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def postgres_connection(env: Mapping[str, str]) -> Any:

@@ -44,6 +44,7 @@ from complaintlog.projections._store import (
     compose,
     create_table,
     marks,
+    write_rows,
 )
 
 __all__ = ["ComplaintState", "CurrentStateProjection", "CurrentStateView"]
@@ -370,19 +371,9 @@ class CurrentStateProjection(Projection[_State]):
     def write(self, tx: Transaction) -> None:
         if not self.dirty:
             return
-        updates = ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS[1:])
         placeholders, null = marks(tx, _NULLABLE)
-        tx.executemany(
-            compose(
-                "INSERT INTO {table} ({column_list}) VALUES ({marks}) ON CONFLICT (complaint_id) "
-                "DO UPDATE SET {updates}",
-                table=TABLE,
-                column_list=_COLUMN_LIST,
-                marks=placeholders,
-                updates=updates,
-            ),
-            [state.row(null) for state in self.dirty.values()],
-        )
+        rows = [state.row(null) for state in self.dirty.values()]
+        write_rows(tx, TABLE, _COLUMNS, placeholders, "complaint_id", rows, new=self.rows_are_new)
 
 
 def replay(events: Sequence[LogEvent], as_of: int) -> dict[str, _State]:

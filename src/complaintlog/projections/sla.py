@@ -81,6 +81,7 @@ from complaintlog.projections._store import (
     compose,
     create_table,
     marks,
+    write_rows,
 )
 
 if TYPE_CHECKING:
@@ -412,29 +413,10 @@ class SlaProjection(Projection[_Case]):
                         )
         if outcomes:
             _sla_days.update(tx, CLOCKS, self._day_of, self._zone, outcomes)
-        case_updates = ", ".join(f"{name} = excluded.{name}" for name in _CASE_COLUMNS[1:])
-        tx.executemany(
-            compose(
-                "INSERT INTO {cases} ({columns}) VALUES ({marks}) ON CONFLICT (complaint_id) DO "
-                "UPDATE SET {case_updates}",
-                cases=CASES,
-                columns=", ".join(_CASE_COLUMNS),
-                marks=case_marks,
-                case_updates=case_updates,
-            ),
-            cases,
-        )
-        clock_updates = ", ".join(f"{name} = excluded.{name}" for name in _ALL_CLOCK_COLUMNS[2:])
-        tx.executemany(
-            compose(
-                "INSERT INTO {clocks} ({clock_list}) VALUES ({marks}) ON CONFLICT (complaint_id, "
-                "clock_key) DO UPDATE SET {clock_updates}",
-                clocks=CLOCKS,
-                clock_list=_CLOCK_LIST,
-                marks=clock_marks,
-                clock_updates=clock_updates,
-            ),
-            clocks,
+        new = self.rows_are_new
+        write_rows(tx, CASES, _CASE_COLUMNS, case_marks, "complaint_id", cases, new=new)
+        write_rows(
+            tx, CLOCKS, _ALL_CLOCK_COLUMNS, clock_marks, "complaint_id, clock_key", clocks, new=new
         )
 
     # -- the fold ---------------------------------------------------------------------------

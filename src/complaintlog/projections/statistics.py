@@ -76,7 +76,7 @@ from complaintlog.projections._statistics_days import (
     read_days,
     update,
 )
-from complaintlog.projections._store import Row, Transaction, ViewStore, compose
+from complaintlog.projections._store import Row, Transaction, ViewStore, compose, write_rows
 from complaintlog.projections.current_state import NOT_ACTIVITY
 
 __all__ = [
@@ -279,18 +279,9 @@ class StatisticsProjection(Projection[_Facts]):
             return
         if self._days_kept:  # before the fact rows: the table still holds the committed ones
             update(tx, TABLE, self._day_of, self._zone, [_day_row(f) for f in self.dirty.values()])
-        updates = ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS[1:])
-        tx.executemany(
-            compose(
-                "INSERT INTO {table} ({column_list}) VALUES ({marks}) ON CONFLICT (complaint_id) "
-                "DO UPDATE SET {updates}",
-                table=TABLE,
-                column_list=_COLUMN_LIST,
-                marks=", ".join("?" * len(_COLUMNS)),
-                updates=updates,
-            ),
-            [facts.row() for facts in self.dirty.values()],
-        )
+        rows = [facts.row() for facts in self.dirty.values()]
+        placeholders = ", ".join("?" * len(_COLUMNS))
+        write_rows(tx, TABLE, _COLUMNS, placeholders, "complaint_id", rows, new=self.rows_are_new)
 
     def _business(self, start: int, end: int) -> int:
         return self.calendar.between_us(start, end)
