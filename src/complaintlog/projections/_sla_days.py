@@ -33,8 +33,10 @@ from complaintlog.projections._store import Transaction, compose
 __all__ = [
     "OUTCOME_DAYS",
     "SLA_CONFIG",
+    "Counts",
     "Outcome",
     "build",
+    "count",
     "create_outcome_days_table",
     "read_outcomes",
     "update",
@@ -106,9 +108,24 @@ def page_query(clocks_table: str) -> str:
     )
 
 
-def build(tx: Transaction, clocks_table: str, day_of: DayStarts, zone: str) -> None:
-    """Derive every outcome row from the clock rows (after a rebuild wrote them)."""
+def count(counts: Counts, day_of: DayStarts, outcomes: Iterable[Outcome]) -> None:
+    """Add decided clocks to ``counts`` (by local day and metric)."""
+    _count(counts, day_of, outcomes, 1)
+
+
+def build(
+    tx: Transaction,
+    clocks_table: str,
+    day_of: DayStarts,
+    zone: str,
+    counted: Counts | None = None,
+) -> None:
+    """Write every outcome row, for the clock rows a rebuild has written: from what it
+    ``counted`` as it wrote them (:func:`count`), or else read from the clock rows."""
     tx.execute(compose("DELETE FROM {table}", table=OUTCOME_DAYS))
+    if counted is not None:
+        _insert(tx, zone, counted)
+        return
     counts: Counts = {}
     # in pages along the primary key: a million complaints have millions of clocks, and
     # the rebuild's memory must not grow with the history

@@ -43,6 +43,7 @@ __all__ = [
     "FACT_COLUMNS",
     "DayStarts",
     "build",
+    "Days",
     "contribute",
     "create_days_indexes",
     "create_days_table",
@@ -354,9 +355,20 @@ def _parsed(row: Sequence[Any]) -> list[Any]:
     return parsed
 
 
-def build(tx: Transaction, facts_table: str, day_of: DayStarts, zone: str) -> None:
-    """Derive every day row from the fact rows (after a rebuild wrote them), replacing any."""
+def build(
+    tx: Transaction,
+    facts_table: str,
+    day_of: DayStarts,
+    zone: str,
+    counted: Days | None = None,
+) -> None:
+    """Write every day row, replacing any, for the fact rows a rebuild has written: the
+    complaints' own figures from what it ``counted`` as it wrote them (:func:`contribute`),
+    or else read from the fact rows; repeat complaints from the fact rows either way."""
     tx.execute(compose("DELETE FROM {table}", table=DAYS_TABLE))
+    if counted is not None:
+        _repeats_and_write(tx, facts_table, day_of, zone, counted)
+        return
     days: Days = {}
     after = ""
     select = compose(
@@ -374,6 +386,12 @@ def build(tx: Transaction, facts_table: str, day_of: DayStarts, zone: str) -> No
             parsed[_CYCLES] = loads(row[_CYCLES])
             contribute(days, day_of, parsed)
         after = page[-1][_ID]
+    _repeats_and_write(tx, facts_table, day_of, zone, days)
+
+
+def _repeats_and_write(
+    tx: Transaction, facts_table: str, day_of: DayStarts, zone: str, days: Days
+) -> None:
     # repeat complaints: in SQL, over the whole table in order of receipt (then id)
     for (received,) in tx.query(
         compose(

@@ -301,6 +301,9 @@ class SlaProjection(Projection[_Case]):
         """Whether :meth:`write` keeps the outcome day rows up to date: not while a rebuild
         writes the clock rows (the day rows are derived from them at its end, in
         :meth:`create_indexes`)."""
+        self._counted: _sla_days.Counts | None = None
+        """The outcomes a rebuild complaint by complaint has written so far, counted by
+        day as it writes them: its day rows, without reading the clock rows back."""
 
     def config(self) -> str:
         return f"{_sla_days.SLA_CONFIG} {self.policy!r}"
@@ -316,6 +319,7 @@ class SlaProjection(Projection[_Case]):
         )
         _sla_days.create_outcome_days_table(tx)
         self._days_kept = False
+        self._counted = None
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(
@@ -342,8 +346,9 @@ class SlaProjection(Projection[_Case]):
                 )
             )
         ):
-            _sla_days.build(tx, CLOCKS, self._day_of, self._zone)
+            _sla_days.build(tx, CLOCKS, self._day_of, self._zone, counted=self._counted)
         self._days_kept = True
+        self._counted = None
 
     # -- state ------------------------------------------------------------------------------
 
@@ -388,6 +393,10 @@ class SlaProjection(Projection[_Case]):
         append = clocks.append
         keep_days = self._days_kept
         outcomes: dict[tuple[str, str], _sla_days.Outcome | None] = {}
+        if self.rows_are_new and self._counted is None:
+            self._counted = {}
+        counted = self._counted if self.rows_are_new else None
+        decided: list[_sla_days.Outcome] = []
         cases: list[tuple[Any, ...]] = []
         for case in self.dirty.values():
             cases.append(case.row(case_null))
@@ -411,8 +420,14 @@ class SlaProjection(Projection[_Case]):
                             if outcome is None or outcome == null
                             else (clock.metric, outcome, row[_ON_TIME])
                         )
+                    elif counted is not None:
+                        outcome = row[_OUTCOME]
+                        if outcome is not None and outcome != null:
+                            decided.append((clock.metric, outcome, row[_ON_TIME]))
         if outcomes:
             _sla_days.update(tx, CLOCKS, self._day_of, self._zone, outcomes)
+        if counted is not None:
+            _sla_days.count(counted, self._day_of, decided)
         new = self.rows_are_new
         write_rows(tx, CASES, _CASE_COLUMNS, case_marks, "complaint_id", cases, new=new)
         write_rows(

@@ -68,9 +68,11 @@ from complaintlog.projections._framework import (
 from complaintlog.projections._sla_days import SLA_CONFIG, read_outcomes
 from complaintlog.projections._statistics_days import (
     DAYS_TABLE,
+    Days,
     DayStarts,
     Figures,
     build,
+    contribute,
     create_days_indexes,
     create_days_table,
     read_days,
@@ -217,6 +219,9 @@ class StatisticsProjection(Projection[_Facts]):
         """Whether :meth:`write` keeps the day rows up to date: not while a rebuild writes
         the fact rows (the day rows are derived from them at its end, in
         :meth:`create_indexes`)."""
+        self._counted: Days | None = None
+        """The figures of the complaints a rebuild complaint by complaint has written so
+        far, added up by day as it writes them: its day rows, without reading them back."""
 
     def config(self) -> str:
         return f"statistics-2 {self.calendar!r}"
@@ -226,6 +231,7 @@ class StatisticsProjection(Projection[_Facts]):
         tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (complaint_id))")
         create_days_table(tx)
         self._days_kept = False
+        self._counted = None
 
     def create_indexes(self, tx: Transaction) -> None:
         tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_received ON {TABLE} (received_us)")
@@ -253,8 +259,9 @@ class StatisticsProjection(Projection[_Facts]):
             not tx.query(compose("SELECT 1 FROM {table} LIMIT 1", table=DAYS_TABLE))
             and tx.query(compose("SELECT 1 FROM {table} LIMIT 1", table=TABLE))
         ):
-            build(tx, TABLE, self._day_of, self._zone)
+            build(tx, TABLE, self._day_of, self._zone, counted=self._counted)
         self._days_kept = True
+        self._counted = None
 
     def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Facts]:
         found: dict[str, _Facts] = {}
@@ -279,6 +286,11 @@ class StatisticsProjection(Projection[_Facts]):
             return
         if self._days_kept:  # before the fact rows: the table still holds the committed ones
             update(tx, TABLE, self._day_of, self._zone, [_day_row(f) for f in self.dirty.values()])
+        elif self.rows_are_new:  # a rebuild: counted as written, for its day rows at the end
+            if self._counted is None:
+                self._counted = {}
+            for facts in self.dirty.values():
+                contribute(self._counted, self._day_of, _day_row(facts))
         rows = [facts.row() for facts in self.dirty.values()]
         placeholders = ", ".join("?" * len(_COLUMNS))
         write_rows(tx, TABLE, _COLUMNS, placeholders, "complaint_id", rows, new=self.rows_are_new)
