@@ -40,7 +40,7 @@ test: lint typecheck docs pytest
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --size 20000 --store sqlite
 
-# The full suite behind docs/performance.md (about an hour on 2 cores; PostgreSQL must run).
+# The full suite behind docs/performance.md (30 to 60 minutes on 2 cores; PostgreSQL must run).
 BENCH_OUT := bench/results
 bench-full: $(STAMP)
 	mkdir -p $(BENCH_OUT)

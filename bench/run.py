@@ -476,7 +476,11 @@ def source_commit() -> str:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # the results of earlier runs of the same suite are not changes to the measured code
+    changed = git(
+        "status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)bench/results"
+    )
+    return commit + ("+changes" if changed else "")
 
 
 def print_table(report: dict[str, Any]) -> None:
