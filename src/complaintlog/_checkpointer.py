@@ -15,6 +15,7 @@ checkpoint's worth long; closing the checkpointer runs a last checkpoint and wai
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from contextlib import suppress
 
@@ -43,11 +44,18 @@ class Checkpointer:
         self._wanted.set()
 
     def close(self) -> None:
-        """Run a last checkpoint, wait for it, and stop."""
+        """Run a last checkpoint, wait for it, and stop.
+
+        Not while the interpreter shuts down (a store never closed, collected at exit):
+        daemon threads may already be stopped then and could not be joined. The commits
+        are in the log either way; SQLite copies them when the file is next opened.
+        """
         if self._closing.is_set():
             return
         self._closing.set()
         self._wanted.set()
+        if sys.is_finalizing():
+            return
         self._thread.join()
         self._connection.close()
 

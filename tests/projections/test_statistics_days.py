@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -27,7 +28,7 @@ from complaintlog.errors import ComplaintLogError
 from complaintlog.projections import Projections, StatisticsView, _sla_days
 from complaintlog.projections._framework import from_us
 from complaintlog.projections._sla_days import OUTCOME_DAYS, page_query
-from complaintlog.projections._statistics_days import DAYS_TABLE
+from complaintlog.projections._statistics_days import DAYS_TABLE, DayStarts
 from complaintlog.projections._store import SqliteViewStore, ViewStore
 from complaintlog.projections.sla import CLOCKS, SlaProjection
 from complaintlog.projections.statistics import PERIODS, PeriodStatistics
@@ -436,3 +437,50 @@ def test_the_outcome_pages_seek_to_where_the_last_page_ended() -> None:
     detail = " ".join(str(row[-1]) for row in plan)
     assert "SEARCH" in detail, detail  # not a SCAN from the first key for every page
     store.close()
+
+
+ZONES = (
+    "Europe/London",
+    "America/Sao_Paulo",  # DST began at local midnight until 2018
+    "America/Havana",  # and here too
+    "Asia/Kolkata",  # +05:30: days begin in the middle of a UTC hour
+    "Australia/Lord_Howe",  # a half-hour DST shift
+    "Pacific/Apia",  # skipped 30 December 2011 entirely
+)
+
+
+def day_start_by_definition(zone: ZoneInfo, moment: int) -> int:
+    """The last local midnight (as ``datetime(y, m, d, tzinfo=zone)``) at or before it."""
+    local = (EPOCH + timedelta(microseconds=moment)).astimezone(zone).date()
+    starts = [
+        (datetime(d.year, d.month, d.day, tzinfo=zone) - EPOCH) // timedelta(microseconds=1)
+        for d in (local + timedelta(days=k) for k in range(-2, 3))
+    ]
+    return max(start for start in starts if start <= moment)
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    moments=st.lists(
+        st.integers(
+            min_value=(datetime(1990, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1),
+            max_value=(datetime(2060, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    near=st.lists(st.integers(min_value=-3 * 86_400, max_value=3 * 86_400), max_size=40),
+)
+@settings(max_examples=200, deadline=None)
+def test_day_starts_follow_the_definition_far_apart_and_near(
+    zone: str, moments: list[int], near: list[int]
+) -> None:
+    """Moments decades apart and seconds apart, in zones with odd midnights, on one lookup
+    (whose remembered hours must never answer for the wrong day)."""
+    day_of = DayStarts(ZoneInfo(zone))
+    probes = moments + [moments[0] + seconds * 1_000_000 for seconds in near]
+    for moment in moments[:3]:  # around the midnights, every half hour: both sides of one
+        midnight = day_start_by_definition(ZoneInfo(zone), moment)
+        probes += [midnight + k * 1_800_000_000 for k in range(-4, 5)] + [midnight - 1]
+    for moment in probes + probes:
+        assert day_of.of(moment) == day_start_by_definition(ZoneInfo(zone), moment)

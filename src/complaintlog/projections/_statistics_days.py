@@ -27,9 +27,8 @@ report falls back on the fact rows otherwise (``StatisticsView.report``).
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,6 +54,8 @@ __all__ = [
 DAYS_TABLE = "complaintlog_statistics_days"
 REPEAT_WINDOW = 30 * 24 * 3600 * 1_000_000
 _HOUR = 3600 * 1_000_000
+_ONE_DAY = timedelta(days=1)
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # A cycle, as a list inside the facts' JSON column (statistics.py builds them):
 _STARTED, _RESOLVED, _RESOLVE_BUSINESS, _REMEDY, _AMOUNT, _CURRENCY = range(6)
@@ -96,44 +97,35 @@ class DayStarts:
 
     A day starts at local midnight as ``datetime(y, m, d, tzinfo=zone)`` gives it (the way
     report periods are built), and a moment belongs to the last day starting at or before
-    it, so days and report periods agree also around DST changes at midnight. Looked up by
-    bisection in a table of day starts, extended a year at a time as needed.
+    it, so days and report periods agree also around DST changes at midnight. Each UTC hour
+    that lies within one local day is worked out once and remembered. (A table of day
+    starts, rebuilt to cover every day between the earliest and latest moment seen, cost a
+    catch-up that met a complaint received years ago 20-30 ms at a million complaints.)
     """
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
-        self._first = date(2000, 1, 1)
-        self._starts: list[int] = []
         self._hours: dict[int, int] = {}
         """The day start of each UTC hour seen that lies within one local day."""
 
     def _start(self, day: date) -> int:
         return to_us(datetime(day.year, day.month, day.day, tzinfo=self.zone))
 
-    def _cover(self, moment: int) -> None:
-        local = (datetime(1970, 1, 1, tzinfo=self.zone) + timedelta(microseconds=moment)).date()
-        wanted_first = local - timedelta(days=366)
-        wanted_last = local + timedelta(days=366)
-        if self._starts:
-            last = self._first + timedelta(days=len(self._starts) - 1)
-            wanted_first = min(wanted_first, self._first)
-            wanted_last = max(wanted_last, last)
-        count = (wanted_last - wanted_first).days + 1
-        self._first = wanted_first
-        self._starts = [self._start(wanted_first + timedelta(days=n)) for n in range(count)]
-
     def of(self, moment: int) -> int:
         hour = moment // _HOUR
         found = self._hours.get(hour)
         if found is not None:
             return found
-        starts = self._starts
-        if not starts or not starts[0] <= moment < starts[-1]:
-            self._cover(moment)
-            starts = self._starts
-        index = bisect.bisect_right(starts, moment) - 1
-        start = starts[index]
-        if start <= hour * _HOUR and (hour + 1) * _HOUR <= starts[index + 1]:
+        day = (_UTC_EPOCH + timedelta(microseconds=moment)).astimezone(self.zone).date()
+        start = self._start(day)
+        while start > moment:  # a midnight the zone skips or repeats: the day before
+            day -= _ONE_DAY
+            start = self._start(day)
+        following = self._start(day + _ONE_DAY)
+        while following <= moment:
+            day += _ONE_DAY
+            start, following = following, self._start(day + _ONE_DAY)
+        if start <= hour * _HOUR and (hour + 1) * _HOUR <= following:
             self._hours[hour] = start
         return start
 
