@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 
 from complaintlog import ComplaintLog
 from complaintlog._postgres_store import CopyingPostgresRecorder
 from complaintlog.store import parse_store_url
+
+from .conftest import check_a_taken_version_fails_the_whole_batch
 
 pytestmark = pytest.mark.postgres
 
@@ -57,13 +59,7 @@ def test_batches_get_the_ids_and_rows_eventsourcing_gives_them(
 def test_a_batch_with_a_taken_version_records_none_of_its_events(
     recorders: tuple[PostgresApplicationRecorder, ...],
 ) -> None:
-    ours, _ = recorders
-    a = uuid4()
-    ours.insert_events(events(a, range(1, 3)))
-    with pytest.raises(IntegrityError):
-        ours.insert_events(events(uuid4(), range(1, 4)) + events(a, range(2, 3)))
-    assert ours.max_notification_id() == 2
-    assert [e.originator_version for e in ours.select_events(a)] == [1, 2]
+    check_a_taken_version_fails_the_whole_batch(recorders[0])
 
 
 def test_concurrent_batches_each_get_their_own_rows_ids(

@@ -10,12 +10,14 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from complaintlog import ComplaintLog
 from complaintlog._sqlite_store import PAGE_CACHE_KIB, BatchSQLiteRecorder, SQLiteStoreFactory
 from complaintlog.store import parse_store_url
+
+from .conftest import check_a_taken_version_fails_the_whole_batch
 
 
 def events(originator: UUID, versions: range) -> list[StoredEvent]:
@@ -44,13 +46,7 @@ def test_batches_get_the_notification_ids_eventsourcing_gives_them(tmp_path: Pat
 
 
 def test_a_batch_with_a_taken_version_records_none_of_its_events(tmp_path: Path) -> None:
-    ours = recorder(BatchSQLiteRecorder, tmp_path / "ours.db")
-    a = uuid4()
-    ours.insert_events(events(a, range(1, 3)))
-    with pytest.raises(IntegrityError):
-        ours.insert_events(events(uuid4(), range(1, 4)) + events(a, range(2, 3)))
-    assert ours.max_notification_id() == 2
-    assert [e.originator_version for e in ours.select_events(a)] == [1, 2]
+    check_a_taken_version_fails_the_whole_batch(recorder(BatchSQLiteRecorder, tmp_path / "ours.db"))
 
 
 def test_a_file_store_opens_with_this_factory_and_a_larger_page_cache(tmp_path: Path) -> None:
