@@ -43,7 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from complaintlog import ComplaintLog
-from complaintlog.store import parse_store_url
+from complaintlog.persistence.settings import parse_store_url
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

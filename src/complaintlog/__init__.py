@@ -4,9 +4,18 @@ The public API is what this module exports; everything else may change.
 """
 
 from complaintlog.application import Batch, Clock, ComplaintLog
-from complaintlog.authorization import Policy, Role
+from complaintlog.application.authorization import Policy, Role
+from complaintlog.application.history import DeniedAttempt, HistoryEntry
+from complaintlog.application.personal_data import Erasure
 from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.complaint import Complaint
+from complaintlog.domain.complaint_view import (
+    ComplaintView,
+    PauseView,
+    PromiseState,
+    PromiseView,
+    ResolutionView,
+)
 from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
 from complaintlog.domain.status import Status
 from complaintlog.domain.values import (
@@ -53,17 +62,7 @@ from complaintlog.errors import (
     TimeRunsBackwardsError,
     TimeTooFarInFutureError,
 )
-from complaintlog.personal_data import Erasure
 from complaintlog.projections import Projections
-from complaintlog.views import (
-    ComplaintView,
-    DeniedAttempt,
-    HistoryEntry,
-    PauseView,
-    PromiseState,
-    PromiseView,
-    ResolutionView,
-)
 
 __version__ = "0.1.0"
 

@@ -11,8 +11,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 
 from complaintlog import ComplaintLog
-from complaintlog._postgres_store import CopyingPostgresRecorder
-from complaintlog.store import parse_store_url
+from complaintlog.persistence.postgres import CopyingPostgresRecorder
+from complaintlog.persistence.settings import parse_store_url
 
 from .conftest import check_a_taken_version_fails_the_whole_batch
 

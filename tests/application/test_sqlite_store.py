@@ -14,8 +14,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from complaintlog import ComplaintLog
-from complaintlog._sqlite_store import PAGE_CACHE_KIB, BatchSQLiteRecorder, SQLiteStoreFactory
-from complaintlog.store import parse_store_url
+from complaintlog.persistence.settings import parse_store_url
+from complaintlog.persistence.sqlite import PAGE_CACHE_KIB, BatchSQLiteRecorder, SQLiteStoreFactory
 
 from .conftest import check_a_taken_version_fails_the_whole_batch
 

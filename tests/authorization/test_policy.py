@@ -18,8 +18,8 @@ from complaintlog import (
     NotAuthorizedError,
     Policy,
 )
+from complaintlog.application.authorization import COMMANDS
 from complaintlog.audit import verify
-from complaintlog.authorization import COMMANDS
 from complaintlog.domain.access import DENIED_TOPIC
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -74,7 +74,9 @@ def test_the_example_policy_has_four_roles_that_build_on_each_other(policy: Poli
 
 
 def test_the_example_file_loads_with_its_own_actors() -> None:
-    path = Path(__file__).parents[2] / "src/complaintlog/authorization/example_policy.toml"
+    path = (
+        Path(__file__).parents[2] / "src/complaintlog/application/authorization/example_policy.toml"
+    )
     policy = Policy.from_toml(path)
     assert policy.roles_of("lead.rita") == ("supervisor",)
     assert policy.roles_of("nobody") == ()

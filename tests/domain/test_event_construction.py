@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from complaintlog import ComplaintLog
-from complaintlog._mapper import json_default
 from complaintlog.audit import verify
+from complaintlog.domain.canonical import json_default
 from complaintlog.domain.complaint import Complaint, Stamp, _new_event
 from complaintlog.domain.values import Channel, Customer
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from complaintlog import ComplaintLog
 from complaintlog.data import CFPB_SAMPLE, bundled_csv
 from complaintlog.importing import CFPB_18, CsvSource, PlanWriter, import_csv
-from complaintlog.simulation import Simulation
+from complaintlog.importing.simulation import Simulation
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

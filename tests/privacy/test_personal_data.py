@@ -25,8 +25,8 @@ from complaintlog import (
     Status,
     TimeRunsBackwardsError,
 )
+from complaintlog.application.personal_data import KEY_TABLE, MemoryKeyStore
 from complaintlog.audit import verify
-from complaintlog.personal_data import KEY_TABLE, MemoryKeyStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANA = {

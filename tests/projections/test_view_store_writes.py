@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from complaintlog.persistence.settings import parse_store_url
 from complaintlog.projections._store import (
     NULL_MARK,
     SqliteViewStore,
@@ -24,7 +25,6 @@ from complaintlog.projections._store import (
     open_view_store,
     write_rows,
 )
-from complaintlog.store import parse_store_url
 
 
 def test_marked_values_are_stored_as_null_and_the_others_as_given(tmp_path: Path) -> None:

@@ -17,9 +17,8 @@ from rich.table import Table
 from rich.text import Text
 from typing_extensions import TypedDict
 
-from complaintlog._terminal import safe_text, visible
 from complaintlog.application import ComplaintLog
-from complaintlog.audit import AuditReport, verify
+from complaintlog.application.audit import AuditReport, verify
 from complaintlog.cli._common import (
     Options,
     UserError,
@@ -32,6 +31,7 @@ from complaintlog.cli._common import (
 )
 from complaintlog.domain.complaint import Complaint
 from complaintlog.errors import InvalidValueError
+from complaintlog.report.terminal import safe_text, visible
 
 __all__ = [
     "audit_app",

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from complaintlog.application import ComplaintLog
 from complaintlog.errors import ComplaintLogError
-from complaintlog.store import STORE_ENV_VAR, parse_store_url
+from complaintlog.persistence.settings import STORE_ENV_VAR, parse_store_url
 
 __all__ = [
     "DEFAULT_STORE",

@@ -14,9 +14,9 @@ from complaintlog.cli._common import Options, fail, options, print_json, user_er
 from complaintlog.cli._import import progress_bar, rows_advance, show_summary
 from complaintlog.data import CFPB_SAMPLE, bundled_csv
 from complaintlog.importing import PlanWriter, import_csv
+from complaintlog.importing.simulation import Simulation
+from complaintlog.persistence.settings import parse_store_url
 from complaintlog.report import load_policy, render_html, report_data, to_rich
-from complaintlog.simulation import Simulation
-from complaintlog.store import parse_store_url
 
 __all__ = ["DEMO_STORE", "demo", "demo_command", "run_demo"]
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from complaintlog.cli._common import Options, fail, open_log, options, print_json, user_errors
 from complaintlog.importing import ImportSummary, import_csv
 from complaintlog.importing import Progress as ImportProgress
-from complaintlog.simulation import Simulation
+from complaintlog.importing.simulation import Simulation
 
 __all__ = ["import_command", "progress_bar", "rows_advance", "show_summary"]
 

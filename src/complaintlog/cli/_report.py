@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from complaintlog._terminal import safe_text
 from complaintlog.cli._common import (
     Options,
     fail,
@@ -34,6 +33,7 @@ from complaintlog.report import (
     to_rich,
     what_if,
 )
+from complaintlog.report.terminal import safe_text
 
 __all__ = ["report_command", "what_if_command", "write_report"]
 

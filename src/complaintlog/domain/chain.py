@@ -15,7 +15,7 @@ from uuid import UUID
 
 import orjson
 
-from complaintlog._mapper import json_default, remember_content
+from complaintlog.domain.canonical import json_default, remember_content
 
 __all__ = ["GENESIS", "UNCHAINED_FIELDS", "content_of", "link"]
 

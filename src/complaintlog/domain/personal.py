@@ -2,7 +2,7 @@
 
 An event that carries personal data stores it in a :class:`Sealed` value: one AES-GCM box
 per field, encrypted with a key of the customer that lives outside the events (see
-:mod:`complaintlog.personal_data`). The event's plain fields keep only what is not
+:mod:`complaintlog.application.personal_data`). The event's plain fields keep only what is not
 personal (the customer's id) and :data:`SEALED` where a sealed text was. The hash chain
 covers the stored boxes, so destroying the key later (crypto-shredding) leaves every chain
 intact.

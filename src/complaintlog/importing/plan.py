@@ -19,8 +19,8 @@ from uuid import UUID
 import attrs
 
 from complaintlog.application import Batch
+from complaintlog.domain.rules import STEP_COMMANDS
 from complaintlog.importing.errors import RowRejectedError
-from complaintlog.rules import STEP_COMMANDS
 
 __all__ = ["ComplaintPlan", "Step"]
 

@@ -57,7 +57,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
-from complaintlog._collector import collector_paused
+from complaintlog.persistence.collector import collector_paused
 from complaintlog.projections._store import (
     TRACKING_TABLE,
     ProjectionConflictError,

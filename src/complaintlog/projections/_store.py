@@ -8,8 +8,8 @@
   tested once, with the same indexes.
 
 On SQLite, the store's commits never checkpoint the write-ahead log themselves: a
-:class:`~complaintlog._checkpointer.Checkpointer` thread does, woken after each commit (see
-that module for why), so a rebuild's copying overlaps the folding of its next page and a
+:class:`~complaintlog.persistence.checkpointer.Checkpointer` thread does, woken after each
+commit (see that module for why), so a rebuild's copying overlaps the folding of its next page and a
 one-event catch-up never pays for a checkpoint. The last checkpoint is finished when the
 store is closed.
 
@@ -28,8 +28,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from complaintlog._checkpointer import Checkpointer
 from complaintlog.errors import ComplaintLogError, StoreConfigurationError
+from complaintlog.persistence.checkpointer import Checkpointer
 
 __all__ = [
     "NULL_MARK",

@@ -17,8 +17,8 @@ import orjson
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from complaintlog._terminal import safe_text
 from complaintlog.report.data import BreachRow, GroupRow, MetricRow, Rate, ReportData
+from complaintlog.report.terminal import safe_text
 
 __all__ = ["Section", "as_dict", "sections", "to_csv", "to_json", "to_markdown", "to_rich"]
 

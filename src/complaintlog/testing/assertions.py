@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from complaintlog.application import ComplaintLog
+from complaintlog.application.history import Step
+from complaintlog.domain.rules import ProcessRule
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections import Projections
 from complaintlog.projections._store import SqliteViewStore
-from complaintlog.rules import ProcessRule
-from complaintlog.views import Step
 
 __all__ = ["assert_history_satisfies", "assert_no_breach"]
 

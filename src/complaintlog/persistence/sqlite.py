@@ -10,7 +10,7 @@
   primary key index from its root; past a few hundred thousand events even that index's
   interior pages no longer fit the default cache and each insert rereads them from the
   operating system. Pages are only allocated as they are used.
-* **Checkpoints in a thread of their own** (:mod:`complaintlog._checkpointer`): the
+* **Checkpoints in a thread of their own** (:mod:`complaintlog.persistence.checkpointer`): the
   connections never checkpoint the write-ahead log on commit; a save wakes the store's
   checkpointer instead, so a bulk import's batches do not wait for the copying.
 
@@ -34,7 +34,7 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, EnvType
 
-from complaintlog._checkpointer import Checkpointer
+from complaintlog.persistence.checkpointer import Checkpointer
 
 __all__ = ["BatchSQLiteRecorder", "SQLiteStoreFactory"]
 

@@ -42,10 +42,10 @@ from pydantic import TypeAdapter
 
 from complaintlog.domain.personal import ERASED, Sealed
 from complaintlog.errors import PersonalDataError
-from complaintlog.store import postgres_connect_args
+from complaintlog.persistence.settings import postgres_connect_args
 
 if TYPE_CHECKING:
-    from complaintlog.store import StoreSettings
+    from complaintlog.persistence.settings import StoreSettings
 
 __all__ = [
     "KEY_TABLE",
@@ -194,7 +194,7 @@ class SQLiteKeyStore:
                 # every key written before it durable too, and no event outlives its key.
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 # and leave checkpoints to the event store's checkpointer, which the
-                # events' commit after every key write wakes (complaintlog._checkpointer)
+                # events' commit after every key write wakes (complaintlog.persistence.checkpointer)
                 self._conn.execute("PRAGMA wal_autocheckpoint=0")
             self._conn.execute(_SQLITE_CREATE)
             self._conn.execute(_SQLITE_INDEX)

@@ -1,4 +1,4 @@
-"""Immutable answers handed to callers: a complaint's state and its recorded history.
+"""A complaint as callers and process rules see it: immutable values built from the aggregate.
 
 Views are plain frozen ``attrs`` values: cheap to build, safe to cache and share, and
 impossible to mutate by accident in CRM code.
@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import attrs
 
 from complaintlog.domain.complaint import Complaint, PauseRecord, PromiseRecord
 from complaintlog.domain.status import Status
-
-if TYPE_CHECKING:
-    from complaintlog.rules import Command
-
 from complaintlog.domain.values import (
     Category,
     Channel,
@@ -32,13 +27,10 @@ from complaintlog.domain.values import (
 
 __all__ = [
     "ComplaintView",
-    "DeniedAttempt",
-    "HistoryEntry",
     "PauseView",
     "PromiseState",
     "PromiseView",
     "ResolutionView",
-    "Step",
 ]
 
 
@@ -225,44 +217,3 @@ class ComplaintView:
             personal_fields=complaint.personal_fields,
             personal_data_erased_at=complaint.personal_data_erased_at,
         )
-
-
-@attrs.frozen
-class HistoryEntry:
-    """One recorded event: what happened, when it happened, and when we learned it."""
-
-    complaint_id: UUID
-    version: int
-    event: str
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str | None
-    payload: dict[str, Any] = attrs.field(hash=False)
-    chain: str = ""
-    """The event's link in the complaint's hash chain (see ``complaintlog.audit``)."""
-
-
-@attrs.frozen
-class Step:
-    """One step of a replay: the complaint before it, and what was done (see ``steps``)."""
-
-    state: ComplaintView | None
-    command: Command
-    entry: HistoryEntry
-
-
-@attrs.frozen
-class DeniedAttempt:
-    """A command the authorisation policy refused (see ``ComplaintLog.denied_attempts``)."""
-
-    position: int
-    """Where the refusal is in the log."""
-    attempt_id: UUID
-    recorded_at: datetime
-    occurred_at: datetime
-    actor: str | None
-    roles: tuple[str, ...]
-    command: str
-    complaint_id: UUID | None
-    rule: str
-    detail: str

@@ -104,7 +104,7 @@ def parse_store_url(url: str | None) -> StoreSettings:
     raise StoreConfigurationError(msg)
 
 
-_SQLITE_FACTORY = "complaintlog._sqlite_store:SQLiteStoreFactory"
+_SQLITE_FACTORY = "complaintlog.persistence.sqlite:SQLiteStoreFactory"
 
 
 def _sqlite(url: str, netloc: str, path: str) -> StoreSettings:
@@ -137,7 +137,7 @@ def _postgres(url: str) -> StoreSettings:
     query = parse_qs(parts.query)
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "APPLICATION_RECORDER_TOPIC": "complaintlog._postgres_store:CopyingPostgresRecorder",
+        "APPLICATION_RECORDER_TOPIC": "complaintlog.persistence.postgres:CopyingPostgresRecorder",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(parts.port or 5432),

@@ -14,7 +14,6 @@ plaintext beside the stored boxes, or know that the key is gone.
 from __future__ import annotations
 
 import typing
-from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,9 +21,10 @@ import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from complaintlog.domain.canonical import json_default, take_content
 from complaintlog.domain.personal import Opener, Sealed
 
 __all__ = [
@@ -32,45 +32,12 @@ __all__ = [
     "PydanticMapper",
     "decode_state",
     "encode_state",
-    "json_default",
-    "remember_content",
 ]
 
 _BASE_FIELDS = frozenset({"originator_id", "originator_version"})
 _UNCHAINED = ("chain", "originator_topic")
 """The event fields a chain does not cover; with the class version, which is no field, they
 are ``complaintlog.domain.chain.UNCHAINED_FIELDS``."""
-
-
-def json_default(value: object) -> object:
-    """How values orjson does not know natively are written: models and Decimals."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Sealed):
-        return value.stored_form()
-    msg = f"cannot store a {type(value).__name__} in an event"
-    raise TypeError(msg)
-
-
-_CONTENT: dict[str, bytes] = {}
-"""The JSON content of events chained in this process and not yet stored, by chain value.
-
-Chaining an event encodes its content (:func:`complaintlog.domain.chain.link`); storing it
-would encode the same fields again. The mapper takes the encoding from here instead and
-adds the unchained fields. A chain value is the digest of its content, so an entry can
-never be wrong, only missing (then the mapper encodes): the memo is emptied when events
-are chained and never stored (discarded batches) past this many.
-"""
-_CONTENT_LIMIT = 100_000
-
-
-def remember_content(chain: str, content: bytes) -> None:
-    """Keep an event's chained content (sorted-key JSON object) for the mapper to store."""
-    if len(_CONTENT) >= _CONTENT_LIMIT:
-        _CONTENT.clear()
-    _CONTENT[chain] = content
 
 
 def encode_state(state: dict[str, Any]) -> bytes:
@@ -124,7 +91,7 @@ class PydanticMapper(Mapper[UUID]):
         fields = vars(domain_event)
         class_version = getattr(event_class, "class_version", 1)
         chain = fields.get("chain")
-        content = _CONTENT.pop(chain, None) if isinstance(chain, str) else None
+        content = take_content(chain) if isinstance(chain, str) else None
         if content is None:
             state = {k: v for k, v in fields.items() if k not in _BASE_FIELDS}
             if class_version > 1:

@@ -40,7 +40,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 from pydantic import AwareDatetime, Field, StringConstraints, ValidationError, validate_call
 
-from complaintlog._arguments import (
+from complaintlog.application.arguments import (
     CategoryArg,
     ChannelArg,
     ComplaintId,
@@ -51,13 +51,21 @@ from complaintlog._arguments import (
     ReopenReasonArg,
     SeverityArg,
 )
-from complaintlog._collector import collector_paused
-from complaintlog._mapper import OrjsonTranscoder, PydanticMapper, encode_state
-from complaintlog.authorization import Denial, Policy
+from complaintlog.application.authorization import Denial, Policy
+from complaintlog.application.history import DeniedAttempt, HistoryEntry, Step
+from complaintlog.application.personal_data import (
+    CustomerKey,
+    Erasure,
+    KeyRing,
+    key_store_for,
+    reveal_state,
+)
 from complaintlog.domain.access import DENIED_TOPIC, AccessAttempt
 from complaintlog.domain.complaint import Complaint, Idempotency, Stamp
+from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.external_reference import ExternalReference
 from complaintlog.domain.personal import SEALED
+from complaintlog.domain.rules import Command, ProcessRule, check_rules
 from complaintlog.domain.values import (
     PERSONAL_CUSTOMER_FIELDS,
     Category,
@@ -85,10 +93,9 @@ from complaintlog.errors import (
     StoreConfigurationError,
     StoreUnavailableError,
 )
-from complaintlog.personal_data import CustomerKey, Erasure, KeyRing, key_store_for, reveal_state
-from complaintlog.rules import Command, ProcessRule, check_rules
-from complaintlog.store import StoreSettings, one_creator_at_a_time, parse_store_url
-from complaintlog.views import ComplaintView, DeniedAttempt, HistoryEntry, Step
+from complaintlog.persistence.collector import collector_paused
+from complaintlog.persistence.mapper import OrjsonTranscoder, PydanticMapper, encode_state
+from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_time, parse_store_url
 
 __all__ = ["Batch", "Clock", "ComplaintLog"]
 
@@ -743,7 +750,7 @@ class ComplaintLog(_Commands):
                 msg = "a rule is a callable (state, command) -> reason | None with a name"
                 raise InvalidValueError("rules", rule, msg)
         if authorization is not None and not isinstance(authorization, Policy):
-            msg = "an authorisation policy is a complaintlog.authorization.Policy"
+            msg = "an authorisation policy is a complaintlog.Policy"
             raise InvalidValueError("authorization", authorization, msg)
         self._policy = authorization
         app_env = {**self.settings.env, **(env or {})}
@@ -1259,7 +1266,7 @@ class Batch(_Commands):
 
     def __enter__(self) -> Batch:
         # Everything the batch makes lives until its commit: the collector would only
-        # walk it (see complaintlog._collector).
+        # walk it (see complaintlog.persistence.collector).
         self._collector.enter_context(collector_paused())
         return self
 

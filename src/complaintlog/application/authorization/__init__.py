@@ -36,10 +36,10 @@ from typing import Any
 import attrs
 from babel.numbers import is_currency
 
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.rules import STEP_COMMANDS, Command
 from complaintlog.domain.values import EscalationLevel, Money
 from complaintlog.errors import InvalidValueError
-from complaintlog.rules import STEP_COMMANDS, Command
-from complaintlog.views import ComplaintView
 
 __all__ = [
     "COMMANDS",

@@ -1,0 +1,124 @@
+"""A company's own process rules, added without touching complaintlog's internals.
+
+A rule is any callable ``rule(state, command) -> str | None`` with a ``name``: it sees the
+complaint as it stands (``None`` for a new complaint) and the command about to run, and
+returns the reason to refuse it, or ``None`` to let it through. Pass rules to
+``ComplaintLog(rules=[...])``; they apply to every command, in batches too, on every store.
+A refusal raises :class:`RuleViolationError` and records nothing.
+
+>>> @process_rule("no no_action resolutions on social media")
+... def no_silent_social_closures(state, command):
+...     if command.name == "resolve" and state and state.channel == "social":
+...         if command.arguments["remedy"] == "no_action":
+...             return "social complaints are public: resolve them with a remedy"
+...     return None
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+from uuid import UUID
+
+import attrs
+
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.errors import RuleViolationError
+
+__all__ = [
+    "STEP_COMMANDS",
+    "Command",
+    "ProcessRule",
+    "RuleViolationError",
+    "all_of",
+    "check_rules",
+    "process_rule",
+]
+
+STEP_COMMANDS = (
+    "acknowledge",
+    "assign",
+    "escalate",
+    "make_promise",
+    "inform",
+    "reclassify",
+    "pause",
+    "resume",
+    "resolve",
+    "reopen",
+    "follow_up",
+    "record_survey",
+    "withdraw",
+)
+"""The commands that take a recorded complaint a step further in its handling: all but
+``receive``, which starts one, and ``erase_personal_data``, which is no handling step."""
+
+
+@attrs.frozen
+class Command:
+    """A command about to run: its name, the complaint, validated arguments, who and when."""
+
+    name: str
+    complaint_id: UUID | None
+    arguments: Mapping[str, Any]
+    occurred_at: datetime
+    actor: str | None
+
+
+@runtime_checkable
+class ProcessRule(Protocol):
+    """Returns why the command must be refused, or ``None``."""
+
+    @property
+    def name(self) -> str: ...
+
+    def __call__(self, state: ComplaintView | None, command: Command) -> str | None: ...
+
+
+@attrs.frozen
+class _FunctionRule:
+    name: str
+    check: Callable[[ComplaintView | None, Command], str | None]
+
+    def __call__(self, state: ComplaintView | None, command: Command) -> str | None:
+        return self.check(state, command)
+
+
+def process_rule(
+    name: str,
+) -> Callable[[Callable[[ComplaintView | None, Command], str | None]], ProcessRule]:
+    """Turn a function ``(state, command) -> reason | None`` into a named rule."""
+
+    def wrap(check: Callable[[ComplaintView | None, Command], str | None]) -> ProcessRule:
+        return _FunctionRule(name=name, check=check)
+
+    return wrap
+
+
+@attrs.frozen
+class _AllOf:
+    name: str
+    rules: tuple[ProcessRule, ...]
+
+    def __call__(self, state: ComplaintView | None, command: Command) -> str | None:
+        for rule in self.rules:
+            reason = rule(state, command)
+            if reason is not None:
+                return f"{rule.name}: {reason}"
+        return None
+
+
+def all_of(name: str, rules: Iterable[ProcessRule]) -> ProcessRule:
+    """Several rules as one: the first refusal wins and names the inner rule."""
+    return _AllOf(name=name, rules=tuple(rules))
+
+
+def check_rules(
+    rules: Iterable[ProcessRule], state: ComplaintView | None, command: Command
+) -> None:
+    """Raise :class:`RuleViolationError` for the first rule that refuses the command."""
+    for rule in rules:
+        reason = rule(state, command)
+        if reason is not None:
+            raise RuleViolationError(command.complaint_id, command.name, rule.name, reason)
