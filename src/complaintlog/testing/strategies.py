@@ -282,7 +282,10 @@ def lifecycles(
             break
         name = draw(st.sampled_from(sorted(moves)))
         gap = timedelta(minutes=draw(gap_minutes))
-        at = calendar.add(at, gap) if calendar is not None else at + gap
+        if calendar is None:
+            at += gap
+        else:  # a gap that ends as a working day closes is taken up at the next opening
+            at = calendar.next_working_time(calendar.add(at, gap))
         model.last_at = at
         arguments = moves[name](draw, model)
         commands.append(PlannedCommand(name, at, arguments))
