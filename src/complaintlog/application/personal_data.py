@@ -3,13 +3,7 @@
 Personal fields are encrypted with AES-256-GCM (``cryptography``) under a key of the
 customer, a random 96-bit nonce per field, and associated data binding each box to its
 complaint and field, so a box copied to another complaint or field does not open. Keys
-live in their own table, outside the events:
-
-* ``memory://`` (and SQLite ``:memory:``): in the process, like the events;
-* SQLite: the ``complaintlog_personal_keys`` table in the same file, written through a
-  connection with ``PRAGMA secure_delete=ON``;
-* PostgreSQL: ``complaintlog_personal_keys`` in the events' schema (psycopg 3,
-  parameterised SQL).
+live in their own table, outside the events (:mod:`complaintlog.persistence.key_stores`).
 
 A key is stored (committed) before any event sealed with it is saved. Erasure deletes
 every key of the customer (crypto-shredding): the events stay as they were, chains and all,
@@ -23,16 +17,10 @@ first met them), which is what lets writers create keys without coordinating.
 from __future__ import annotations
 
 import base64
-import json
 import os
-import sqlite3
-import threading
 import time
-import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import attrs
@@ -42,10 +30,20 @@ from pydantic import TypeAdapter
 
 from complaintlog.domain.personal import ERASED, Sealed
 from complaintlog.errors import PersonalDataError
-from complaintlog.persistence.settings import postgres_connect_args
 
 if TYPE_CHECKING:
-    from complaintlog.persistence.settings import StoreSettings
+    pass
+
+from complaintlog.persistence.key_stores import (
+    KEY_TABLE,
+    CustomerKey,
+    KeyStore,
+    LazyKeyStore,
+    MemoryKeyStore,
+    PostgresKeyStore,
+    SQLiteKeyStore,
+    key_store_for,
+)
 
 __all__ = [
     "KEY_TABLE",
@@ -61,51 +59,9 @@ __all__ = [
     "reveal_state",
 ]
 
-KEY_TABLE = "complaintlog_personal_keys"
-_SQLITE_CREATE = (
-    "CREATE TABLE IF NOT EXISTS complaintlog_personal_keys ("
-    "key_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, "
-    "secret BLOB NOT NULL, created_at TEXT NOT NULL)"
-)
-_SQLITE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS complaintlog_personal_keys_by_customer "
-    "ON complaintlog_personal_keys (customer_id)"
-)
-_SQLITE_INSERT = (
-    "INSERT OR IGNORE INTO complaintlog_personal_keys "
-    "(key_id, customer_id, secret, created_at) VALUES (?, ?, ?, ?)"
-)
-_SQLITE_SELECT = (
-    "SELECT key_id, customer_id, secret, created_at FROM complaintlog_personal_keys "
-    "WHERE key_id IN (SELECT value FROM json_each(?))"
-)
-_SQLITE_DELETE = "DELETE FROM complaintlog_personal_keys WHERE customer_id = ?"
-_KEY_BYTES = 32
 _NONCE_BYTES = 12
 _MAX_CACHED = 100_000
 _SEALED = TypeAdapter(Sealed)
-
-
-@attrs.frozen(repr=False)
-class CustomerKey:
-    """A 256-bit AES key of one customer. Its repr never shows the secret."""
-
-    key_id: str
-    customer_id: str
-    secret: bytes
-    created_at: datetime
-
-    @classmethod
-    def new(cls, customer_id: str, now: datetime | None = None) -> CustomerKey:
-        return cls(
-            key_id=uuid.uuid4().hex,
-            customer_id=customer_id,
-            secret=os.urandom(_KEY_BYTES),  # what AESGCM.generate_key(256) does, minus checks
-            created_at=now or datetime.now(UTC),
-        )
-
-    def __repr__(self) -> str:
-        return f"CustomerKey(key_id={self.key_id!r}, customer_id={self.customer_id!r})"
 
 
 @attrs.frozen
@@ -121,244 +77,6 @@ class Erasure:
     stored_in_plain: tuple[UUID, ...]
     """Complaints recorded before encryption (schema v1): their personal data is still in
     the stored rows in plain and can only be removed by rewriting the store."""
-
-
-# -- key stores -----------------------------------------------------------------------------
-
-
-class KeyStore(Protocol):
-    """Where keys are kept: insert, fetch, destroy. Implementations are thread-safe."""
-
-    def insert(self, keys: Sequence[CustomerKey]) -> None:
-        """Store new keys durably (committed when this returns)."""
-
-    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
-        """The keys that still exist among ``key_ids``."""
-        ...
-
-    def destroy(self, customer_id: str) -> int:
-        """Delete every key of the customer; returns how many there were."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class MemoryKeyStore:
-    """Keys in a dict, for the in-memory store: they live and die with the process."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, CustomerKey] = {}
-        self._lock = threading.Lock()
-
-    def insert(self, keys: Sequence[CustomerKey]) -> None:
-        with self._lock:
-            for key in keys:
-                self._keys.setdefault(key.key_id, key)
-
-    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
-        with self._lock:
-            return {k: self._keys[k] for k in key_ids if k in self._keys}
-
-    def destroy(self, customer_id: str) -> int:
-        with self._lock:
-            doomed = [k for k, key in self._keys.items() if key.customer_id == customer_id]
-            for key_id in doomed:
-                del self._keys[key_id]
-            return len(doomed)
-
-    def close(self) -> None:
-        pass
-
-
-class SQLiteKeyStore:
-    """Keys in the ``complaintlog_personal_keys`` table of the events' SQLite file.
-
-    Its own connection sets ``PRAGMA secure_delete=ON``, so a deleted key's bytes are
-    overwritten with zeros in the database pages; after an erasure it also asks for a
-    ``wal_checkpoint(TRUNCATE)`` so the write-ahead log does not keep old pages. See
-    docs/security.md for what that does and does not remove.
-    """
-
-    def __init__(self, path: Path, timeout: float = 30.0) -> None:
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            str(path), timeout=timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            self._conn.execute("PRAGMA secure_delete=ON")
-            mode = self._conn.execute("PRAGMA journal_mode").fetchone()
-            if mode is not None and str(mode[0]).lower() == "wal":
-                # Key writes need not sync on their own: they and the events share one
-                # write-ahead log, replayed in order up to its last intact commit, so the
-                # events' commit (synchronous=FULL on eventsourcing's connection) makes
-                # every key written before it durable too, and no event outlives its key.
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-                # and leave checkpoints to the event store's checkpointer, which the
-                # events' commit after every key write wakes (complaintlog.persistence.checkpointer)
-                self._conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._conn.execute(_SQLITE_CREATE)
-            self._conn.execute(_SQLITE_INDEX)
-        except sqlite3.Error:
-            self._conn.close()
-            raise
-
-    def insert(self, keys: Sequence[CustomerKey]) -> None:
-        rows = [(k.key_id, k.customer_id, k.secret, k.created_at.isoformat()) for k in keys]
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(_SQLITE_INSERT, rows)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
-        with self._lock:
-            rows = self._conn.execute(_SQLITE_SELECT, (json.dumps(list(key_ids)),)).fetchall()
-        return {
-            key_id: CustomerKey(
-                key_id, customer_id, bytes(secret), datetime.fromisoformat(created_at)
-            )
-            for key_id, customer_id, secret, created_at in rows
-        }
-
-    def destroy(self, customer_id: str) -> int:
-        with self._lock:
-            cursor = self._conn.execute(_SQLITE_DELETE, (customer_id,))
-            count = cursor.rowcount
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        return count
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-
-class PostgresKeyStore:
-    """Keys in ``complaintlog_personal_keys`` in the events' PostgreSQL schema (psycopg 3)."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        import psycopg
-        from psycopg import sql
-
-        self._psycopg = psycopg
-        self._lock = threading.Lock()
-        self._connect_args = postgres_connect_args(env)
-        schema = env.get("POSTGRES_SCHEMA") or None
-        table = sql.Identifier(schema, KEY_TABLE) if schema else sql.Identifier(KEY_TABLE)
-        self._insert = sql.SQL(
-            "INSERT INTO {} (key_id, customer_id, secret, created_at) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (key_id) DO NOTHING"
-        ).format(table)
-        self._select = sql.SQL(
-            "SELECT key_id, customer_id, secret, created_at FROM {} WHERE key_id = ANY(%s)"
-        ).format(table)
-        self._delete = sql.SQL("DELETE FROM {} WHERE customer_id = %s").format(table)
-        self._create = [
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
-                "customer_id text NOT NULL, secret bytea NOT NULL, "
-                "created_at timestamptz NOT NULL)"
-            ).format(table),
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (customer_id)").format(
-                sql.Identifier(f"{KEY_TABLE}_by_customer"), table
-            ),
-        ]
-        self._conn = psycopg.connect(**self._connect_args)
-        try:
-            with self._conn.transaction():
-                # one creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (0x636C6B6579,))
-                for statement in self._create:
-                    self._conn.execute(statement)
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def _run(self, work: Callable[[Any], Any]) -> Any:
-        """Run ``work(connection)``, reconnecting once if the connection was dropped."""
-        with self._lock:
-            try:
-                return work(self._conn)
-            except self._psycopg.OperationalError:
-                if not self._conn.closed and not self._conn.broken:
-                    raise
-                self._conn = self._psycopg.connect(**self._connect_args)
-                return work(self._conn)
-
-    def insert(self, keys: Sequence[CustomerKey]) -> None:
-        rows = [(k.key_id, k.customer_id, k.secret, k.created_at) for k in keys]
-
-        def work(conn: Any) -> None:
-            with conn.transaction(), conn.cursor() as cursor:
-                cursor.executemany(self._insert, rows)
-
-        self._run(work)
-
-    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
-        ids = list(key_ids)
-
-        def work(conn: Any) -> list[tuple[Any, ...]]:
-            return list(conn.execute(self._select, (ids,)).fetchall())
-
-        return {
-            row[0]: CustomerKey(row[0], row[1], bytes(row[2]), row[3]) for row in self._run(work)
-        }
-
-    def destroy(self, customer_id: str) -> int:
-        def work(conn: Any) -> int:
-            return int(conn.execute(self._delete, (customer_id,)).rowcount)
-
-        return int(self._run(work))
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-
-class LazyKeyStore:
-    """Opens the real key store on first use: a log that never meets personal data never
-    opens a second connection or creates the key table."""
-
-    def __init__(self, open_store: Callable[[], KeyStore]) -> None:
-        self._open_store = open_store
-        self._store: KeyStore | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def store(self) -> KeyStore:
-        if self._store is None:
-            with self._lock:
-                if self._store is None:
-                    self._store = self._open_store()
-        return self._store
-
-    def insert(self, keys: Sequence[CustomerKey]) -> None:
-        self.store.insert(keys)
-
-    def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
-        return self.store.fetch(key_ids)
-
-    def destroy(self, customer_id: str) -> int:
-        return self.store.destroy(customer_id)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-
-
-def key_store_for(settings: StoreSettings, env: Mapping[str, str]) -> KeyStore:
-    """The key store that goes with the events' store (opened on first use)."""
-    path = settings.sqlite_path
-    if settings.kind == "sqlite" and path is not None:
-        return LazyKeyStore(lambda: SQLiteKeyStore(path))
-    if settings.kind == "postgres":
-        frozen = dict(env)
-        return LazyKeyStore(lambda: PostgresKeyStore(frozen))
-    return MemoryKeyStore()
 
 
 # -- the key ring: caches, sealing, opening -------------------------------------------------
