@@ -327,9 +327,9 @@ def test_a_policy_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
 
 
 def test_every_command_of_the_log_is_known_to_policies() -> None:
-    from complaintlog.application import _Commands
+    from complaintlog.application.commands import CommandMethods
 
-    commands = {name for name, value in vars(_Commands).items() if not name.startswith("_")}
+    commands = {name for name, value in vars(CommandMethods).items() if not name.startswith("_")}
     assert commands | {"erase_personal_data"} == set(COMMANDS)
 
 

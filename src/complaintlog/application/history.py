@@ -7,9 +7,13 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+import orjson
 
+from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import Command
+from complaintlog.domain.values import Customer
+from complaintlog.persistence.mapper import encode_state
 
 __all__ = ["DeniedAttempt", "HistoryEntry", "Step"]
 
@@ -53,3 +57,50 @@ class DeniedAttempt:
     complaint_id: UUID | None
     rule: str
     detail: str
+
+
+ENVELOPE = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "occurred_at",
+        "actor",
+        "idempotency",
+        "chain",
+    }
+)
+
+
+def event_payload(event: Complaint.Event, erased: bool = False) -> dict[str, Any]:
+    """The event's own fields, typed, without the envelope every event shares.
+
+    Personal data is shown as :meth:`Complaint.Received.revealed` gives it, or erased when
+    the complaint's personal data was (``erased``), and ``personal`` lists the sealed
+    fields' paths rather than the boxes.
+    """
+    payload = {k: v for k, v in vars(event).items() if k not in ENVELOPE}
+    if isinstance(event, Complaint.Received):
+        payload.update(event.erased() if erased else event.revealed())
+        payload["personal"] = event.personal.fields if event.personal is not None else ()
+    return payload
+
+
+def history_entry(event: object, erased: bool = False) -> HistoryEntry:
+    assert isinstance(event, Complaint.Event)
+    payload = event_payload(event, erased)
+    shown = orjson.loads(encode_state(payload))
+    customer = payload.get("customer")
+    if isinstance(customer, Customer) and customer.erased:
+        shown["customer"]["erased"] = True
+    return HistoryEntry(
+        complaint_id=event.originator_id,
+        version=event.originator_version,
+        event=type(event).__name__,
+        occurred_at=event.occurred_at,
+        recorded_at=event.timestamp,
+        actor=event.actor,
+        payload=shown,
+        chain=event.chain,
+    )

@@ -5,11 +5,11 @@ Global options come before the sub-command: ``complaintlog --store URL --json re
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Annotated
 
 import typer
 
-from complaintlog import __version__
 from complaintlog.cli._audit import audit_app, export_command, schema_command, show_command
 from complaintlog.cli._common import Options
 from complaintlog.cli._demo import demo_command
@@ -34,7 +34,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"complaintlog {__version__}")
+        typer.echo(f"complaintlog {metadata.version('complaintlog')}")
         raise typer.Exit
 
 

@@ -1,0 +1,92 @@
+"""The eventsourcing application underneath the log, and how its store errors read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    Notification,
+    OperationalError,
+)
+from eventsourcing.utils import get_topic
+
+from complaintlog.domain.complaint import Complaint
+from complaintlog.errors import (
+    StoreUnavailableError,
+)
+from complaintlog.persistence.mapper import OrjsonTranscoder, PydanticMapper
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "RECEIVED_TOPIC",
+    "ComplaintApplication",
+    "notifications_of",
+    "store_errors",
+]
+
+MAX_ATTEMPTS = 12
+
+RECEIVED_TOPIC = get_topic(Complaint.Received)
+_PAGE = 1000
+
+
+class ComplaintApplication(Application[UUID]):
+    """The eventsourcing application underneath: store, mapper, repository, log."""
+
+    name = "ComplaintLog"
+    store_url = ""
+    """The store's URL without its password, for error messages."""
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Write the objects' new events in one transaction; a lost store is reported as
+        :class:`StoreUnavailableError`.
+
+        Leaner than ``Application.save``, which also makes a ``Recording`` and a
+        ``Notification`` of every event for followers in this process and snapshots (we
+        have neither) and checks every object against two runtime protocols: together a
+        sixth of the cost of a bulk import.
+        """
+        events = [event for obj in objs if obj is not None for event in obj.collect_events()]
+        if not events:
+            return []
+        stored = list(map(self.mapper.to_stored_event, events))
+        with store_errors(self.store_url, "save"):
+            self.recorder.insert_events(stored, **kwargs)
+        return []
+
+    def construct_mapper(self) -> PydanticMapper:
+        return PydanticMapper(
+            transcoder=OrjsonTranscoder(),
+            cipher=self.factory.cipher(),
+            compressor=self.factory.compressor(),
+        )
+
+
+@contextmanager
+def store_errors(store: str, operation: str) -> Iterator[None]:
+    """Translate the driver's "store gone" errors (after its own retries) into ours.
+
+    Integrity errors are not translated: they mean a concurrent writer won, and the
+    callers retry or explain them.
+    """
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailableError(store, operation, error) from error
+
+
+def notifications_of(recorder: ApplicationRecorder, topic: str) -> Iterator[Notification]:
+    """Every stored event of one topic, in recording order, read in pages (filtered in SQL)."""
+    start = 1
+    while True:
+        page = recorder.select_notifications(start, _PAGE, topics=(topic,))
+        yield from page
+        if len(page) < _PAGE:
+            return
+        start = page[-1].id + 1

@@ -1,0 +1,436 @@
+"""``ComplaintLog``: the unit of work CRM code calls.
+
+Methods take plain values (strings, datetimes, dicts) and return ids or immutable views.
+Arguments are validated by pydantic before anything touches a complaint; bad input raises
+:class:`~complaintlog.errors.InvalidValueError` naming the field, the value and the rule,
+and nothing is recorded. Retries are safe with ``idempotency_key``; races between writers
+are retried transparently while the command is still valid, and reported as
+:class:`~complaintlog.errors.ConcurrencyError` when it is not.
+
+Personal data (the customer's name, e-mail, phone and address, and texts marked with
+``personal_fields=``) is sealed with the customer's key before the event exists, so the
+hash chain covers exactly the stored ciphertext; ``erase_personal_data`` destroys the keys.
+An optional authorisation ``Policy`` is checked before the company's own rules.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    Recorder,
+)
+from pydantic import AwareDatetime
+
+from complaintlog.application.arguments import (
+    ComplaintId,
+)
+from complaintlog.application.authorization import Denial, Policy
+from complaintlog.application.batch import Batch
+from complaintlog.application.commands import Action
+from complaintlog.application.erasure import ErasureCommands
+from complaintlog.application.event_store import (
+    MAX_ATTEMPTS,
+    RECEIVED_TOPIC,
+    ComplaintApplication,
+    notifications_of,
+    store_errors,
+)
+from complaintlog.application.history import (
+    DeniedAttempt,
+    HistoryEntry,
+    Step,
+    event_payload,
+    history_entry,
+)
+from complaintlog.application.personal_data import (
+    CustomerKey,
+    KeyRing,
+    key_store_for,
+    reveal_state,
+)
+from complaintlog.application.validation import (
+    Clock,
+    utc_now,
+    validated,
+)
+from complaintlog.domain.access import DENIED_TOPIC, AccessAttempt
+from complaintlog.domain.complaint import Complaint, Stamp
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.external_reference import ExternalReference
+from complaintlog.domain.rules import Command, ProcessRule
+from complaintlog.domain.values import (
+    PERSONAL_CUSTOMER_FIELDS,
+    Label,
+)
+from complaintlog.errors import (
+    ComplaintNotFoundError,
+    ComplaintRuleError,
+    ConcurrencyError,
+    DuplicateExternalReferenceError,
+    InvalidValueError,
+    StoreConfigurationError,
+)
+from complaintlog.persistence.mapper import PydanticMapper
+from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_time, parse_store_url
+
+__all__ = ["ComplaintLog"]
+
+
+class ComplaintLog(ErasureCommands):
+    """Record, query and replay complaints.
+
+    >>> log = ComplaintLog()                              # in memory
+    >>> log = ComplaintLog("sqlite:///complaints.db")     # doctest: +SKIP
+    >>> log = ComplaintLog("postgresql://me@db:5432/crm") # doctest: +SKIP
+
+    Without a URL the store comes from ``$COMPLAINTLOG_STORE``, else memory.
+    """
+
+    def __init__(
+        self,
+        store: str | None = None,
+        *,
+        clock: Clock | None = None,
+        max_clock_skew: timedelta = timedelta(minutes=5),
+        rules: Iterable[ProcessRule] = (),
+        authorization: Policy | None = None,
+        env: Mapping[str, str] | None = None,
+        key_cache_seconds: float = 60.0,
+    ) -> None:
+        self.settings: StoreSettings = parse_store_url(store)
+        self._clock = clock or utc_now
+        self._max_clock_skew = max_clock_skew
+        self._rules = tuple(rules)
+        for rule in self._rules:
+            if not isinstance(rule, ProcessRule):
+                msg = "a rule is a callable (state, command) -> reason | None with a name"
+                raise InvalidValueError("rules", rule, msg)
+        if authorization is not None and not isinstance(authorization, Policy):
+            msg = "an authorisation policy is a complaintlog.Policy"
+            raise InvalidValueError("authorization", authorization, msg)
+        self._policy = authorization
+        app_env = {**self.settings.env, **(env or {})}
+        try:
+            with one_creator_at_a_time(self.settings, app_env):
+                self._app = ComplaintApplication(env=app_env)
+            self._app.store_url = self.settings.redacted_url
+        except Exception as error:  # the drivers raise many kinds; all mean "cannot open"
+            msg = f"cannot open store {self.settings.redacted_url}: {error}"
+            raise StoreConfigurationError(msg) from error
+        self._keys = KeyRing(key_store_for(self.settings, app_env), cache_seconds=key_cache_seconds)
+        self.mapper.opener = self._keys
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._app.close()
+        self._keys.close()
+
+    def __enter__(self) -> ComplaintLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def recorder(self) -> Recorder:
+        """The store's application recorder, for projections that follow the log."""
+        return self._app.recorder
+
+    @property
+    def mapper(self) -> PydanticMapper:
+        mapper = self._app.mapper
+        assert isinstance(mapper, PydanticMapper)
+        return mapper
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def authorization(self) -> Policy | None:
+        """The authorisation policy in force (``None``: everything is allowed)."""
+        return self._policy
+
+    def batch(self) -> Batch:
+        """A unit of work for bulk loads: every command in it is saved in one transaction."""
+        return Batch(self)
+
+    # -- loading and saving ----------------------------------------------------------------
+
+    def _load(self, complaint_id: UUID) -> Complaint:
+        complaint = self._existing(complaint_id)
+        if complaint is None:
+            raise ComplaintNotFoundError(complaint_id)
+        return complaint
+
+    def _existing(self, complaint_id: UUID) -> Complaint | None:
+        try:
+            with store_errors(self.settings.redacted_url, "read"):
+                aggregate: object = self._app.repository.get(complaint_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, Complaint) else None
+
+    def _sealing_key(self, customer_id: str) -> CustomerKey:
+        return self._keys.sealing_key(customer_id)
+
+    def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
+        attempt = AccessAttempt.deny(
+            recorded_at=stamp.recorded_at,
+            occurred_at=stamp.occurred_at,
+            actor=denial.actor,
+            roles=denial.roles,
+            command=denial.command,
+            complaint_id=command.complaint_id,
+            rule=denial.rule,
+            detail=denial.detail,
+        )
+        self._app.save(attempt)
+
+    def _execute(
+        self,
+        complaint_id: UUID,
+        command: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+        action: Action,
+    ) -> Any:
+        for attempt in range(MAX_ATTEMPTS):
+            complaint = self._load(complaint_id)
+            done, result = complaint.earlier_result(stamp.idempotency)
+            if done:
+                return result
+            try:
+                self._check_rules(complaint, command, arguments, stamp)
+                result = action(complaint, stamp)
+            except ComplaintRuleError as error:
+                if attempt == 0:
+                    raise
+                raise ConcurrencyError(complaint_id, command) from error
+            try:
+                self._app.save(complaint)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # backoff
+                continue
+            return result
+        raise ConcurrencyError(
+            complaint_id, command, f"still conflicting after {MAX_ATTEMPTS} attempts"
+        )
+
+    def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
+        try:
+            self._app.save(complaint, index)
+        except IntegrityError:
+            existing = self._existing(complaint.id)
+            if existing is not None:  # a racing retry with the same idempotency key
+                first = complaint.pending_events[0]
+                assert isinstance(first, Complaint.Event)
+                _, result = existing.earlier_result(first.idempotency)
+                return cast(UUID, result)
+            if index is not None:
+                holder = self.find(index.external_ref)
+                if holder is not None:
+                    raise DuplicateExternalReferenceError(index.external_ref, holder) from None
+            raise
+        return complaint.id
+
+    def save_batch(self, complaints: list[Complaint], indexes: list[ExternalReference]) -> None:
+        """Save a batch's aggregates in one transaction, explaining a collision."""
+        try:
+            self._app.save(*complaints, *indexes)
+        except IntegrityError as error:
+            for index in indexes:
+                holder = self.find(index.external_ref)
+                if holder is not None:
+                    raise DuplicateExternalReferenceError(index.external_ref, holder) from error
+            complaint_id = complaints[0].id if complaints else UUID(int=0)
+            raise ConcurrencyError(complaint_id, "batch") from error
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @validated
+    def get(
+        self,
+        complaint_id: ComplaintId,
+        *,
+        as_of: AwareDatetime | None = None,
+        as_known_at: AwareDatetime | None = None,
+    ) -> ComplaintView:
+        """The complaint's state now, or as of a past business time.
+
+        ``as_of`` replays only events that happened (business time) by then;
+        ``as_known_at`` replays only events recorded by then, which is what a screen
+        showed at that moment, before any backdated or late-imported events arrived.
+        """
+        if as_of is None and as_known_at is None:
+            return ComplaintView.of(self._load(cast(UUID, complaint_id)), self._clock())
+        events, erased = self._events(cast(UUID, complaint_id))
+        complaint: Complaint | None = None
+        for event in events:
+            if as_of is not None and event.occurred_at > as_of:
+                break
+            if as_known_at is not None and event.timestamp > as_known_at:
+                break
+            complaint = cast(Complaint, event.mutate(complaint))
+        if complaint is None:
+            raise ComplaintNotFoundError(complaint_id)
+        if erased:
+            complaint.forget_personal_data()  # erased later, but erased for every time
+        reference = min(t for t in (as_of, as_known_at) if t is not None)
+        return ComplaintView.of(complaint, reference)
+
+    def _events(self, complaint_id: UUID) -> tuple[list[Complaint.Event], bool]:
+        """The complaint's events, and whether its personal data was erased."""
+        events = cast(list[Complaint.Event], list(self._app.events.get(complaint_id)))
+        erased = any(isinstance(e, Complaint.PersonalDataErased) for e in events)
+        return events, erased
+
+    @validated
+    def history(self, complaint_id: ComplaintId) -> tuple[HistoryEntry, ...]:
+        """Every recorded event of the complaint in order, with both of its times."""
+        events, erased = self._events(cast(UUID, complaint_id))
+        entries = tuple(history_entry(e, erased) for e in events)
+        if not entries:
+            raise ComplaintNotFoundError(complaint_id)
+        return entries
+
+    @validated
+    def steps(self, complaint_id: ComplaintId) -> Iterator[Step]:
+        """Replay the complaint event by event: the state before each step and the step.
+
+        This is how a rule is checked against recorded history
+        (:func:`complaintlog.testing.assert_history_satisfies`), and how an auditor sees
+        what every decision was based on.
+        """
+        complaint: Complaint | None = None
+        events, erased = self._events(cast(UUID, complaint_id))
+        for event in events:
+            entry = history_entry(event, erased)
+            before = ComplaintView.of(complaint, event.occurred_at) if complaint else None
+            command = Command(
+                name=event.command,
+                complaint_id=event.originator_id,
+                arguments=event_payload(event, erased),
+                occurred_at=event.occurred_at,
+                actor=event.actor,
+            )
+            yield Step(state=before, command=command, entry=entry)
+            complaint = cast(Complaint, event.mutate(complaint))
+            if erased:
+                complaint.forget_personal_data()
+        if complaint is None:
+            raise ComplaintNotFoundError(complaint_id)
+
+    @validated
+    def find(self, external_ref: Label) -> UUID | None:
+        """The id of the complaint the CRM knows as ``external_ref``, if there is one."""
+        try:
+            with store_errors(self.settings.redacted_url, "find"):
+                index: object = self._app.repository.get(ExternalReference.id_for(external_ref))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(index, ExternalReference)
+        return index.complaint_id
+
+    def notifications(
+        self, start: int = 1, *, limit: int = 1000, stop: int | None = None
+    ) -> Iterator[Notification]:
+        """The stored events in recording order, in pages, from position ``start``."""
+        recorder = self._app.recorder
+        while True:
+            with store_errors(self.settings.redacted_url, "read the log"):
+                page = recorder.select_notifications(start, limit, stop=stop)
+            yield from page
+            if len(page) < limit:
+                return
+            start = page[-1].id + 1
+
+    def max_position(self) -> int:
+        """The position of the last recorded event (0 when the log is empty)."""
+        with store_errors(self.settings.redacted_url, "read the log"):
+            return self._app.recorder.max_notification_id() or 0
+
+    def event_state(self, notification: Notification) -> dict[str, Any]:
+        """A stored event's JSON state as exports should show it.
+
+        Decrypted and decompressed when the store has a whole-event cipher; sealed personal
+        data opened, or shown erased (``"[erased]"`` texts, ``customer.erased`` true) once
+        its key is gone; ``personal`` lists the sealed fields' paths instead of the boxes.
+        """
+        state = self.mapper.decode_stored_state(notification)
+        if notification.topic != RECEIVED_TOPIC:
+            return state
+        originator = notification.originator_id
+        complaint_id = originator if isinstance(originator, UUID) else UUID(str(originator))
+        customer = state.get("customer") or {}
+        if not state.get("personal") and any(customer.get(f) for f in PERSONAL_CUSTOMER_FIELDS):
+            # stored in plain by 0.1.0: hide it if the complaint's personal data was erased
+            complaint = self._existing(complaint_id)
+            if complaint is not None and complaint.personal_data_erased_at is not None:
+                state = dict(state)
+                state["customer"] = {
+                    **customer,
+                    **dict.fromkeys(PERSONAL_CUSTOMER_FIELDS),
+                    "erased": True,
+                }
+            return state
+        return reveal_state(state, self._keys, complaint_id)
+
+    # -- authorisation ---------------------------------------------------------------------
+
+    @validated
+    def denied_attempts(
+        self,
+        *,
+        actor: Label | None = None,
+        command: Label | None = None,
+        complaint_id: ComplaintId | None = None,
+        since: AwareDatetime | None = None,
+    ) -> tuple[DeniedAttempt, ...]:
+        """Commands the authorisation policy refused, in recording order, filtered.
+
+        ``since`` compares with the recording time.
+        """
+        found: list[DeniedAttempt] = []
+        for notification in notifications_of(self._app.recorder, DENIED_TOPIC):
+            event = self.mapper.to_domain_event(notification)
+            assert isinstance(event, AccessAttempt.Denied)
+            if actor is not None and event.actor != actor:
+                continue
+            if command is not None and event.command != command:
+                continue
+            if complaint_id is not None and event.complaint_id != complaint_id:
+                continue
+            if since is not None and event.timestamp < since:
+                continue
+            found.append(
+                DeniedAttempt(
+                    position=notification.id,
+                    attempt_id=event.originator_id,
+                    recorded_at=event.timestamp,
+                    occurred_at=event.occurred_at,
+                    actor=event.actor,
+                    roles=event.roles,
+                    command=event.command,
+                    complaint_id=event.complaint_id,
+                    rule=event.rule,
+                    detail=event.detail,
+                )
+            )
+        return tuple(found)

@@ -1,0 +1,93 @@
+"""How command arguments are checked before anything touches a complaint.
+
+Pydantic validates each command's arguments; its errors become
+:class:`~complaintlog.errors.InvalidValueError` naming the field, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
+
+from pydantic import Field, StringConstraints, ValidationError, validate_call
+
+from complaintlog.domain.values import (
+    WaitingFor,
+)
+from complaintlog.errors import (
+    InvalidValueError,
+)
+
+__all__ = [
+    "EARLIEST_BUSINESS_TIME",
+    "LONGEST_PROMISE",
+    "Clock",
+    "IdempotencyKey",
+    "PersonalField",
+    "Score",
+    "WaitingForArg",
+    "as_utc",
+    "utc_now",
+    "validated",
+]
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware. Injected so tests and replays control time."""
+
+IdempotencyKey = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+Score = Annotated[int, Field(ge=1, le=5, strict=True)]
+PersonalField = Literal["subject", "description", "desired_outcome"]
+if TYPE_CHECKING:
+    WaitingForArg = WaitingFor | str
+else:
+    WaitingForArg = WaitingFor
+
+
+EARLIEST_BUSINESS_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+"""Business time before this is a typing or import error, not a complaint."""
+LONGEST_PROMISE = timedelta(days=3653)
+"""A promise due more than ten years after it is made is not a promise to a customer."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware moment in UTC (as it is, when it already is)."""
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
+def _invalid(error: ValidationError, parameters: list[str]) -> InvalidValueError:
+    first = error.errors()[0]
+    loc = list(first["loc"])
+    if loc and isinstance(loc[0], int) and loc[0] < len(parameters):
+        loc[0] = parameters[loc[0]]  # a positional argument: name it
+    field = ".".join(str(part) for part in loc) or "value"
+    rule = first["msg"]
+    if error.error_count() > 1:
+        rule += f" (and {error.error_count() - 1} more problems)"
+    return InvalidValueError(field, first.get("input"), rule)
+
+
+def validated(method: Callable[P, R]) -> Callable[P, R]:
+    """Validate a command's arguments with pydantic and translate its errors into ours."""
+    checked = validate_call(method)
+    parameters = list(inspect.signature(method).parameters)
+
+    @functools.wraps(method)
+    def command(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return checked(*args, **kwargs)
+        except ValidationError as error:
+            raise _invalid(error, parameters) from None
+
+    return command
