@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from complaintlog import ComplaintLog
-from complaintlog.projections._framework import LogEvent, LogReader, _event, _hex, parse_us
+from complaintlog.projections._framework.reader import LogEvent, LogReader, _event, _hex, parse_us
 
 LATER = datetime(2027, 1, 1, tzinfo=UTC)
 START = datetime(2026, 2, 2, 8, 15, 30, 123456, tzinfo=UTC)

@@ -20,7 +20,7 @@ import pytest
 from complaintlog import ComplaintLog
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections import ProjectionConflictError, Projections
-from complaintlog.projections._framework import LogReader
+from complaintlog.projections._framework.reader import LogReader
 from complaintlog.projections._store import SqliteViewStore
 from complaintlog.projections.statistics import StatisticsProjection
 

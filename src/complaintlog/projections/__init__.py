@@ -6,7 +6,8 @@ See ``docs/projections.md``.
 """
 
 from complaintlog.projections._facade import Projections
-from complaintlog.projections._framework import Follower, LogReader, recorded_by
+from complaintlog.projections._framework.follower import Follower, recorded_by
+from complaintlog.projections._framework.reader import LogReader
 from complaintlog.projections._store import ProjectionConflictError, ViewStore
 from complaintlog.projections.current_state import (
     ComplaintState,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from complaintlog.domain.sla_policy import SlaPolicy
-from complaintlog.projections._framework import EventFilter, Follower, recorded_by
+from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
 from complaintlog.projections._store import SqliteViewStore, ViewStore, open_view_store
 from complaintlog.projections.current_state import CurrentStateProjection, CurrentStateView
 from complaintlog.projections.sla import SlaProjection, SlaView, WhatIf, what_if

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from complaintlog.projections._framework import chunks
+from complaintlog.projections._framework.reader import chunks
 from complaintlog.projections._statistics_days import DayStarts
 from complaintlog.projections._store import Transaction, compose
 

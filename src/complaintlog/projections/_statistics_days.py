@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from complaintlog.projections._framework import to_us
+from complaintlog.projections._framework.reader import to_us
 from complaintlog.projections._store import Transaction, compose
 
 __all__ = [

@@ -1,0 +1,339 @@
+"""A lean projection runner: follow the notification log, write view and position together.
+
+Why not eventsourcing's ``ProjectionRunner``: it needs ``subscribe()``, which the SQLite
+recorder does not have, and it hands over one rebuilt domain event at a time. Complaint views
+must be rebuilt fast (100k+ events per second for the three projections together on SQLite),
+so this runner instead
+
+* polls the log in pages (``catch_up()``), on every store alike;
+* reads each page once for all projections, and decodes only the stored JSON: no
+  aggregates, no pydantic validation. On SQLite the page is read with our own ``sqlite3``
+  connection from eventsourcing's ``stored_events`` table (its notification id is the
+  ``rowid``, as in ``SQLiteApplicationRecorder.select_notifications``), which is three
+  times faster than building ``Notification`` objects; other stores use
+  ``log.recorder.select_notifications``;
+* lets each projection apply the page to per-complaint state held in a cache, then writes
+  the changed rows of every projection with ``executemany`` *and* each projection's
+  tracking position in ONE transaction. The position is advanced with a compare-and-set
+  (``UPDATE ... WHERE position = <the position the batch started from>``): a crash before
+  the commit loses the whole batch and it is processed again; a crash after it loses
+  nothing; a second runner racing on the same view makes one of them fail the compare and
+  roll back (:class:`ProjectionConflictError`). Either way no event is lost or counted
+  twice. Every event advances the position, also the ones a projection ignores (other
+  aggregates' events such as ``ExternalReference.Registered``).
+
+The per-complaint cache is only ever a copy of committed rows plus the batch in progress;
+any failure discards it, and the next batch reloads what it needs from the tables.
+
+A full ``rebuild()`` on SQLite does not replay the log in log order. Every view here is a
+fold per complaint, so the runner reads the log *complaint by complaint* (eventsourcing's
+primary key index on ``(originator_id, originator_version)``, up to the last position at
+the start) and writes each complaint's rows once, when all its events are folded, in
+complaint id order. In log order, the rows of a complaint are written again in every batch
+that holds one of its events, into random places of the tables' primary key indexes, and
+the cache has to hold every complaint still active; at a million complaints that rewrote
+most index pages at every commit. In id order, every index grows at its end, the cache
+holds one page of complaints, and memory stays flat whatever the log's size. While it
+runs, the views' positions are -1 (a catch-up elsewhere refuses to touch them); the last
+transaction builds the secondary indexes and sets the positions to where it stopped, and a
+normal catch-up follows for what was recorded meanwhile. A rebuild that dies leaves a
+marker that the next runner to open the views sees: it starts them again from scratch.
+
+Python's cyclic garbage collector is paused while a page is processed: the pages and
+states are plain dicts, lists, tuples and slotted objects without cycles (reference
+counting frees them), and each collection would walk every cached state for nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from complaintlog.persistence.collector import collector_paused
+from complaintlog.projections._framework.projection import Projection
+from complaintlog.projections._framework.reader import LogEvent, LogReader, parse_us, to_us
+from complaintlog.projections._store import (
+    TRACKING_TABLE,
+    ProjectionConflictError,
+    Transaction,
+    ViewStore,
+    compose,
+)
+
+if TYPE_CHECKING:
+    from complaintlog.application import ComplaintLog
+
+__all__ = ["EventFilter", "Follower", "recorded_by"]
+
+EventFilter = Callable[[list[LogEvent]], list[LogEvent]]
+
+
+def recorded_by(moment: datetime) -> EventFilter:
+    """Keep only events recorded by ``moment``; a complaint's later events are cut after its
+    first one recorded too late (as ``ComplaintLog.get(as_known_at=...)`` does), so a
+    skewed clock never lets a step in without the one before it. The decision for an event
+    depends only on the events before it, so a page processed again decides the same."""
+    limit = to_us(moment)
+    first_late: dict[str, int] = {}
+
+    def keep(events: list[LogEvent]) -> list[LogEvent]:
+        kept: list[LogEvent] = []
+        for event in events:
+            position, complaint_id = event[0], event[1]
+            cut = first_late.get(complaint_id)
+            if cut is None and parse_us(event[4]["timestamp"]) > limit:
+                cut = first_late[complaint_id] = position
+            if cut is None or position < cut:
+                kept.append(event)
+        return kept
+
+    return keep
+
+
+class Follower:
+    """Keeps projections up to date with the log, each with its own tracking position."""
+
+    def __init__(
+        self,
+        log: ComplaintLog,
+        store: ViewStore,
+        projections: Iterable[Projection[Any]],
+        *,
+        batch_size: int = 5000,
+        event_filter: EventFilter | None = None,
+    ) -> None:
+        self.log = log
+        self.store = store
+        self.projections = tuple(projections)
+        self.batch_size = batch_size
+        self.event_filter = event_filter
+        self.reader = LogReader(log)
+        self._ensured = False
+
+    def close(self) -> None:
+        self.reader.close()
+
+    # -- schema and positions ---------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create missing tables; rebuild a projection whose configuration changed."""
+        if self._ensured:
+            return
+        self.store.ensure_tracking()
+        for projection in self.projections:
+            tracked = self.store.tracking(projection.name)
+            if tracked is None or tracked[1] != projection.config():
+                self._reset(projection, with_indexes=True)
+            else:
+                with self.store.transaction() as tx:
+                    projection.create_tables(tx)
+                    projection.create_indexes(tx)
+        self._ensured = True
+
+    def _reset(self, projection: Projection[Any], *, with_indexes: bool) -> None:
+        projection.discard()
+        with self.store.transaction() as tx:
+            projection.drop_tables(tx)
+            projection.create_tables(tx)
+            if with_indexes:
+                projection.create_indexes(tx)
+            updated = tx.execute(
+                compose(
+                    "UPDATE {tracking_table} SET position = 0, config = ? WHERE projection = ?",
+                    tracking_table=TRACKING_TABLE,
+                ),
+                (projection.config(), projection.name),
+            )
+            if not updated:
+                tx.execute(
+                    compose(
+                        "INSERT INTO {tracking_table} (projection, position, config) "
+                        "VALUES (?, 0, ?)",
+                        tracking_table=TRACKING_TABLE,
+                    ),
+                    (projection.name, projection.config()),
+                )
+
+    def positions(self) -> dict[str, int]:
+        """Each projection's position: the id of the last notification it processed."""
+        self.ensure_schema()
+        positions: dict[str, int] = {}
+        for projection in self.projections:
+            tracked = self.store.tracking(projection.name)
+            positions[projection.name] = tracked[0] if tracked else 0
+        return positions
+
+    # -- processing -------------------------------------------------------------------------
+
+    def catch_up(self, *, until: int | None = None) -> int:
+        """Process every event recorded since each projection's position (up to ``until``).
+
+        Returns the number of log events read (the most-behind projection's new events).
+        """
+        positions = self.positions()
+        for name, position in positions.items():
+            if position < 0:  # being rebuilt by another runner (or a rebuild died)
+                raise ProjectionConflictError(name, position)
+        for projection in self.projections:
+            if projection.cache_position != positions[projection.name]:
+                projection.discard()  # the view moved without us (another runner, a reset)
+                projection.cache_position = positions[projection.name]
+        processed = 0
+        while True:
+            start = min(positions.values())
+            if until is not None and start >= until:
+                break
+            with collector_paused():
+                events = self.reader.read(start, self.batch_size, stop=until)
+                if not events:
+                    break
+                last = events[-1][0]
+                self._process(events, positions, start, last)
+                processed += len(events)
+                del events  # freed while the collector still sleeps
+            for name in positions:
+                positions[name] = max(positions[name], last)
+        return processed
+
+    def _process(
+        self, events: list[LogEvent], positions: dict[str, int], start: int, last: int
+    ) -> None:
+        chosen = self.event_filter(events) if self.event_filter is not None else events
+        moving = [p for p in self.projections if positions[p.name] < last]
+        try:
+            for projection in moving:
+                own = positions[projection.name]
+                todo = chosen if own == start else [e for e in chosen if e[0] > own]
+                projection.apply(todo, self.store)
+            with self.store.transaction() as tx:
+                for projection in moving:
+                    projection.write(tx)
+                    expected = positions[projection.name]
+                    updated = tx.execute(
+                        compose(
+                            "UPDATE {tracking_table} SET position = ? WHERE projection = "
+                            "? AND position = ?",
+                            tracking_table=TRACKING_TABLE,
+                        ),
+                        (last, projection.name, expected),
+                    )
+                    if updated != 1:
+                        raise ProjectionConflictError(projection.name, expected)
+        except BaseException:
+            for projection in moving:
+                projection.discard()
+            raise
+        for projection in moving:
+            projection.committed(last)
+
+    def rebuild(self, projections: Collection[str] | None = None) -> int:
+        """Drop the views (all, or those named) and replay the whole log into them.
+
+        Returns the number of log events read.
+        """
+        self.ensure_schema()
+        chosen = [p for p in self.projections if projections is None or p.name in projections]
+        if (
+            chosen
+            and self.event_filter is None
+            and self.reader.by_complaint
+            and all(projection.per_complaint for projection in chosen)
+        ):
+            return self._rebuild_by_complaint(chosen) + self.catch_up()
+        for projection in chosen:
+            self._reset(projection, with_indexes=False)
+        count = self.catch_up()
+        with self.store.transaction() as tx:
+            for projection in chosen:
+                projection.create_indexes(tx)
+        return count
+
+    def _rebuild_by_complaint(self, chosen: Sequence[Projection[Any]]) -> int:
+        """Replay the log complaint by complaint up to its current end (module docstring)."""
+        marker = f"rebuilding {uuid.uuid4().hex}"
+        stop = self.reader.last_position()
+        for projection in chosen:
+            self._reset(projection, with_indexes=False)
+        self._mark(chosen, -1, marker, expected=0, expected_config=None)
+        for projection in chosen:
+            projection.rows_are_new = True
+        try:
+            count = self._replay_by_complaint(chosen, marker, stop)
+        finally:
+            for projection in chosen:
+                projection.rows_are_new = False
+        self._mark(chosen, stop, None, expected=-1, expected_config=marker, indexes=True)
+        return count
+
+    def _replay_by_complaint(
+        self, chosen: Sequence[Projection[Any]], marker: str, stop: int
+    ) -> int:
+        count = 0
+        after = ""
+        while True:
+            with collector_paused():
+                page = self.reader.read_by_complaint(after, self.batch_size, stop)
+                if page is None:
+                    break
+                events, after = page
+                try:
+                    for projection in chosen:
+                        projection.handle(events)
+                    with self.store.transaction() as tx:
+                        for projection in chosen:
+                            projection.write(tx)
+                        self._check_marks(tx, chosen, marker)
+                except BaseException:
+                    self._ensured = False  # the next catch-up starts the marked views again
+                    raise
+                finally:
+                    for projection in chosen:
+                        projection.discard()  # every complaint of the page is complete
+                count += len(events)
+                del events, page  # freed while the collector still sleeps
+        return count
+
+    def _mark(
+        self,
+        chosen: Sequence[Projection[Any]],
+        position: int,
+        config: str | None,
+        *,
+        expected: int,
+        expected_config: str | None,
+        indexes: bool = False,
+    ) -> None:
+        """Move the chosen projections' tracking rows from ``expected`` to ``position`` (and
+        their config to ``config``, or their own), refusing if another runner moved them."""
+        with self.store.transaction() as tx:
+            for projection in chosen:
+                if indexes:
+                    projection.create_indexes(tx)
+                current = projection.config() if expected_config is None else expected_config
+                updated = tx.execute(
+                    compose(
+                        "UPDATE {tracking_table} SET position = ?, config = ? "
+                        "WHERE projection = ? AND position = ? AND config = ?",
+                        tracking_table=TRACKING_TABLE,
+                    ),
+                    (position, config or projection.config(), projection.name, expected, current),
+                )
+                if updated != 1:
+                    raise ProjectionConflictError(projection.name, expected)
+        for projection in chosen:
+            projection.cache_position = position
+
+    def _check_marks(self, tx: Transaction, chosen: Sequence[Projection[Any]], marker: str) -> None:
+        """Refuse to commit a page of a rebuild whose views another runner took over."""
+        for projection in chosen:
+            rows = tx.query(
+                compose(
+                    "SELECT position, config FROM {tracking_table} WHERE projection = ?",
+                    tracking_table=TRACKING_TABLE,
+                ),
+                (projection.name,),
+            )
+            if not rows or tuple(rows[0]) != (-1, marker):
+                raise ProjectionConflictError(projection.name, -1)

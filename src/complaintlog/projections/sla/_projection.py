@@ -1,0 +1,460 @@
+"""The SLA projection: the fold that starts, pauses, meets and cancels clocks.
+
+:class:`SlaProjection` applies complaint events to each complaint's clocks under one policy
+(the table of what starts and stops which clock is in the package docstring) and writes the
+case and clock rows, with the outcome day rows the statistics report reads (``_sla_days``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
+from complaintlog.domain.values import Category, Channel, Severity
+from complaintlog.projections import _sla_days
+from complaintlog.projections._framework.projection import Projection, select_in
+from complaintlog.projections._framework.reader import LogEvent, parse_us
+from complaintlog.projections._statistics_days import DayStarts
+from complaintlog.projections._store import (
+    Transaction,
+    ViewStore,
+    compose,
+    create_table,
+    marks,
+    write_rows,
+)
+from complaintlog.projections.sla._arithmetic import _US, IMPLICIT_PROMISE, _shift, warn_time
+from complaintlog.projections.sla._rows import (
+    _ALL_CLOCK_COLUMNS,
+    _CASE_COLUMNS,
+    _CASE_NULLABLE,
+    _CLOCK_COLUMNS,
+    _CLOCK_NULLABLE,
+    _ON_TIME,
+    _OUTCOME,
+    CASES,
+    CLOCKS,
+    _Case,
+    _Clock,
+    _Spec,
+    _type,
+)
+
+__all__ = ["SlaProjection"]
+
+
+class SlaProjection(Projection[_Case]):
+    """Keeps SLA clocks under one policy (its targets and its business calendar)."""
+
+    name = "sla"
+    tables = (CASES, CLOCKS, _sla_days.OUTCOME_DAYS)
+    per_complaint = True
+
+    def __init__(self, policy: SlaPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+        self._has_promise_target = any(t.metric is Metric.PROMISE for t in policy.targets)
+        self._targets: dict[tuple[Any, ...], tuple[SlaTarget, ...]] = {}
+        self._by_channel = any(t.channels is not None for t in policy.targets)
+        self._by_severity = any(t.severities is not None for t in policy.targets)
+        self._by_category = any(t.categories is not None for t in policy.targets)
+        self._informational = frozenset(t.name for t in policy.targets if t.informational)
+        self._specs: dict[int, _Spec] = {}
+        self._named = {target.name: target for target in policy.targets}
+        self._zone = policy.calendar.time_zone.key
+        self._day_of = DayStarts(policy.calendar.time_zone)
+        self._days_kept = False
+        """Whether :meth:`write` keeps the outcome day rows up to date: not while a rebuild
+        writes the clock rows (the day rows are derived from them at its end, in
+        :meth:`create_indexes`)."""
+        self._counted: _sla_days.Counts | None = None
+        """The outcomes a rebuild complaint by complaint has written so far, counted by
+        day as it writes them: its day rows, without reading the clock rows back."""
+
+    def config(self) -> str:
+        return f"{_sla_days.SLA_CONFIG} {self.policy!r}"
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def create_tables(self, tx: Transaction) -> None:
+        cases = ", ".join(f"{name} {_type(name)}" for name in _CASE_COLUMNS)
+        clocks = ", ".join(f"{name} {_type(name)}" for name in _ALL_CLOCK_COLUMNS)
+        create_table(tx, CASES, cases, "complaint_id")
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {CLOCKS} ({clocks}, PRIMARY KEY (complaint_id, clock_key))"
+        )
+        _sla_days.create_outcome_days_table(tx)
+        self._days_kept = False
+        self._counted = None
+
+    def create_indexes(self, tx: Transaction) -> None:
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {CLOCKS}_breach ON {CLOCKS} (breach_us) "
+            "WHERE breach_us IS NOT NULL"
+        )
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {CLOCKS}_due ON {CLOCKS} (due_us)")
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {CLOCKS}_outcome ON {CLOCKS} (outcome_us) "
+            "WHERE outcome_us IS NOT NULL"
+        )
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {CLOCKS}_met_late ON {CLOCKS} (met_us) "
+            "WHERE met_us > due_us"
+        )
+        # The runner creates the indexes when the tables are new, when it opens existing
+        # ones, and when a rebuild has written every clock row: outcome day rows missing
+        # beside decided clocks are derived from them now, and kept up to date from here on.
+        if not self._days_kept and (
+            not tx.query(compose("SELECT 1 FROM {table} LIMIT 1", table=_sla_days.OUTCOME_DAYS))
+            and tx.query(
+                compose(
+                    "SELECT 1 FROM {clocks} WHERE outcome_us IS NOT NULL LIMIT 1", clocks=CLOCKS
+                )
+            )
+        ):
+            _sla_days.build(tx, CLOCKS, self._day_of, self._zone, counted=self._counted)
+        self._days_kept = True
+        self._counted = None
+
+    # -- state ------------------------------------------------------------------------------
+
+    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Case]:
+        cases: dict[str, _Case] = {}
+        columns = ", ".join(_CASE_COLUMNS)
+        for row in select_in(
+            store,
+            compose(
+                "SELECT {columns} FROM {cases} WHERE complaint_id", columns=columns, cases=CASES
+            ),
+            complaint_ids,
+        ):
+            case = _Case()
+            for name, value in zip(_CASE_COLUMNS, row, strict=True):
+                setattr(case, name, value)
+            case.clocks = []
+            cases[case.complaint_id] = case
+        clock_columns = ", ".join(_CLOCK_COLUMNS)
+        for row in select_in(
+            store,
+            compose(
+                "SELECT {clock_columns} FROM {clocks} WHERE complaint_id",
+                clock_columns=clock_columns,
+                clocks=CLOCKS,
+            ),
+            complaint_ids,
+        ):
+            clock = _Clock.from_row(row)
+            cases[clock.complaint_id].clocks.append(clock)
+        for case in cases.values():
+            case.clocks.sort(key=lambda clock: (clock.started_us, clock.clock_key))
+        return cases
+
+    def write(self, tx: Transaction) -> None:
+        if not self.dirty:
+            return
+        case_marks, case_null = marks(tx, _CASE_NULLABLE)
+        clock_marks, null = marks(tx, _CLOCK_NULLABLE)
+        informational = self._informational
+        clocks: list[tuple[Any, ...]] = []
+        append = clocks.append
+        keep_days = self._days_kept
+        outcomes: dict[tuple[str, str], _sla_days.Outcome | None] = {}
+        if self.rows_are_new and self._counted is None:
+            self._counted = {}
+        counted = self._counted if self.rows_are_new else None
+        decided: list[_sla_days.Outcome] = []
+        cases: list[tuple[Any, ...]] = []
+        for case in self.dirty.values():
+            cases.append(case.row(case_null))
+            for clock in case.clocks:
+                if clock.dirty:
+                    # Stored for running clocks and clocks a pause moved; left out for the
+                    # others (the view computes it if asked), so the rows do not depend on
+                    # how the log was cut into batches.
+                    if clock.met_us is None and clock.cancelled_us is None:
+                        if clock.warn_us is None:
+                            self._ensure_warn(clock)
+                    elif not clock.paused_total_us and clock.paused_since_us is None:
+                        clock.warn_us = None
+                    row = clock.row(null, clock.target in informational)
+                    append(row)
+                    clock.dirty = False
+                    if keep_days:
+                        outcome = row[_OUTCOME]
+                        outcomes[(clock.complaint_id, clock.clock_key)] = (
+                            None
+                            if outcome is None or outcome == null
+                            else (clock.metric, outcome, row[_ON_TIME])
+                        )
+                    elif counted is not None:
+                        outcome = row[_OUTCOME]
+                        if outcome is not None and outcome != null:
+                            decided.append((clock.metric, outcome, row[_ON_TIME]))
+        if outcomes:
+            _sla_days.update(tx, CLOCKS, self._day_of, self._zone, outcomes)
+        if counted is not None:
+            _sla_days.count(counted, self._day_of, decided)
+        new = self.rows_are_new
+        write_rows(tx, CASES, _CASE_COLUMNS, case_marks, "complaint_id", cases, new=new)
+        write_rows(
+            tx, CLOCKS, _ALL_CLOCK_COLUMNS, clock_marks, "complaint_id, clock_key", clocks, new=new
+        )
+
+    # -- the fold ---------------------------------------------------------------------------
+
+    def handle(self, events: Sequence[LogEvent]) -> None:
+        cache = self.cache
+        dirty = self.dirty
+        for _, complaint_id, kind, at, data in events:
+            if not kind:
+                continue  # another aggregate's event: only the position moves
+            if kind == "Received":
+                case = cache[complaint_id] = self._received(complaint_id, at, data)
+                dirty[complaint_id] = case
+                continue
+            found = cache.get(complaint_id)
+            if found is None:
+                continue
+            case = found
+            match kind:
+                case "Acknowledged":
+                    self._meet(case, at, "acknowledge")
+                    self._meet(case, at, "first_response")
+                case "PromiseMade":
+                    self._meet(case, at, "first_response")
+                    self._promise(case, at, data)
+                case "CustomerInformed":
+                    self._meet(case, at, "promise")
+                case "Resolved":
+                    self._end_pause(case, at)
+                    self._meet(case, at, "promise")
+                    self._meet(case, at, "resolve")
+                    self._start_all(case, "follow_up", at)
+                    self._start_all(case, "survey", at)
+                case "Reopened":
+                    self._cancel(case, at, ("follow_up", "survey"))
+                    case.cycle += 1
+                    self._start_all(case, "resolve", at)
+                case "FollowedUp":
+                    self._meet(case, at, "follow_up")
+                case "Surveyed":
+                    self._meet(case, at, "survey")
+                case "Paused":
+                    self._pause(case, at)
+                case "Resumed":
+                    self._end_pause(case, at)
+                case "Withdrawn":
+                    self._end_pause(case, at)
+                    self._cancel(case, at, None)
+                case "Reclassified":
+                    category = data["category"]
+                    if category is not None:
+                        case.dimension = category["dimension"]
+                        case.cause = category["cause"]
+                        case.product = category["product"]
+                    if data["severity"] is not None:
+                        case.severity = data["severity"]
+                case _:
+                    continue  # Assigned, Escalated: no clock starts or stops
+            dirty[complaint_id] = case
+
+    def _received(self, complaint_id: str, at: int, data: dict[str, Any]) -> _Case:
+        category = data["category"] or {}
+        case = _Case()
+        case.complaint_id = complaint_id
+        case.channel = data["channel"]
+        case.severity = data["severity"]
+        case.dimension = category.get("dimension")
+        case.cause = category.get("cause")
+        case.product = category.get("product")
+        case.cycle = 1
+        case.paused_since_us = None
+        case.clocks = []
+        self._start_all(case, "acknowledge", at)
+        self._start_all(case, "first_response", at)
+        self._start_all(case, "resolve", at)
+        return case
+
+    def targets(self, case: _Case, metric: str) -> tuple[SlaTarget, ...]:
+        """The policy's targets of ``metric`` for this complaint (cached by classification)."""
+        # only what some target of the policy looks at is part of the key
+        key = (
+            metric,
+            case.channel if self._by_channel else None,
+            case.severity if self._by_severity else None,
+            (case.dimension, case.cause, case.product) if self._by_category else None,
+        )
+        found = self._targets.get(key)
+        if found is None:
+            parts = (case.dimension, case.cause, case.product)
+            category = (
+                Category(dimension=parts[0], cause=parts[1], product=parts[2])
+                if any(part is not None for part in parts)
+                else None
+            )
+            found = self.policy.targets_for(
+                Metric(metric), Channel(case.channel), Severity(case.severity), category
+            )
+            if not found and metric == "promise" and not self._has_promise_target:
+                found = (IMPLICIT_PROMISE,)
+            self._targets[key] = found
+        return found
+
+    def _start_all(self, case: _Case, metric: str, at: int) -> None:
+        for target in self.targets(case, metric):
+            self._start(case, target, f"{metric}/{case.cycle}/{target.name}", at, None, None)
+
+    def _spec(self, target: SlaTarget) -> _Spec:
+        """What a clock of ``target`` needs, as plain values (enum values are slow to get)."""
+        spec = self._specs.get(id(target))
+        if spec is None:
+            spec = self._specs[id(target)] = (
+                target,
+                target.name,
+                target.metric.value,
+                target.clock.value,
+                1 if target.pauses_stop_clock else 0,
+                target.clock is ClockKind.CALENDAR,
+                target.within // _US,
+                target.not_before // _US if target.not_before is not None else None,
+                target.within.days if target.by_end_of_business_day else None,
+            )
+        return spec
+
+    def _start(
+        self,
+        case: _Case,
+        target: SlaTarget,
+        key: str,
+        at: int,
+        promise_id: str | None,
+        promised: int | None,
+    ) -> None:
+        spec = self._spec(target)
+        due, earliest = self._times(spec, at, promised)
+        clock = _Clock()
+        clock.complaint_id = case.complaint_id
+        clock.clock_key = key
+        clock.target = spec[1]
+        clock.metric = spec[2]
+        clock.cycle = case.cycle
+        clock.promise_id = promise_id
+        clock.clock_kind = spec[3]
+        clock.stops_on_pause = spec[4]
+        clock.started_us = at
+        clock.due_us = due
+        clock.warn_us = None
+        clock.earliest_us = earliest
+        clock.promised_us = promised
+        clock.paused_total_us = 0
+        clock.paused_since_us = at if case.paused_since_us is not None and spec[4] else None
+        clock.met_us = None
+        clock.cancelled_us = None
+        clock.dirty = True
+        if clock.paused_since_us is not None:
+            clock.warn_us = warn_time(self.policy, target, at, due)
+        case.clocks.append(clock)
+
+    def _times(self, spec: _Spec, at: int, promised: int | None) -> tuple[int, int | None]:
+        """Due and earliest times of a clock of the target of ``spec`` started at ``at``.
+
+        A calendar clock counts real elapsed time, so its times are integer sums; business
+        clocks ask the calendar's integer API (no datetime is built). The warning time is
+        left for later (:func:`warn_time`): most clocks are met before anyone asks for it.
+        """
+        _, _, _, _, _, calendar_clock, within, not_before, days = spec
+        if calendar_clock:
+            due = (promised if promised is not None else at) + within
+            return due, at + not_before if not_before is not None else None
+        calendar = self.policy.calendar
+        start = promised if promised is not None else at
+        if promised is not None and not within:
+            due = promised
+        elif days is not None:
+            due = calendar.close_of_business_day_us(start, days)
+        else:
+            due = calendar.add_us(start, within)
+        if not_before is None:
+            return due, None
+        return due, calendar.add_us(at, not_before)
+
+    def _ensure_warn(self, clock: _Clock) -> None:
+        if clock.warn_us is None:
+            target = self._named.get(clock.target, IMPLICIT_PROMISE)
+            clock.warn_us = warn_time(self.policy, target, clock.started_us, clock.due_us)
+
+    def _promise(self, case: _Case, at: int, data: dict[str, Any]) -> None:
+        promised = parse_us(data["due"])
+        for clock in case.clocks:
+            # A promise still open (by its promised time) is superseded by the new one.
+            if (
+                clock.metric == "promise"
+                and clock.running
+                and clock.promised_us is not None
+                and at <= clock.promised_us
+            ):
+                self._stop(clock, at)
+                clock.cancelled_us = at
+        promise_id = str(data["promise_id"])
+        for target in self.targets(case, "promise"):
+            key = f"promise/{promise_id}/{target.name}"
+            self._start(case, target, key, at, promise_id, promised)
+
+    def _meet(self, case: _Case, at: int, metric: str) -> None:
+        for clock in case.clocks:
+            if clock.metric == metric and clock.met_us is None and clock.cancelled_us is None:
+                self._stop(clock, at)
+                clock.met_us = at
+
+    def _cancel(self, case: _Case, at: int, metrics: tuple[str, ...] | None) -> None:
+        for clock in case.clocks:
+            if clock.running and (metrics is None or clock.metric in metrics):
+                self._stop(clock, at)
+                clock.cancelled_us = at
+
+    def _stop(self, clock: _Clock, at: int) -> None:
+        if clock.paused_since_us is not None:
+            self._unpause(clock, at)
+        clock.dirty = True
+
+    def _pause(self, case: _Case, at: int) -> None:
+        case.paused_since_us = at
+        for clock in case.clocks:
+            if clock.stops_on_pause and clock.running and at < clock.due_us:
+                self._ensure_warn(clock)
+                clock.paused_since_us = at
+                clock.dirty = True
+
+    def _end_pause(self, case: _Case, at: int) -> None:
+        if case.paused_since_us is None:
+            return
+        case.paused_since_us = None
+        for clock in case.clocks:
+            if clock.paused_since_us is not None:
+                self._unpause(clock, at)
+
+    def _unpause(self, clock: _Clock, at: int) -> None:
+        """Count the time left at the pause again from ``at``: due times move later."""
+        paused_us = clock.paused_since_us if clock.paused_since_us is not None else at
+        if clock.clock_kind == ClockKind.CALENDAR.value:
+            # real elapsed time: everything after the pause's start moves by its length
+            length = at - paused_us
+            clock.paused_total_us += length
+            clock.due_us += length
+            if clock.warn_us is not None and clock.warn_us > paused_us:
+                clock.warn_us += length
+            if clock.earliest_us is not None and clock.earliest_us > paused_us:
+                clock.earliest_us += length
+            clock.paused_since_us = None
+            clock.dirty = True
+            return
+        calendar = self.policy.calendar
+        clock.paused_total_us += calendar.between_us(paused_us, at)
+        clock.due_us = _shift(calendar, paused_us, at, clock.due_us)
+        if clock.warn_us is not None:
+            clock.warn_us = min(_shift(calendar, paused_us, at, clock.warn_us), clock.due_us)
+        if clock.earliest_us is not None:
+            clock.earliest_us = _shift(calendar, paused_us, at, clock.earliest_us)
+        clock.paused_since_us = None
+        clock.dirty = True
