@@ -2,7 +2,7 @@
 
 A report whose ``as_of`` is not before anything recorded (the usual "as of now"), ungrouped
 and in the policy calendar's time zone, is answered from one pre-aggregated row per local
-day (``projections/_statistics_days.py``), its SLA compliance from the SLA projection's
+day (``projections/statistics/_days.py``), its SLA compliance from the SLA projection's
 outcome counts per local day (``projections/_sla_days.py``); every other report reads the
 fact rows and the SLA clock rows. Those are the simple model here: both must give the same
 figures, whatever the history, however it was cut into catch-ups, and a rebuild must leave
@@ -26,12 +26,13 @@ from complaintlog import ComplaintLog
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import ComplaintLogError
 from complaintlog.projections import Projections, StatisticsView, _sla_days
+from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework import from_us
 from complaintlog.projections._sla_days import OUTCOME_DAYS, page_query
-from complaintlog.projections._statistics_days import DAYS_TABLE, DayStarts
 from complaintlog.projections._store import SqliteViewStore, ViewStore
 from complaintlog.projections.sla import CLOCKS, SlaProjection
 from complaintlog.projections.statistics import PERIODS, PeriodStatistics
+from complaintlog.projections.statistics._days import DAYS_TABLE
 from complaintlog.testing import Workload, apply_lifecycle, workloads
 from complaintlog.testing.strategies import Lifecycle
 

@@ -1,7 +1,7 @@
 """Per-day SLA outcome counts of the SLA projection: what a report's compliance rates read.
 
 One row per local calendar day (in the policy calendar's time zone, bucketed as the
-statistics day rows are: :class:`~complaintlog.projections._statistics_days.DayStarts`) and
+statistics day rows are: :class:`~complaintlog.projections._day_starts.DayStarts`) and
 metric counts the clocks whose outcome was decided that day (``outcome_us``: met, or breached
 at the due time) and how many of them were on time (``on_time``). Informational clocks have
 no outcome and are not counted.
@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework.reader import chunks
-from complaintlog.projections._statistics_days import DayStarts
 from complaintlog.projections._store import Transaction, compose
 
 __all__ = [

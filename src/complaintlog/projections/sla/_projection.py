@@ -13,9 +13,9 @@ from typing import Any
 from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
 from complaintlog.domain.values import Category, Channel, Severity
 from complaintlog.projections import _sla_days
+from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework.projection import Projection, select_in
 from complaintlog.projections._framework.reader import LogEvent, parse_us
-from complaintlog.projections._statistics_days import DayStarts
 from complaintlog.projections._store import (
     Transaction,
     ViewStore,

@@ -28,19 +28,16 @@ report falls back on the fact rows otherwise (``StatisticsView.report``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
-from complaintlog.projections._framework.reader import to_us
+from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._store import Transaction, compose
 
 __all__ = [
     "DAYS_TABLE",
     "FACT_COLUMNS",
-    "DayStarts",
     "build",
     "Days",
     "contribute",
@@ -53,11 +50,8 @@ __all__ = [
 
 DAYS_TABLE = "complaintlog_statistics_days"
 REPEAT_WINDOW = 30 * 24 * 3600 * 1_000_000
-_HOUR = 3600 * 1_000_000
-_ONE_DAY = timedelta(days=1)
-_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# A cycle, as a list inside the facts' JSON column (statistics.py builds them):
+# A cycle, as a list inside the facts' JSON column (``_facts`` builds them):
 _STARTED, _RESOLVED, _RESOLVE_BUSINESS, _REMEDY, _AMOUNT, _CURRENCY = range(6)
 _REOPENED, _FOLLOWED_UP, _SOLVED, _SURVEYED, _SCORE = range(7, 12)
 
@@ -90,44 +84,6 @@ Figures = dict[str, Any]
 (``levels``, ``remedies``), amount strings per currency (``compensation``)."""
 Days = dict[int, Figures]
 """Figures by the day's start (microseconds since the epoch)."""
-
-
-class DayStarts:
-    """The start of the local calendar day holding a moment, in one time zone.
-
-    A day starts at local midnight as ``datetime(y, m, d, tzinfo=zone)`` gives it (the way
-    report periods are built), and a moment belongs to the last day starting at or before
-    it, so days and report periods agree also around DST changes at midnight. Each UTC hour
-    that lies within one local day is worked out once and remembered. (A table of day
-    starts, rebuilt to cover every day between the earliest and latest moment seen, cost a
-    catch-up that met a complaint received years ago 20-30 ms at a million complaints.)
-    """
-
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self._hours: dict[int, int] = {}
-        """The day start of each UTC hour seen that lies within one local day."""
-
-    def _start(self, day: date) -> int:
-        return to_us(datetime(day.year, day.month, day.day, tzinfo=self.zone))
-
-    def of(self, moment: int) -> int:
-        hour = moment // _HOUR
-        found = self._hours.get(hour)
-        if found is not None:
-            return found
-        day = (_UTC_EPOCH + timedelta(microseconds=moment)).astimezone(self.zone).date()
-        start = self._start(day)
-        while start > moment:  # a midnight the zone skips or repeats: the day before
-            day -= _ONE_DAY
-            start = self._start(day)
-        following = self._start(day + _ONE_DAY)
-        while following <= moment:
-            day += _ONE_DAY
-            start, following = following, self._start(day + _ONE_DAY)
-        if start <= hour * _HOUR and (hour + 1) * _HOUR <= following:
-            self._hours[hour] = start
-        return start
 
 
 # -- contributions ---------------------------------------------------------------------------
