@@ -16,6 +16,7 @@ import attrs
 
 from complaintlog.domain.status import OPEN_STATUSES, Status
 from complaintlog.domain.values import Category, Channel, EscalationLevel, Severity
+from complaintlog.errors import InvalidValueError
 from complaintlog.projections._framework.follower import recorded_by
 from complaintlog.projections._framework.reader import LogEvent, LogReader, from_us, to_us
 from complaintlog.projections._store import ViewStore, compose
@@ -379,7 +380,5 @@ def _category_conditions(
         if value is not None
     }
     if not conditions:
-        from complaintlog.errors import InvalidValueError
-
         raise InvalidValueError("category", None, "give a dimension, a cause or a product")
     return conditions
