@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
@@ -63,6 +64,8 @@ _SQLITE_SELECT = (
 )
 _SQLITE_DELETE = "DELETE FROM complaintlog_personal_keys WHERE customer_id = ?"
 _KEY_BYTES = 32
+_TRUNCATE_PATIENCE = 5.0
+"""Seconds an erasure waits for readers and other checkpoints to let the log be emptied."""
 
 
 @attrs.frozen(repr=False)
@@ -188,8 +191,22 @@ class SQLiteKeyStore:
         with self._lock:
             cursor = self._conn.execute(_SQLITE_DELETE, (customer_id,))
             count = cursor.rowcount
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            self._empty_the_log()
         return count
+
+    def _empty_the_log(self) -> None:
+        """Copy the write-ahead log into the file and truncate it, so no old page keeps a key.
+
+        A checkpoint that meets another one under way (the event store's checkpointer thread)
+        or a reader still using old frames answers "busy" instead of waiting: try again for
+        a while rather than leave the shredded key's old page in the log.
+        """
+        deadline = time.monotonic() + _TRUNCATE_PATIENCE
+        while True:
+            busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
 
     def close(self) -> None:
         with self._lock:
