@@ -25,6 +25,7 @@ __all__ = [
     "EscalationDowngradeError",
     "EscalationRepeatedError",
     "FollowUpRepeatedError",
+    "HistoryAlteredError",
     "IdempotencyKeyReusedError",
     "InvalidValueError",
     "NotAcknowledgedError",
@@ -40,6 +41,7 @@ __all__ = [
     "SurveyRepeatedError",
     "TimeRunsBackwardsError",
     "TimeTooFarInFutureError",
+    "UnreadableRecordError",
 ]
 
 
@@ -248,3 +250,41 @@ class NotAuthorizedError(ComplaintLogError, PermissionError):
 
 class PersonalDataError(ComplaintLogError):
     """Personal data cannot be sealed or opened: the key store failed, or a box was altered."""
+
+
+class HistoryAlteredError(ComplaintLogError):
+    """The stored history does not verify, so it is not vouched for (not signed, not
+    checkpointed). ``problem`` is the first place where it was altered."""
+
+    def __init__(self, problem: object, count: int) -> None:
+        self.problem = problem
+        self.count = count
+        super().__init__(
+            f"the stored history was altered: {count} problem{'s' * (count != 1)}, "
+            f"the first at {problem}"
+        )
+
+
+class UnreadableRecordError(ComplaintLogError):
+    """A stored record cannot be read back: its bytes were changed behind the application's
+    back (or written by an incompatible version). ``complaintlog audit verify`` says what
+    else was altered."""
+
+    def __init__(
+        self,
+        complaint_id: UUID | str | None,
+        version: int | None,
+        position: int | None,
+        detail: str,
+    ) -> None:
+        self.complaint_id = complaint_id
+        self.version = version
+        self.position = position
+        where = f"position {position}" if position is not None else "a record"
+        if complaint_id is not None:
+            where += f" (complaint {complaint_id} v{version})"
+        first_line = detail.splitlines()[0] if detail else ""
+        super().__init__(
+            f"the stored record at {where} cannot be read ({first_line[:160]}): "
+            "the store was altered; run `complaintlog audit verify`"
+        )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, cast
@@ -81,6 +81,7 @@ from complaintlog.errors import (
     StoreConfigurationError,
 )
 from complaintlog.persistence.mapper import PydanticMapper
+from complaintlog.persistence.seal import AuditKey, AuditKeyProvider, audit_key_from_env
 from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_time, parse_store_url
 
 __all__ = ["ComplaintLog"]
@@ -106,6 +107,7 @@ class ComplaintLog(ErasureCommands):
         authorization: Policy | None = None,
         env: Mapping[str, str] | None = None,
         key_cache_seconds: float = 60.0,
+        audit_key: bytes | AuditKeyProvider | None = None,
     ) -> None:
         self.settings: StoreSettings = parse_store_url(store)
         self._clock = clock or utc_now
@@ -120,6 +122,7 @@ class ComplaintLog(ErasureCommands):
             raise InvalidValueError("authorization", authorization, msg)
         self._policy = authorization
         app_env = {**self.settings.env, **(env or {})}
+        sealing = audit_key_from_env(app_env, audit_key)
         try:
             with one_creator_at_a_time(self.settings, app_env):
                 self._app = ComplaintApplication(env=app_env)
@@ -129,6 +132,7 @@ class ComplaintLog(ErasureCommands):
             raise StoreConfigurationError(msg) from error
         self._keys = KeyRing(key_store_for(self.settings, app_env), cache_seconds=key_cache_seconds)
         self.mapper.opener = self._keys
+        self.mapper.audit_key = sealing
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -157,6 +161,15 @@ class ComplaintLog(ErasureCommands):
         mapper = self._app.mapper
         assert isinstance(mapper, PydanticMapper)
         return mapper
+
+    @property
+    def audit_key(self) -> AuditKey | None:
+        """The key that seals every record written (``None``: records are not sealed)."""
+        return self.mapper.audit_key
+
+    def stored_key_ids(self, key_ids: Collection[str]) -> set[str]:
+        """Which of these personal-data keys still exist (for ``audit.verify``)."""
+        return set(self._keys.existing(key_ids))
 
     @property
     def clock(self) -> Clock:

@@ -205,6 +205,10 @@ class KeyRing:
                 raise PersonalDataError(msg) from error
         sealed.attach(opened)
 
+    def existing(self, key_ids: Collection[str]) -> set[str]:
+        """Which of ``key_ids`` the store still holds (asked now, not from the cache)."""
+        return set(self._fetch(key_ids))
+
     def _fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
         try:
             return self.store.fetch(key_ids)

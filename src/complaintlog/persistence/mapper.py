@@ -26,6 +26,7 @@ from typing_extensions import TypedDict
 
 from complaintlog.domain.canonical import json_default, take_content
 from complaintlog.domain.personal import Opener, Sealed
+from complaintlog.persistence.seal import AuditKey
 
 __all__ = [
     "OrjsonTranscoder",
@@ -86,6 +87,9 @@ class PydanticMapper(Mapper[UUID]):
     opener: Opener | None = None
     """Opens sealed personal data of events read back (set by the application)."""
 
+    audit_key: AuditKey | None = None
+    """Seals every stored record when set (see :mod:`complaintlog.persistence.seal`)."""
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         event_class = type(domain_event)
         fields = vars(domain_event)
@@ -102,6 +106,9 @@ class PydanticMapper(Mapper[UUID]):
             if class_version > 1:
                 unchained["class_version"] = class_version
             data = content[:-1] + b"," + orjson.dumps(unchained)[1:]
+        topic = get_topic(event_class)
+        if self.audit_key is not None:
+            data = self.audit_key.seal(fields["originator_id"], fields["originator_version"], topic, data)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
@@ -109,7 +116,7 @@ class PydanticMapper(Mapper[UUID]):
         return StoredEvent(
             originator_id=fields["originator_id"],
             originator_version=fields["originator_version"],
-            topic=get_topic(event_class),
+            topic=topic,
             state=data,
         )
 
@@ -142,10 +149,19 @@ class PydanticMapper(Mapper[UUID]):
         return typing.cast(DomainEventProtocol[UUID], event)
 
     def decode_stored_state(self, stored_event: StoredEvent) -> dict[str, Any]:
-        """The event's JSON state as a dict, after decryption and decompression."""
+        """The event's JSON state as a dict, after decryption and decompression, without
+        its audit seal."""
+        state = decode_state(self.plain_bytes(stored_event))
+        state.pop("seal", None)
+        return state
+
+    def plain_bytes(self, stored_event: StoredEvent) -> bytes:
+        """The stored JSON as written: decrypted and decompressed, seal included."""
         data = stored_event.state
         if self.cipher:
             data = self.cipher.decrypt(data)
         if self.compressor:
             data = self.compressor.decompress(data)
-        return decode_state(data)
+        if isinstance(data, str):  # a tampered SQLite row may hold text instead of a blob
+            return data.encode("utf-8", "surrogatepass")
+        return bytes(data)
