@@ -263,11 +263,7 @@ def _check_heads(
             continue
         block = kept.block
         first = next(
-            (
-                k
-                for k, old in enumerate(kept.blocks)
-                if walk.heads_at.get((k + 1) * block) != old
-            ),
+            (k for k, old in enumerate(kept.blocks) if walk.heads_at.get((k + 1) * block) != old),
             len(kept.blocks),
         )
         start, end = first * block + 1, min(at, (first + 1) * block)

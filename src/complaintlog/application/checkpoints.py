@@ -178,4 +178,3 @@ def read_checkpoints(path: Path | str) -> tuple[Checkpoint, ...]:
     if not found:
         raise InvalidValueError("against", str(file), "holds no checkpoint")
     return tuple(found)
-

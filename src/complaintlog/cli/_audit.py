@@ -19,6 +19,12 @@ from typing_extensions import TypedDict
 
 from complaintlog.application import ComplaintLog
 from complaintlog.application.audit import AuditReport, verify
+from complaintlog.application.checkpoints import read_checkpoints
+from complaintlog.cli._checkpoint import (
+    checkpoint_command,
+    new_key_command,
+    public_key_command,
+)
 from complaintlog.cli._common import (
     Options,
     UserError,
@@ -256,6 +262,8 @@ def _report_json(report: AuditReport) -> dict[str, Any]:
         "head": report.head,
         "events": report.events,
         "complaints": report.complaints,
+        "sealed": report.sealed,
+        "checkpoints": report.checkpoints,
         "problems": [
             {
                 "position": problem.position,
@@ -323,6 +331,22 @@ def verify_command(
             "must be exactly what it was.",
         ),
     ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="A file of signed checkpoints (`audit checkpoint`): the log up to each "
+            "must be exactly what it was.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key",
+            help="Check the checkpoints' signatures with this key (`audit public-key`) "
+            "instead of the audit key.",
+        ),
+    ] = None,
 ) -> None:
     """Verify the stored history: each complaint's hash chain, and the log against a kept digest.
 
@@ -333,9 +357,16 @@ def verify_command(
     Example: complaintlog audit verify --digest "$(cat head-2026-03-31.txt)"
     """
     opts = options(ctx)
+    try:
+        kept = read_checkpoints(against) if against is not None else ()
+    except InvalidValueError as error:
+        raise fail(f"--against {against}: {error}", 2) from None
     with open_log(opts) as log:
+        if kept and public_key is None and log.audit_key is None:
+            msg = "--against needs the audit key (COMPLAINTLOG_AUDIT_KEY) or --public-key"
+            raise fail(msg, 2)
         try:
-            report = verify(log, expected_head=digest)
+            report = verify(log, expected_head=digest, checkpoints=kept, public_key=public_key)
         except InvalidValueError as error:
             raise fail(f"--digest {digest!r}: {error.rule}", 2) from None
     if opts.json:
@@ -344,9 +375,15 @@ def verify_command(
         if not opts.quiet:
             opts.out.print(
                 f"verified {report.events:,} events of {report.complaints:,} complaints: "
-                f"nothing altered{' up to the kept digest' if digest else ''}",
+                f"nothing altered{' up to the kept digest' if digest else ''}"
+                + (f" up to {report.checkpoints} signed checkpoints" if report.checkpoints else ""),
                 markup=False,
             )
+            if not report.sealed:
+                opts.say(
+                    "note: no audit key, so only the hash chains were checked: someone who "
+                    "can write to the database can forge well-chained events"
+                )
             opts.out.print(f"head {report.head}", overflow="fold", markup=False)
     else:
         _show_problems(opts, report)
@@ -366,3 +403,6 @@ audit_app = typer.Typer(
 )
 audit_app.command("digest")(digest_command)
 audit_app.command("verify")(verify_command)
+audit_app.command("checkpoint")(checkpoint_command)
+audit_app.command("new-key")(new_key_command)
+audit_app.command("public-key")(public_key_command)

@@ -108,7 +108,8 @@ class PydanticMapper(Mapper[UUID]):
             data = content[:-1] + b"," + orjson.dumps(unchained)[1:]
         topic = get_topic(event_class)
         if self.audit_key is not None:
-            data = self.audit_key.seal(fields["originator_id"], fields["originator_version"], topic, data)
+            version = fields["originator_version"]
+            data = self.audit_key.seal(fields["originator_id"], version, topic, data)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:

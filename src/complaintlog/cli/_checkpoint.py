@@ -1,0 +1,89 @@
+"""``audit checkpoint``, ``audit new-key`` and ``audit public-key``: evidence that depends
+on a secret the database does not hold (see docs/security.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from complaintlog.application.audit import checkpoint
+from complaintlog.application.checkpoints import BLOCK, write_checkpoint
+from complaintlog.cli._common import fail, open_log, options, print_json, user_errors
+from complaintlog.persistence.seal import KEY_ENV, KEY_FILE_ENV, new_audit_key
+
+__all__ = ["checkpoint_command", "new_key_command", "public_key_command"]
+
+
+@user_errors
+def checkpoint_command(
+    ctx: typer.Context,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Append the signed checkpoint to this file (one JSON line each); keep it "
+            "where the database's administrators cannot write.",
+        ),
+    ],
+    block: Annotated[
+        int, typer.Option("--block", min=1, help="Positions between block heads.")
+    ] = BLOCK,
+    adopt_unsealed: Annotated[
+        bool,
+        typer.Option(
+            "--adopt-unsealed",
+            help="Vouch for records written before the audit key was configured (once, "
+            "when introducing the key).",
+        ),
+    ] = False,
+) -> None:
+    """Verify the whole log, then append its head, signed with the audit key, to a file.
+
+    Needs COMPLAINTLOG_AUDIT_KEY or COMPLAINTLOG_AUDIT_KEY_FILE. A log that does not
+    verify is not signed. `complaintlog audit verify --against FILE` later proves that
+    nothing up to each checkpoint was deleted, inserted, moved or edited.
+
+    Example: complaintlog audit checkpoint -o /mnt/worm/checkpoints.jsonl
+    """
+    opts = options(ctx)
+    with open_log(opts) as log:
+        if log.audit_key is None:
+            raise fail(f"no audit key: set {KEY_ENV} or {KEY_FILE_ENV} (see `audit new-key`)")
+        signed = checkpoint(log, block=block, adopt_unsealed=adopt_unsealed)
+    write_checkpoint(signed, output)
+    if opts.json:
+        sys.stdout.write(signed.to_json() + "\n")
+    opts.say(f"checkpoint at {signed.head} ({signed.events:,} records) appended to {output}")
+
+
+@user_errors
+def new_key_command(ctx: typer.Context) -> None:
+    """Print a new random audit key (base64): put it in a file only the writers can read.
+
+    Example: complaintlog audit new-key > /etc/complaintlog/audit.key && chmod 600 ...
+    """
+    opts = options(ctx)
+    sys.stdout.write(new_audit_key() + "\n")
+    opts.say(f"set {KEY_FILE_ENV} to the file holding it, or {KEY_ENV} to the key itself")
+
+
+@user_errors
+def public_key_command(ctx: typer.Context) -> None:
+    """Print the audit key's public half, which checks checkpoints without the secret.
+
+    Example: complaintlog audit verify --against cps.jsonl --public-key "$(cat audit.pub)"
+    """
+    opts = options(ctx)
+    with open_log(opts, must_exist=False, default="memory://") as log:
+        if log.audit_key is None:
+            raise fail(f"no audit key: set {KEY_ENV} or {KEY_FILE_ENV}")
+        public = log.audit_key.public_key()
+        key_id = log.audit_key.key_id
+    if opts.json:
+        print_json(opts, {"key_id": key_id, "public_key": public})
+    else:
+        sys.stdout.write(public + "\n")
