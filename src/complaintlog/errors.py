@@ -280,9 +280,10 @@ class UnreadableRecordError(ComplaintLogError):
         self.complaint_id = complaint_id
         self.version = version
         self.position = position
+        self.detail = detail
         where = f"position {position}" if position is not None else "a record"
         if complaint_id is not None:
-            where += f" (complaint {complaint_id} v{version})"
+            where += f" (complaint {complaint_id}{f' v{version}' if version else ''})"
         first_line = detail.splitlines()[0] if detail else ""
         super().__init__(
             f"the stored record at {where} cannot be read ({first_line[:160]}): "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, cast
@@ -79,8 +80,10 @@ from complaintlog.errors import (
     DuplicateExternalReferenceError,
     InvalidValueError,
     StoreConfigurationError,
+    UnreadableRecordError,
 )
 from complaintlog.persistence.mapper import PydanticMapper
+from complaintlog.persistence.positions import position_of
 from complaintlog.persistence.seal import AuditKey, AuditKeyProvider, audit_key_from_env
 from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_time, parse_store_url
 
@@ -192,9 +195,22 @@ class ComplaintLog(ErasureCommands):
             raise ComplaintNotFoundError(complaint_id)
         return complaint
 
+    @contextmanager
+    def _named_positions(self) -> Iterator[None]:
+        """An unreadable stored record, named by its position in the log."""
+        try:
+            yield
+        except UnreadableRecordError as error:
+            if error.position is not None or error.complaint_id is None:
+                raise
+            position = position_of(self._app.recorder, error.complaint_id, error.version or 0)
+            raise UnreadableRecordError(
+                error.complaint_id, error.version, position, error.detail
+            ) from error.__cause__
+
     def _existing(self, complaint_id: UUID) -> Complaint | None:
         try:
-            with store_errors(self.settings.redacted_url, "read"):
+            with self._named_positions(), store_errors(self.settings.redacted_url, "read"):
                 aggregate: object = self._app.repository.get(complaint_id)
         except AggregateNotFoundError:
             return None
@@ -310,7 +326,8 @@ class ComplaintLog(ErasureCommands):
 
     def _events(self, complaint_id: UUID) -> tuple[list[Complaint.Event], bool]:
         """The complaint's events, and whether its personal data was erased."""
-        events = cast(list[Complaint.Event], list(self._app.events.get(complaint_id)))
+        with self._named_positions():
+            events = cast(list[Complaint.Event], list(self._app.events.get(complaint_id)))
         erased = any(isinstance(e, Complaint.PersonalDataErased) for e in events)
         return events, erased
 
@@ -386,7 +403,7 @@ class ComplaintLog(ErasureCommands):
         data opened, or shown erased (``"[erased]"`` texts, ``customer.erased`` true) once
         its key is gone; ``personal`` lists the sealed fields' paths instead of the boxes.
         """
-        state = self.mapper.decode_stored_state(notification)
+        state = self.mapper.decode_stored_state(notification)  # names its position
         if notification.topic != RECEIVED_TOPIC:
             return state
         originator = notification.originator_id

@@ -26,6 +26,7 @@ from typing_extensions import TypedDict
 
 from complaintlog.domain.canonical import json_default, take_content
 from complaintlog.domain.personal import Opener, Sealed
+from complaintlog.errors import UnreadableRecordError
 from complaintlog.persistence.seal import AuditKey
 
 __all__ = [
@@ -47,7 +48,9 @@ def encode_state(state: dict[str, Any]) -> bytes:
 
 def decode_state(data: bytes) -> dict[str, Any]:
     decoded = orjson.loads(data)
-    assert isinstance(decoded, dict)
+    if not isinstance(decoded, dict):
+        msg = f"a stored state is a JSON object, not {type(decoded).__name__}"
+        raise ValueError(msg)  # the callers translate ValueErrors
     return decoded
 
 
@@ -124,19 +127,14 @@ class PydanticMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event_class: type[Any] = resolve_topic(stored_event.topic)
         try:
-            state = self.decode_stored_state(stored_event)
-            from_version = state.pop("class_version", 1)
-            class_version = getattr(event_class, "class_version", 1)
-            while from_version < class_version:
-                getattr(event_class, f"upcast_v{from_version}_v{from_version + 1}")(state)
-                from_version += 1
-            typed = _state_adapter(event_class).validate_python(state)
-        except (ValueError, ValidationError, orjson.JSONDecodeError) as error:
-            msg = (
-                f"stored event {stored_event.topic} of {stored_event.originator_id} "
-                f"v{stored_event.originator_version} cannot be read: {error}"
-            )
-            raise MapperDeserialisationError(msg) from error
+            typed = self.typed_state(event_class, self.decode_stored_state(stored_event))
+        except UnreadableRecordError:
+            raise
+        except (ValueError, ValidationError, orjson.JSONDecodeError, KeyError) as error:
+            detail = f"{stored_event.topic.rpartition('.')[2]}: {error}"
+            raise UnreadableRecordError(
+                stored_event.originator_id, stored_event.originator_version, None, detail
+            ) from MapperDeserialisationError(detail)
         originator_id = stored_event.originator_id
         typed["originator_id"] = (
             originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
@@ -149,10 +147,29 @@ class PydanticMapper(Mapper[UUID]):
         object.__setattr__(event, "__dict__", typed)
         return typing.cast(DomainEventProtocol[UUID], event)
 
+    @staticmethod
+    def typed_state(event_class: type[Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A decoded state lifted to the class's schema version and validated against its
+        fields (raises ``ValueError``/``ValidationError`` when it does not fit)."""
+        from_version = state.pop("class_version", 1)
+        class_version = getattr(event_class, "class_version", 1)
+        while from_version < class_version:
+            getattr(event_class, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        return _state_adapter(event_class).validate_python(state)
+
     def decode_stored_state(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The event's JSON state as a dict, after decryption and decompression, without
         its audit seal."""
-        state = decode_state(self.plain_bytes(stored_event))
+        try:
+            state = decode_state(self.plain_bytes(stored_event))
+        except ValueError as error:  # orjson's errors are ValueErrors too
+            raise UnreadableRecordError(
+                stored_event.originator_id,
+                stored_event.originator_version,
+                getattr(stored_event, "id", None),  # a Notification knows its position
+                f"not a JSON object: {error}",
+            ) from error
         state.pop("seal", None)
         return state
 

@@ -221,9 +221,13 @@ class Follower:
                     )
                     if updated != 1:
                         raise ProjectionConflictError(projection.name, expected)
-        except BaseException:
+        except BaseException as error:
             for projection in moving:
                 projection.discard()
+            if isinstance(error, ValueError | KeyError | TypeError | AttributeError):
+                culprit = self.reader.first_unreadable(chosen)
+                if culprit is not None:
+                    raise culprit from error
             raise
         for projection in moving:
             projection.committed(last)

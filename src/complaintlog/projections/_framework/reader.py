@@ -19,6 +19,8 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
+from complaintlog.domain.complaint import Complaint
+from complaintlog.errors import UnreadableRecordError
 from complaintlog.projections._store import Row, compose, postgres_connection
 
 if TYPE_CHECKING:
@@ -257,18 +259,22 @@ class LogReader:
             kinds = self._kinds
             events: list[LogEvent] = []
             append = events.append
-            for position, originator_id, _, topic, blob in rows:
-                state = loads(blob)
-                kind = kinds.get(topic)
-                if kind is None:
-                    kind = kinds[topic] = _kind(topic)
-                if len(originator_id) != 32:
-                    originator_id = _hex(originator_id)
-                if kind:
-                    at = (parse(state["occurred_at"]) - EPOCH) // _US
-                    append((position, originator_id, kind, at, state))
-                else:
-                    append((position, originator_id, "", 0, state))
+            position = 0
+            try:
+                for position, originator_id, _, topic, blob in rows:
+                    state = loads(blob)
+                    kind = kinds.get(topic)
+                    if kind is None:
+                        kind = kinds[topic] = _kind(topic)
+                    if len(originator_id) != 32:
+                        originator_id = _hex(originator_id)
+                    if kind:
+                        at = (parse(state["occurred_at"]) - EPOCH) // _US
+                        append((position, originator_id, kind, at, state))
+                    else:
+                        append((position, originator_id, "", 0, state))
+            except (ValueError, KeyError, TypeError) as error:  # orjson's errors are ValueErrors
+                raise UnreadableRecordError(None, None, position, repr(error)) from error
             return events
         decode = self._log.mapper.decode_stored_state
         return [
@@ -280,6 +286,20 @@ class LogReader:
 
     def last_position(self) -> int:
         return self._log.max_position()
+
+    def first_unreadable(self, events: Sequence[LogEvent]) -> UnreadableRecordError | None:
+        """The first complaint event whose stored state does not fit its class: what a
+        projection that failed on these events met (a row altered behind our back)."""
+        for position, complaint_id, kind, _, state in events:
+            event_class = getattr(Complaint, kind, None) if kind else None
+            if not isinstance(event_class, type):
+                continue
+            try:
+                self._log.mapper.typed_state(event_class, dict(state))
+            except (ValueError, TypeError, KeyError) as error:
+                detail = f"{kind}: {str(error).splitlines()[0]}"
+                return UnreadableRecordError(UUID(complaint_id), None, position, detail)
+        return None
 
 
 def chunks(values: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
