@@ -201,6 +201,7 @@ def test_a_forged_or_foreign_checkpoint_is_not_trusted(keyed: Keyed, tmp_path: P
         AuditKey(os.urandom(32)),
         head=genuine.head,
         events=genuine.events,
+        complaints=genuine.complaints,
         blocks=genuine.blocks,
         store=genuine.store,
     )

@@ -256,7 +256,7 @@ def _check_heads(
         count += 1
         at, digest = _parse_head(kept.head)
         if at > walk.last_position or at not in walk.heads_at:
-            detail = f"the log ends before the checkpoint of {kept.made_at} at {at}"
+            detail = f"the log ends before the checkpoint of {kept.taken_at} at {at}"
             walk._problem(walk.last_position, None, None, "missing", detail)
             continue
         if walk.heads_at[at] == digest:
@@ -268,7 +268,7 @@ def _check_heads(
         )
         start, end = first * block + 1, min(at, (first + 1) * block)
         detail = (
-            f"positions {start}..{end} differ from the checkpoint of {kept.made_at}: "
+            f"positions {start}..{end} differ from the checkpoint of {kept.taken_at}: "
             "a record there was deleted, inserted, moved or edited"
         )
         walk._problem(start, None, None, "head-mismatch", detail)
@@ -319,7 +319,7 @@ def verify(
         if trusted is not None and candidate.signed_by(trusted):
             good.append(candidate)
             continue
-        detail = f"the checkpoint of {candidate.made_at} is not signed by the trusted key"
+        detail = f"the checkpoint of {candidate.taken_at} is not signed by the trusted key"
         problems.append(AuditProblem(candidate.position, None, None, "bad-checkpoint", detail))
     walk = _walk(log, key, expected, good, (), None)
     count = _check_heads(walk, expected, good)
@@ -378,7 +378,9 @@ def checkpoint(
         key,
         head=f"{walk.last_position}:{walk.head.hex()}",
         events=walk.events,
+        complaints=len(walk.streams),
         blocks=[walk.heads_at[b] for b in boundaries if b < walk.last_position],
         block=block,
         store=log.settings.redacted_url,
+        taken_at=log.clock(),
     )

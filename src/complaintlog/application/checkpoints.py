@@ -15,15 +15,20 @@ its file), with these members, all required::
     position    the last position covered (int)
     head        the head digest at that position, "POSITION:SHA256HEX"
     events      how many records the log held up to there (int)
+    complaints  how many complaints (int)
+    day         the day it vouches for, ISO date (UTC)
+    taken_at    when it was made, ISO 8601 UTC
     block       the distance between block heads (int)
     blocks      the running head (64 hex) after positions block, 2*block, ... below
                 ``position``, in order
-    made_at     when it was made, ISO 8601 UTC
     store       the store it was made of, without password
     key_id      the audit key's id (16 hex)
     public_key  the Ed25519 verifying key, base64 of 32 bytes
     signature   Ed25519 over the other members as JSON with sorted keys and no spaces,
                 base64
+
+``day``, ``taken_at``, ``head``, ``events`` and ``complaints`` make a line a digest
+journal entry too; members this version does not know are ignored (and not signed).
 
 A checkpoint is only trusted with a public key the verifier already holds (derived from
 the audit key, or given): the ``public_key`` member says which key signed, not that it
@@ -65,9 +70,11 @@ _MEMBERS = (
     "position",
     "head",
     "events",
+    "complaints",
+    "day",
+    "taken_at",
     "block",
     "blocks",
-    "made_at",
     "store",
     "key_id",
     "public_key",
@@ -82,9 +89,11 @@ class Checkpoint:
     position: int
     head: str
     events: int
+    complaints: int
+    day: str
+    taken_at: str
     block: int
     blocks: tuple[str, ...]
-    made_at: str
     store: str
     key_id: str
     public_key: str
@@ -121,7 +130,7 @@ class Checkpoint:
         missing = [name for name in _MEMBERS if name not in data]
         if missing:
             raise InvalidValueError(where, line[:80], f"a checkpoint needs {missing}")
-        types = {"position": int, "events": int, "block": int, "blocks": list}
+        types = {"position": int, "events": int, "complaints": int, "block": int, "blocks": list}
         for name, kind in types.items():
             if not isinstance(data[name], kind) or isinstance(data[name], bool):
                 raise InvalidValueError(f"{where}.{name}", data[name], f"must be {kind.__name__}")
@@ -134,19 +143,23 @@ def sign_checkpoint(
     *,
     head: str,
     events: int,
+    complaints: int,
     blocks: Sequence[str],
     store: str,
     block: int = BLOCK,
-    made_at: datetime | None = None,
+    taken_at: datetime | None = None,
 ) -> Checkpoint:
     position = int(head.partition(":")[0])
+    moment = (taken_at or datetime.now(UTC)).astimezone(UTC)
     unsigned = Checkpoint(
         position=position,
         head=head,
         events=events,
+        complaints=complaints,
+        day=moment.date().isoformat(),
+        taken_at=moment.isoformat(),
         block=block,
         blocks=tuple(blocks),
-        made_at=(made_at or datetime.now(UTC)).isoformat(),
         store=store,
         key_id=key.key_id,
         public_key=key.public_key(),

@@ -23,8 +23,9 @@ def checkpoint_command(
     output: Annotated[
         Path,
         typer.Option(
-            "--output",
+            "--journal",
             "-o",
+            envvar="COMPLAINTLOG_DIGEST_JOURNAL",
             help="Append the signed checkpoint to this file (one JSON line each); keep it "
             "where the database's administrators cannot write.",
         ),
@@ -47,7 +48,7 @@ def checkpoint_command(
     verify is not signed. `complaintlog audit verify --against FILE` later proves that
     nothing up to each checkpoint was deleted, inserted, moved or edited.
 
-    Example: complaintlog audit checkpoint -o /mnt/worm/checkpoints.jsonl
+    Example: complaintlog audit checkpoint --journal /mnt/worm/checkpoints.jsonl
     """
     opts = options(ctx)
     with open_log(opts) as log:
