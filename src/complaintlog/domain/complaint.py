@@ -8,23 +8,36 @@ recorded under older rules always replays.
 Every event carries two times: ``occurred_at`` (business time, when it happened, from the
 caller) and ``timestamp`` (recording time, when the store learned it, from the recording
 clock). They are never confused.
+
+The aggregate, its events and its commands live here, because stored events name their
+class by topic (``complaintlog.domain.complaint:Complaint.Received``). Its bases hold the
+state helpers and derived state (:mod:`~complaintlog.domain.complaint_state`) and the guards
+(:mod:`~complaintlog.domain.complaint_guards`); the values it carries and keeps are in
+:mod:`~complaintlog.domain.complaint_records`, re-exported here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 import attrs
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
-from pydantic import BaseModel, ConfigDict
 
+from complaintlog.domain._event_construction import _new_event
 from complaintlog.domain.chain import GENESIS, link
+from complaintlog.domain.complaint_guards import ComplaintGuards
+from complaintlog.domain.complaint_records import (
+    CycleFacts,
+    Idempotency,
+    PauseRecord,
+    PromiseRecord,
+    ResolutionRecord,
+    Stamp,
+)
 from complaintlog.domain.personal import ERASED, Sealed
-from complaintlog.domain.status import OPEN_STATUSES, Status, derive_status
 from complaintlog.domain.values import (
     Category,
     Channel,
@@ -36,26 +49,7 @@ from complaintlog.domain.values import (
     Severity,
     WaitingFor,
 )
-from complaintlog.errors import (
-    AlreadyAcknowledgedError,
-    AlreadyErasedError,
-    AlreadyPausedError,
-    ComplaintClosedError,
-    ComplaintNotResolvedError,
-    ComplaintWithdrawnError,
-    EscalationDowngradeError,
-    EscalationRepeatedError,
-    FollowUpRepeatedError,
-    IdempotencyKeyReusedError,
-    NotAcknowledgedError,
-    NotPausedError,
-    PromiseDueNotAfterMakingError,
-    ReclassificationUnchangedError,
-    ResolvedTwiceError,
-    SurveyRepeatedError,
-    TimeRunsBackwardsError,
-    TimeTooFarInFutureError,
-)
+from complaintlog.errors import FollowUpRepeatedError, SurveyRepeatedError
 
 __all__ = [
     "COMPLAINT_NAMESPACE",
@@ -70,82 +64,7 @@ COMPLAINT_NAMESPACE = UUID("6f1f3c52-8c1e-4d59-9a1c-6c0d4c2f7a11")
 """Namespace for ids derived from idempotency keys, so a retried receive finds its complaint."""
 
 
-class Idempotency(BaseModel):
-    """Carried by the first event of a command that was given an idempotency key."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    key: str
-    command: str
-    digest: str
-
-
-@attrs.frozen
-class Stamp:
-    """Who did a command, when it happened, when it was recorded, and its retry key.
-
-    ``latest_allowed`` is the recording time plus the allowed clock skew: business time may
-    not lie beyond it.
-    """
-
-    occurred_at: datetime
-    recorded_at: datetime
-    latest_allowed: datetime
-    actor: str | None = None
-    idempotency: Idempotency | None = None
-
-
-@attrs.define
-class PromiseRecord:
-    """A promise's life inside the aggregate; views copy it into an immutable value."""
-
-    promise_id: UUID
-    promise: str
-    made_at: datetime
-    due: datetime
-    cycle: int
-    kept_at: datetime | None = None
-    superseded_at: datetime | None = None
-
-    def is_open_at(self, when: datetime) -> bool:
-        """Neither kept nor superseded, and its due time has not passed."""
-        return self.kept_at is None and self.superseded_at is None and when <= self.due
-
-
-@attrs.define
-class PauseRecord:
-    """One pause: when it started and ended, whom it waited on and why."""
-
-    started_at: datetime
-    waiting_for: WaitingFor
-    reason: str
-    ended_at: datetime | None = None
-
-
-@attrs.define
-class ResolutionRecord:
-    cycle: int
-    resolved_at: datetime
-    remedy: Remedy
-    summary: str
-    compensation: Money | None
-    accepted: bool | None
-
-
-@attrs.define
-class CycleFacts:
-    """What happened in the current cycle (a cycle starts with Received or Reopened)."""
-
-    number: int = 1
-    started_at: datetime | None = None
-    handled: bool = False
-    resolved_at: datetime | None = None
-    followed_up_at: datetime | None = None
-    solved: bool | None = None
-    surveyed_at: datetime | None = None
-
-
-class Complaint(Aggregate):
+class Complaint(Aggregate, ComplaintGuards):
     """One customer complaint, from Received to its last follow-up."""
 
     class Event(Aggregate.Event):
@@ -501,80 +420,6 @@ class Complaint(Aggregate):
         self._id_text: str
         """The id as chained, written once (``str`` of a ``UUID`` is not free)."""
 
-    # -- state helpers used by events ------------------------------------------------------
-
-    def keep_open_promise(self, when: datetime) -> None:
-        for promise in self.promises:
-            if promise.is_open_at(when):
-                promise.kept_at = when
-
-    def end_pause(self, when: datetime) -> None:
-        if self.paused_since is not None:
-            self.pauses.append((self.paused_since, when))
-            self.paused_since = None
-            self.pause_history[-1].ended_at = when
-
-    def erase_personal_state(self, when: datetime) -> None:
-        """Record the erasure and forget the personal values this object holds."""
-        self.forget_personal_data()
-        self.personal_data_erased_at = when
-
-    def forget_personal_data(self) -> None:
-        """Show the personal data as erased; the store's copy is already unreadable."""
-        self.customer = self.customer.without_personal_data(erased=True)
-        for path in self.personal_fields:
-            if not path.startswith("customer."):
-                setattr(self, path, ERASED)
-
-    # -- derived state ---------------------------------------------------------------------
-
-    @property
-    def status(self) -> Status:
-        solved_after = self.cycle.solved is True or self.cycle.surveyed_at is not None
-        return derive_status(
-            withdrawn=self.withdrawn_at is not None,
-            resolved=self.cycle.resolved_at is not None,
-            after_care=solved_after,
-            paused=self.paused_since is not None,
-            cycle=self.cycle.number,
-            handled_in_cycle=self.cycle.handled,
-            escalated=self.escalation_level is not None,
-            acknowledged=self.acknowledged_at is not None,
-        )
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
-    def last_occurred_at(self) -> datetime:
-        return self._last_occurred_at
-
-    @property
-    def last_recorded_at(self) -> datetime:
-        return self._last_recorded_at
-
-    @property
-    def last_activity_at(self) -> datetime:
-        """Business time of the last handling step (erasure records are not handling)."""
-        return self._last_activity_at
-
-    @property
-    def waiting_for(self) -> WaitingFor | None:
-        """Whom the complaint waits on while paused."""
-        return self.pause_history[-1].waiting_for if self.paused_since is not None else None
-
-    def earlier_result(self, idempotency: Idempotency | None) -> tuple[bool, Any]:
-        """``(True, result)`` when this key was already used for the same request."""
-        if idempotency is None or idempotency.key not in self._idempotency:
-            return False, None
-        first, result = self._idempotency[idempotency.key]
-        if (first.command, first.digest) != (idempotency.command, idempotency.digest):
-            raise IdempotencyKeyReusedError(
-                self.id, idempotency.key, first.command, idempotency.command
-            )
-        return True, result
-
     # -- commands --------------------------------------------------------------------------
 
     @classmethod
@@ -761,122 +606,6 @@ class Complaint(Aggregate):
         self._check_time("erase_personal_data", stamp)
         self._trigger(self.PersonalDataErased, stamp, reason=reason)
 
-    # -- guards (one per rule) -------------------------------------------------------------
-
-    def check_not_withdrawn(self, command: str) -> None:
-        if self.withdrawn_at is not None:
-            raise ComplaintWithdrawnError(
-                self.id, command, f"withdrawn at {self.withdrawn_at.isoformat()}"
-            )
-
-    def check_not_resolved_in_cycle(self, command: str) -> None:
-        resolved_at = self.cycle.resolved_at
-        if resolved_at is None:
-            return
-        if command == "resolve":
-            raise ResolvedTwiceError(
-                self.id,
-                command,
-                f"cycle {self.cycle.number} was resolved at {resolved_at.isoformat()}",
-            )
-        raise ComplaintClosedError(
-            self.id, command, f"resolved at {resolved_at.isoformat()}; reopen it first"
-        )
-
-    def check_resolved_in_cycle(self, command: str) -> None:
-        if self.cycle.resolved_at is None:
-            raise ComplaintNotResolvedError(
-                self.id, command, f"cycle {self.cycle.number} is not resolved"
-            )
-
-    def check_not_acknowledged(self, command: str) -> None:
-        if self.acknowledged_at is not None:
-            raise AlreadyAcknowledgedError(
-                self.id, command, f"acknowledged at {self.acknowledged_at.isoformat()}"
-            )
-
-    def check_acknowledged(self, command: str) -> None:
-        if self.acknowledged_at is None:
-            raise NotAcknowledgedError(
-                self.id,
-                command,
-                "acknowledge it first, or pass first_contact=True to record both",
-            )
-
-    def check_escalation_rises(self, level: EscalationLevel, reason: str) -> None:
-        current = self.escalation_level
-        if current is not None and level.rank < current.rank:
-            raise EscalationDowngradeError(
-                self.id, "escalate", f"level={level.value!r} is below {current.value!r}"
-            )
-        if any(lvl == level and why == reason for lvl, why, _ in self.escalations):
-            raise EscalationRepeatedError(
-                self.id, "escalate", f"level={level.value!r} with the same reason={reason!r}"
-            )
-
-    def check_due_after_making(self, due: datetime, made_at: datetime) -> None:
-        if due <= made_at:
-            raise PromiseDueNotAfterMakingError(
-                self.id,
-                "make_promise",
-                f"due={due.isoformat()} is not after {made_at.isoformat()}",
-            )
-
-    def check_reclassification_changes(
-        self, category: Category | None, severity: Severity | None
-    ) -> None:
-        changes_category = category is not None and category != self.category
-        changes_severity = severity is not None and severity != self.severity
-        if not (changes_category or changes_severity):
-            raise ReclassificationUnchangedError(
-                self.id,
-                "reclassify",
-                f"category={category!r}, severity={severity!r} change nothing",
-            )
-
-    def check_not_paused(self) -> None:
-        if self.paused_since is not None:
-            raise AlreadyPausedError(
-                self.id, "pause", f"paused since {self.paused_since.isoformat()}"
-            )
-
-    def check_personal_data_not_erased(self) -> None:
-        if self.personal_data_erased_at is not None:
-            raise AlreadyErasedError(
-                self.id,
-                "erase_personal_data",
-                f"erased at {self.personal_data_erased_at.isoformat()}",
-            )
-
-    def check_paused(self) -> None:
-        if self.paused_since is None:
-            raise NotPausedError(self.id, "resume", "the complaint is not paused")
-
-    def _check_can_act(self, command: str, stamp: Stamp) -> None:
-        """The rules every handling step shares: open, and time moving forward."""
-        self.check_not_withdrawn(command)
-        self.check_not_resolved_in_cycle(command)
-        self._check_time(command, stamp)
-
-    def _check_time(self, command: str, stamp: Stamp) -> None:
-        if stamp.occurred_at < self._last_occurred_at:
-            raise TimeRunsBackwardsError(
-                self.id,
-                command,
-                f"at={stamp.occurred_at.isoformat()} is before the previous event at "
-                f"{self._last_occurred_at.isoformat()}",
-            )
-        self._check_not_in_future(self.id, command, stamp)
-
-    @staticmethod
-    def _check_not_in_future(complaint_id: UUID | None, command: str, stamp: Stamp) -> None:
-        if stamp.occurred_at > stamp.latest_allowed:
-            raise TimeTooFarInFutureError(
-                complaint_id or UUID(int=0),
-                command,
-                f"at={stamp.occurred_at.isoformat()} is after {stamp.latest_allowed.isoformat()}",
-            )
-
     def _trigger(self, event_class: type[Complaint.Event], stamp: Stamp, **payload: Any) -> None:
         fields = {
             "timestamp": stamp.recorded_at,
@@ -898,27 +627,3 @@ class Complaint(Aggregate):
 
 _RECEIVED_TOPIC = get_topic(Complaint.Received)
 _COMPLAINT_TOPIC = get_topic(Complaint)
-_FIELDS: dict[type[Any], frozenset[str]] = {}
-
-EventT = TypeVar("EventT", bound=Complaint.Event)
-
-
-def _new_event(event_class: type[EventT], state: dict[str, Any]) -> EventT:
-    """An event made from its complete state, as eventsourcing's mapper remakes stored ones.
-
-    eventsourcing's events are frozen dataclasses whose generated ``__init__`` sets every
-    field through ``object.__setattr__``; with the keyword copying around it that was a
-    fifth of the cost of recording an event in a bulk import. The state must hold exactly
-    the class's fields, so a missing or misspelt one fails here as it would there.
-    """
-    fields = _FIELDS.get(event_class)
-    if fields is None:
-        fields = _FIELDS[event_class] = frozenset(f.name for f in dataclasses.fields(event_class))
-    if state.keys() != fields:
-        missing = sorted(fields - state.keys())
-        unknown = sorted(state.keys() - fields)
-        msg = f"{event_class.__qualname__}: missing fields {missing}, unknown fields {unknown}"
-        raise TypeError(msg)
-    event = object.__new__(event_class)
-    object.__setattr__(event, "__dict__", state)
-    return event
