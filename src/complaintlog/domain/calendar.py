@@ -20,197 +20,45 @@ arithmetic itself. :meth:`~BusinessCalendar.add_us`, :meth:`~BusinessCalendar.be
 :meth:`~BusinessCalendar.close_of_business_day_us` take and return integer microseconds
 since 1970-01-01 UTC, find the year without building a datetime (the last year used is
 kept), and share the arithmetic with the datetime methods, which convert and delegate.
+
+The checks of a calendar's definition and ``WorkingInterval`` (re-exported here) are in
+``_calendar_hours``, the integer instants and the precomputed year in ``_calendar_year``, the
+iCalendar holiday reader in ``_calendar_ical``.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule, rruleset, rrulestr
-from icalendar import Calendar as ICalendar
-from icalendar import Event
-
+from complaintlog.domain._calendar_hours import (
+    _MIDNIGHT,
+    WorkingInterval,
+    _holiday,
+    _time_us,
+    _time_zone,
+    _week,
+)
+from complaintlog.domain._calendar_ical import _ical_holidays
+from complaintlog.domain._calendar_year import (
+    _EPOCH,
+    _LAST_INSTANT,
+    _LAST_YEAR,
+    _ONE_MICROSECOND,
+    _ORIGIN,
+    _US_PER_DAY,
+    _duration,
+    _instant,
+    _Year,
+)
 from complaintlog.errors import InvalidValueError
 
 __all__ = ["BusinessCalendar", "WorkingInterval"]
-
-WorkingInterval = tuple[time, time]
-"""A working interval in local wall time, start inclusive, end exclusive.
-
-An end of ``time(0)`` means midnight at the end of the day (24:00), so ``(time(0), time(0))``
-is the whole day.
-"""
-
-_ORIGIN = datetime(1, 1, 1, tzinfo=UTC)
-_ONE_MICROSECOND = timedelta(microseconds=1)
-_US_PER_DAY = 86_400_000_000
-_EPOCH = (datetime(1970, 1, 1, tzinfo=UTC) - _ORIGIN) // _ONE_MICROSECOND
-"""1970-01-01 UTC in the calendar's own instants (microseconds since 0001-01-01 UTC)."""
-_MIDNIGHT = time(0)
-_WHOLE_DAY: tuple[WorkingInterval, ...] = ((_MIDNIGHT, _MIDNIGHT),)
-_LAST_YEAR = 9998
-"""The last local year with working time: its 24:00 ends still fit in a ``date``."""
-_LAST_INSTANT = (datetime(9999, 12, 31, tzinfo=UTC) - _ORIGIN) // _ONE_MICROSECOND
-_ICAL_HORIZON_YEARS = 100
-"""How far open-ended yearly rules (a holiday "every 25 December") are expanded by default."""
-
-
-class _Year:
-    """One local year of working time: sorted, disjoint UTC intervals with running totals.
-
-    Instants are integer microseconds since 0001-01-01 UTC, so sums stay exact.
-    """
-
-    __slots__ = (
-        "business_days",
-        "closes",
-        "done_before",
-        "done_by_end",
-        "end",
-        "ends",
-        "first_ordinal",
-        "next_ordinal",
-        "number",
-        "offsets",
-        "start",
-        "starts",
-        "transitions",
-    )
-
-    def __init__(
-        self,
-        number: int,
-        start: int,
-        end: int,
-        starts: list[int],
-        ends: list[int],
-        business_days: list[int],
-        closes: list[int],
-        transitions: list[int],
-        offsets: list[int],
-    ) -> None:
-        self.number = number
-        self.first_ordinal = date(number, 1, 1).toordinal()
-        self.next_ordinal = date(number + 1, 1, 1).toordinal()
-        self.start = start
-        self.end = end
-        self.starts = starts
-        self.ends = ends
-        self.business_days = business_days
-        """Ordinals of the local dates that have working time."""
-        self.closes = closes
-        """Close of business (the end of the last working interval) of each business day."""
-        self.transitions = transitions
-        """Instants from which ``offsets`` apply: the year's start, then each change of the
-        zone's UTC offset within the year."""
-        self.offsets = offsets
-        """UTC offsets in microseconds: local wall time is ``instant + offset``."""
-        self.done_before: list[int] = []
-        self.done_by_end: list[int] = []
-        total = 0
-        for first, last in zip(starts, ends, strict=True):
-            self.done_before.append(total)
-            total += last - first
-            self.done_by_end.append(total)
-
-    @property
-    def total(self) -> int:
-        return self.done_by_end[-1] if self.done_by_end else 0
-
-    def done(self, instant: int) -> int:
-        """Working microseconds of this year before ``instant``."""
-        index = bisect_right(self.starts, instant) - 1
-        if index < 0:
-            return 0
-        return self.done_before[index] + min(instant, self.ends[index]) - self.starts[index]
-
-    def local_ordinal(self, instant: int) -> int:
-        """The ordinal of the local date at ``instant`` (which lies in this year's span)."""
-        offset = self.offsets[bisect_right(self.transitions, instant) - 1]
-        return (instant + offset) // _US_PER_DAY + 1
-
-
-def _time_zone(value: str | ZoneInfo) -> ZoneInfo:
-    if isinstance(value, ZoneInfo):
-        return value
-    if not isinstance(value, str):
-        raise InvalidValueError("time_zone", value, "must be an IANA time zone name or ZoneInfo")
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise InvalidValueError(
-            "time_zone", value, "must be an IANA time zone name such as 'Europe/London'"
-        ) from error
-
-
-def _end_us(end: time) -> int:
-    """Microseconds of ``end`` since midnight, where ``time(0)`` means 24:00."""
-    return _time_us(end) if end != _MIDNIGHT else _US_PER_DAY
-
-
-def _time_us(moment: time) -> int:
-    return (
-        (moment.hour * 60 + moment.minute) * 60 + moment.second
-    ) * 1_000_000 + moment.microsecond
-
-
-def _day_intervals(day: int, intervals: Any) -> tuple[WorkingInterval, ...]:
-    field = f"hours[{day}]"
-    if isinstance(intervals, str | bytes) or not isinstance(intervals, Sequence):
-        raise InvalidValueError(field, intervals, "must be a sequence of (start, end) times")
-    checked: list[WorkingInterval] = []
-    for interval in intervals:
-        if (
-            not isinstance(interval, Sequence)
-            or len(interval) != 2
-            or not all(isinstance(end, time) and end.tzinfo is None for end in interval)
-        ):
-            raise InvalidValueError(
-                field, interval, "each interval is a (start, end) pair of naive datetime.time"
-            )
-        start, end = interval
-        if _time_us(start) >= _end_us(end):
-            raise InvalidValueError(
-                field, interval, "an interval starts before it ends (end time(0) means 24:00)"
-            )
-        checked.append((start, end))
-    checked.sort(key=lambda pair: _time_us(pair[0]))
-    for earlier, later in pairwise(checked):
-        if _time_us(later[0]) < _end_us(earlier[1]):
-            raise InvalidValueError(field, (earlier, later), "working intervals must not overlap")
-    return tuple(checked)
-
-
-def _week(
-    hours: Mapping[int, Sequence[WorkingInterval]] | None,
-) -> tuple[tuple[WorkingInterval, ...], ...]:
-    """The working intervals of each weekday, Monday first, validated and sorted."""
-    if hours is None:
-        return (_WHOLE_DAY,) * 7
-    if not isinstance(hours, Mapping):
-        raise InvalidValueError(
-            "hours", hours, "must map weekday (0=Monday..6=Sunday) to intervals"
-        )
-    for day in hours:
-        if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
-            raise InvalidValueError("hours", day, "weekdays are integers 0 (Monday) to 6 (Sunday)")
-    week = tuple(_day_intervals(day, hours.get(day, ())) for day in range(7))
-    if not any(week):
-        raise InvalidValueError("hours", hours, "a calendar needs some working time in the week")
-    return week
-
-
-def _holiday(value: Any) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise InvalidValueError("holidays", value, "holidays are datetime.date values")
-    return value
 
 
 class BusinessCalendar:
@@ -648,75 +496,3 @@ class BusinessCalendar:
             transitions.append(high)
             offsets.append(later)
         return transitions, offsets
-
-
-def _instant(field: str, moment: Any) -> int:
-    """Microseconds since 0001-01-01 UTC of an aware datetime; naive ones are refused."""
-    if not isinstance(moment, datetime):
-        raise InvalidValueError(field, moment, "must be a timezone-aware datetime")
-    if moment.utcoffset() is None:
-        raise InvalidValueError(
-            field, moment, "must be timezone-aware (naive datetimes are ambiguous)"
-        )
-    return (moment - _ORIGIN) // _ONE_MICROSECOND
-
-
-def _duration(field: str, duration: Any) -> int:
-    if not isinstance(duration, timedelta):
-        raise InvalidValueError(field, duration, "must be a datetime.timedelta")
-    if duration < timedelta(0):
-        raise InvalidValueError(field, duration, "must not be negative")
-    return duration // _ONE_MICROSECOND
-
-
-def _ical_holidays(source: str | Path | bytes, until: date | None) -> set[date]:
-    """All dates covered by the all-day events of an iCalendar source."""
-    if isinstance(source, Path) or (
-        isinstance(source, str) and not source.lstrip().upper().startswith("BEGIN:VCALENDAR")
-    ):
-        try:
-            source = Path(source).read_bytes()
-        except OSError as error:
-            raise InvalidValueError("source", source, f"cannot read the file: {error}") from error
-    try:
-        calendar = ICalendar.from_ical(source)
-        holidays: set[date] = set()
-        for event in calendar.events:
-            if str(event.get("STATUS", "")).upper() == "CANCELLED":
-                continue
-            first = event.start
-            if isinstance(first, datetime):
-                continue
-            length = max((event.end - first).days, 1)
-            for occurrence in _occurrences(event, first, until):
-                holidays.update(occurrence + timedelta(days=day) for day in range(length))
-    except (ValueError, KeyError, TypeError) as error:  # icalendar's errors are ValueErrors
-        raise InvalidValueError(
-            "source", source, f"not a readable iCalendar file: {error}"
-        ) from error
-    return holidays
-
-
-def _occurrences(event: Event, first: date, until: date | None) -> set[date]:
-    """The start dates of an all-day event, its recurrences expanded with dateutil."""
-    if not event.rrules and not event.rdates:
-        return {first}
-    dtstart = datetime.combine(first, _MIDNIGHT)
-    horizon = until or date(first.year + _ICAL_HORIZON_YEARS, 12, 31)
-    rules = rruleset()
-    rules.rdate(dtstart)
-    for recur in event.rrules:
-        rule = rrulestr(recur.to_ical().decode(), dtstart=dtstart, ignoretz=True)
-        if not isinstance(rule, rrule):  # pragma: no cover - one RRULE value is one rule
-            raise ValueError(f"RRULE {recur.to_ical()!r} is not a single rule")
-        rules.rrule(rule)
-    for extra, _ in event.rdates:
-        rules.rdate(datetime.combine(_as_date(extra), _MIDNIGHT))
-    for excluded in event.exdates:
-        rules.exdate(datetime.combine(_as_date(excluded), _MIDNIGHT))
-    end = datetime.combine(horizon, _MIDNIGHT)
-    return {moment.date() for moment in rules.between(dtstart, end, inc=True)}
-
-
-def _as_date(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
