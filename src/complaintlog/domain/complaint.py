@@ -22,13 +22,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-import attrs
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from complaintlog.domain._event_construction import _new_event
 from complaintlog.domain.chain import GENESIS, link
-from complaintlog.domain.complaint_guards import ComplaintGuards
+from complaintlog.domain.complaint_commands import ComplaintCommands
 from complaintlog.domain.complaint_records import (
     CycleFacts,
     Idempotency,
@@ -49,7 +48,6 @@ from complaintlog.domain.values import (
     Severity,
     WaitingFor,
 )
-from complaintlog.errors import FollowUpRepeatedError, SurveyRepeatedError
 
 __all__ = [
     "COMPLAINT_NAMESPACE",
@@ -64,7 +62,7 @@ COMPLAINT_NAMESPACE = UUID("6f1f3c52-8c1e-4d59-9a1c-6c0d4c2f7a11")
 """Namespace for ids derived from idempotency keys, so a retried receive finds its complaint."""
 
 
-class Complaint(Aggregate, ComplaintGuards):
+class Complaint(Aggregate, ComplaintCommands):
     """One customer complaint, from Received to its last follow-up."""
 
     class Event(Aggregate.Event):
@@ -491,122 +489,9 @@ class Complaint(Aggregate, ComplaintGuards):
     def id_for_idempotency_key(key: str) -> UUID:
         return uuid5(COMPLAINT_NAMESPACE, f"receive:{key}")
 
-    def acknowledge(self, stamp: Stamp, *, message: str | None = None) -> None:
-        self._check_can_act("acknowledge", stamp)
-        self.check_not_acknowledged("acknowledge")
-        self._trigger(self.Acknowledged, stamp, message=message)
-
-    def assign(self, stamp: Stamp, *, assignee: str, team: str | None = None) -> None:
-        self._check_can_act("assign", stamp)
-        self._trigger(self.Assigned, stamp, assignee=assignee, team=team)
-
-    def escalate(self, stamp: Stamp, *, level: EscalationLevel, reason: str) -> None:
-        self._check_can_act("escalate", stamp)
-        self.check_escalation_rises(level, reason)
-        self._trigger(self.Escalated, stamp, level=level, reason=reason)
-
-    def make_promise(self, stamp: Stamp, *, promise: str, due: datetime, promise_id: UUID) -> UUID:
-        self._check_can_act("make_promise", stamp)
-        self.check_due_after_making(due, stamp.occurred_at)
-        self._trigger(self.PromiseMade, stamp, promise_id=promise_id, promise=promise, due=due)
-        return promise_id
-
-    def inform(self, stamp: Stamp, *, message: str) -> None:
-        self._check_can_act("inform", stamp)
-        self._trigger(self.CustomerInformed, stamp, message=message)
-
-    def reclassify(
-        self,
-        stamp: Stamp,
-        *,
-        reason: str,
-        category: Category | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        self._check_can_act("reclassify", stamp)
-        self.check_reclassification_changes(category, severity)
-        self._trigger(self.Reclassified, stamp, category=category, severity=severity, reason=reason)
-
-    def pause(
-        self, stamp: Stamp, *, reason: str, waiting_for: WaitingFor = WaitingFor.CUSTOMER
-    ) -> None:
-        self._check_can_act("pause", stamp)
-        self.check_not_paused()
-        self._trigger(self.Paused, stamp, reason=reason, waiting_for=waiting_for)
-
-    def resume(self, stamp: Stamp, *, note: str | None = None) -> None:
-        self._check_can_act("resume", stamp)
-        self.check_paused()
-        self._trigger(self.Resumed, stamp, note=note)
-
-    def resolve(
-        self,
-        stamp: Stamp,
-        *,
-        remedy: Remedy,
-        summary: str,
-        compensation: Money | None = None,
-        accepted: bool | None = None,
-        first_contact: bool = False,
-    ) -> None:
-        """Resolve this cycle. ``first_contact=True`` acknowledges first, in the same save."""
-        self.check_not_withdrawn("resolve")
-        self.check_not_resolved_in_cycle("resolve")
-        self._check_time("resolve", stamp)
-        if first_contact and self.acknowledged_at is None:
-            self._trigger(self.Acknowledged, stamp, message=None)
-            stamp = attrs.evolve(stamp, idempotency=None)
-        self.check_acknowledged("resolve")
-        self._trigger(
-            self.Resolved,
-            stamp,
-            remedy=remedy,
-            summary=summary,
-            compensation=compensation,
-            accepted=accepted,
-        )
-
-    def reopen(self, stamp: Stamp, *, reason: ReopenReason, note: str | None = None) -> None:
-        self.check_not_withdrawn("reopen")
-        self.check_resolved_in_cycle("reopen")
-        self._check_time("reopen", stamp)
-        self._trigger(self.Reopened, stamp, reason=reason, note=note)
-
-    def follow_up(self, stamp: Stamp, *, solved: bool, note: str | None = None) -> None:
-        """Record the follow-up; an unsolved answer reopens the complaint in the same save."""
-        self.check_not_withdrawn("follow_up")
-        self.check_resolved_in_cycle("follow_up")
-        if self.cycle.followed_up_at is not None:
-            raise FollowUpRepeatedError(self.id, "follow_up", "already followed up this cycle")
-        self._check_time("follow_up", stamp)
-        self._trigger(self.FollowedUp, stamp, solved=solved, note=note)
-        if not solved:
-            self._trigger(
-                self.Reopened,
-                attrs.evolve(stamp, idempotency=None),
-                reason=ReopenReason.FOLLOW_UP_UNSOLVED,
-                note=note,
-            )
-
-    def record_survey(self, stamp: Stamp, *, score: int, comment: str | None = None) -> None:
-        self.check_not_withdrawn("record_survey")
-        self.check_resolved_in_cycle("record_survey")
-        if self.cycle.surveyed_at is not None:
-            raise SurveyRepeatedError(self.id, "record_survey", "already surveyed this cycle")
-        self._check_time("record_survey", stamp)
-        self._trigger(self.Surveyed, stamp, score=score, comment=comment)
-
-    def withdraw(self, stamp: Stamp, *, reason: str | None = None) -> None:
-        self._check_can_act("withdraw", stamp)
-        self._trigger(self.Withdrawn, stamp, reason=reason)
-
-    def erase_personal_data(self, stamp: Stamp, *, reason: str) -> None:
-        """Record that the customer's personal data was erased; allowed in every status."""
-        self.check_personal_data_not_erased()
-        self._check_time("erase_personal_data", stamp)
-        self._trigger(self.PersonalDataErased, stamp, reason=reason)
-
-    def _trigger(self, event_class: type[Complaint.Event], stamp: Stamp, **payload: Any) -> None:
+    def _trigger(self, event_name: str, stamp: Stamp, **payload: Any) -> None:
+        """Record the event class called ``event_name`` (see :mod:`.complaint_commands`)."""
+        event_class: type[Complaint.Event] = getattr(Complaint, event_name)
         fields = {
             "timestamp": stamp.recorded_at,
             "occurred_at": stamp.occurred_at,
