@@ -12,14 +12,13 @@ from uuid import UUID
 
 import orjson
 import typer
-from pydantic import TypeAdapter
 from rich.table import Table
 from rich.text import Text
-from typing_extensions import TypedDict
 
 from complaintlog.application import ComplaintLog
 from complaintlog.application.audit import AuditReport, verify
 from complaintlog.application.checkpoints import read_checkpoints
+from complaintlog.application.event_schemas import event_schemas
 from complaintlog.cli._checkpoint import (
     checkpoint_command,
     new_key_command,
@@ -35,7 +34,6 @@ from complaintlog.cli._common import (
     print_json,
     user_errors,
 )
-from complaintlog.domain.complaint import Complaint
 from complaintlog.errors import InvalidValueError
 from complaintlog.report.terminal import safe_text, visible
 
@@ -221,27 +219,6 @@ def _write(log: ComplaintLog, handle: TextIO, format: str) -> int:
         writer.writerow(record[name] for name in _EXPORT_FIELDS)
         count += 1
     return count
-
-
-def event_schemas() -> dict[str, Any]:
-    """The JSON Schema of every complaint event, as stored and exported."""
-    schemas: dict[str, Any] = {}
-    for name, value in vars(Complaint).items():
-        if not (isinstance(value, type) and issubclass(value, Complaint.Event)):
-            continue
-        if value is Complaint.Event:
-            continue
-        hints = typing.get_type_hints(value)
-        fields = {field: hints[field] for field in getattr(value, "__dataclass_fields__", {})}
-        state = TypedDict(name, fields)  # type: ignore[misc]  # built from the event's fields
-        schema = TypeAdapter(state).json_schema(mode="serialization")
-        schema["title"] = f"Complaint.{name}"
-        schemas[name] = schema
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "complaintlog events",
-        "events": schemas,
-    }
 
 
 @user_errors

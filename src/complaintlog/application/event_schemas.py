@@ -1,0 +1,34 @@
+"""The JSON Schema of every complaint event's stored payload: what exports and packs hold."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
+
+from complaintlog.domain.complaint import Complaint
+
+__all__ = ["event_schemas"]
+
+
+def event_schemas() -> dict[str, Any]:
+    """The JSON Schema of every complaint event, as stored and exported."""
+    schemas: dict[str, Any] = {}
+    for name, value in vars(Complaint).items():
+        if not (isinstance(value, type) and issubclass(value, Complaint.Event)):
+            continue
+        if value is Complaint.Event:
+            continue
+        hints = typing.get_type_hints(value)
+        fields = {field: hints[field] for field in getattr(value, "__dataclass_fields__", {})}
+        state = TypedDict(name, fields)  # type: ignore[misc]  # built from the event's fields
+        schema = TypeAdapter(state).json_schema(mode="serialization")
+        schema["title"] = f"Complaint.{name}"
+        schemas[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "complaintlog events",
+        "events": schemas,
+    }
