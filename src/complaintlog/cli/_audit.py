@@ -34,6 +34,12 @@ from complaintlog.cli._common import (
     print_json,
     user_errors,
 )
+from complaintlog.cli._evidence import (
+    NO_KEPT_DIGEST,
+    bad_day_sentence,
+    first_bad_checkpoint,
+    pack_command,
+)
 from complaintlog.errors import InvalidValueError
 from complaintlog.report.terminal import safe_text, visible
 
@@ -346,8 +352,17 @@ def verify_command(
             report = verify(log, expected_head=digest, checkpoints=kept, public_key=public_key)
         except InvalidValueError as error:
             raise fail(f"--digest {digest!r}: {error.rule}", 2) from None
+    first_bad = first_bad_checkpoint(report, kept)
+    no_kept = digest is None and not kept
     if opts.json:
-        print_json(opts, _report_json(report))
+        print_json(
+            opts,
+            {
+                **_report_json(report),
+                "first_bad_day": first_bad.day if first_bad else None,
+                "note": NO_KEPT_DIGEST if no_kept else None,
+            },
+        )
     elif report.ok:
         if not opts.quiet:
             opts.out.print(
@@ -361,11 +376,16 @@ def verify_command(
                     "note: no audit key, so only the hash chains were checked: someone who "
                     "can write to the database can forge well-chained events"
                 )
+            if no_kept:
+                opts.say(NO_KEPT_DIGEST)
             opts.out.print(f"head {report.head}", overflow="fold", markup=False)
     else:
         _show_problems(opts, report)
     if not report.ok:
-        raise _altered(report)
+        altered = _altered(report)
+        if first_bad is not None:
+            altered = fail(f"{altered}; {bad_day_sentence(first_bad, kept)}")
+        raise altered
 
 
 audit_app = typer.Typer(
@@ -383,3 +403,4 @@ audit_app.command("verify")(verify_command)
 audit_app.command("checkpoint")(checkpoint_command)
 audit_app.command("new-key")(new_key_command)
 audit_app.command("public-key")(public_key_command)
+audit_app.command("pack")(pack_command)

@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, ParamSpec, TypeVar
 
 import attrs
@@ -135,22 +135,28 @@ def open_log(
 
 
 def parse_as_of(
-    value: str | None, *, option: str = "--as-of", end_of_day: bool = True
+    value: str | None,
+    *,
+    option: str = "--as-of",
+    end_of_day: bool = True,
+    zone: tzinfo | None = None,
 ) -> datetime | None:
     """An ISO date or datetime; a date means the end of that day (its start with
-    ``end_of_day=False``); naive times are UTC."""
+    ``end_of_day=False``) in ``zone`` (a policy's time zone; UTC when not given), and naive
+    times are read in ``zone`` too."""
     if value is None:
         return None
     text = value.strip()
+    where = zone or UTC
     try:
         if len(text) == 10:
             moment_of_day = time.max if end_of_day else time.min
-            return datetime.combine(date.fromisoformat(text), moment_of_day, tzinfo=UTC)
+            return datetime.combine(date.fromisoformat(text), moment_of_day, tzinfo=where)
         moment = datetime.fromisoformat(text)
     except ValueError:
         msg = f"{option} {value!r} is not an ISO date or time (e.g. 2026-03-31T17:00+01:00)"
         raise fail(msg, 2) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=where)
 
 
 def print_json(opts: Options, value: Any) -> None:

@@ -35,12 +35,13 @@ from complaintlog.report import (
 )
 from complaintlog.report.terminal import safe_text
 
-__all__ = ["report_command", "what_if_command", "write_report"]
+__all__ = ["policy_named", "report_command", "what_if_command", "write_report"]
 
 _FORMATS = ("table", "json", "csv", "markdown")
 
 
-def _policy(spec: str) -> SlaPolicy:
+def policy_named(spec: str) -> SlaPolicy:
+    """A preset's name or a TOML file, or a usage error naming the option."""
     try:
         return load_policy(spec)
     except InvalidValueError as error:
@@ -112,7 +113,7 @@ def report_command(
     if by not in GROUPINGS:
         hint = " (a category has three parts: pick one)" if by == "category" else ""
         raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}{hint}", 2)
-    sla = _policy(policy)
+    sla = policy_named(policy)
     moment = parse_as_of(as_of)
     start = parse_as_of(since, option="--since", end_of_day=False)
     with open_log(opts) as log:
@@ -135,7 +136,7 @@ def what_if_command(
     Example: complaintlog what-if --policy fca --against cfpb
     """
     opts = options(ctx)
-    first, second = _policy(policy), _policy(against)
+    first, second = policy_named(policy), policy_named(against)
     moment = parse_as_of(as_of)
     with open_log(opts) as log:
         result = what_if(log, policy=first, against=second, as_of=moment)
