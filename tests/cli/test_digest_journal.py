@@ -93,7 +93,7 @@ def test_an_edit_before_day_one_names_day_one(store: tuple[str, Path], tmp_path:
     journal = tmp_path / "journal.jsonl"
     first, _ = _two_days(url, journal)
     _tamper(path, first - 10)
-    code, stdout, err = _invoke(url, "--json", "audit", "verify", "--against", str(journal))
+    code, stdout, _err = _invoke(url, "--json", "audit", "verify", "--against", str(journal))
     assert code == 1
     assert json.loads(stdout)["kept_digests"]["first_bad_day"] == "2026-03-01"
 
@@ -113,7 +113,8 @@ def test_a_consistent_rewrite_passes_without_a_journal_and_fails_with_one(
     assert "a consistent rewrite of the whole log would pass" in " ".join(stdout.split())
     code, _, err = _invoke(url, "audit", "verify", "--against", str(journal))
     assert code == 1
-    assert "2026-03-02" in err and "no longer reaches position" in err
+    assert "2026-03-02" in err
+    assert "no longer reaches position" in err
 
 
 def test_checkpoint_refuses_to_extend_a_journal_that_no_longer_holds(
