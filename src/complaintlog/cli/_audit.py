@@ -45,6 +45,7 @@ from complaintlog.report.terminal import safe_text, visible
 
 __all__ = [
     "audit_app",
+    "resolve_complaint",
     "digest_command",
     "event_schemas",
     "export_command",
@@ -54,7 +55,8 @@ __all__ = [
 ]
 
 
-def _resolve(log: ComplaintLog, key: str) -> UUID:
+def resolve_complaint(log: ComplaintLog, key: str) -> UUID:
+    """The complaint named by its id or external reference, or a one-line error."""
     try:
         complaint_id = UUID(key)
     except ValueError:
@@ -97,7 +99,7 @@ def show_command(
     opts = options(ctx)
     moment = parse_as_of(as_of)
     with open_log(opts) as log:
-        complaint_id = _resolve(log, complaint)
+        complaint_id = resolve_complaint(log, complaint)
         entries = [
             e for e in log.history(complaint_id) if moment is None or e.occurred_at <= moment
         ]

@@ -13,6 +13,7 @@ import typer
 from complaintlog.cli._audit import audit_app, export_command, schema_command, show_command
 from complaintlog.cli._common import Options
 from complaintlog.cli._demo import demo_command
+from complaintlog.cli._file import file_command
 from complaintlog.cli._import import import_command
 from complaintlog.cli._report import report_command, what_if_command
 
@@ -70,6 +71,7 @@ def _options(
 app.command("demo")(demo_command)
 app.command("import")(import_command)
 app.command("show")(show_command)
+app.command("file")(file_command)
 app.command("export")(export_command)
 app.command("schema")(schema_command)
 app.command("report")(report_command)

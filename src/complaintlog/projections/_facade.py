@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
+from complaintlog.projections._framework.reader import LogEvent
 from complaintlog.projections._store import SqliteViewStore, ViewStore, open_view_store
 from complaintlog.projections.current_state import CurrentStateProjection, CurrentStateView
 from complaintlog.projections.sla import SlaProjection, SlaView, WhatIf, what_if
@@ -96,6 +98,39 @@ class Projections:
             store=SqliteViewStore(":memory:"),
             event_filter=recorded_by(moment),
             known_by=moment,
+        )
+        views._owns_store = True
+        views.catch_up()
+        return views
+
+    @classmethod
+    def of_one_complaint(
+        cls,
+        log: ComplaintLog,
+        complaint_id: UUID,
+        *,
+        policy: SlaPolicy,
+        known_at: datetime | None = None,
+    ) -> Projections:
+        """Throwaway in-memory views of one complaint (recorded by ``known_at``, if given).
+
+        For one complaint's file: its SLA clocks under this view's policy, without
+        touching the store's views (which may be kept under another policy). Close it when
+        done.
+        """
+        wanted = complaint_id.hex
+        by_time = recorded_by(known_at) if known_at is not None else None
+
+        def keep(events: list[LogEvent]) -> list[LogEvent]:
+            mine = [event for event in events if event[1] == wanted]
+            return by_time(mine) if by_time is not None else mine
+
+        views = cls(
+            log,
+            policy=policy,
+            store=SqliteViewStore(":memory:"),
+            event_filter=keep,
+            known_by=known_at,
         )
         views._owns_store = True
         views.catch_up()

@@ -339,7 +339,10 @@ def render_html(data: ReportData) -> str:
         _remedies_chart(data),
         _repeats_chart(data),
     ]
-    tables = {section.key: _table(section) for section in sections(data, periods=2 * PERIOD_LIMIT)}
+    tables = {
+        section.key: _table(section)
+        for section in sections(data, periods=2 * PERIOD_LIMIT, limit=None)
+    }
     lists = "".join(
         tables[key]
         for key in ("breaches", "at-risk", "broken-promises", "informational", "informational-open")

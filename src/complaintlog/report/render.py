@@ -208,7 +208,9 @@ def headline_rows(data: ReportData) -> list[tuple[str, str]]:
     ]
 
 
-def _breach_section(key: str, title: str, rows: Sequence[BreachRow], hours: str) -> Section:
+def _breach_section(
+    key: str, title: str, rows: Sequence[BreachRow], hours: str, limit: int | None
+) -> Section:
     shown = [
         (
             row.complaint[:26],
@@ -217,9 +219,9 @@ def _breach_section(key: str, title: str, rows: Sequence[BreachRow], hours: str)
             f"{abs(row.late_by_hours):,.1f}",
             (row.assignee or "-")[:16],
         )
-        for row in rows[:LIST_LIMIT]
+        for row in rows[:limit]
     ]
-    more = f", first {LIST_LIMIT} shown" if len(rows) > LIST_LIMIT else ""
+    more = f", first {limit} shown" if limit is not None and len(rows) > limit else ""
     complaints = len({row.complaint for row in rows})
     return Section(
         key,
@@ -229,8 +231,14 @@ def _breach_section(key: str, title: str, rows: Sequence[BreachRow], hours: str)
     )
 
 
-def sections(data: ReportData, *, periods: int | None = PERIOD_LIMIT) -> list[Section]:
-    """The report's tables in reading order: current state, SLA, statistics."""
+def sections(
+    data: ReportData, *, periods: int | None = PERIOD_LIMIT, limit: int | None = LIST_LIMIT
+) -> list[Section]:
+    """The report's tables in reading order: current state, SLA, statistics.
+
+    ``limit`` shortens the lists (breaches, at risk, broken promises, groups) for a
+    terminal; ``None`` keeps them complete, as a page or a file for a reviewer must.
+    """
     total = data.complaints
     status = Section(
         "status",
@@ -289,9 +297,13 @@ def sections(data: ReportData, *, periods: int | None = PERIOD_LIMIT) -> list[Se
         )
     parts += [
         _breach_section(
-            "breaches", "Breaching now, most recently due first", data.breaches, "hours late"
+            "breaches",
+            "Breaching now, most recently due first",
+            data.breaches,
+            "hours late",
+            limit,
         ),
-        _breach_section("at-risk", "At risk, due soonest first", data.at_risk, "hours left"),
+        _breach_section("at-risk", "At risk, due soonest first", data.at_risk, "hours left", limit),
         Section(
             "broken-promises",
             f"Broken promises, most recently due first: {len(data.broken_promises):,}",
@@ -304,7 +316,7 @@ def sections(data: ReportData, *, periods: int | None = PERIOD_LIMIT) -> list[Se
                     _when(p.kept_at) if p.kept_at else "not yet",
                     f"{p.late_by_hours:,.1f}",
                 )
-                for p in data.broken_promises[:LIST_LIMIT]
+                for p in data.broken_promises[:limit]
             ],
         ),
     ]
@@ -315,6 +327,7 @@ def sections(data: ReportData, *, periods: int | None = PERIOD_LIMIT) -> list[Se
                 "Informational targets missed, complaint still open",
                 data.informational_open,
                 "hours past",
+                limit,
             )
         )
     shown = data.periods[-periods:] if periods else data.periods
@@ -360,8 +373,8 @@ def sections(data: ReportData, *, periods: int | None = PERIOD_LIMIT) -> list[Se
             "groups",
             f"By {data.by}, all time"
             + (
-                f" (top {LIST_LIMIT} of {len(data.groups)})"
-                if len(data.groups) > LIST_LIMIT
+                f" (top {limit} of {len(data.groups)})"
+                if limit is not None and len(data.groups) > limit
                 else ""
             ),
             (
@@ -385,7 +398,7 @@ def sections(data: ReportData, *, periods: int | None = PERIOD_LIMIT) -> list[Se
                     percent(group.reopened.value),
                     percent(group.escalated.value),
                 )
-                for group in [*data.groups[:LIST_LIMIT], data.totals]
+                for group in [*data.groups[:limit], data.totals]
             ],
         )
     )
@@ -453,7 +466,7 @@ def to_markdown(data: ReportData) -> str:
         "| --- | ---: |",
     ]
     lines += [f"| {_md_cell(name)} | {value} |" for name, value in headline_rows(data)]
-    for section in sections(data, periods=2 * PERIOD_LIMIT):
+    for section in sections(data, periods=2 * PERIOD_LIMIT, limit=None):
         lines += ["", f"## {section.title}", ""]
         if section.note:
             lines += [section.note, ""]
