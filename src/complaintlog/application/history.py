@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from complaintlog.domain.rules import Command
 from complaintlog.domain.values import Customer
 from complaintlog.persistence.mapper import encode_state
 
-__all__ = ["DeniedAttempt", "HistoryEntry", "Step"]
+__all__ = ["DeniedAttempt", "HistoryEntry", "Step", "known_entries"]
 
 
 @attrs.frozen
@@ -104,3 +105,19 @@ def history_entry(event: object, erased: bool = False) -> HistoryEntry:
         payload=shown,
         chain=event.chain,
     )
+
+
+def known_entries(entries: Sequence[HistoryEntry], known_at: datetime | None) -> list[HistoryEntry]:
+    """The entries recorded by ``known_at``: what a screen could show then.
+
+    Cut at the first entry recorded later, as ``ComplaintLog.get(as_known_at=...)`` does,
+    so a skewed clock never shows a step without the one before it.
+    """
+    if known_at is None:
+        return list(entries)
+    kept: list[HistoryEntry] = []
+    for entry in entries:
+        if entry.recorded_at > known_at:
+            break
+        kept.append(entry)
+    return kept

@@ -3,14 +3,11 @@ machines, and the proof that it was not altered."""
 
 from __future__ import annotations
 
-import csv
 import sys
-import typing
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 from uuid import UUID
 
-import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +16,7 @@ from complaintlog.application import ComplaintLog
 from complaintlog.application.audit import AuditReport, verify
 from complaintlog.application.checkpoints import read_checkpoints
 from complaintlog.application.event_schemas import event_schemas
+from complaintlog.application.history import known_entries
 from complaintlog.cli._checkpoint import (
     checkpoint_command,
     new_key_command,
@@ -48,7 +46,6 @@ __all__ = [
     "resolve_complaint",
     "digest_command",
     "event_schemas",
-    "export_command",
     "schema_command",
     "show_command",
     "verify_command",
@@ -91,6 +88,13 @@ def show_command(
         str | None,
         typer.Option("--as-of", help="Only events that happened by then (ISO date/time)."),
     ] = None,
+    as_known_at: Annotated[
+        str | None,
+        typer.Option(
+            "--as-known-at",
+            help="Only events recorded by then (ISO date/time): what the screens showed.",
+        ),
+    ] = None,
 ) -> None:
     """Show a complaint's timeline: business time, recording time, actor and payload.
 
@@ -98,14 +102,19 @@ def show_command(
     """
     opts = options(ctx)
     moment = parse_as_of(as_of)
+    known_at = parse_as_of(as_known_at, option="--as-known-at")
     with open_log(opts) as log:
         complaint_id = resolve_complaint(log, complaint)
-        entries = [
-            e for e in log.history(complaint_id) if moment is None or e.occurred_at <= moment
-        ]
+        entries = known_entries(log.history(complaint_id), known_at)
+        entries = [e for e in entries if moment is None or e.occurred_at <= moment]
         if not entries:
-            raise fail(f"complaint {complaint} had not been received by {as_of}")
-        view = log.get(complaint_id, as_of=moment) if moment else log.get(complaint_id)
+            when = as_of if moment is not None else as_known_at
+            raise fail(f"complaint {complaint} had not been received by {when}")
+        view = (
+            log.get(complaint_id, as_of=moment, as_known_at=known_at)
+            if moment or known_at
+            else log.get(complaint_id)
+        )
     if opts.json:
         print_json(
             opts,
@@ -148,85 +157,6 @@ def show_command(
             ),
         )
     opts.out.print(table)
-
-
-_EXPORT_FIELDS = (
-    "position",
-    "aggregate",
-    "aggregate_id",
-    "version",
-    "event",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "payload",
-)
-
-
-def _records(log: ComplaintLog) -> typing.Iterator[dict[str, Any]]:
-    for notification in log.notifications(limit=2000):
-        state = log.event_state(notification)  # personal data opened, or shown as erased
-        state.pop("originator_topic", None)  # the aggregate's class: "aggregate" says it
-        module_class = notification.topic.split(":", 1)[-1]
-        aggregate, _, event = module_class.rpartition(".")
-        yield {
-            "position": notification.id,
-            "aggregate": aggregate,
-            "aggregate_id": str(notification.originator_id),
-            "version": notification.originator_version,
-            "event": event,
-            "occurred_at": state.pop("occurred_at", None),
-            "recorded_at": state.pop("timestamp", None),
-            "actor": state.pop("actor", None),
-            "payload": state,
-        }
-
-
-@user_errors
-def export_command(
-    ctx: typer.Context,
-    format: Annotated[
-        str, typer.Option("--format", "-f", help="jsonl (one event per line) or csv.")
-    ] = "jsonl",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
-    ] = None,
-) -> None:
-    """Stream every recorded event, in recording order, for auditors and other systems.
-
-    Each record has the store position, the aggregate and its id, the version, the event,
-    both times, the actor and the payload.
-
-    Example: complaintlog export --format csv -o events.csv
-    """
-    opts = options(ctx)
-    if format not in {"jsonl", "csv"}:
-        raise fail(f"--format {format!r}: use jsonl or csv", 2)
-    with open_log(opts) as log:
-        handle: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-        try:
-            count = _write(log, handle, format)
-        finally:
-            if output:
-                handle.close()
-    if output:
-        opts.say(f"wrote {count:,} events to {output}")
-
-
-def _write(log: ComplaintLog, handle: TextIO, format: str) -> int:
-    count = 0
-    if format == "jsonl":
-        for record in _records(log):
-            handle.write(orjson.dumps(record).decode() + "\n")
-            count += 1
-        return count
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(_EXPORT_FIELDS)
-    for record in _records(log):
-        record["payload"] = orjson.dumps(record["payload"]).decode()
-        writer.writerow(record[name] for name in _EXPORT_FIELDS)
-        count += 1
-    return count
 
 
 @user_errors

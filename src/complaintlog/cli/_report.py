@@ -79,7 +79,19 @@ def report_command(
         ),
     ] = "product",
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="The report as it stood then (ISO date/time).")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The report as it stood then (ISO date/time; a date is the end of that day "
+            "in the policy's time zone).",
+        ),
+    ] = None,
+    as_known_at: Annotated[
+        str | None,
+        typer.Option(
+            "--as-known-at",
+            help="Only what had been recorded by then: the report the screens showed.",
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -114,10 +126,20 @@ def report_command(
         hint = " (a category has three parts: pick one)" if by == "category" else ""
         raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}{hint}", 2)
     sla = policy_named(policy)
-    moment = parse_as_of(as_of)
-    start = parse_as_of(since, option="--since", end_of_day=False)
+    zone = sla.calendar.time_zone
+    moment = parse_as_of(as_of, zone=zone)
+    known_at = parse_as_of(as_known_at, option="--as-known-at", zone=zone)
+    start = parse_as_of(since, option="--since", end_of_day=False, zone=zone)
     with open_log(opts) as log:
-        data = report_data(log, policy=sla, as_of=moment, period=period, by=by, since=start)
+        data = report_data(
+            log,
+            policy=sla,
+            as_of=moment,
+            period=period,
+            by=by,
+            since=start,
+            known_at=known_at,
+        )
     write_report(opts, data, format, html)
 
 

@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
-from complaintlog.cli._audit import audit_app, export_command, schema_command, show_command
+from complaintlog.cli._audit import audit_app, schema_command, show_command
 from complaintlog.cli._common import Options
 from complaintlog.cli._demo import demo_command
+from complaintlog.cli._export import export_command
 from complaintlog.cli._file import file_command
 from complaintlog.cli._import import import_command
 from complaintlog.cli._report import report_command, what_if_command

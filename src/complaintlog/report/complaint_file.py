@@ -17,7 +17,7 @@ from uuid import UUID
 import attrs
 
 from complaintlog.application import ComplaintLog
-from complaintlog.application.history import HistoryEntry
+from complaintlog.application.history import known_entries
 from complaintlog.domain.holiday_coverage import coverage_warning
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import ComplaintNotFoundError, InvalidValueError
@@ -73,18 +73,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _known(entries: tuple[HistoryEntry, ...], known_at: datetime | None) -> list[HistoryEntry]:
-    """The entries recorded by ``known_at``, cut at the first one recorded later (as ``get``)."""
-    if known_at is None:
-        return list(entries)
-    kept: list[HistoryEntry] = []
-    for entry in entries:
-        if entry.recorded_at > known_at:
-            break
-        kept.append(entry)
-    return kept
-
-
 def _deadline_state(clock: Clock, reference: datetime) -> str:
     if clock.met_at is not None:
         return "late" if clock.met_at > clock.due else "met"
@@ -126,7 +114,7 @@ def complaint_file(
 ) -> ComplaintFile:
     """The complaint's file under ``policy``, as recorded by ``known_at`` (default: now)."""
     zone = policy.calendar.time_zone
-    entries = _known(log.history(complaint_id), known_at)
+    entries = known_entries(log.history(complaint_id), known_at)
     if not entries:
         raise ComplaintNotFoundError(complaint_id)
     reference = known_at if known_at is not None else log.clock()

@@ -165,6 +165,15 @@ class ReportData:
     informational_open: list[BreachRow]
     """Clocks of informational targets past due and still not met: no breach, but worth
     knowing (for the FCA: complaints that need a full final response)."""
+    past: bool = False
+    """Dated in the past (an ``as_of`` was asked for): "open at D", not "open now"."""
+    known_at: datetime | None = None
+    """Only events recorded by then were counted: what the screens showed at that moment."""
+
+    @property
+    def now(self) -> str:
+        """How the report names its moment: "now", or "at 2026-03-31 23:59"."""
+        return f"at {self.as_of:%Y-%m-%d %H:%M}" if self.past else "now"
 
     @property
     def complaints(self) -> int:

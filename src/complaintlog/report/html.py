@@ -190,7 +190,7 @@ def _sla_now_chart(data: ReportData) -> str:
             [breaching[t] for t in targets],
             height=0.4,
             color=_PALETTE[1],
-            label="breaching now",
+            label=f"breaching {data.now}",
         )
         axes.barh(
             [p - 0.2 for p in places],
@@ -206,7 +206,7 @@ def _sla_now_chart(data: ReportData) -> str:
         _no_data(axes, bool(targets))
 
     height = 1.2 + 0.45 * max(len(targets), 1)
-    caption = "Breaching now and at risk, by SLA target (informational targets apart)"
+    caption = f"Breaching {data.now} and at risk, by SLA target (informational targets apart)"
     return _figure("sla-now", caption, _svg(draw, (7.5, height)))
 
 

@@ -54,6 +54,7 @@ def as_dict(data: ReportData) -> dict[str, Any]:
     plain: dict[str, Any] = _plain(data)
     plain["complaints"] = data.complaints
     plain["headline"] = data.headline()
+    plain["moment"] = data.now
     return plain
 
 
@@ -192,8 +193,8 @@ def headline_rows(data: ReportData) -> list[tuple[str, str]]:
     median = head["median_business_days_to_resolve"]
     return [
         ("Complaints received", f"{head['complaints']:,}"),
-        ("Open now", f"{head['open']:,}"),
-        ("Breaching an SLA target now", f"{head['breaching_now']:,}"),
+        (f"Open {data.now}", f"{head['open']:,}"),
+        (f"Breaching an SLA target {data.now}", f"{head['breaching_now']:,}"),
         ("At risk (past the warning point)", f"{head['at_risk']:,}"),
         ("Broken promises", f"{head['broken_promises']:,}"),
         ("Resolved on time", percent(head["resolved_on_time"])),
@@ -251,14 +252,15 @@ def sections(
     )
     sla = Section(
         "sla",
-        f"SLA clocks under policy {data.policy!r}: decided (all time), breaching and at risk now",
+        f"SLA clocks under policy {data.policy!r}: decided (all time), breaching and at risk "
+        f"{data.now}",
         (
             "metric",
             ">decided",
             ">on time",
             ">missed",
             ">on-time\nrate",
-            ">breaching\nnow",
+            f">breaching\n{data.now}",
             ">at risk",
         ),
         [
@@ -298,7 +300,7 @@ def sections(
     parts += [
         _breach_section(
             "breaches",
-            "Breaching now, most recently due first",
+            f"Breaching {data.now}, most recently due first",
             data.breaches,
             "hours late",
             limit,
@@ -381,7 +383,7 @@ def sections(
                 data.by,
                 ">received",
                 ">resolved",
-                ">open\nnow",
+                f">open\n{data.now}",
                 ">on\ntime",
                 ">promises\nkept",
                 ">reopened",
@@ -433,7 +435,8 @@ def _rich_table(section: Section) -> Table:
 
 
 def title(data: ReportData) -> str:
-    return f"Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}, policy {data.policy!r}"
+    known = f", as recorded by {data.known_at:%Y-%m-%d %H:%M %Z}" if data.known_at else ""
+    return f"Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}{known}, policy {data.policy!r}"
 
 
 def to_rich(data: ReportData) -> RenderableType:
@@ -457,7 +460,7 @@ def _md_cell(text: str) -> str:
 
 def to_markdown(data: ReportData) -> str:
     lines = [
-        f"# Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}",
+        f"# {_md_cell(title(data))}",
         "",
         f"Policy `{data.policy}`, per {data.period} since {data.since:%Y-%m-%d}, by {data.by}. "
         f"Source: {data.source}.",

@@ -102,21 +102,31 @@ def report_data(
     period: str = "month",
     by: str = "product",
     since: datetime | None = None,
+    known_at: datetime | None = None,
 ) -> ReportData:
     """Every figure of the report, from the log's projections, as of ``as_of`` (now).
 
     ``period`` is one of :data:`PERIODS`, ``by`` one of :data:`GROUPINGS` (the statistics
     projection's groupings). ``since`` is where the per-period figures start (default: the
-    first complaint's period; for days, 13 weeks before ``as_of``).
+    first complaint's period; for days, 13 weeks before ``as_of``). ``known_at``: the report
+    the screens showed then, from only the events recorded by that moment (``as_of``
+    defaults to it).
     """
     if period not in PERIODS:
         raise InvalidValueError("period", period, f"one of {', '.join(PERIODS)}")
     if by not in GROUPINGS:
         raise InvalidValueError("by", by, f"one of {', '.join(GROUPINGS)}")
+    if known_at is not None:
+        as_of = min(as_of, known_at) if as_of is not None else known_at
     moment = as_of if as_of is not None else log.clock()
     with Projections(log, policy=policy) as views:
-        views.catch_up()
-        return _Report(views, policy, moment, as_of, period, by).build(since)
+        if known_at is None:
+            views.catch_up()
+            data = _Report(views, policy, moment, as_of, period, by).build(since)
+        else:
+            with views.as_known_at(known_at) as known:
+                data = _Report(known, policy, moment, as_of, period, by).build(since)
+    return attrs.evolve(data, past=as_of is not None, known_at=known_at)
 
 
 class _Labels:
