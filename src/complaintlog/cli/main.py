@@ -17,6 +17,7 @@ from complaintlog.cli._export import export_command
 from complaintlog.cli._file import file_command
 from complaintlog.cli._import import import_command
 from complaintlog.cli._report import report_command, what_if_command
+from complaintlog.cli._returns import regulatory_return_command
 
 __all__ = ["app", "main"]
 
@@ -77,6 +78,7 @@ app.command("export")(export_command)
 app.command("schema")(schema_command)
 app.command("report")(report_command)
 app.command("what-if")(what_if_command)
+app.command("regulatory-return")(regulatory_return_command)
 app.add_typer(audit_app, name="audit")
 
 

@@ -1,0 +1,199 @@
+"""The FCA return, checked against the export read with plain Python and the shipped mapping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+import tomllib
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from complaintlog.cli import app
+
+from .conftest import Demo
+
+runner = CliRunner()
+LONDON = ZoneInfo("Europe/London")
+SINCE = datetime(2025, 1, 1, tzinfo=LONDON)
+UNTIL = datetime.combine(date(2025, 12, 31), time.max, tzinfo=LONDON)
+
+
+def _invoke(store: str, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--store", store, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _toml(name: str, package: str) -> dict[str, Any]:
+    return tomllib.loads((files(package) / name).read_text())
+
+
+def _close_of_third_business_day(received: datetime) -> datetime:
+    holidays = set(_toml("fca.toml", "complaintlog.policies")["calendar"]["holidays"])
+    day, counted = received.astimezone(LONDON).date(), 0
+    while counted < 3:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in holidays:
+            counted += 1
+    return datetime.combine(day, time(17), tzinfo=LONDON)
+
+
+def _open_at(history: list[dict[str, Any]], moment: datetime) -> bool:
+    """Received by then, not withdrawn, and every resolution by then reopened again."""
+    if _at(history[0]["occurred_at"]) > moment:
+        return False
+    times = defaultdict(int)
+    for event in history:
+        if _at(event["occurred_at"]) <= moment:
+            times[event["event"]] += 1
+    return not times["Withdrawn"] and times["Resolved"] <= times["Reopened"]
+
+
+def _expected(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per FCA product: the return's figures, worked out from the export alone."""
+    mapping = _toml("fca_mapping.toml", "complaintlog.returns")
+    products = {k.casefold(): v for k, v in mapping["products"].items()}
+    histories: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in events:
+        if event["aggregate"] == "Complaint":
+            histories[event["aggregate_id"]].append(event)
+    figures: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    days: dict[str, list[float]] = defaultdict(list)
+    for history in histories.values():
+        received = _at(history[0]["occurred_at"])
+        if received > UNTIL:
+            continue
+        product = history[0]["payload"]["category"]["product"]
+        for event in history:
+            if event["event"] == "Reclassified" and event["payload"]["category"]:
+                product = event["payload"]["category"]["product"]
+        row = figures[products.get(product.casefold(), "Unmapped")]
+        resolved = [e for e in history if e["event"] == "Resolved"]
+
+        def is_open(moment: datetime, history: list[dict[str, Any]] = history) -> bool:
+            return _open_at(history, moment)
+
+        row["opened"] += SINCE <= received <= UNTIL
+        row["outstanding_at_start"] += received < SINCE and is_open(SINCE)
+        row["outstanding_at_end"] += is_open(UNTIL)
+        inside = [e for e in resolved if SINCE <= _at(e["occurred_at"]) <= UNTIL]
+        if not inside or is_open(UNTIL):
+            continue
+        closed_at = _at(inside[-1]["occurred_at"])
+        row["closed"] += 1
+        if closed_at <= _close_of_third_business_day(received):
+            row["closed_within_3_business_days"] += 1
+        elif closed_at <= received + timedelta(weeks=8):
+            row["closed_within_8_weeks"] += 1
+        else:
+            row["closed_after_8_weeks"] += 1
+        days[products.get(product.casefold(), "Unmapped")].append(
+            (closed_at - received).total_seconds() / 86400
+        )
+    for product, values in days.items():
+        figures[product]["median_days_to_close"] = round(statistics.median(values), 1)
+    return figures
+
+
+@pytest.fixture(scope="module")
+def events(demo: Demo) -> list[dict[str, Any]]:
+    code, stdout, err = _invoke(demo.store, "export")
+    assert code == 0, err
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def fca(demo: Demo) -> dict[str, Any]:
+    code, stdout, err = _invoke(
+        demo.store,
+        "--json",
+        "regulatory-return",
+        "fca",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-12-31",
+    )
+    assert code == 0, err
+    data: dict[str, Any] = json.loads(stdout)
+    return data
+
+
+def test_every_product_row_matches_the_export(
+    fca: dict[str, Any], events: list[dict[str, Any]]
+) -> None:
+    expected = _expected(events)
+    shown = {row["product"]: row for row in fca["products"]}
+    assert set(shown) == {p for p, row in expected.items() if any(row.values())}
+    for product, row in expected.items():
+        if not any(row.values()):
+            continue
+        for figure, value in row.items():
+            assert shown[product][figure] == value, (product, figure)
+
+
+def test_totals_are_the_sums_and_the_window_is_in_london(
+    fca: dict[str, Any], events: list[dict[str, Any]]
+) -> None:
+    total = fca["totals"][0]
+    expected = _expected(events)
+    for figure in ("opened", "closed", "closed_within_8_weeks", "outstanding_at_end"):
+        assert total[figure] == sum(row[figure] for row in expected.values())
+    assert sum(row["closed"] for row in fca["causes"]) == total["closed"]
+    redress: dict[str, Decimal] = defaultdict(Decimal)
+    for e in events:
+        money = e["payload"].get("compensation") if e["event"] == "Resolved" else None
+        if money and SINCE <= _at(e["occurred_at"]) <= UNTIL:
+            redress[money["currency"]] += Decimal(money["amount"])
+    assert {c: Decimal(a) for c, a in total["redress"].items()} == redress
+    assert _at(fca["since"]) == SINCE
+    assert _at(fca["until"]) == UNTIL
+
+
+def test_csv_and_xlsx_carry_the_same_figures(
+    demo: Demo, fca: dict[str, Any], tmp_path: Path
+) -> None:
+    window = ("--since", "2025-01-01", "--until", "2025-12-31")
+    code, stdout, err = _invoke(demo.store, "regulatory-return", "fca", *window, "-f", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(stdout.removeprefix("\ufeff"))))
+    products = [r for r in rows if r["section"] == "products"]
+    assert [int(r["closed"]) for r in products] == [r["closed"] for r in fca["products"]]
+    book = tmp_path / "fca.xlsx"
+    code, _, err = _invoke(
+        demo.store, "regulatory-return", "fca", *window, "-f", "xlsx", "-o", str(book)
+    )
+    assert code == 0, err
+    sheet = load_workbook(book)["totals"]
+    header, values = (list(r) for r in sheet.iter_rows(values_only=True))
+    assert values[header.index("opened")] == fca["totals"][0]["opened"]
+
+
+def test_a_year_without_bank_holidays_is_noted(demo: Demo) -> None:
+    code, stdout, err = _invoke(
+        demo.store,
+        "--json",
+        "regulatory-return",
+        "fca",
+        "--since",
+        "2020-01-01",
+        "--until",
+        "2020-12-31",
+    )
+    assert code == 0
+    assert any("2020" in note and "holidays" in note for note in json.loads(stdout)["notes"])
+    assert "warning" in err
