@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from complaintlog.cli import app
 
 from .conftest import Demo
+from .test_digest_journal import copy_of, keyed_env
 
 runner = CliRunner()
 
@@ -40,15 +41,25 @@ def _verify(folder: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def pack(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signed checkpoint of (a copy of) the demo store, then the pack with it."""
     folder = tmp_path_factory.mktemp("pack")
+    store = copy_of(demo, folder / "copy.db")
+    env = keyed_env(folder)
     journal = folder / "journal.jsonl"
-    code, _, err = _invoke(demo.store, "audit", "checkpoint", "--journal", str(journal))
-    assert code == 0, err
-    out = folder / "pack.zip"
-    code, stdout, err = _invoke(
-        demo.store, "audit", "pack", "--out", str(out), "--journal", str(journal)
+    result = runner.invoke(
+        app,
+        ["--store", store, "audit", "checkpoint", "--journal", str(journal), "--adopt-unsealed"],
+        env=env,
     )
-    assert code == 0, err
+    assert result.exit_code == 0, result.output
+    out = folder / "pack.zip"
+    result = runner.invoke(
+        app,
+        ["--store", store, "audit", "pack", "--out", str(out), "--journal", str(journal)],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    stdout = result.stdout
     assert "manifest SHA-256" in stdout
     return out
 

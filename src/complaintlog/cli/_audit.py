@@ -284,7 +284,7 @@ def verify_command(
             report = verify(log, expected_head=digest, checkpoints=kept, public_key=public_key)
         except InvalidValueError as error:
             raise fail(f"--digest {digest!r}: {error.rule}", 2) from None
-    first_bad = first_bad_checkpoint(report, kept)
+        first_bad = first_bad_checkpoint(log, report, kept)
     no_kept = digest is None and not kept
     if opts.json:
         print_json(

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from complaintlog.application.audit import AuditReport
+from complaintlog.application import ComplaintLog
+from complaintlog.application.audit import AuditReport, _advance_head, _as_bytes
 from complaintlog.application.checkpoints import Checkpoint, read_checkpoints
 from complaintlog.cli._common import fail, open_log, options, parse_as_of, print_json, user_errors
 from complaintlog.cli._report import policy_named
@@ -36,17 +37,37 @@ _JOURNAL_HELP = (
 )
 
 
-def first_bad_checkpoint(report: AuditReport, kept: Sequence[Checkpoint]) -> Checkpoint | None:
-    """The earliest kept checkpoint that no longer holds: the first day the log differs.
+def _heads_at(log: ComplaintLog, positions: set[int]) -> dict[int, str]:
+    """The log's running head digest at each of these positions, as it stands now."""
+    head = b""
+    found: dict[int, str] = {}
+    for notification in log.notifications(limit=2000, stop=max(positions)):
+        head = _advance_head(
+            head,
+            notification.id,
+            str(notification.originator_id),
+            notification.originator_version,
+            notification.topic,
+            _as_bytes(notification.state),
+        )
+        if notification.id in positions:
+            found[notification.id] = head.hex()
+    return found
 
-    A problem at position P breaks every checkpoint covering P, so it is the first one (in
-    position order) at or after the first problem; ``None`` if the log holds, or the
-    damage lies after the last checkpoint.
-    """
+
+def first_bad_checkpoint(
+    log: ComplaintLog, report: AuditReport, kept: Sequence[Checkpoint]
+) -> Checkpoint | None:
+    """The earliest kept checkpoint whose head no longer holds: the first day the log
+    differs from what it was then (``None`` when the log verifies, or every kept head
+    still holds and the damage lies after the last one)."""
     if report.ok or not kept:
         return None
-    first = min(problem.position for problem in report.problems)
-    return next((c for c in sorted(kept, key=lambda c: c.position) if c.position >= first), None)
+    heads = _heads_at(log, {c.position for c in kept})
+    for candidate in sorted(kept, key=lambda c: c.position):
+        if heads.get(candidate.position) != candidate.head.partition(":")[2].lower():
+            return candidate
+    return None
 
 
 def bad_day_sentence(bad: Checkpoint, kept: Sequence[Checkpoint]) -> str:
