@@ -29,6 +29,8 @@ LAYERS = {
     "http": 5,
     "relay": 5,
     "aio": 5,
+    "evidence": 5,
+    "returns": 5,
     "rules": 6,
     "audit": 6,
     "__init__": 6,
