@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, tzinfo
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import attrs
@@ -17,11 +18,14 @@ import typer
 from rich.console import Console
 
 from complaintlog.application import ComplaintLog
-from complaintlog.errors import ComplaintLogError
+from complaintlog.application.authorization import Policy
+from complaintlog.errors import ComplaintLogError, InvalidValueError
 from complaintlog.persistence.settings import STORE_ENV_VAR, parse_store_url
 
 __all__ = [
     "DEFAULT_STORE",
+    "POLICY_ENV_VAR",
+    "load_policy",
     "Options",
     "fail",
     "open_log",
@@ -32,6 +36,7 @@ __all__ = [
 ]
 
 DEFAULT_STORE = "sqlite:///complaints.db"
+POLICY_ENV_VAR = "COMPLAINTLOG_POLICY"
 WIDTH = 100
 
 P = ParamSpec("P")
@@ -116,9 +121,13 @@ def _error_line(message: str) -> None:
 
 @contextmanager
 def open_log(
-    opts: Options, *, must_exist: bool = True, default: str = DEFAULT_STORE
+    opts: Options,
+    *,
+    must_exist: bool = True,
+    default: str = DEFAULT_STORE,
+    policy: Policy | None = None,
 ) -> Iterator[ComplaintLog]:
-    """The store named by --store / $COMPLAINTLOG_STORE / the default."""
+    """The store named by --store / $COMPLAINTLOG_STORE / the default, under ``policy``."""
     url = opts.store_url(default)
     settings = parse_store_url(url)
     if must_exist and settings.sqlite_path is not None and not settings.sqlite_path.exists():
@@ -127,11 +136,21 @@ def open_log(
             "(complaintlog import FILE) or name one with --store"
         )
         raise fail(msg)
-    log = ComplaintLog(url)
+    log = ComplaintLog(url, authorization=policy)
     try:
         yield log
     finally:
         log.close()
+
+
+def load_policy(path: Path | None) -> Policy | None:
+    """The authorisation policy in a TOML file (``None``: no policy, everything allowed)."""
+    if path is None:
+        return None
+    try:
+        return Policy.from_toml(path)
+    except InvalidValueError as error:
+        raise fail(f"--policy {path}: {error}", 2) from None
 
 
 def parse_as_of(

@@ -16,7 +16,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from complaintlog.cli._common import Options, fail, open_log, options, print_json, user_errors
+from complaintlog.application.authorization import Policy
+from complaintlog.cli._common import (
+    POLICY_ENV_VAR,
+    Options,
+    fail,
+    load_policy,
+    open_log,
+    options,
+    print_json,
+    user_errors,
+)
 from complaintlog.importing import ImportSummary, import_csv
 from complaintlog.importing import Progress as ImportProgress
 from complaintlog.importing.simulation import Simulation
@@ -47,9 +57,10 @@ def run_import(
     rejects: Path | None = None,
     simulate: int | None = None,
     batch_size: int = 250,
+    policy: Policy | None = None,
 ) -> ImportSummary:
     kwargs = {"default": store_default} if store_default else {}
-    with open_log(opts, must_exist=False, **kwargs) as log:
+    with open_log(opts, must_exist=False, policy=policy, **kwargs) as log:
         enrich = Simulation(simulate, now=log.clock()).enrich if simulate is not None else None
         bar = progress_bar(opts, "import")
         task = bar.add_task(f"importing {log_file.name}", total=None)
@@ -132,6 +143,15 @@ def import_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, max=10_000, help="Complaints per transaction.")
     ] = 250,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            envvar=POLICY_ENV_VAR,
+            help="Authorisation policy (TOML): the file's actor, e.g. 'import:acme', needs a "
+            "role allowing each step; refused rows are rejected.",
+        ),
+    ] = None,
 ) -> None:
     """Import a CSV file; importing it again adds nothing.
 
@@ -146,6 +166,12 @@ def import_command(
     if not file.exists():
         raise fail(f"{file}: no such file")
     summary = run_import(
-        opts, file, mapping=mapping, rejects=rejects, simulate=simulate, batch_size=batch_size
+        opts,
+        file,
+        mapping=mapping,
+        rejects=rejects,
+        simulate=simulate,
+        batch_size=batch_size,
+        policy=load_policy(policy),
     )
     show_summary(opts, summary)

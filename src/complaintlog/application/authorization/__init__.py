@@ -12,9 +12,12 @@ The rules, in order:
 1. a command needs an actor (``actor=``), and the actor needs at least one known role;
 2. one of the actor's roles must allow the command (``resolve(first_contact=True)`` also
    needs ``acknowledge``; ``follow_up(solved=False)`` also needs ``reopen``);
-3. a compensation above the most generous limit among the actor's roles that may resolve,
-   or in a currency none of them has a limit for, needs the complaint escalated to
-   ``limit_lifted_at`` (management by default) or higher first.
+3. a monetary remedy (``refund``, ``compensation``, ``store_credit``) needs an amount
+   (``amount_required``, on by default): a limit cannot be side-stepped by leaving it out;
+4. the compensation granted on a complaint *in all its resolutions* (every reopen and
+   resolve cycle, per currency) above the most generous limit among the actor's roles
+   that may resolve, or in a currency none of them has a limit for, needs the complaint
+   escalated to ``limit_lifted_at`` (management by default) or higher first.
 
 Queries (``get``, ``history``, ``steps``, exports) are not checked: complaintlog has no
 read API per actor, so the CRM in front of it decides who may read.
@@ -38,11 +41,12 @@ from babel.numbers import is_currency
 
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import STEP_COMMANDS, Command
-from complaintlog.domain.values import EscalationLevel, Money
+from complaintlog.domain.values import EscalationLevel, Money, Remedy
 from complaintlog.errors import InvalidValueError
 
 __all__ = [
     "COMMANDS",
+    "MONETARY_REMEDIES",
     "Denial",
     "Policy",
     "Role",
@@ -50,6 +54,9 @@ __all__ = [
 
 COMMANDS = ("receive", *STEP_COMMANDS, "erase_personal_data")
 """Every command a policy can allow: the ``ComplaintLog`` method names."""
+
+MONETARY_REMEDIES = frozenset({Remedy.REFUND, Remedy.COMPENSATION, Remedy.STORE_CREDIT})
+"""Remedies that are money: under a policy they need an amount."""
 
 ActorRoles = Mapping[str, Sequence[str]] | Callable[[str], Iterable[str]]
 """The actors' roles: a mapping, or a function asking a directory."""
@@ -99,6 +106,8 @@ class Policy:
     """Above a role's limit, a resolution needs an escalation to this level or higher
     (``None``: never)."""
     name: str = "policy"
+    amount_required: bool = True
+    """A monetary remedy (:data:`MONETARY_REMEDIES`) needs ``compensation=``."""
 
     def __attrs_post_init__(self) -> None:
         for role in self.roles.values():
@@ -152,7 +161,23 @@ class Policy:
     ) -> Denial | None:
         money = command.arguments.get("compensation")
         if not isinstance(money, Money):
+            remedy = command.arguments.get("remedy")
+            if self.amount_required and remedy in MONETARY_REMEDIES:
+                detail = (
+                    f"remedy {Remedy(remedy).value} is money: pass compensation= with its "
+                    "amount, so that the limits apply"
+                )
+                return Denial(actor, roles, command.name, "amount required", detail)
             return None
+        earlier = sum(
+            (
+                r.compensation.amount
+                for r in (state.resolutions if state is not None else ())
+                if r.compensation is not None and r.compensation.currency == money.currency
+            ),
+            Decimal(0),
+        )
+        total = earlier + money.amount
         limits = [
             self.roles[name].limit(money.currency)
             for name in roles
@@ -161,7 +186,7 @@ class Policy:
         if any(limit is None for limit in limits):
             return None
         largest = max(limit for limit in limits if limit is not None)
-        if money.amount <= largest:
+        if total <= largest:
             return None
         lifted_at = self.limit_lifted_at
         level = state.escalation_level if state is not None else None
@@ -172,8 +197,10 @@ class Policy:
             if lifted_at is not None
             else "a role with a higher limit"
         )
+        granted = f" ({earlier} {money.currency} granted before on this complaint)" * bool(earlier)
         detail = (
-            f"compensation {money} is above the limit of {largest} {money.currency}: needs {needs}"
+            f"compensation {money}{granted} is above the limit of {largest} {money.currency} "
+            f"per complaint: needs {needs}"
         )
         return Denial(actor, roles, command.name, "compensation limit", detail)
 
@@ -203,7 +230,16 @@ class Policy:
             if actors is not None
             else {actor: tuple(names) for actor, names in raw_actors.items()}
         )
-        return cls(roles=roles, actors=chosen, limit_lifted_at=lifted_at, name=name)
+        required = compensation.get("amount_required", True)
+        if not isinstance(required, bool):
+            raise InvalidValueError("compensation.amount_required", required, "true or false")
+        return cls(
+            roles=roles,
+            actors=chosen,
+            limit_lifted_at=lifted_at,
+            name=name,
+            amount_required=required,
+        )
 
     @classmethod
     def from_toml(cls, path: str | Path, *, actors: ActorRoles | None = None) -> Policy:
