@@ -241,3 +241,76 @@ def test_import_refuses_a_malformed_policy_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--policy" in result.stderr
     assert "roles" in result.stderr
+
+
+# -- four eyes ---------------------------------------------------------------------------------
+
+
+def test_an_agent_cannot_approve_her_own_compensation(guarded: ComplaintLog) -> None:
+    complaint_id = acknowledged(guarded)
+    at = T0 + timedelta(hours=1)
+    guarded.escalate(complaint_id, level="management", reason="Approve", at=at, actor="ana")
+    with pytest.raises(NotAuthorizedError, match="four eyes") as refused:
+        guarded.resolve(
+            complaint_id,
+            remedy="compensation",
+            summary="s",
+            compensation=money("1000000.00"),
+            at=at,
+            actor="ana",
+        )
+    assert "escalated by ana" in str(refused.value)
+    # a supervisor's approval does not cover a million either
+    guarded.escalate(complaint_id, level="management", reason="Looks fine", at=at, actor="rita")
+    with pytest.raises(NotAuthorizedError, match="four eyes"):
+        guarded.resolve(
+            complaint_id,
+            remedy="compensation",
+            summary="s",
+            compensation=money("1000000.00"),
+            at=at,
+            actor="ana",
+        )
+    guarded.escalate(complaint_id, level="management", reason="Approved", at=at, actor="omar")
+    guarded.resolve(
+        complaint_id,
+        remedy="compensation",
+        summary="s",
+        compensation=money("1000000.00"),
+        at=at,
+        actor="ana",
+    )
+    approvals = [(s.command.name, s.command.actor) for s in guarded.steps(complaint_id)]
+    assert ("escalate", "omar") in approvals
+
+
+def test_four_eyes_inside_a_batch(store_url: str) -> None:
+    policy = Policy.example(actors=STAFF)
+    with ComplaintLog(store_url, authorization=policy) as log:
+        complaint_id = acknowledged(log)
+        batch = log.batch()
+        batch.escalate(complaint_id, level="management", reason="Approve", actor="ana")
+        with pytest.raises(NotAuthorizedError, match="four eyes"):
+            batch.resolve(
+                complaint_id, remedy="refund", summary="s", compensation=money("80"), actor="ana"
+            )
+        del batch  # dropped: never committed
+        with log.batch() as batch:  # the manager's approval pending in the same batch counts
+            batch.escalate(complaint_id, level="management", reason="Approved", actor="omar")
+            batch.resolve(
+                complaint_id, remedy="refund", summary="s", compensation=money("80"), actor="ana"
+            )
+        assert log.get(complaint_id).resolutions[-1].compensation is not None
+
+
+def test_four_eyes_can_be_turned_off() -> None:
+    example = Policy.example(actors=STAFF)
+    policy = Policy(
+        roles=example.roles, actors=STAFF, four_eyes=False, name="self-approval allowed"
+    )
+    with ComplaintLog(authorization=policy) as log:
+        complaint_id = acknowledged(log)
+        log.escalate(complaint_id, level="management", reason="Approve", actor="ana")
+        log.resolve(
+            complaint_id, remedy="refund", summary="s", compensation=money("80"), actor="ana"
+        )

@@ -150,6 +150,11 @@ def test_a_management_escalation_lifts_the_limit(guarded: ComplaintLog) -> None:
             complaint_id, remedy="refund", summary="s", compensation=money("80"), actor="ana"
         )
     guarded.escalate(complaint_id, level="management", reason="approve 80", actor="ana")
+    with pytest.raises(NotAuthorizedError, match="four eyes"):  # not her own approval
+        guarded.resolve(
+            complaint_id, remedy="refund", summary="s", compensation=money("80"), actor="ana"
+        )
+    guarded.escalate(complaint_id, level="management", reason="approved: 80", actor="omar")
     guarded.resolve(
         complaint_id, remedy="refund", summary="s", compensation=money("80"), actor="ana"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import timedelta
 from types import TracebackType
@@ -11,6 +11,7 @@ from uuid import UUID
 
 from complaintlog.application.authorization import Denial, Policy
 from complaintlog.application.commands import Action, CommandMethods
+from complaintlog.application.history import recorded_commands
 from complaintlog.application.personal_data import CustomerKey, KeyRing
 from complaintlog.application.validation import Clock
 from complaintlog.domain.complaint import Complaint, Stamp
@@ -42,6 +43,8 @@ class _Log(Protocol):
     def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None: ...
 
     def _existing(self, complaint_id: UUID) -> Complaint | None: ...
+
+    def _stored_events(self, complaint_id: UUID) -> tuple[list[Complaint.Event], bool]: ...
 
 
 class Batch(CommandMethods):
@@ -110,6 +113,16 @@ class Batch(CommandMethods):
     def _existing(self, complaint_id: UUID) -> Complaint | None:
         pending = self._complaints.get(complaint_id)
         return pending if pending is not None else self._log._existing(complaint_id)
+
+    def _prior_commands(self, complaint: Complaint) -> Callable[[], Sequence[Command]]:
+        """Stored steps and the steps pending in this batch, as they stand now."""
+        pending = [e for e in complaint.pending_events if isinstance(e, Complaint.Event)]
+
+        def read() -> Sequence[Command]:
+            stored, erased = self._log._stored_events(complaint.id)
+            return recorded_commands(stored + pending, erased)
+
+        return read
 
     def _execute(
         self,

@@ -10,7 +10,7 @@ exists. How a complaint is loaded and when it is saved is the unit of work's bus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID, uuid4
@@ -159,13 +159,24 @@ class CommandMethods:
         )
         return self._execute(arguments["complaint_id"], command, arguments, stamp, action)
 
-    def _command(self, name: str, arguments: Mapping[str, Any], stamp: Stamp) -> Command:
+    def _prior_commands(self, complaint: Complaint) -> Callable[[], Sequence[Command]]:
+        """How a rule reads the commands recorded on ``complaint`` so far (lazily)."""
+        raise NotImplementedError
+
+    def _command(
+        self,
+        name: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+        complaint: Complaint | None = None,
+    ) -> Command:
         return Command(
             name=name,
             complaint_id=arguments.get("complaint_id"),
             arguments={k: v for k, v in arguments.items() if k not in STAMP_FIELDS},
             occurred_at=stamp.occurred_at,
             actor=stamp.actor,
+            earlier=self._prior_commands(complaint) if complaint is not None else None,
         )
 
     def _check_rules(
@@ -177,7 +188,7 @@ class CommandMethods:
     ) -> None:
         """Apply the authorisation policy, then the company's own rules, to the command."""
         if self._rules or self._policy is not None:
-            command = self._command(name, arguments, stamp)
+            command = self._command(name, arguments, stamp, complaint)
             state = ComplaintView.of(complaint, command.occurred_at) if complaint else None
             self._authorize(state, command, stamp)
             if self._rules:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,7 +16,7 @@ from complaintlog.domain.rules import Command
 from complaintlog.domain.values import Customer
 from complaintlog.persistence.mapper import encode_state
 
-__all__ = ["DeniedAttempt", "HistoryEntry", "Step", "known_entries"]
+__all__ = ["DeniedAttempt", "HistoryEntry", "Step", "known_entries", "recorded_commands"]
 
 
 @attrs.frozen
@@ -121,3 +121,24 @@ def known_entries(entries: Sequence[HistoryEntry], known_at: datetime | None) ->
             break
         kept.append(entry)
     return kept
+
+
+def recorded_commands(events: Sequence[Complaint.Event], erased: bool = False) -> list[Command]:
+    """The commands a replay shows for ``events``; each can list the ones before it."""
+    commands: list[Command] = []
+    for event in events:
+        commands.append(
+            Command(
+                name=event.command,
+                complaint_id=event.originator_id,
+                arguments=event_payload(event, erased),
+                occurred_at=event.occurred_at,
+                actor=event.actor,
+                earlier=_first(commands, len(commands)),
+            )
+        )
+    return commands
+
+
+def _first(commands: list[Command], count: int) -> Callable[[], Sequence[Command]]:
+    return lambda: commands[:count]

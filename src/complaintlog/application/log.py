@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from types import TracebackType
@@ -52,6 +52,7 @@ from complaintlog.application.history import (
     Step,
     event_payload,
     history_entry,
+    recorded_commands,
 )
 from complaintlog.application.personal_data import (
     CustomerKey,
@@ -366,6 +367,17 @@ class ComplaintLog(ErasureCommands):
                 complaint.forget_personal_data()
         if complaint is None:
             raise ComplaintNotFoundError(complaint_id)
+
+    def _stored_events(self, complaint_id: UUID) -> tuple[list[Complaint.Event], bool]:
+        """The stored events of a complaint (none if it is not stored yet)."""
+        return self._events(complaint_id)
+
+    def _prior_commands(self, complaint: Complaint) -> Callable[[], Sequence[Command]]:
+        def read() -> Sequence[Command]:
+            events, erased = self._events(complaint.id)
+            return recorded_commands(events[: complaint.version], erased)
+
+        return read
 
     @validated
     def find(self, external_ref: Label) -> UUID | None:

@@ -16,7 +16,7 @@ A refusal raises :class:`RuleViolationError` and records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
@@ -64,6 +64,21 @@ class Command:
     arguments: Mapping[str, Any]
     occurred_at: datetime
     actor: str | None
+    earlier: Callable[[], Sequence[Command]] | None = attrs.field(
+        default=None, eq=False, repr=False, kw_only=True
+    )
+    """Reads the complaint's recorded commands on demand (see :meth:`prior_steps`)."""
+
+    def prior_steps(self) -> tuple[Command, ...]:
+        """The commands recorded on this complaint before this one, oldest first.
+
+        Each is shaped as in a replay (``log.steps``): ``name``, ``arguments`` (the
+        event's fields), ``occurred_at`` and ``actor``. A first-contact resolution shows
+        as ``acknowledge`` then ``resolve``; an unsolved follow-up as ``follow_up`` then
+        ``reopen``. It works live, inside ``batch()`` (the batch's pending steps
+        included) and in a replay; it reads the store only when a rule asks.
+        """
+        return tuple(self.earlier()) if self.earlier is not None else ()
 
 
 @runtime_checkable

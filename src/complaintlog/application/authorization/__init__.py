@@ -17,7 +17,12 @@ The rules, in order:
 4. the compensation granted on a complaint *in all its resolutions* (every reopen and
    resolve cycle, per currency) above the most generous limit among the actor's roles
    that may resolve, or in a currency none of them has a limit for, needs the complaint
-   escalated to ``limit_lifted_at`` (management by default) or higher first.
+   escalated to ``limit_lifted_at`` (management by default) or higher first;
+5. four eyes (``four_eyes``, on by default): that escalation only lifts the limit when
+   someone *other than the resolver* recorded it, and that person may grant the amount
+   themselves (one of their roles that may resolve has a high enough limit). An agent who
+   escalates to management cannot approve their own compensation; a manager approves by
+   escalating (``escalate(level="management", reason="Approved: ...")``) or resolving.
 
 Queries (``get``, ``history``, ``steps``, exports) are not checked: complaintlog has no
 read API per actor, so the CRM in front of it decides who may read.
@@ -108,6 +113,8 @@ class Policy:
     name: str = "policy"
     amount_required: bool = True
     """A monetary remedy (:data:`MONETARY_REMEDIES`) needs ``compensation=``."""
+    four_eyes: bool = True
+    """The escalation that lifts a limit must come from another person who may grant it."""
 
     def __attrs_post_init__(self) -> None:
         for role in self.roles.values():
@@ -191,7 +198,9 @@ class Policy:
         lifted_at = self.limit_lifted_at
         level = state.escalation_level if state is not None else None
         if lifted_at is not None and level is not None and level.rank >= lifted_at.rank:
-            return None
+            if not self.four_eyes:
+                return None
+            return self._four_eyes(command, actor, roles, lifted_at, money.currency, total)
         needs = (
             f"an escalation to {lifted_at.value} or higher first"
             if lifted_at is not None
@@ -203,6 +212,44 @@ class Policy:
             f"per complaint: needs {needs}"
         )
         return Denial(actor, roles, command.name, "compensation limit", detail)
+
+    def _four_eyes(
+        self,
+        command: Command,
+        actor: str,
+        roles: tuple[str, ...],
+        lifted_at: EscalationLevel,
+        currency: str,
+        total: Decimal,
+    ) -> Denial | None:
+        """``None`` when another person who may grant ``total`` escalated far enough."""
+        escalated_by = [
+            step.actor
+            for step in command.prior_steps()
+            if step.name == "escalate"
+            and EscalationLevel(str(step.arguments.get("level"))).rank >= lifted_at.rank
+        ]
+        if any(
+            other is not None and other != actor and self._may_grant(other, currency, total)
+            for other in escalated_by
+        ):
+            return None
+        shown = ", ".join(sorted({str(a) for a in escalated_by})) or "nobody"
+        detail = (
+            f"{total} {currency} on this complaint needs approval by another person who may "
+            f"grant it: an escalation to {lifted_at.value} by someone other than {actor} "
+            f"(escalated by {shown})"
+        )
+        return Denial(actor, roles, command.name, "four eyes", detail)
+
+    def _may_grant(self, actor: str, currency: str, total: Decimal) -> bool:
+        for name in self.roles_of(actor):
+            role = self.roles[name]
+            if role.allows("resolve"):
+                limit = role.limit(currency)
+                if limit is None or total <= limit:
+                    return True
+        return False
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -231,14 +278,17 @@ class Policy:
             else {actor: tuple(names) for actor, names in raw_actors.items()}
         )
         required = compensation.get("amount_required", True)
-        if not isinstance(required, bool):
-            raise InvalidValueError("compensation.amount_required", required, "true or false")
+        four_eyes = compensation.get("four_eyes", True)
+        for field, value in (("amount_required", required), ("four_eyes", four_eyes)):
+            if not isinstance(value, bool):
+                raise InvalidValueError(f"compensation.{field}", value, "true or false")
         return cls(
             roles=roles,
             actors=chosen,
             limit_lifted_at=lifted_at,
             name=name,
             amount_required=required,
+            four_eyes=four_eyes,
         )
 
     @classmethod
