@@ -36,6 +36,7 @@ from complaintlog.application.arguments import (
     ComplaintId,
 )
 from complaintlog.application.authorization import Denial, Policy
+from complaintlog.application.authorization.reading import EVERYTHING
 from complaintlog.application.batch import Batch
 from complaintlog.application.commands import Action
 from complaintlog.application.erasure import ErasureCommands
@@ -60,6 +61,7 @@ from complaintlog.application.personal_data import (
     key_store_for,
     reveal_state,
 )
+from complaintlog.application.reader import Reader
 from complaintlog.application.validation import (
     Clock,
     utc_now,
@@ -183,6 +185,12 @@ class ComplaintLog(ErasureCommands):
     def authorization(self) -> Policy | None:
         """The authorisation policy in force (``None``: everything is allowed)."""
         return self._policy
+
+    def reading_as(self, actor: str | None) -> Reader:
+        """The queries as ``actor`` may see them under the policy (everything without one):
+        only readable complaints, personal data masked unless the actor may see it."""
+        access = self._policy.read_access(actor) if self._policy is not None else EVERYTHING
+        return Reader(self, access)
 
     def batch(self) -> Batch:
         """A unit of work for bulk loads: every command in it is saved in one transaction."""

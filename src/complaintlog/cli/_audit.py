@@ -105,16 +105,13 @@ def show_command(
     known_at = parse_as_of(as_known_at, option="--as-known-at")
     with open_log(opts) as log:
         complaint_id = resolve_complaint(log, complaint)
-        entries = known_entries(log.history(complaint_id), known_at)
+        reader = log.reading_as(opts.actor)  # everything without a policy
+        entries = known_entries(reader.history(complaint_id), known_at)
         entries = [e for e in entries if moment is None or e.occurred_at <= moment]
         if not entries:
             when = as_of if moment is not None else as_known_at
             raise fail(f"complaint {complaint} had not been received by {when}")
-        view = (
-            log.get(complaint_id, as_of=moment, as_known_at=known_at)
-            if moment or known_at
-            else log.get(complaint_id)
-        )
+        view = reader.get(complaint_id, as_of=moment, as_known_at=known_at)
     if opts.json:
         print_json(
             opts,

@@ -55,6 +55,10 @@ class Options:
     store: str | None = None
     quiet: bool = False
     json: bool = False
+    actor: str | None = None
+    """``--as``: read as this actor under ``policy``."""
+    policy: Path | None = None
+    """``--policy``: the authorisation policy file."""
     out: Console = attrs.field(factory=lambda: _console(stderr=False))
     err: Console = attrs.field(factory=lambda: _console(stderr=True))
 
@@ -136,6 +140,10 @@ def open_log(
             "(complaintlog import FILE) or name one with --store"
         )
         raise fail(msg)
+    if policy is None and opts.policy is not None:
+        policy = load_policy(opts.policy)
+    if opts.actor is not None and policy is None:
+        raise fail("--as needs a policy: --policy FILE or COMPLAINTLOG_POLICY", 2)
     log = ComplaintLog(url, authorization=policy)
     try:
         yield log

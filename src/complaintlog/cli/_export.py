@@ -11,6 +11,7 @@ import typer
 
 from complaintlog.cli._audit import resolve_complaint
 from complaintlog.cli._common import fail, open_log, options, parse_as_of, user_errors
+from complaintlog.cli._export_filter import ExportFilter
 from complaintlog.cli._report import policy_named
 from complaintlog.report.event_export import (
     Selection,
@@ -91,6 +92,7 @@ def export_command(
             products=frozenset(product) if product else None,
             known_at=parse_as_of(as_known_at, option="--as-known-at", zone=zone),
             time_zone=zone,
+            shown=ExportFilter(log, opts.actor) if opts.actor is not None else None,
         )
         if format == "jsonl":
             if output is None:

@@ -6,6 +6,7 @@ Global options come before the sub-command: ``complaintlog --store URL --json re
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -58,6 +59,21 @@ def _options(
         bool, typer.Option("--quiet", "-q", help="No progress bars, notes or tables.")
     ] = False,
     json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="COMPLAINTLOG_ACTOR",
+            help="Read as this actor: only complaints the policy lets them read, personal "
+            "data masked unless they may see it (show, export).",
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", envvar="COMPLAINTLOG_POLICY", help="The authorisation policy (TOML)."
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -67,7 +83,7 @@ def _options(
 
     Example: complaintlog demo && complaintlog --store sqlite:///complaintlog-demo.db report
     """
-    ctx.obj = Options(store=store, quiet=quiet, json=json)
+    ctx.obj = Options(store=store, quiet=quiet, json=json, actor=actor, policy=policy)
 
 
 app.command("demo")(demo_command)

@@ -12,13 +12,14 @@ what had been recorded by a moment; times can be shown in a policy's time zone.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
 from typing import IO, Any, TextIO
 from uuid import UUID
 
 import attrs
 import orjson
+from eventsourcing.persistence import Notification
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -52,6 +53,8 @@ class Selection:
     products: frozenset[str] | None = None
     known_at: datetime | None = None
     time_zone: tzinfo | None = None
+    shown: Callable[[Notification, dict[str, Any]], dict[str, Any] | None] | None = None
+    """Read authorisation: the state to export (masked), or ``None`` to leave it out."""
 
     @property
     def narrowed(self) -> bool:
@@ -101,6 +104,11 @@ def records(log: ComplaintLog, selection: Selection = Selection()) -> Iterator[d
         if selection.products is not None and products.get(originator) not in selection.products:
             continue
         state = log.event_state(notification)  # personal data opened, or shown as erased
+        if selection.shown is not None:
+            shown = selection.shown(notification, state)
+            if shown is None:
+                continue
+            state = shown
         if selection.known_at is not None:
             recorded = datetime.fromisoformat(str(state.get("timestamp")))
             if originator in late or recorded > selection.known_at:

@@ -24,8 +24,10 @@ The rules, in order:
    escalates to management cannot approve their own compensation; a manager approves by
    escalating (``escalate(level="management", reason="Approved: ...")``) or resolving.
 
-Queries (``get``, ``history``, ``steps``, exports) are not checked: complaintlog has no
-read API per actor, so the CRM in front of it decides who may read.
+Reads are checked through ``ComplaintLog.reading_as(actor)`` (and the CLI's ``--as``):
+``Policy.read_access`` says which teams' complaints an actor may read and whether they see
+personal data (see :mod:`.reading`). The plain ``get``, ``history`` and ``steps`` show
+everything: they are for the application itself.
 
 >>> policy = Policy.example(actors={"ana": ["agent"], "rita": ["manager"]})
 >>> policy.roles_of("ana")
@@ -44,6 +46,7 @@ from typing import Any
 import attrs
 from babel.numbers import is_currency
 
+from complaintlog.application.authorization.reading import MASKED, ReadAccess
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import STEP_COMMANDS, Command
 from complaintlog.domain.values import EscalationLevel, Money, Remedy
@@ -51,9 +54,11 @@ from complaintlog.errors import InvalidValueError
 
 __all__ = [
     "COMMANDS",
+    "MASKED",
     "MONETARY_REMEDIES",
     "Denial",
     "Policy",
+    "ReadAccess",
     "Role",
 ]
 
@@ -79,6 +84,10 @@ class Role:
     commands: frozenset[str]
     max_compensation: Mapping[str, Decimal] | None = None
     description: str = ""
+    personal_data: bool = False
+    """May see customers' personal data (others see it masked)."""
+    read_teams: frozenset[str] | None = None
+    """The teams whose complaints it may read; ``None``: every complaint."""
 
     def allows(self, command: str) -> bool:
         return command in self.commands
@@ -153,6 +162,22 @@ class Policy:
         if command.name == "resolve":
             return self._check_compensation(state, command, actor, roles)
         return None
+
+    def read_access(self, actor: str | None) -> ReadAccess:
+        """What ``actor`` may read: an unknown or missing actor reads nothing."""
+        roles = self.roles_of(actor) if actor is not None else ()
+        if not roles:
+            return ReadAccess(actor, (), personal_data=False, teams=frozenset())
+        held = [self.roles[name] for name in roles]
+        teams: frozenset[str] | None = frozenset()
+        for role in held:
+            if role.read_teams is None:
+                teams = None
+                break
+            teams = (teams or frozenset()) | role.read_teams
+        return ReadAccess(
+            actor, roles, personal_data=any(r.personal_data for r in held), teams=teams
+        )
 
     @staticmethod
     def _commands_needed(command: Command) -> tuple[str, ...]:
@@ -319,19 +344,40 @@ def _resolve_role(name: str, raw: Mapping[str, Any], seen: tuple[str, ...]) -> R
         raise InvalidValueError(f"roles.{name}", spec, "no such role to inherit from")
     commands: set[str] = set()
     limits: Mapping[str, Decimal] | None = None
+    personal = False
+    teams: frozenset[str] | None = None
     for parent in spec.get("inherits", ()):
         inherited = _resolve_role(parent, raw, (*seen, name))
         commands |= inherited.commands
         limits = inherited.max_compensation
+        personal = inherited.personal_data
+        teams = inherited.read_teams
     commands |= set(spec.get("commands", ()))
     if "max_compensation" in spec:
         limits = _limits(name, spec["max_compensation"])
+    if "personal_data" in spec:
+        personal = spec["personal_data"]
+        if not isinstance(personal, bool):
+            raise InvalidValueError(f"roles.{name}.personal_data", personal, "true or false")
+    if "read_teams" in spec:
+        teams = _teams(name, spec["read_teams"])
     return Role(
         name=name,
         commands=frozenset(commands),
         max_compensation=limits,
         description=str(spec.get("description", "")),
+        personal_data=personal,
+        read_teams=teams,
     )
+
+
+def _teams(role: str, raw: object) -> frozenset[str] | None:
+    if raw == "all":
+        return None
+    if not isinstance(raw, list) or not all(isinstance(t, str) and t for t in raw):
+        msg = 'a list of team names (e.g. ["billing"]) or "all"'
+        raise InvalidValueError(f"roles.{role}.read_teams", raw, msg)
+    return frozenset(raw)
 
 
 def _limits(role: str, raw: object) -> Mapping[str, Decimal] | None:

@@ -1,0 +1,97 @@
+"""Read authorisation: which complaints an actor may read, and whether they see personal data.
+
+A policy's roles say it (``personal_data = true`` and ``read_teams = ["billing"]`` in the
+policy file; see ``Policy.read_access``): an actor sees personal data when one of their
+roles may, and reads the complaints of the teams any of their roles may read (every
+complaint when one role names no teams). Others see ``"[masked]"`` where personal data
+was. :class:`ReadAccess` is the hook every reader uses: ``ComplaintLog.reading_as``, the
+CLI's ``--as``, and the HTTP layer (``access.may_read(view)``, ``access.shown(view)``,
+``access.shown_payload(entry)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.personal import PERSONAL_TEXT_FIELDS
+from complaintlog.domain.values import PERSONAL_CUSTOMER_FIELDS
+
+__all__ = ["EVERYTHING", "MASKED", "ReadAccess"]
+
+MASKED = "[masked]"
+"""What a reader without the right to personal data sees where it was."""
+
+
+@attrs.frozen
+class ReadAccess:
+    """What one actor may read."""
+
+    actor: str | None
+    roles: tuple[str, ...] = ()
+    personal_data: bool = True
+    teams: frozenset[str] | None = None
+    """The teams whose complaints may be read; ``None``: every complaint."""
+
+    def may_read(self, view: ComplaintView) -> bool:
+        return self.teams is None or (view.team is not None and view.team in self.teams)
+
+    def why_not(self, view: ComplaintView) -> str:
+        teams = ", ".join(sorted(self.teams or ())) or "none"
+        return f"the complaint belongs to team {view.team!r}; readable teams: {teams}"
+
+    def shown(self, view: ComplaintView) -> ComplaintView:
+        """The view with personal data masked unless the actor may see it."""
+        if self.personal_data or view.customer.erased:
+            return view
+        customer = view.customer.model_copy(
+            update={
+                name: MASKED
+                for name in PERSONAL_CUSTOMER_FIELDS
+                if getattr(view.customer, name) is not None
+            }
+        )
+        sealed = set(view.personal_fields)
+        return attrs.evolve(
+            view,
+            customer=customer,
+            subject=MASKED if "subject" in sealed else view.subject,
+            description=MASKED if "description" in sealed else view.description,
+            desired_outcome=(
+                MASKED
+                if "desired_outcome" in sealed and view.desired_outcome is not None
+                else view.desired_outcome
+            ),
+        )
+
+    def shown_payload(
+        self, payload: Mapping[str, Any], personal_fields: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """An event's payload (history, export) with personal data masked if need be.
+
+        ``personal_fields``: the texts the complaint sealed (``view.personal_fields``, or
+        the ``personal`` list of an exported ``Received``).
+        """
+        shown = dict(payload)
+        if self.personal_data:
+            return shown
+        customer = shown.get("customer")
+        if isinstance(customer, Mapping) and not customer.get("erased"):
+            shown["customer"] = {
+                k: (MASKED if k in PERSONAL_CUSTOMER_FIELDS and v is not None else v)
+                for k, v in customer.items()
+            }
+        sealed = set(personal_fields) | {
+            p for p in shown.get("personal") or () if isinstance(p, str)
+        }
+        for name in PERSONAL_TEXT_FIELDS:
+            if name in sealed and shown.get(name) not in (None, "[erased]"):
+                shown[name] = MASKED
+        return shown
+
+
+EVERYTHING = ReadAccess(actor=None)
+"""No policy: every complaint, personal data shown."""
