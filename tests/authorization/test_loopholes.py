@@ -212,9 +212,9 @@ def test_import_applies_a_policy_from_a_file(
     )
     assert result.exit_code == 0, result.output
     with rejects.open(encoding="utf-8", newline="") as handle:
-        refused = list(csv.DictReader(handle))
-    assert [row["Ticket"] for row in refused] == ["A-99"]
-    assert "compensation limit" in refused[0]["reason"]
+        header, *refused = list(csv.reader(handle))
+    assert [row[header.index("Ticket")] for row in refused] == ["A-99"]
+    assert "compensation limit" in refused[0][1]
     with ComplaintLog(url) as log:
         assert log.find("acme:A-1") is not None
         assert log.find("acme:A-99") is None

@@ -117,12 +117,23 @@ def import_csv(
     return summary
 
 
+REJECTS_WARNING = (
+    "reason (WARNING: the cells after this column are the source rows exactly as they "
+    "were, not neutralised: a cell starting with = + - @ may run as a formula in a "
+    "spreadsheet)"
+)
+
+
 def write_rejects(path: Path, header: tuple[str, ...], rejects: list[Rejected]) -> None:
-    """The rejected rows as they were, with their line and the reason in front."""
+    """The rejected rows as they were, with their line and the reason in front.
+
+    The rows are kept verbatim, so they can be corrected and imported again; the header
+    warns that cells may be formulas (see docs/security.md).
+    """
     try:
         with path.open("w", encoding="utf-8", newline="") as handle:
             out = csv.writer(handle)
-            out.writerow(("line", "reason", *header))
+            out.writerow(("line", REJECTS_WARNING, *header))
             for rejected in rejects:
                 out.writerow((rejected.line, rejected.reason, *rejected.cells))
     except OSError as error:

@@ -7,8 +7,10 @@ the HTML page, so the terminal, Markdown and HTML tables always agree.
 from __future__ import annotations
 
 import csv
+import html
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +20,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from complaintlog.report.data import BreachRow, GroupRow, MetricRow, Rate, ReportData
-from complaintlog.report.terminal import safe_text
+from complaintlog.report.spreadsheet import safe_row
+from complaintlog.report.terminal import safe_text, visible
 
 __all__ = ["Section", "as_dict", "sections", "to_csv", "to_json", "to_markdown", "to_rich"]
 
@@ -71,18 +74,23 @@ def to_csv(data: ReportData) -> str:
     """One row per figure: ``section,key,subkey,value``, easy to load into a spreadsheet.
 
     ``received,PERIOD,GROUP,N`` rows hold the volumes per period and group; ``group,GROUP,
-    FIGURE,VALUE`` rows the all-time figures per group; rates are fractions of 1.
+    FIGURE,VALUE`` rows the all-time figures per group; rates are fractions of 1. Text a
+    spreadsheet would run as a formula starts with ``'`` (:mod:`.spreadsheet`).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("section", "key", "subkey", "value"))
+
+    def write(row: Iterable[Any]) -> None:
+        writer.writerow(safe_row(row))  # stored values could be formulas (OWASP)
+
+    write(("section", "key", "subkey", "value"))
     for key, value in data.headline().items():
-        writer.writerow(("headline", key, "", _cell(value)))
+        write(("headline", key, "", _cell(value)))
     for status, count in data.status_counts.items():
-        writer.writerow(("status", status, "", count))
+        write(("status", status, "", count))
     for period, groups in data.received_by_period.items():
         for group, count in groups.items():
-            writer.writerow(("received", period, group, count))
+            write(("received", period, group, count))
     for row in data.periods:
         figures: dict[str, Any] = {
             "received": row.received,
@@ -99,7 +107,7 @@ def to_csv(data: ReportData) -> str:
         }
         figures.update({f"on_time.{metric}": rate.value for metric, rate in row.sla.items()})
         for name, value in figures.items():
-            writer.writerow(("period", row.period, name, _cell(value)))
+            write(("period", row.period, name, _cell(value)))
     for metric in data.metrics:
         for name, value in (
             ("decided", metric.decided),
@@ -109,26 +117,24 @@ def to_csv(data: ReportData) -> str:
             ("breaching_now", metric.breaching_now),
             ("at_risk", metric.at_risk),
         ):
-            writer.writerow(("sla", metric.metric, name, _cell(value)))
+            write(("sla", metric.metric, name, _cell(value)))
     for figures_of in [data.totals, *data.groups]:
         for name, value in _group_figures(figures_of).items():
-            writer.writerow(("group", figures_of.group, name, _cell(value)))
+            write(("group", figures_of.group, name, _cell(value)))
     for remedy, count in data.remedies.items():
-        writer.writerow(("remedy", remedy, "", count))
+        write(("remedy", remedy, "", count))
     for info in data.informational:
         for name in ("missed", "still_open", "at_risk"):
-            writer.writerow(("informational", info.target, name, getattr(info, name)))
+            write(("informational", info.target, name, getattr(info, name)))
     for section, rows in (
         ("breach", data.breaches),
         ("at_risk", data.at_risk),
         ("informational_open", data.informational_open),
     ):
         for breach in rows:
-            writer.writerow((section, breach.complaint, breach.target, breach.late_by_hours))
+            write((section, breach.complaint, breach.target, breach.late_by_hours))
     for promise in data.broken_promises:
-        writer.writerow(
-            ("broken_promise", promise.complaint, promise.due.isoformat(), promise.late_by_hours)
-        )
+        write(("broken_promise", promise.complaint, promise.due.isoformat(), promise.late_by_hours))
     return out.getvalue()
 
 
@@ -454,16 +460,21 @@ def to_rich(data: ReportData) -> RenderableType:
 # -- Markdown --------------------------------------------------------------------------------
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#!|~])")
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Stored text as Markdown that renders as that text: no HTML, links or emphasis."""
+    escaped = html.escape(visible(text), quote=False)  # <script> shows, never runs
+    return _MARKDOWN.sub(r"\\\1", escaped).replace("\n", " ")
 
 
 def to_markdown(data: ReportData) -> str:
     lines = [
         f"# {_md_cell(title(data))}",
         "",
-        f"Policy `{data.policy}`, per {data.period} since {data.since:%Y-%m-%d}, by {data.by}. "
-        f"Source: {data.source}.",
+        f"Policy {_md_cell(data.policy)}, per {data.period} since {data.since:%Y-%m-%d}, "
+        f"by {_md_cell(data.by)}. Source: {_md_cell(data.source)}.",
         "",
         "| figure | value |",
         "| --- | ---: |",
