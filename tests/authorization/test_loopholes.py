@@ -204,7 +204,7 @@ def test_import_applies_a_policy_from_a_file(
             str(source),
             "--mapping",
             str(DATA / "acme.toml"),
-            "--policy",
+            "--authorization",
             str(policy),
             "--rejects",
             str(rejects),
@@ -234,12 +234,12 @@ def test_import_refuses_a_malformed_policy_file(tmp_path: Path) -> None:
             str(acme_file(tmp_path, "1")),
             "--mapping",
             str(DATA / "acme.toml"),
-            "--policy",
+            "--authorization",
             str(policy),
         ],
     )
     assert result.exit_code == 2
-    assert "--policy" in result.stderr
+    assert "--authorization" in result.stderr
     assert "roles" in result.stderr
 
 

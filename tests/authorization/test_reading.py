@@ -119,26 +119,26 @@ def cli_store(tmp_path: Path) -> tuple[str, Path]:
 def test_show_as_an_auditor_masks(cli_store: tuple[str, Path]) -> None:
     url, file = cli_store
     shown = CliRunner().invoke(
-        app, ["--store", url, "--policy", str(file), "--as", "kim", "--json", "show", "R-0"]
+        app, ["--store", url, "--authorization", str(file), "--as", "kim", "--json", "show", "R-0"]
     )
     assert shown.exit_code == 0, shown.output
     assert "Ana Lima" not in shown.stdout
     assert "PT50" not in shown.stdout
     assert "[masked]" in shown.stdout
     refused = CliRunner().invoke(
-        app, ["--store", url, "--policy", str(file), "--as", "bea", "show", "R-1"]
+        app, ["--store", url, "--authorization", str(file), "--as", "bea", "show", "R-1"]
     )
     assert refused.exit_code == 1
     assert "may not run read" in refused.stderr
     alone = CliRunner().invoke(app, ["--store", url, "--as", "bea", "show", "R-0"])
     assert alone.exit_code == 2
-    assert "--as needs a policy" in alone.stderr
+    assert "--as needs an authorisation policy" in alone.stderr
 
 
 def test_export_as_a_team(cli_store: tuple[str, Path]) -> None:
     url, file = cli_store
     result = CliRunner().invoke(
-        app, ["--store", url, "--policy", str(file), "--as", "bea", "export"]
+        app, ["--store", url, "--authorization", str(file), "--as", "bea", "export"]
     )
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -150,7 +150,7 @@ def test_export_as_a_team(cli_store: tuple[str, Path]) -> None:
     assert len(everything.stdout.splitlines()) == 6  # 2 x (received, index, assigned)
     assert len(records) == 3
     masked = CliRunner().invoke(
-        app, ["--store", url, "--policy", str(file), "--as", "kim", "export", "-f", "csv"]
+        app, ["--store", url, "--authorization", str(file), "--as", "kim", "export", "-f", "csv"]
     )
     assert masked.exit_code == 0, masked.output
     assert "Ana Lima" not in masked.stdout

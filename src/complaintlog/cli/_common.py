@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 DEFAULT_STORE = "sqlite:///complaints.db"
-POLICY_ENV_VAR = "COMPLAINTLOG_POLICY"
+POLICY_ENV_VAR = "COMPLAINTLOG_AUTHORIZATION"
 WIDTH = 100
 
 P = ParamSpec("P")
@@ -58,7 +58,7 @@ class Options:
     actor: str | None = None
     """``--as``: read as this actor under ``policy``."""
     policy: Path | None = None
-    """``--policy``: the authorisation policy file."""
+    """``--authorization``: the authorisation policy file."""
     out: Console = attrs.field(factory=lambda: _console(stderr=False))
     err: Console = attrs.field(factory=lambda: _console(stderr=True))
 
@@ -143,7 +143,11 @@ def open_log(
     if policy is None and opts.policy is not None:
         policy = load_policy(opts.policy)
     if opts.actor is not None and policy is None:
-        raise fail("--as needs a policy: --policy FILE or COMPLAINTLOG_POLICY", 2)
+        raise fail(
+            "--as needs an authorisation policy: --authorization FILE "
+            "or COMPLAINTLOG_AUTHORIZATION",
+            2,
+        )
     log = ComplaintLog(url, authorization=policy)
     try:
         yield log
@@ -158,7 +162,7 @@ def load_policy(path: Path | None) -> Policy | None:
     try:
         return Policy.from_toml(path)
     except InvalidValueError as error:
-        raise fail(f"--policy {path}: {error}", 2) from None
+        raise fail(f"--authorization {path}: {error}", 2) from None
 
 
 def parse_as_of(

@@ -146,7 +146,7 @@ def import_command(
     policy: Annotated[
         Path | None,
         typer.Option(
-            "--policy",
+            "--authorization",
             envvar=POLICY_ENV_VAR,
             help="Authorisation policy (TOML): the file's actor, e.g. 'import:acme', needs a "
             "role allowing each step; refused rows are rejected.",

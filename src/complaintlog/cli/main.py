@@ -71,7 +71,9 @@ def _options(
     policy: Annotated[
         Path | None,
         typer.Option(
-            "--policy", envvar="COMPLAINTLOG_POLICY", help="The authorisation policy (TOML)."
+            "--authorization",
+            envvar="COMPLAINTLOG_AUTHORIZATION",
+            help="The authorisation policy (TOML) for --as.",
         ),
     ] = None,
     version: Annotated[
