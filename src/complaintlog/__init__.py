@@ -29,6 +29,7 @@ from complaintlog.domain.values import (
     ReopenReason,
     ServqualDimension,
     Severity,
+    Upheld,
     WaitingFor,
 )
 from complaintlog.errors import (
@@ -92,6 +93,7 @@ __all__ = [
     "SlaPolicy",
     "SlaTarget",
     "Status",
+    "Upheld",
     "WaitingFor",
     # read models
     "Projections",

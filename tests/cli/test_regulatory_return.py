@@ -8,7 +8,7 @@ import json
 import statistics
 import tomllib
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
@@ -19,6 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from complaintlog import ComplaintLog
 from complaintlog.cli import app
 
 from .conftest import Demo
@@ -95,6 +96,12 @@ def _expected(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             continue
         closed_at = _at(inside[-1]["occurred_at"])
         row["closed"] += 1
+        outcome = inside[-1]["payload"].get("upheld")
+        row[
+            {"fully": "upheld", "partly": "upheld", "not": "not_upheld"}.get(
+                outcome or "", "outcome_unknown"
+            )
+        ] += 1
         if closed_at <= _close_of_third_business_day(received):
             row["closed_within_3_business_days"] += 1
         elif closed_at <= received + timedelta(weeks=8):
@@ -106,6 +113,9 @@ def _expected(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         )
     for product, values in days.items():
         figures[product]["median_days_to_close"] = round(statistics.median(values), 1)
+    for row in figures.values():
+        known = row["upheld"] + row["not_upheld"]
+        row["upheld_share"] = round(row["upheld"] / known, 4) if known else None
     return figures
 
 
@@ -197,3 +207,69 @@ def test_a_year_without_bank_holidays_is_noted(demo: Demo) -> None:
     assert code == 0
     assert any("2020" in note and "holidays" in note for note in json.loads(stdout)["notes"])
     assert "warning" in err
+
+
+def test_upheld_outcomes_come_from_the_cfpb_responses(events: list[dict[str, Any]]) -> None:
+    """The import maps the CFPB's response to an outcome; the export shows it as recorded."""
+    expected = {
+        "Closed with explanation": "not",
+        "Closed with monetary relief": "fully",
+        "Closed with non-monetary relief": "fully",
+        "Closed without relief": "not",
+        "Closed": None,
+    }
+    seen = 0
+    for event in events:
+        summary = event["payload"].get("summary") or ""
+        if event["event"] == "Resolved" and summary.startswith("CFPB company response: "):
+            response = summary.removeprefix("CFPB company response: ").split(". ")[0]
+            assert event["payload"]["upheld"] == expected[response], response
+            seen += 1
+    assert seen > 100
+
+
+def test_a_reopened_complaint_is_closed_once(tmp_path: Path) -> None:
+    """Resolved, reopened and resolved again in the window: one complaint closed, with
+    the second outcome; both payments count as redress."""
+    url = f"sqlite:///{tmp_path / 'reopened.db'}"
+    received = datetime(2025, 3, 3, 10, 0, tzinfo=LONDON)
+    with ComplaintLog(url, clock=lambda: datetime(2025, 6, 1, tzinfo=UTC)) as log:
+        cid = log.receive(
+            customer={"id": "C-1"},
+            channel="phone",
+            subject="Overdraft fee",
+            description="Charged twice",
+            category={"product": "Current account", "cause": "billing"},
+            at=received,
+        )
+        log.acknowledge(cid, at=received + timedelta(hours=1))
+        log.resolve(
+            cid,
+            remedy="refund",
+            summary="fee refunded",
+            compensation={"amount": "25.00", "currency": "GBP"},
+            upheld="partly",
+            at=received + timedelta(days=1),
+        )
+        log.reopen(cid, reason="dispute", at=received + timedelta(days=10))
+        log.resolve(
+            cid,
+            remedy="compensation",
+            summary="both fees and interest",
+            compensation={"amount": "40.00", "currency": "GBP"},
+            upheld="fully",
+            at=received + timedelta(days=70),
+        )
+    code, stdout, err = _invoke(
+        url, "--json", "regulatory-return", "fca", "--since", "2025-01-01", "--until", "2025-12-31"
+    )
+    assert code == 0, err
+    total = json.loads(stdout)["totals"][0]
+    assert total["opened"] == 1
+    assert total["closed"] == 1
+    assert total["closed_after_8_weeks"] == 1  # at its last resolution, 70 days after receipt
+    assert total["upheld"] == 1
+    assert total["upheld_share"] == 1.0
+    assert total["redress"] == {"GBP": "65.00"}
+    (cause,) = json.loads(stdout)["causes"]
+    assert cause["cause"] == "Terms and disputed sums/charges"

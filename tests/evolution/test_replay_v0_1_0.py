@@ -99,6 +99,8 @@ def test_old_rows_replay_into_the_views_of_their_time(old_store: ComplaintLog) -
     for complaint_id in FIXTURE["complaints"]:
         then = FIXTURE["views"][complaint_id]
         now = to_json(old_store.get(UUID(complaint_id)))
+        for resolution in now["resolutions"]:  # added since 0.1.0: unknown for old ones
+            assert resolution.pop("upheld") is None
         assert {k: now[k] for k in then} == then
         assert now["personal_fields"] == []
         assert now["personal_data_erased_at"] is None
@@ -121,6 +123,9 @@ def test_old_rows_replay_into_the_histories_of_their_time(old_store: ComplaintLo
             elif entry["event"] == "Paused":
                 assert added == {"waiting_for"}
                 assert payload["waiting_for"] == "customer"
+            elif entry["event"] == "Resolved":
+                assert added == {"upheld"}
+                assert payload["upheld"] is None  # not recorded then: unknown
             else:
                 assert not added
 
@@ -200,6 +205,8 @@ def test_old_rows_replay_on_every_store(
         for complaint_id in FIXTURE["complaints"]:
             then = FIXTURE["views"][complaint_id]
             now = to_json(log.get(UUID(complaint_id)))
+            for resolution in now["resolutions"]:  # added since 0.1.0: unknown for old ones
+                assert resolution.pop("upheld") is None
             assert {k: now[k] for k in then} == then
         assert verify(log, expected_head=FIXTURE["head"]).ok
 
@@ -228,3 +235,27 @@ def test_a_retry_of_a_receive_recorded_by_the_earlier_version_finds_its_complain
     )
     assert retried == UUID(FIXTURE["complaints"][0])
     assert old_store.max_position() == len(FIXTURE["rows"])
+
+
+def test_the_export_lifts_old_records_to_the_schema_of_today(old_store: ComplaintLog) -> None:
+    """Every exported record has every field its JSON Schema names; old resolutions read
+    ``upheld: null`` (unknown)."""
+    from typer.testing import CliRunner
+
+    from complaintlog.cli import app
+
+    url = f"sqlite:///{old_store.settings.sqlite_path}"
+    result = CliRunner().invoke(app, ["--store", url, "export"])
+    assert result.exit_code == 0, result.output
+    schemas = json.loads(CliRunner().invoke(app, ["schema"]).stdout)["events"]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    resolved = [r for r in records if r["event"] == "Resolved"]
+    assert resolved
+    assert all(r["payload"]["upheld"] is None for r in resolved)
+    for record in records:
+        if record["aggregate"] != "Complaint":
+            continue
+        required = set(schemas[record["event"]].get("required", ()))
+        envelope = {"occurred_at", "timestamp", "actor", "originator_id", "originator_version"}
+        envelope |= {"originator_topic"}
+        assert required - envelope <= set(record["payload"]), record["event"]

@@ -43,6 +43,21 @@ def test_the_upcasters_fill_what_version_1_did_not_store() -> None:
     received = {"customer": {"id": "C-1", "name": "Ana"}}
     Complaint.Received.upcast_v1_v2(received)
     assert received["personal"] is None
+    resolved = {"remedy": "refund"}
+    Complaint.Resolved.upcast_v1_v2(resolved)
+    assert resolved == {"remedy": "refund", "upheld": None}  # unknown, never "not upheld"
+
+
+def test_a_resolution_records_whether_it_was_upheld(log: ComplaintLog) -> None:
+    complaint_id = log.receive(customer={"id": "C-1"}, channel="web", subject="s", description="d")
+    log.acknowledge(complaint_id)
+    with pytest.raises(InvalidValueError, match="upheld"):
+        log.resolve(complaint_id, remedy="refund", summary="s", upheld="maybe")
+    log.resolve(complaint_id, remedy="refund", summary="s", upheld="partly")
+    states = dict(stored(log))
+    assert states["Resolved"]["class_version"] == 2
+    assert states["Resolved"]["upheld"] == "partly"
+    assert log.get(complaint_id).resolutions[-1].upheld == "partly"
 
 
 @pytest.mark.parametrize("waiting_for", list(WaitingFor))

@@ -20,6 +20,7 @@ from complaintlog.domain.values import (
     Remedy,
     ReopenReason,
     Severity,
+    Upheld,
 )
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     LevelArg = EscalationLevel | str
     RemedyArg = Remedy | str
     ReopenReasonArg = ReopenReason | str
+    UpheldArg = Upheld | str
     CustomerArg = Customer | Mapping[str, Any]
     CategoryArg = Category | Mapping[str, Any]
     MoneyArg = Money | Mapping[str, Any]
@@ -39,6 +41,7 @@ else:
     LevelArg = EscalationLevel
     RemedyArg = Remedy
     ReopenReasonArg = ReopenReason
+    UpheldArg = Upheld
     CustomerArg = Customer
     CategoryArg = Category
     MoneyArg = Money
@@ -53,4 +56,5 @@ __all__ = [
     "ReopenReasonArg",
     "RemedyArg",
     "SeverityArg",
+    "UpheldArg",
 ]

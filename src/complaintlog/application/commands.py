@@ -27,6 +27,7 @@ from complaintlog.application.arguments import (
     RemedyArg,
     ReopenReasonArg,
     SeverityArg,
+    UpheldArg,
 )
 from complaintlog.application.authorization import Denial, Policy
 from complaintlog.application.idempotency import STAMP_FIELDS, digest, fingerprint_arguments
@@ -61,6 +62,7 @@ from complaintlog.domain.values import (
     ReopenReason,
     Severity,
     Text,
+    Upheld,
     WaitingFor,
 )
 from complaintlog.errors import (
@@ -471,6 +473,7 @@ class CommandMethods:
         compensation: MoneyArg | None = None,
         accepted: bool | None = None,
         first_contact: bool = False,
+        upheld: UpheldArg | None = None,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
@@ -479,6 +482,8 @@ class CommandMethods:
 
         The complaint must have been acknowledged; ``first_contact=True`` records the
         acknowledgement and the resolution together, in that order, in one save.
+        ``upheld`` (fully, partly or not) is what regulators' returns count; leave it out
+        when it is not known.
         """
         self._run(
             "resolve",
@@ -490,6 +495,7 @@ class CommandMethods:
                 compensation=cast(Money | None, compensation),
                 accepted=accepted,
                 first_contact=first_contact,
+                upheld=cast(Upheld | None, upheld),
             ),
         )
 

@@ -14,7 +14,13 @@ __all__ = ["event_schemas"]
 
 
 def event_schemas() -> dict[str, Any]:
-    """The JSON Schema of every complaint event, as stored and exported."""
+    """The JSON Schema of every complaint event at its current schema version.
+
+    ``x-schema-version`` is the event's class version. A record stored at an earlier version
+    lacks the fields added since (its ``class_version`` says which it has); ``export``
+    upcasts it, so an exported record always matches this schema, with ``null`` for
+    what was not recorded then (``Resolved.upheld``: unknown).
+    """
     schemas: dict[str, Any] = {}
     for name, value in vars(Complaint).items():
         if not (isinstance(value, type) and issubclass(value, Complaint.Event)):
@@ -26,6 +32,7 @@ def event_schemas() -> dict[str, Any]:
         state = TypedDict(name, fields)  # type: ignore[misc]  # built from the event's fields
         schema = TypeAdapter(state).json_schema(mode="serialization")
         schema["title"] = f"Complaint.{name}"
+        schema["x-schema-version"] = getattr(value, "class_version", 1)
         schemas[name] = schema
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

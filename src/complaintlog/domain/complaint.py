@@ -46,6 +46,7 @@ from complaintlog.domain.values import (
     Remedy,
     ReopenReason,
     Severity,
+    Upheld,
     WaitingFor,
 )
 
@@ -305,12 +306,24 @@ class Complaint(Aggregate, ComplaintCommands):
             complaint.end_pause(self.occurred_at)
 
     class Resolved(Event):
+        """The cycle was resolved. Schema version 2 added ``upheld``.
+
+        Version 1 did not record whether the complaint was upheld: old resolutions read
+        ``upheld=None``, unknown (never "not upheld").
+        """
+
         remedy: Remedy
         summary: str
         compensation: Money | None
         accepted: bool | None
+        upheld: Upheld | None
 
         command = "resolve"
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["upheld"] = None
 
         def evolve(self, complaint: Complaint) -> None:
             complaint.keep_open_promise(self.occurred_at)
@@ -324,6 +337,7 @@ class Complaint(Aggregate, ComplaintCommands):
                     summary=self.summary,
                     compensation=self.compensation,
                     accepted=self.accepted,
+                    upheld=self.upheld,
                 )
             )
 

@@ -23,6 +23,7 @@ from complaintlog.domain.values import (
     Remedy,
     ReopenReason,
     Severity,
+    Upheld,
     WaitingFor,
 )
 from complaintlog.errors import FollowUpRepeatedError, SurveyRepeatedError
@@ -94,6 +95,7 @@ class ComplaintCommands(ComplaintGuards):
         compensation: Money | None = None,
         accepted: bool | None = None,
         first_contact: bool = False,
+        upheld: Upheld | None = None,
     ) -> None:
         """Resolve this cycle. ``first_contact=True`` acknowledges first, in the same save."""
         self.check_not_withdrawn("resolve")
@@ -110,6 +112,7 @@ class ComplaintCommands(ComplaintGuards):
             summary=summary,
             compensation=compensation,
             accepted=accepted,
+            upheld=upheld,
         )
 
     def reopen(self, stamp: Stamp, *, reason: ReopenReason, note: str | None = None) -> None:

@@ -15,7 +15,7 @@ from uuid import UUID
 import attrs
 from pydantic import BaseModel, ConfigDict
 
-from complaintlog.domain.values import Money, Remedy, WaitingFor
+from complaintlog.domain.values import Money, Remedy, Upheld, WaitingFor
 
 __all__ = [
     "CycleFacts",
@@ -87,6 +87,7 @@ class ResolutionRecord:
     summary: str
     compensation: Money | None
     accepted: bool | None
+    upheld: Upheld | None = None
 
 
 @attrs.define

@@ -22,6 +22,7 @@ from complaintlog.domain.values import (
     Money,
     Remedy,
     Severity,
+    Upheld,
     WaitingFor,
 )
 
@@ -101,6 +102,8 @@ class ResolutionView:
     summary: str
     compensation: Money | None
     accepted: bool | None
+    upheld: Upheld | None = None
+    """fully, partly or not upheld; ``None``: not recorded (unknown)."""
 
 
 @attrs.frozen
@@ -204,6 +207,7 @@ class ComplaintView:
                     summary=r.summary,
                     compensation=r.compensation,
                     accepted=r.accepted,
+                    upheld=r.upheld,
                 )
                 for r in complaint.resolutions
             ),

@@ -34,6 +34,7 @@ __all__ = [
     "ReopenReason",
     "ServqualDimension",
     "Severity",
+    "Upheld",
     "WaitingFor",
 ]
 
@@ -174,6 +175,14 @@ class Remedy(StrEnum):
     DISCOUNT = "discount"
     COMPENSATION = "compensation"
     NO_ACTION = "no_action"
+
+
+class Upheld(StrEnum):
+    """Whether a resolution found for the customer, as the FCA and ombudsmen count it."""
+
+    FULLY = "fully"
+    PARTLY = "partly"
+    NOT = "not"
 
 
 class ReopenReason(StrEnum):

@@ -11,7 +11,9 @@ How a CFPB row becomes a lifecycle (see docs/importing.md for the reasons):
   money), ``Closed with non-monetary relief`` -> repair (the company fixed something: a
   credit report corrected, collection stopped), ``Closed without relief`` and ``Closed``
   -> no_action. ``In progress`` and ``Untimely response`` stay open; the latter is flagged
-  in the attribute ``untimely_response``.
+  in the attribute ``untimely_response``. Whether it was upheld, as the FCA and the
+  ombudsmen count it: relief (monetary or not) -> ``fully``, ``Closed with explanation``
+  and ``Closed without relief`` -> ``not``; plain ``Closed`` says nothing, so unknown.
 - ``Consumer disputed? = Yes`` -> Reopened with the reason ``dispute``.
 
 CFPB gives dates only, and no acknowledgement, resolution or dispute times. Every date is
@@ -30,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from complaintlog.domain.values import Channel, Remedy, ReopenReason
+from complaintlog.domain.values import Channel, Remedy, ReopenReason, Upheld
 from complaintlog.importing.errors import RowRejectedError
 from complaintlog.importing.plan import ComplaintPlan, Step
 from complaintlog.importing.source import SourceRow
@@ -96,6 +98,15 @@ REMEDIES = {
     "closed": Remedy.NO_ACTION,
 }
 """``Company response to consumer`` -> remedy of the resolution."""
+
+UPHELD = {
+    "closed with monetary relief": Upheld.FULLY,
+    "closed with non-monetary relief": Upheld.FULLY,
+    "closed with relief": Upheld.FULLY,
+    "closed with explanation": Upheld.NOT,
+    "closed without relief": Upheld.NOT,
+}
+"""``Company response to consumer`` -> upheld outcome; a response not listed is unknown."""
 
 OPEN_RESPONSES = frozenset({"in progress", "untimely response"})
 """Responses that leave the complaint open."""
@@ -217,6 +228,7 @@ class CfpbFormat:
                 ACTOR,
                 {
                     "remedy": remedy,
+                    "upheld": UPHELD.get(response.casefold()),
                     "summary": f"CFPB company response: {response}. "
                     f"Time assumed: CFPB gives no resolution time; {assumed}",
                 },

@@ -41,6 +41,7 @@ from complaintlog.domain.values import (
     EscalationLevel,
     Remedy,
     ServqualDimension,
+    Upheld,
 )
 from complaintlog.importing.plan import ComplaintPlan, Step
 
@@ -104,6 +105,13 @@ _NAMES = (
     "Olga Ivanova", "Dmitri Smirnov", "Zuzana Horváthová", "Peter Kováč", "Li Wei",
     "Wang Fang", "Amir Hodžić", "Emina Delić", "Tomáš Varga", "Chen Jing",
 )  # fmt: skip
+
+
+def upheld_for(remedy: Remedy) -> Upheld:
+    """A simulated outcome that follows the remedy (no random draw: the demo stays the same)."""
+    if remedy in {Remedy.EXPLANATION, Remedy.NO_ACTION}:
+        return Upheld.NOT
+    return Upheld.PARTLY if remedy is Remedy.APOLOGY else Upheld.FULLY
 
 
 def _weighted(rng: random.Random, table: tuple[tuple[Any, int], ...]) -> Any:
@@ -176,6 +184,7 @@ class Simulation:
             resolve_args: dict[str, Any] = {
                 "remedy": remedy,
                 "summary": f"simulated resolution: {remedy.value.replace('_', ' ')}",
+                "upheld": upheld_for(remedy),
             }
             if remedy in {Remedy.REFUND, Remedy.COMPENSATION, Remedy.STORE_CREDIT}:
                 amount = Decimal(rng.choice((10, 15, 25, 40, 60, 99, 150))) + Decimal("0.00")
@@ -472,7 +481,11 @@ class Simulation:
                         "resolve",
                         second,
                         ACTOR,
-                        {"remedy": remedy, "summary": f"simulated second resolution after: {why}"},
+                        {
+                            "remedy": remedy,
+                            "summary": f"simulated second resolution after: {why}",
+                            "upheld": upheld_for(remedy),
+                        },
                     )
                 )
 

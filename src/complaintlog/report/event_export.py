@@ -20,6 +20,7 @@ from uuid import UUID
 import attrs
 import orjson
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import TopicError, resolve_topic
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -78,6 +79,18 @@ def _products(log: ComplaintLog) -> dict[str, str | None]:
     return found
 
 
+def _upcast(topic: str, state: dict[str, Any]) -> None:
+    """Lift an older stored state to the event's current schema (what ``schema`` shows)."""
+    try:
+        event_class = resolve_topic(topic)
+    except (TopicError, ValueError):
+        return
+    version = int(state.pop("class_version", 1))
+    while version < getattr(event_class, "class_version", 1):
+        getattr(event_class, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
+
+
 def _in_zone(value: object, zone: tzinfo | None) -> object:
     if zone is None or not isinstance(value, str):
         return value
@@ -104,6 +117,7 @@ def records(log: ComplaintLog, selection: Selection = Selection()) -> Iterator[d
         if selection.products is not None and products.get(originator) not in selection.products:
             continue
         state = log.event_state(notification)  # personal data opened, or shown as erased
+        _upcast(notification.topic, state)
         if selection.shown is not None:
             shown = selection.shown(notification, state)
             if shown is None:
