@@ -66,7 +66,7 @@ def test_the_example_policy_has_four_roles_that_build_on_each_other(policy: Poli
     assert set(roles) == {"agent", "supervisor", "manager", "auditor"}
     assert roles["supervisor"].commands == roles["agent"].commands
     assert roles["manager"].commands == roles["agent"].commands | {"erase_personal_data"}
-    assert roles["auditor"].commands == frozenset()
+    assert roles["auditor"].commands == frozenset({"note_review", "sign_off"})
     assert roles["agent"].limit(EUR) == Decimal(50)
     assert roles["supervisor"].limit(EUR) == Decimal(500)
     assert roles["manager"].limit(EUR) is None
@@ -187,7 +187,7 @@ def test_a_currency_without_a_limit_is_refused(guarded: ComplaintLog) -> None:
         )
 
 
-def test_the_auditor_records_nothing(guarded: ComplaintLog) -> None:
+def test_the_auditor_records_nothing_but_review_notes(guarded: ComplaintLog) -> None:
     with pytest.raises(NotAuthorizedError, match="command not allowed"):
         open_complaint(guarded, actor="kim")
     assert [a.command for a in guarded.denied_attempts(actor="kim")] == ["receive"]
@@ -201,6 +201,10 @@ def test_the_auditor_records_nothing(guarded: ComplaintLog) -> None:
         with pytest.raises(NotAuthorizedError):
             getattr(guarded, command)(complaint_id, actor="kim", **arguments)
     assert len(guarded.history(complaint_id)) == 2
+    guarded.note_review(complaint_id, note="timeline complete", actor="kim")
+    guarded.sign_off(complaint_id, actor="kim")
+    assert [e.event for e in guarded.history(complaint_id)][-2:] == ["ReviewNoted", "SignedOff"]
+    assert guarded.get(complaint_id).status.value == "acknowledged"
 
 
 def test_an_unknown_or_missing_actor_is_refused(guarded: ComplaintLog) -> None:
@@ -333,8 +337,14 @@ def test_a_policy_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
 
 def test_every_command_of_the_log_is_known_to_policies() -> None:
     from complaintlog.application.commands import CommandMethods
+    from complaintlog.application.review import ReviewCommands
 
-    commands = {name for name, value in vars(CommandMethods).items() if not name.startswith("_")}
+    commands = {
+        name
+        for methods in (CommandMethods, ReviewCommands)
+        for name in vars(methods)
+        if not name.startswith("_")
+    }
     assert commands | {"erase_personal_data"} == set(COMMANDS)
 
 

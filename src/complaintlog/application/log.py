@@ -62,6 +62,7 @@ from complaintlog.application.personal_data import (
     reveal_state,
 )
 from complaintlog.application.reader import Reader
+from complaintlog.application.review import ReviewCommands
 from complaintlog.application.validation import (
     Clock,
     utc_now,
@@ -93,7 +94,7 @@ from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_ti
 __all__ = ["ComplaintLog"]
 
 
-class ComplaintLog(ErasureCommands):
+class ComplaintLog(ErasureCommands, ReviewCommands):
     """Record, query and replay complaints.
 
     >>> log = ComplaintLog()                              # in memory

@@ -397,10 +397,38 @@ class Complaint(Aggregate, ComplaintCommands):
         def evolve(self, complaint: Complaint) -> None:
             complaint.erase_personal_state(self.occurred_at)
 
+    class ReviewNoted(Event):
+        """A reviewer's note on the complaint's file (a file review, an audit).
+
+        Like an erasure record, not a handling step: allowed in every status, it changes
+        neither the status, the last activity nor any SLA clock.
+        """
+
+        note: str
+
+        command = "note_review"
+        is_activity = False
+
+        def evolve(self, complaint: Complaint) -> None:
+            complaint.review_notes.append((self.occurred_at, self.actor, self.note))
+
+    class SignedOff(Event):
+        """A reviewer signed the complaint's file off (not a handling step either)."""
+
+        note: str | None
+
+        command = "sign_off"
+        is_activity = False
+
+        def evolve(self, complaint: Complaint) -> None:
+            complaint.signed_off = (self.occurred_at, self.actor)
+
     def __init__(self) -> None:
         self.customer: Customer
         self.personal_fields: tuple[str, ...] = ()
         self.personal_data_erased_at: datetime | None = None
+        self.review_notes: list[tuple[datetime, str | None, str]] = []
+        self.signed_off: tuple[datetime, str | None] | None = None
         self.channel: Channel
         self.subject: str
         self.description: str

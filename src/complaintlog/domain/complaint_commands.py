@@ -149,6 +149,16 @@ class ComplaintCommands(ComplaintGuards):
         self._check_can_act("withdraw", stamp)
         self._trigger("Withdrawn", stamp, reason=reason)
 
+    def note_review(self, stamp: Stamp, *, note: str) -> None:
+        """Record a reviewer's note; allowed in every status, no handling step."""
+        self._check_time("note_review", stamp)
+        self._trigger("ReviewNoted", stamp, note=note)
+
+    def sign_off(self, stamp: Stamp, *, note: str | None = None) -> None:
+        """Record that a reviewer signed the file off; allowed in every status."""
+        self._check_time("sign_off", stamp)
+        self._trigger("SignedOff", stamp, note=note)
+
     def erase_personal_data(self, stamp: Stamp, *, reason: str) -> None:
         """Record that the customer's personal data was erased; allowed in every status."""
         self.check_personal_data_not_erased()

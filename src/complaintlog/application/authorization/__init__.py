@@ -62,7 +62,10 @@ __all__ = [
     "Role",
 ]
 
-COMMANDS = ("receive", *STEP_COMMANDS, "erase_personal_data")
+REVIEW_COMMANDS = ("note_review", "sign_off")
+"""A reviewer's records on a complaint's file: no handling steps."""
+
+COMMANDS = ("receive", *STEP_COMMANDS, "erase_personal_data", *REVIEW_COMMANDS)
 """Every command a policy can allow: the ``ComplaintLog`` method names."""
 
 MONETARY_REMEDIES = frozenset({Remedy.REFUND, Remedy.COMPENSATION, Remedy.STORE_CREDIT})

@@ -57,7 +57,7 @@ _TYPES = {
     "last_event_us": "BIGINT NOT NULL",
 }
 _COLUMN_LIST = ", ".join(_COLUMNS)
-NOT_ACTIVITY = frozenset({"PersonalDataErased"})
+NOT_ACTIVITY = frozenset({"PersonalDataErased", "ReviewNoted", "SignedOff"})
 """Events that are records about a complaint, not steps in handling it: they change neither
 its status nor its last activity (as in the aggregate)."""
 _NULLABLE = tuple(not _TYPES.get(name, "").endswith("NOT NULL") for name in _COLUMNS)
