@@ -19,6 +19,7 @@ from complaintlog.cli._file import file_command
 from complaintlog.cli._import import import_command
 from complaintlog.cli._report import report_command, what_if_command
 from complaintlog.cli._returns import regulatory_return_command
+from complaintlog.cli._review import erase_command, review_app
 
 __all__ = ["app", "main"]
 
@@ -98,6 +99,8 @@ app.command("report")(report_command)
 app.command("what-if")(what_if_command)
 app.command("regulatory-return")(regulatory_return_command)
 app.add_typer(audit_app, name="audit")
+app.command("erase")(erase_command)
+app.add_typer(review_app, name="review")
 
 
 def main() -> None:
