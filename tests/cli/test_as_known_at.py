@@ -128,3 +128,26 @@ def test_formula_text_stays_text_in_csv_and_xlsx(store: str, tmp_path: Path) -> 
     subject = sheet.cell(row=2, column=header.index("subject") + 1)
     assert subject.value == '=HYPERLINK("http://evil.example","refund")'
     assert subject.data_type == "s"
+
+
+def test_the_html_report_lists_are_complete(tmp_path: Path) -> None:
+    """More breaches than the terminal shows (15): the page lists every one."""
+    url = f"sqlite:///{tmp_path / 'many.db'}"
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with ComplaintLog(url, clock=lambda: datetime(2026, 6, 1, tzinfo=UTC)) as log:
+        for n in range(20):
+            log.receive(
+                customer={"id": f"C-{n}"},
+                channel="web",
+                subject="Late parcel",
+                description="Nothing came",
+                at=start + timedelta(hours=n),
+            )
+    page = tmp_path / "report.html"
+    code, stdout, err = _invoke(url, "--json", "report", "--policy", "fca", "--html", str(page))
+    assert code == 0, err
+    breaches = json.loads(stdout)["breaches"]
+    assert len(breaches) == 20
+    html = page.read_text()
+    table = html.split('data-table="breaches"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 1 + 20  # the header and every breach

@@ -18,6 +18,7 @@ from complaintlog.cli._common import (
     print_json,
     user_errors,
 )
+from complaintlog.domain.holiday_coverage import coverage_warning
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import InvalidValueError
 from complaintlog.report import (
@@ -140,6 +141,9 @@ def report_command(
             since=start,
             known_at=known_at,
         )
+    warning = coverage_warning(sla.calendar, data.since, data.as_of)
+    if warning:
+        opts.say(f"warning: {warning}")
     write_report(opts, data, format, html)
 
 
