@@ -119,3 +119,19 @@ def test_a_consistent_rewrite_passes_without_kept_digests_and_fails_with_them(
     code, _, err = _invoke(url, env, "audit", "verify", "--against", str(journal))
     assert code == 1
     assert "2027-03-02" in err
+
+
+def test_checkpoint_refuses_to_extend_a_journal_that_no_longer_holds(series: Series) -> None:
+    """The last complaint removed whole: every chain holds, so only the journal sees it, and
+    the daily checkpoint names the day instead of vouching for the rewritten log."""
+    url, path, env, journal, _, second = series
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM stored_events WHERE rowid = ?", (second,))
+    db.close()
+    code, _, err = _invoke(
+        url, env, "audit", "checkpoint", "--journal", str(journal), "--adopt-unsealed"
+    )
+    assert code == 1
+    assert "nothing appended" in err
+    assert "2027-03-02" in err
+    assert len(journal.read_text().splitlines()) == 2

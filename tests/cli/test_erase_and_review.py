@@ -12,6 +12,9 @@ from typer.testing import CliRunner
 from complaintlog import ComplaintLog
 from complaintlog.cli import app
 
+from .conftest import Demo
+from .test_digest_journal import copy_of
+
 runner = CliRunner()
 
 
@@ -150,4 +153,41 @@ def test_review_notes_and_sign_off_are_events_outside_the_handling(
         ("SignedOff", "audit.kim", "file complete"),
     ]
     code, _, err = _invoke(store, "audit", "verify")
+    assert code == 0, err
+
+
+def test_erasure_on_the_demo_store(demo: Demo, policy: Path, tmp_path: Path) -> None:
+    """A simulated customer of the demo store: their name is sealed, then shredded."""
+    url = copy_of(demo, tmp_path / "demo-copy.db")
+    before = _export(url)
+    named = [
+        r
+        for r in before
+        if r["event"] == "Received" and r["payload"]["customer"]["name"]  # type: ignore[index]
+    ]
+    customer = named[0]["payload"]["customer"]["id"]  # type: ignore[index]
+    theirs = {
+        r["aggregate_id"]
+        for r in before
+        if r["event"] == "Received" and r["payload"]["customer"]["id"] == customer  # type: ignore[index]
+    }
+    code, stdout, err = _invoke(
+        url,
+        "--json",
+        "erase",
+        str(customer),
+        "--reason",
+        "request 7",
+        "--actor",
+        "manager.omar",
+        "--authorization",
+        str(policy),
+    )
+    assert code == 0, err
+    assert set(json.loads(stdout)["recorded"]) == theirs
+    for record in _export(url):
+        if record["event"] == "Received" and record["aggregate_id"] in theirs:
+            assert record["payload"]["customer"]["name"] is None  # type: ignore[index]
+            assert record["payload"]["customer"]["erased"] is True  # type: ignore[index]
+    code, _, err = _invoke(url, "audit", "verify")
     assert code == 0, err

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
-from complaintlog.application.audit import checkpoint
-from complaintlog.application.checkpoints import BLOCK, write_checkpoint
+from complaintlog.application.audit import checkpoint, verify
+from complaintlog.application.checkpoints import BLOCK, read_checkpoints, write_checkpoint
 from complaintlog.cli._common import fail, open_log, options, print_json, user_errors
+from complaintlog.cli._evidence import bad_day_sentence, first_bad_checkpoint
 from complaintlog.persistence.seal import KEY_ENV, KEY_FILE_ENV, new_audit_key
 
 __all__ = ["checkpoint_command", "new_key_command", "public_key_command"]
@@ -45,8 +46,10 @@ def checkpoint_command(
     """Verify the whole log, then append its head, signed with the audit key, to a file.
 
     Needs COMPLAINTLOG_AUDIT_KEY or COMPLAINTLOG_AUDIT_KEY_FILE. A log that does not
-    verify is not signed. `complaintlog audit verify --against FILE` later proves that
-    nothing up to each checkpoint was deleted, inserted, moved or edited.
+    verify is not signed, and neither is one that no longer matches a checkpoint already
+    in the file (the first day that no longer holds is named): run it daily and the file is
+    a digest journal. `complaintlog audit verify --against FILE` later proves that nothing
+    up to each checkpoint was deleted, inserted, moved or edited.
 
     Example: complaintlog audit checkpoint --journal /mnt/worm/checkpoints.jsonl
     """
@@ -54,6 +57,11 @@ def checkpoint_command(
     with open_log(opts) as log:
         if log.audit_key is None:
             raise fail(f"no audit key: set {KEY_ENV} or {KEY_FILE_ENV} (see `audit new-key`)")
+        earlier = read_checkpoints(output) if output.exists() and output.read_text().strip() else ()
+        if earlier:
+            bad = first_bad_checkpoint(log, verify(log, checkpoints=earlier), earlier)
+            if bad is not None:
+                raise fail(f"nothing appended: {bad_day_sentence(bad, earlier)}")
         signed = checkpoint(log, block=block, adopt_unsealed=adopt_unsealed)
     write_checkpoint(signed, output)
     if opts.json:
