@@ -35,7 +35,9 @@ from complaintlog.domain.values import (
 from complaintlog.errors import (
     ConcurrencyError,
     PersonalDataError,
+    StoreConfigurationError,
 )
+from complaintlog.persistence.key_wrapping import WrappingKeyStore
 from complaintlog.persistence.mapper import PydanticMapper
 
 __all__ = ["ErasureCommands"]
@@ -52,6 +54,25 @@ class ErasureCommands(CommandMethods):
 
     def _load(self, complaint_id: UUID) -> Complaint:
         raise NotImplementedError
+
+    def rotate_keys(self) -> int:
+        """Re-wrap every personal-data key under the current key-encryption key.
+
+        Set the new KEK in ``COMPLAINTLOG_KEK`` and the old in ``COMPLAINTLOG_KEK_PREVIOUS``
+        first (see :mod:`complaintlog.persistence.key_wrapping`). No event is touched;
+        returns how many keys were re-wrapped.
+        """
+        store = self._keys.store
+        if not isinstance(store, WrappingKeyStore):  # pragma: no cover - always wrapped
+            msg = "this key store does not wrap keys"
+            raise StoreConfigurationError(msg)
+        try:
+            return store.rotate()
+        except (PersonalDataError, StoreConfigurationError):
+            raise
+        except Exception as error:  # the drivers raise many kinds; all mean "not stored"
+            msg = f"cannot re-wrap the personal-data keys: {error}"
+            raise PersonalDataError(msg) from error
 
     @validated
     def erase_personal_data(

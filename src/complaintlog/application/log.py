@@ -130,6 +130,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         self._policy = authorization
         app_env = {**self.settings.env, **(env or {})}
         sealing = audit_key_from_env(app_env, audit_key)
+        key_store = key_store_for(self.settings, app_env)  # a bad KEK refused before opening
         try:
             with one_creator_at_a_time(self.settings, app_env):
                 self._app = ComplaintApplication(env=app_env)
@@ -137,7 +138,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         except Exception as error:  # the drivers raise many kinds; all mean "cannot open"
             msg = f"cannot open store {self.settings.redacted_url}: {error}"
             raise StoreConfigurationError(msg) from error
-        self._keys = KeyRing(key_store_for(self.settings, app_env), cache_seconds=key_cache_seconds)
+        self._keys = KeyRing(key_store, cache_seconds=key_cache_seconds)
         self.mapper.opener = self._keys
         self.mapper.audit_key = sealing
 

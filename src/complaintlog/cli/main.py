@@ -17,6 +17,7 @@ from complaintlog.cli._demo import demo_command
 from complaintlog.cli._export import export_command
 from complaintlog.cli._file import file_command
 from complaintlog.cli._import import import_command
+from complaintlog.cli._keys import keys_app
 from complaintlog.cli._report import report_command, what_if_command
 from complaintlog.cli._returns import regulatory_return_command
 from complaintlog.cli._review import erase_command, review_app
@@ -101,6 +102,7 @@ app.command("regulatory-return")(regulatory_return_command)
 app.add_typer(audit_app, name="audit")
 app.command("erase")(erase_command)
 app.add_typer(review_app, name="review")
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

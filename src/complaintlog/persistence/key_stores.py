@@ -104,6 +104,13 @@ class KeyStore(Protocol):
         """Delete every key of the customer; returns how many there were."""
         ...
 
+    def all_keys(self) -> list[CustomerKey]:
+        """Every stored key, secrets as stored (for re-wrapping)."""
+        ...
+
+    def replace(self, keys: Sequence[CustomerKey]) -> None:
+        """Store new secrets for existing keys (same ids), in one transaction."""
+
     def close(self) -> None: ...
 
 
@@ -129,6 +136,16 @@ class MemoryKeyStore:
             for key_id in doomed:
                 del self._keys[key_id]
             return len(doomed)
+
+    def all_keys(self) -> list[CustomerKey]:
+        with self._lock:
+            return list(self._keys.values())
+
+    def replace(self, keys: Sequence[CustomerKey]) -> None:
+        with self._lock:
+            for key in keys:
+                if key.key_id in self._keys:
+                    self._keys[key.key_id] = key
 
     def close(self) -> None:
         pass
@@ -208,6 +225,27 @@ class SQLiteKeyStore:
                 return
             time.sleep(0.01)
 
+    def all_keys(self) -> list[CustomerKey]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key_id, customer_id, secret, created_at FROM complaintlog_personal_keys"
+            ).fetchall()
+        return [CustomerKey(k, c, bytes(s), datetime.fromisoformat(t)) for k, c, s, t in rows]
+
+    def replace(self, keys: Sequence[CustomerKey]) -> None:
+        rows = [(k.secret, k.key_id) for k in keys]
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "UPDATE complaintlog_personal_keys SET secret = ? WHERE key_id = ?", rows
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # old secrets
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -233,6 +271,8 @@ class PostgresKeyStore:
             "SELECT key_id, customer_id, secret, created_at FROM {} WHERE key_id = ANY(%s)"
         ).format(table)
         self._delete = sql.SQL("DELETE FROM {} WHERE customer_id = %s").format(table)
+        self._all = sql.SQL("SELECT key_id, customer_id, secret, created_at FROM {}").format(table)
+        self._update = sql.SQL("UPDATE {} SET secret = %s WHERE key_id = %s").format(table)
         self._create = [
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
@@ -290,6 +330,21 @@ class PostgresKeyStore:
 
         return int(self._run(work))
 
+    def all_keys(self) -> list[CustomerKey]:
+        def work(conn: Any) -> list[tuple[Any, ...]]:
+            return list(conn.execute(self._all).fetchall())
+
+        return [CustomerKey(r[0], r[1], bytes(r[2]), r[3]) for r in self._run(work)]
+
+    def replace(self, keys: Sequence[CustomerKey]) -> None:
+        rows = [(k.secret, k.key_id) for k in keys]
+
+        def work(conn: Any) -> None:
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany(self._update, rows)
+
+        self._run(work)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -321,6 +376,12 @@ class LazyKeyStore:
     def destroy(self, customer_id: str) -> int:
         return self.store.destroy(customer_id)
 
+    def all_keys(self) -> list[CustomerKey]:
+        return self.store.all_keys()
+
+    def replace(self, keys: Sequence[CustomerKey]) -> None:
+        self.store.replace(keys)
+
     def close(self) -> None:
         with self._lock:
             if self._store is not None:
@@ -329,11 +390,18 @@ class LazyKeyStore:
 
 
 def key_store_for(settings: StoreSettings, env: Mapping[str, str]) -> KeyStore:
-    """The key store that goes with the events' store (opened on first use)."""
+    """The key store that goes with the events' store (opened on first use), its keys
+    wrapped by the key-encryption key when one is configured (``COMPLAINTLOG_KEK``)."""
+    from complaintlog.persistence.key_wrapping import WrappingKeyStore, keks_from_env
+
+    keks = keks_from_env(env)
     path = settings.sqlite_path
+    store: KeyStore
     if settings.kind == "sqlite" and path is not None:
-        return LazyKeyStore(lambda: SQLiteKeyStore(path))
-    if settings.kind == "postgres":
+        store = LazyKeyStore(lambda: SQLiteKeyStore(path))
+    elif settings.kind == "postgres":
         frozen = dict(env)
-        return LazyKeyStore(lambda: PostgresKeyStore(frozen))
-    return MemoryKeyStore()
+        store = LazyKeyStore(lambda: PostgresKeyStore(frozen))
+    else:
+        store = MemoryKeyStore()
+    return WrappingKeyStore(store, keks)  # without a KEK it only refuses wrapped keys clearly
