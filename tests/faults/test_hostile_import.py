@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from complaintlog import ComplaintLog
-from complaintlog.audit import verify
+from complaintlog.audit import new_audit_key, verify
 from complaintlog.cli import app
 from complaintlog.importing import (
     CFPB_18,
@@ -46,6 +46,15 @@ from complaintlog.importing.cfpb import COLUMNS_18
 from complaintlog.projections import Projections
 
 from .conftest import COMPLAINT_TOPIC, contents
+
+
+@pytest.fixture(autouse=True, scope="module")
+def audit_key() -> Iterator[None]:
+    """Imports here run with an audit key, so rows keep their keyed digest (row_hmac)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COMPLAINTLOG_AUDIT_KEY", new_audit_key())
+        yield
+
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -211,24 +220,27 @@ def assert_accounted(log: ComplaintLog, path: Path, summary: ImportSummary) -> N
     assert found.other_topics == {}
     assert set(found.registered.values()) <= {1}
     assert set(found.registered) == set(found.streams)
-    received = {}  # row digest -> the complaint's events
+    key = log.audit_key
+    assert key is not None  # set for this module: imported rows keep a keyed digest
+    received = {}  # keyed row digest -> the complaint's events
     for ref, stream in found.streams.items():
         state = json.loads(stream[0][2])
         attributes = dict(state["attributes"])
         assert stream[0][1] == "Received"
         assert state["external_ref"] == ref
-        received[attributes["row_sha256"]] = (ref, stream)
+        assert "row_sha256" not in attributes  # never the plain digest
+        received[attributes["row_hmac"]] = (ref, stream)
     assert len(received) == len(found.streams) == summary.stored
     rejected_lines = {rejected.line for rejected in summary.rejects}
     assert len(rejected_lines) == summary.rejected
     for row in rows:
         if row.line in rejected_lines:
             # nothing of the row was stored (an identical row would have been rejected too)
-            assert row.digest not in received, row.line
+            assert key.row_mac(row.digest) not in received, row.line
             continue
-        if row.digest not in received:
+        if key.row_mac(row.digest) not in received:
             continue  # a duplicate of a row stored before
-        ref, stream = received[row.digest]
+        ref, stream = received[key.row_mac(row.digest)]
         plan = CFPB_18.plan(row).checked(NOW)
         assert ref == plan.external_ref
         assert len(stream) == 1 + len(plan.steps), f"line {row.line}: a partial complaint"

@@ -116,3 +116,41 @@ def test_keys_rotate_from_the_command_line(tmp_path: Any) -> None:
 def test_a_malformed_kek_is_refused(tmp_path: Any) -> None:
     with pytest.raises(StoreConfigurationError, match="COMPLAINTLOG_KEK"):
         ComplaintLog(f"sqlite:///{tmp_path}/x.db", env={"COMPLAINTLOG_KEK": "c2hvcnQ="})
+
+
+def test_an_imported_row_leaves_no_digest_to_guess_names_from(tmp_path: Any) -> None:
+    """The attack: a plain SHA-256 of the row's cells lets anyone test guessed names even
+    after erasure. Now the digest is keyed with the audit key, or not kept."""
+    import hashlib
+
+    from complaintlog.importing import import_csv
+    from complaintlog.importing.source import CsvSource
+
+    data = tmp_path / "acme.csv"
+    header = "Ticket,Opened,Channel,Customer no,Name,Product,Text"
+    data.write_text(f"{header}\nA-1,03.02.2025 09:15,Web,C-1,Ana Lima,Router,Down\n")
+    mapping = tmp_path / "acme.toml"
+    mapping.write_text(
+        '[source]\nname = "acme"\ntimezone = "UTC"\ndate_formats = ["%d.%m.%Y %H:%M"]\n'
+        'external_ref = "acme:{Ticket}"\n[steps]\nreceived = "Opened"\n[fields]\n'
+        'customer_id = "{Customer no}"\ncustomer_name = "{Name}"\nchannel = "web"\n'
+        'subject = "{Product}"\ndescription = "{Text}"\n'
+    )
+    (row,) = list(CsvSource.open(data))
+    plain = hashlib.sha256("\x1f".join(row.cells).encode()).hexdigest()
+    secret = os.urandom(32)
+    for key in (None, secret):
+        url = f"sqlite:///{tmp_path}/{'keyed' if key else 'plain'}.db"
+        with ComplaintLog(url, audit_key=key) as log:
+            import_csv(log, data, mapping=mapping)
+            log.erase_personal_data("C-1", reason="request")
+            stored = b"".join(bytes(n.state) for n in log.notifications())
+            assert plain.encode() not in stored
+            assert b"Ana Lima" not in stored
+            attributes = dict(log.get(log.find("acme:A-1")).attributes)  # type: ignore[arg-type]
+            assert "row_sha256" not in attributes
+            if key is None:
+                assert "row_hmac" not in attributes
+            else:
+                assert log.audit_key is not None
+                assert attributes["row_hmac"] == log.audit_key.row_mac(plain)

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from complaintlog.application import ComplaintLog
 from complaintlog.errors import InvalidValueError
 from complaintlog.importing.errors import ImportFileError, RowRejectedError
@@ -25,6 +27,7 @@ from complaintlog.importing.plan import ComplaintPlan
 from complaintlog.importing.source import CsvSource, SourceRow
 from complaintlog.importing.summary import ImportSummary, Rejected
 from complaintlog.importing.writer import PlanWriter
+from complaintlog.persistence.seal import AuditKey
 
 __all__ = ["Enrich", "Progress", "import_csv"]
 
@@ -91,10 +94,11 @@ def import_csv(
     look_up = first_position > 0
     seen: set[str] = set()
     now = log.clock()
+    row_key = log.audit_key
     for row in source:
         summary.rows += 1
         try:
-            plan = row_format.plan(row)
+            plan = _keyed_row_digest(row_format.plan(row), row_key)
             if plan.external_ref in seen or (look_up and _stored(log, plan.external_ref)):
                 summary.duplicate += 1
             else:
@@ -138,6 +142,21 @@ def write_rejects(path: Path, header: tuple[str, ...], rejects: list[Rejected]) 
                 out.writerow((rejected.line, rejected.reason, *rejected.cells))
     except OSError as error:
         raise ImportFileError(path, f"cannot write the rejects: {error.strerror}") from None
+
+
+def _keyed_row_digest(plan: ComplaintPlan, key: AuditKey | None) -> ComplaintPlan:
+    """The row's digest as ``row_hmac``, keyed with the audit key, or not kept at all.
+
+    A plain SHA-256 of every cell lets anyone holding the store test guessed names and
+    recover erased personal data in seconds; without the key the HMAC cannot be tested.
+    """
+    attributes = plan.receive.get("attributes")
+    if not isinstance(attributes, dict) or "row_sha256" not in attributes:
+        return plan
+    kept = {k: v for k, v in attributes.items() if k != "row_sha256"}
+    if key is not None:
+        kept["row_hmac"] = key.row_mac(str(attributes["row_sha256"]))
+    return attrs.evolve(plan, receive={**plan.receive, "attributes": kept})
 
 
 def _stored(log: ComplaintLog, external_ref: str) -> bool:
