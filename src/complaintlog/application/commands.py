@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from complaintlog.application.arguments import (
     CategoryArg,
@@ -72,7 +72,11 @@ from complaintlog.errors import (
     NotAuthorizedError,
 )
 
-__all__ = ["Action", "CommandMethods"]
+__all__ = ["MAX_ATTRIBUTES", "Action", "CommandMethods"]
+
+MAX_ATTRIBUTES = 200
+"""The most attributes a complaint may carry (each name a Label, each value at most 20,000
+characters): enough for any export's extra columns, not a way to store a file."""
 
 Action = Callable[[Complaint, Stamp], Any]
 
@@ -248,7 +252,10 @@ class CommandMethods:
         severity: SeverityArg = Severity.NORMAL,
         desired_outcome: Text | None = None,
         external_ref: Label | None = None,
-        attributes: Mapping[Label, Annotated[str, StringConstraints(max_length=20_000)]]
+        attributes: Annotated[
+            Mapping[Label, Annotated[str, StringConstraints(max_length=20_000, strict=True)]],
+            Field(max_length=MAX_ATTRIBUTES),
+        ]
         | None = None,
         personal_fields: tuple[PersonalField, ...] = (),
         at: AwareDatetime | None = None,

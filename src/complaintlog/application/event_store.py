@@ -30,7 +30,10 @@ __all__ = [
     "store_errors",
 ]
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 40
+"""Tries of a command that keeps losing races to other writers (each retry backs off up
+to 64 ms): two writers issuing commands back to back on one complaint can make one lose a
+dozen times in a row."""
 
 RECEIVED_TOPIC = get_topic(Complaint.Received)
 _PAGE = 1000

@@ -253,6 +253,12 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
     ) -> Any:
         for attempt in range(MAX_ATTEMPTS):
             complaint = self._load(complaint_id)
+            if arguments.get("at") is None:
+                # it happens when it is recorded: stamped after reading the complaint, so a
+                # step another writer recorded meanwhile is never "later" than this one
+                stamp = self._stamp(
+                    command, arguments, None, stamp.actor, arguments.get("idempotency_key")
+                )
             done, result = complaint.earlier_result(stamp.idempotency)
             if done:
                 return result

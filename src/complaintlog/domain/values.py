@@ -63,14 +63,14 @@ def _single_line(value: str) -> str:
 
 Label = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, strict=True),
     AfterValidator(_single_line),
 ]
 """A short single-line name: a person, a team, a product, a reference."""
 
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, strict=True),
     AfterValidator(_reject_control_characters),
 ]
 """Free text written by people: descriptions, reasons, messages (non-empty)."""
@@ -266,9 +266,19 @@ class Category(_Value):
         return "/".join(part or "-" for part in (self.dimension, self.cause, self.product))
 
 
+NOT_MONEY = frozenset(
+    {"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA"}
+)
+"""ISO 4217 codes that are no currency a customer is paid in: "no currency" (XXX), the
+testing code (XTS), precious metals, bond-market units and drawing rights."""
+
+
 def _iso_4217(code: str) -> str:
     if not is_currency(code):
         msg = "must be an ISO 4217 currency code such as 'EUR'"
+        raise ValueError(msg)
+    if code in NOT_MONEY:
+        msg = "must be a currency customers are paid in, not a metal, fund or test code"
         raise ValueError(msg)
     return code
 
