@@ -86,3 +86,22 @@ def test_a_file_that_is_not_text_is_one_clear_error(tmp_path: Path) -> None:
     binary.write_bytes(b"Date received,Product\n\xff\xfe\x00\x01,\x80\n")
     with pytest.raises(ImportFileError, match="not utf-8"):
         import_csv(ComplaintLog("memory://"), binary)
+
+
+def test_a_cfpb_row_dated_today_is_not_in_the_future(tmp_path: Path) -> None:
+    """CFPB dates are placed at noon US/Eastern; before 17:00 UTC a row dated today used to
+    be rejected as lying in the future. Dates of today are recorded at the clock now."""
+    from datetime import UTC, datetime
+
+    header, rows = _sample_rows(2)
+    morning = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 US/Eastern
+    for row in rows:
+        row[0] = "2026-03-02"  # received today
+        row[13] = "2026-03-02"  # sent to the company today
+    rows[1][0] = rows[1][13] = "2026-03-03"  # tomorrow (US/Eastern): still the future
+    with ComplaintLog("memory://", clock=lambda: morning) as log:
+        summary = import_csv(log, _write(tmp_path / "in.csv", header, rows))
+        assert (summary.imported + summary.corrected, summary.rejected) == (1, 1)
+        assert "future" in summary.rejects[0].reason
+        (complaint,) = [log.get(cid) for cid in [log.find(f"cfpb:{rows[0][17]}")] if cid]
+        assert complaint.received_at == morning

@@ -198,6 +198,7 @@ class CfpbFormat:
             line=row.line,
             external_ref=ref,
             received_at=received_at,
+            day_precision=True,
             actor=ACTOR,
             receive=receive,
             steps=tuple(steps),

@@ -68,6 +68,10 @@ class ComplaintPlan:
     steps: tuple[Step, ...] = ()
     corrections: tuple[str, ...] = ()
     received_source: str = ""
+    day_precision: bool = False
+    """The source gives dates only, placed at a time of day: a date of today placed
+    after the recording clock (noon US/Eastern before 17:00 UTC) is today, not the
+    future, and is recorded at the clock instead."""
 
     def with_steps(self, steps: tuple[Step, ...]) -> ComplaintPlan:
         return attrs.evolve(self, steps=steps)
@@ -75,8 +79,22 @@ class ComplaintPlan:
     def checked(self, now: datetime) -> ComplaintPlan:
         """The plan with backward times moved forward and explained, or rejected.
 
-        A time after ``now`` (the recording clock) is refused: an import records the past.
+        A time after ``now`` (the recording clock) is refused: an import records the past;
+        with ``day_precision``, a date of today is recorded at ``now``.
         """
+        if self.day_precision:
+            return self._today_at_most(now)._checked(now)
+        return self._checked(now)
+
+    def _today_at_most(self, now: datetime) -> ComplaintPlan:
+        def clamp(at: datetime) -> datetime:
+            zone = at.tzinfo
+            return now if at > now and at.date() <= now.astimezone(zone).date() else at
+
+        steps = tuple(attrs.evolve(step, at=clamp(step.at)) for step in self.steps)
+        return attrs.evolve(self, received_at=clamp(self.received_at), steps=steps)
+
+    def _checked(self, now: datetime) -> ComplaintPlan:
         if self.received_at > now:
             where = f" ({self.received_source})" if self.received_source else ""
             msg = f"received {self.received_at.isoformat()}{where} lies in the future"
