@@ -58,7 +58,6 @@ from complaintlog.application.history import (
 from complaintlog.application.personal_data import (
     CustomerKey,
     KeyRing,
-    key_store_for,
     reveal_state,
 )
 from complaintlog.application.reader import Reader
@@ -86,6 +85,7 @@ from complaintlog.errors import (
     StoreConfigurationError,
     UnreadableRecordError,
 )
+from complaintlog.persistence.key_wrapping import wrapped_key_store
 from complaintlog.persistence.mapper import PydanticMapper
 from complaintlog.persistence.positions import position_of
 from complaintlog.persistence.seal import AuditKey, AuditKeyProvider, audit_key_from_env
@@ -130,7 +130,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         self._policy = authorization
         app_env = {**self.settings.env, **(env or {})}
         sealing = audit_key_from_env(app_env, audit_key)
-        key_store = key_store_for(self.settings, app_env)  # a bad KEK refused before opening
+        key_store = wrapped_key_store(self.settings, app_env)  # a bad KEK refused first
         try:
             with one_creator_at_a_time(self.settings, app_env):
                 self._app = ComplaintApplication(env=app_env)

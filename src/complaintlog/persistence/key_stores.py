@@ -390,11 +390,8 @@ class LazyKeyStore:
 
 
 def key_store_for(settings: StoreSettings, env: Mapping[str, str]) -> KeyStore:
-    """The key store that goes with the events' store (opened on first use), its keys
-    wrapped by the key-encryption key when one is configured (``COMPLAINTLOG_KEK``)."""
-    from complaintlog.persistence.key_wrapping import WrappingKeyStore, keks_from_env
-
-    keks = keks_from_env(env)
+    """The key store that goes with the events' store (opened on first use); the
+    application wraps it (``complaintlog.persistence.key_wrapping.wrapped_key_store``)."""
     path = settings.sqlite_path
     store: KeyStore
     if settings.kind == "sqlite" and path is not None:
@@ -404,4 +401,4 @@ def key_store_for(settings: StoreSettings, env: Mapping[str, str]) -> KeyStore:
         store = LazyKeyStore(lambda: PostgresKeyStore(frozen))
     else:
         store = MemoryKeyStore()
-    return WrappingKeyStore(store, keks)  # without a KEK it only refuses wrapped keys clearly
+    return store

@@ -27,7 +27,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from complaintlog.errors import PersonalDataError, StoreConfigurationError
-from complaintlog.persistence.key_stores import CustomerKey, KeyStore
+from complaintlog.persistence.key_stores import CustomerKey, KeyStore, key_store_for
+from complaintlog.persistence.settings import StoreSettings
 
 __all__ = [
     "KEK_ENV",
@@ -36,6 +37,7 @@ __all__ = [
     "KeyEncryptionKeys",
     "WrappingKeyStore",
     "keks_from_env",
+    "wrapped_key_store",
 ]
 
 KEK_ENV = "COMPLAINTLOG_KEK"
@@ -152,6 +154,12 @@ class WrappingKeyStore:
 
     def close(self) -> None:
         self.inner.close()
+
+
+def wrapped_key_store(settings: StoreSettings, env: Mapping[str, str]) -> WrappingKeyStore:
+    """The store's key table, its keys wrapped by the KEK when one is configured (without
+    one it stores keys as they are, and refuses wrapped ones with a clear error)."""
+    return WrappingKeyStore(key_store_for(settings, env), keks_from_env(env))
 
 
 def keks_from_env(env: Mapping[str, str]) -> KeyEncryptionKeys | None:
