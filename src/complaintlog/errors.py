@@ -7,6 +7,7 @@ Nothing is recorded when one of these is raised.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,7 @@ __all__ = [
     "TimeRunsBackwardsError",
     "TimeTooFarInFutureError",
     "UnreadableRecordError",
+    "ViewBeingRebuiltError",
 ]
 
 
@@ -288,4 +290,18 @@ class UnreadableRecordError(ComplaintLogError):
         super().__init__(
             f"the stored record at {where} cannot be read ({first_line[:160]}): "
             "the store was altered; run `complaintlog audit verify`"
+        )
+
+
+class ViewBeingRebuiltError(ComplaintLogError):
+    """The views are half way through a rebuild (running, or killed and not started again):
+    what their tables hold is some complaints' whole histories and nothing of the others, so
+    no answer is given from them."""
+
+    def __init__(self, projections: Sequence[str]) -> None:
+        self.projections = tuple(projections)
+        super().__init__(
+            f"the views {', '.join(self.projections)} are being rebuilt (or a rebuild was "
+            "interrupted): wait for it, or run `complaintlog project --once` / "
+            "Projections.catch_up() to finish it, then read again"
         )

@@ -9,6 +9,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from complaintlog.domain.sla_policy import SlaPolicy
+from complaintlog.projections._complete import CompleteViews
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
 from complaintlog.projections._framework.reader import LogEvent
 from complaintlog.projections._store import SqliteViewStore, ViewStore, open_view_store
@@ -62,12 +63,11 @@ class Projections:
             batch_size=batch_size,
             event_filter=event_filter,
         )
-        self.current_state = CurrentStateView(self.store, self._follower.reader, known_by=known_by)
-        self.sla = SlaView(self.store, self.policy)
+        readers = CompleteViews(self.store)  # never half a rebuilt view
+        self.current_state = CurrentStateView(readers, self._follower.reader, known_by=known_by)
+        self.sla = SlaView(readers, self.policy)
         now = log.clock if known_by is None else (lambda: known_by)
-        self.statistics = StatisticsView(
-            self.store, zone or self.policy.calendar.time_zone, clock=now
-        )
+        self.statistics = StatisticsView(readers, zone or self.policy.calendar.time_zone, clock=now)
 
     # -- processing ------------------------------------------------------------------------
 
