@@ -62,6 +62,7 @@ from complaintlog.errors import (
     SurveyRepeatedError,
     TimeRunsBackwardsError,
     TimeTooFarInFutureError,
+    ViewBeingRebuiltError,
 )
 from complaintlog.projections import Projections
 
@@ -136,5 +137,6 @@ __all__ = [
     "SurveyRepeatedError",
     "TimeRunsBackwardsError",
     "TimeTooFarInFutureError",
+    "ViewBeingRebuiltError",
     "__version__",
 ]
