@@ -34,11 +34,13 @@ __all__ = [
     "NotPausedError",
     "PersonalDataError",
     "PromiseDueNotAfterMakingError",
+    "PromiseNotPendingError",
     "ReclassificationUnchangedError",
     "ResolvedTwiceError",
     "RuleViolationError",
     "StoreConfigurationError",
     "StoreUnavailableError",
+    "SurveyAlreadySentError",
     "SurveyRepeatedError",
     "TimeRunsBackwardsError",
     "TimeTooFarInFutureError",
@@ -188,6 +190,14 @@ class FollowUpRepeatedError(ComplaintRuleError):
 
 class SurveyRepeatedError(ComplaintRuleError):
     rule = "Surveyed at most once per cycle"
+
+
+class SurveyAlreadySentError(ComplaintRuleError):
+    rule = "SurveySent at most once per cycle"
+
+
+class PromiseNotPendingError(ComplaintRuleError):
+    rule = "inform keeps a promise of the complaint that is neither kept nor superseded"
 
 
 class AlreadyPausedError(ComplaintRuleError):

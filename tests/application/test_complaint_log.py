@@ -206,7 +206,7 @@ def test_history_keeps_business_and_recording_time_apart(log: ComplaintLog, cloc
     assert (received.event, received.occurred_at, received.actor) == ("Received", T0, "agent-ana")
     assert acknowledged.occurred_at == at(3)
     assert acknowledged.recorded_at == recorded
-    assert acknowledged.payload == {"message": "We are on it"}
+    assert acknowledged.payload == {"message": "We are on it", "regret": None, "thanks": None}
     assert received.payload["category"] == {
         "dimension": "reliability",
         "cause": "billing",

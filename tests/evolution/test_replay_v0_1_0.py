@@ -3,8 +3,10 @@
 The fixture (``fixtures/stored_events_v0_1_0.json``) holds the raw ``stored_events`` rows a
 SQLite store written by 0.1.0 contained, and the views, histories and head digest that code
 showed for them (see ``write_fixture_v0_1_0.py``). Since then ``Received`` gained
-``personal`` (v2: personal data sealed) and ``Paused`` gained ``waiting_for`` (v2); their
-upcasters turn the v1 rows into today's events.
+``personal`` (v2: personal data sealed) and ``Paused`` gained ``waiting_for`` (v2); with
+the agenda (#15) ``Acknowledged`` gained ``regret`` and ``thanks``, ``PromiseMade``
+``alongside``, ``CustomerInformed`` ``promise_id`` and ``Resolved`` ``options_offered`` and
+``chosen`` (all v2). Their upcasters turn the v1 rows into today's events.
 """
 
 from __future__ import annotations
@@ -95,15 +97,36 @@ def test_the_fixture_was_written_by_the_earlier_version() -> None:
     assert any(s["customer"].get("email") == "ana.lima@example.org" for s in received)
 
 
+ADDED_TO_RESOLUTIONS = {"options_offered": [], "chosen": None}
+"""What the views' resolutions gained since 0.1.0, as an old resolution shows it."""
+
+
+def _then_today(then: dict[str, Any]) -> dict[str, Any]:
+    """A view 0.1.0 wrote, with what its resolutions gained since filled as upcast."""
+    resolutions = [{**r, **ADDED_TO_RESOLUTIONS} for r in then["resolutions"]]
+    return {**then, "resolutions": resolutions}
+
+
 def test_old_rows_replay_into_the_views_of_their_time(old_store: ComplaintLog) -> None:
     for complaint_id in FIXTURE["complaints"]:
-        then = FIXTURE["views"][complaint_id]
+        then = _then_today(FIXTURE["views"][complaint_id])
         now = to_json(old_store.get(UUID(complaint_id)))
         for resolution in now["resolutions"]:  # added since 0.1.0: unknown for old ones
             assert resolution.pop("upheld") is None
         assert {k: now[k] for k in then} == then
+        assert now["regret_expressed"] is None
+        assert now["thanked"] is None
         assert now["personal_fields"] == []
         assert now["personal_data_erased_at"] is None
+
+
+UPCAST_SINCE_0_1_0: dict[str, dict[str, Any]] = {
+    "Acknowledged": {"regret": None, "thanks": None},
+    "PromiseMade": {"alongside": False},
+    "CustomerInformed": {"promise_id": None},
+    "Resolved": {"upheld": None, "options_offered": [], "chosen": None},
+}
+"""The fields events gained with the agenda (#15), as their upcasters fill them."""
 
 
 def test_old_rows_replay_into_the_histories_of_their_time(old_store: ComplaintLog) -> None:
@@ -123,9 +146,8 @@ def test_old_rows_replay_into_the_histories_of_their_time(old_store: ComplaintLo
             elif entry["event"] == "Paused":
                 assert added == {"waiting_for"}
                 assert payload["waiting_for"] == "customer"
-            elif entry["event"] == "Resolved":
-                assert added == {"upheld"}
-                assert payload["upheld"] is None  # not recorded then: unknown
+            elif entry["event"] in UPCAST_SINCE_0_1_0:
+                assert {k: payload[k] for k in added} == UPCAST_SINCE_0_1_0[entry["event"]]
             else:
                 assert not added
 
@@ -203,7 +225,7 @@ def test_old_rows_replay_on_every_store(
     with ComplaintLog(url, clock=lambda: CLOCK) as log:
         load_through_recorder(log)
         for complaint_id in FIXTURE["complaints"]:
-            then = FIXTURE["views"][complaint_id]
+            then = _then_today(FIXTURE["views"][complaint_id])
             now = to_json(log.get(UUID(complaint_id)))
             for resolution in now["resolutions"]:  # added since 0.1.0: unknown for old ones
                 assert resolution.pop("upheld") is None

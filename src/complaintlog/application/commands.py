@@ -31,6 +31,7 @@ from complaintlog.application.arguments import (
 )
 from complaintlog.application.authorization import Denial, Policy
 from complaintlog.application.idempotency import STAMP_FIELDS, digest, fingerprint_arguments
+from complaintlog.application.more_steps import StepCommands
 from complaintlog.application.personal_data import (
     CustomerKey,
     KeyRing,
@@ -81,7 +82,7 @@ characters): enough for any export's extra columns, not a way to store a file.""
 Action = Callable[[Complaint, Stamp], Any]
 
 
-class CommandMethods:
+class CommandMethods(StepCommands):
     """The command methods, shared by :class:`ComplaintLog` and :class:`Batch`.
 
     Subclasses decide how a complaint is loaded and when changes are saved.
@@ -334,12 +335,22 @@ class CommandMethods:
         complaint_id: ComplaintId,
         *,
         message: Text | None = None,
+        regret: bool | None = None,
+        thanks: bool | None = None,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
-        """Tell the customer the complaint is accepted (at most once)."""
-        self._run("acknowledge", dict(locals()), lambda c, s: c.acknowledge(s, message=message))
+        """Tell the customer the complaint is accepted (at most once).
+
+        ``regret`` and ``thanks`` record whether the acknowledgement expressed regret and
+        thanked the customer for the complaint (seeds 000 and 003), so statistics count them.
+        """
+        self._run(
+            "acknowledge",
+            dict(locals()),
+            lambda c, s: c.acknowledge(s, message=message, regret=regret, thanks=thanks),
+        )
 
     @validated
     def assign(
@@ -380,11 +391,16 @@ class CommandMethods:
         *,
         promise: Text,
         due: AwareDatetime,
+        alongside: bool = False,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> UUID:
-        """Promise the customer something by ``due``; returns the promise's id."""
+        """Promise the customer something by ``due``; returns the promise's id.
+
+        A new promise supersedes the open ones; ``alongside=True`` keeps them open beside it
+        (a call-back and a written answer), each with its own due time.
+        """
         arguments = dict(locals(), due=due.astimezone(UTC))  # rules see what is recorded
         if arguments["due"] - (at or self._clock()) > LONGEST_PROMISE:
             rule = f"a promise falls due within {LONGEST_PROMISE.days} days of being made"
@@ -396,7 +412,11 @@ class CommandMethods:
                 "make_promise",
                 arguments,
                 lambda c, s: c.make_promise(
-                    s, promise=promise, due=arguments["due"], promise_id=promise_id
+                    s,
+                    promise=promise,
+                    due=arguments["due"],
+                    promise_id=promise_id,
+                    alongside=alongside,
                 ),
             ),
         )
@@ -407,12 +427,18 @@ class CommandMethods:
         complaint_id: ComplaintId,
         *,
         message: Text,
+        promise_id: UUID | None = None,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
-        """Give the customer a progress update; keeps an open promise that is not yet due."""
-        self._run("inform", dict(locals()), lambda c, s: c.inform(s, message=message))
+        """Give the customer a progress update; keeps the open promises not yet due (or
+        only ``promise_id``: one broken promise is then kept late on the SLA clocks)."""
+        self._run(
+            "inform",
+            dict(locals()),
+            lambda c, s: c.inform(s, message=message, promise_id=promise_id),
+        )
 
     @validated
     def reclassify(
@@ -481,6 +507,8 @@ class CommandMethods:
         accepted: bool | None = None,
         first_contact: bool = False,
         upheld: UpheldArg | None = None,
+        options_offered: tuple[RemedyArg, ...] = (),
+        chosen: RemedyArg | None = None,
         at: AwareDatetime | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
@@ -491,7 +519,13 @@ class CommandMethods:
         acknowledgement and the resolution together, in that order, in one save.
         ``upheld`` (fully, partly or not) is what regulators' returns count; leave it out
         when it is not known.
+        ``options_offered`` are the remedies the customer was offered and ``chosen`` the one
+        they chose (seed 004), which must be among them.
         """
+        offered = tuple(cast(Remedy, option) for option in options_offered)
+        if chosen is not None and chosen not in offered:
+            rule = f"the chosen remedy must be one of options_offered {[*offered]}"
+            raise InvalidValueError("chosen", chosen, rule)
         self._run(
             "resolve",
             dict(locals()),
@@ -503,6 +537,8 @@ class CommandMethods:
                 accepted=accepted,
                 first_contact=first_contact,
                 upheld=cast(Upheld | None, upheld),
+                options_offered=offered,
+                chosen=cast(Remedy | None, chosen),
             ),
         )
 

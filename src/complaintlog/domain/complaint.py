@@ -30,6 +30,7 @@ from complaintlog.domain.chain import GENESIS, link
 from complaintlog.domain.complaint_commands import ComplaintCommands
 from complaintlog.domain.complaint_records import (
     CycleFacts,
+    EvidenceRecord,
     Idempotency,
     PauseRecord,
     PromiseRecord,
@@ -193,12 +194,25 @@ class Complaint(Aggregate, ComplaintCommands):
             return self.originator_id
 
     class Acknowledged(Event):
+        """The complaint was accepted. Version 2 added ``regret`` and ``thanks``: whether
+        the acknowledgement expressed regret and thanked the customer (``None`` in version 1
+        records: not recorded then)."""
+
         message: str | None
+        regret: bool | None
+        thanks: bool | None
 
         command = "acknowledge"
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["regret"] = None
+            state["thanks"] = None
 
         def evolve(self, complaint: Complaint) -> None:
             complaint.acknowledged_at = self.occurred_at
+            complaint.acknowledgement = (self.regret, self.thanks)
 
     class Assigned(Event):
         assignee: str
@@ -223,16 +237,26 @@ class Complaint(Aggregate, ComplaintCommands):
             complaint.cycle.handled = True
 
     class PromiseMade(Event):
+        """A promise to the customer. Version 2 added ``alongside``: the promise is made
+        beside the open ones instead of superseding them (version 1 always superseded)."""
+
         promise_id: UUID
         promise: str
         due: datetime
+        alongside: bool
 
         command = "make_promise"
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alongside"] = False
 
         def evolve(self, complaint: Complaint) -> None:
-            for earlier in complaint.promises:
-                if earlier.is_open_at(self.occurred_at):
-                    earlier.superseded_at = self.occurred_at
+            if not self.alongside:
+                for earlier in complaint.promises:
+                    if earlier.is_open_at(self.occurred_at):
+                        earlier.superseded_at = self.occurred_at
             complaint.promises.append(
                 PromiseRecord(
                     promise_id=self.promise_id,
@@ -248,12 +272,21 @@ class Complaint(Aggregate, ComplaintCommands):
             return self.promise_id
 
     class CustomerInformed(Event):
+        """The customer was told of progress. Version 2 added ``promise_id``: the one
+        promise this keeps (``None``: every open promise, as version 1 did)."""
+
         message: str
+        promise_id: UUID | None
 
         command = "inform"
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["promise_id"] = None
 
         def evolve(self, complaint: Complaint) -> None:
-            complaint.keep_open_promise(self.occurred_at)
+            complaint.keep_open_promise(self.occurred_at, self.promise_id)
             complaint.informed_at.append(self.occurred_at)
             complaint.cycle.handled = True
 
@@ -306,10 +339,12 @@ class Complaint(Aggregate, ComplaintCommands):
             complaint.end_pause(self.occurred_at)
 
     class Resolved(Event):
-        """The cycle was resolved. Schema version 2 added ``upheld``.
+        """The cycle was resolved. Schema version 2 added ``upheld``; version 3 the remedies
+        ``options_offered`` to the customer and the one ``chosen``.
 
         Version 1 did not record whether the complaint was upheld: old resolutions read
-        ``upheld=None``, unknown (never "not upheld").
+        ``upheld=None``, unknown (never "not upheld"); before version 3 no options were
+        recorded (empty and ``None``).
         """
 
         remedy: Remedy
@@ -317,13 +352,20 @@ class Complaint(Aggregate, ComplaintCommands):
         compensation: Money | None
         accepted: bool | None
         upheld: Upheld | None
+        options_offered: tuple[Remedy, ...]
+        chosen: Remedy | None
 
         command = "resolve"
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["upheld"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["options_offered"] = ()
+            state["chosen"] = None
 
         def evolve(self, complaint: Complaint) -> None:
             complaint.keep_open_promise(self.occurred_at)
@@ -338,6 +380,8 @@ class Complaint(Aggregate, ComplaintCommands):
                     compensation=self.compensation,
                     accepted=self.accepted,
                     upheld=self.upheld,
+                    options_offered=tuple(self.options_offered),
+                    chosen=self.chosen,
                 )
             )
 
@@ -361,6 +405,54 @@ class Complaint(Aggregate, ComplaintCommands):
         def evolve(self, complaint: Complaint) -> None:
             complaint.cycle.followed_up_at = self.occurred_at
             complaint.cycle.solved = self.solved
+
+    class SurveySent(Event):
+        """The satisfaction survey was sent to the customer (its answer is ``Surveyed``)."""
+
+        channel: Channel
+
+        command = "send_survey"
+
+        def evolve(self, complaint: Complaint) -> None:
+            complaint.cycle.survey_sent_at = self.occurred_at
+
+    class DesiredRemedyRecorded(Event):
+        """The remedy the customer asks for, recorded or changed after intake."""
+
+        remedy: Remedy
+        note: str | None
+
+        command = "record_desired_remedy"
+
+        def evolve(self, complaint: Complaint) -> None:
+            complaint.desired_remedy = self.remedy
+            complaint.cycle.handled = True
+
+    class EvidenceAttached(Event):
+        """A reference to a document kept elsewhere (receipt, letter), with its digest.
+        Internal: never sent to the customer."""
+
+        name: str
+        media_type: str
+        sha256: str
+        uri: str | None
+
+        command = "attach_evidence"
+
+        def evolve(self, complaint: Complaint) -> None:
+            complaint.evidence.append(
+                EvidenceRecord(self.name, self.media_type, self.sha256, self.uri, self.occurred_at)
+            )
+
+    class NoteAdded(Event):
+        """What handlers tell each other. Internal: never sent to the customer."""
+
+        text: str
+
+        command = "note"
+
+        def evolve(self, complaint: Complaint) -> None:
+            complaint.notes.append((self.occurred_at, self.actor, self.text))
 
     class Surveyed(Event):
         score: int
@@ -439,6 +531,10 @@ class Complaint(Aggregate, ComplaintCommands):
         self.attributes: tuple[tuple[str, str], ...] = ()
         self.received_at: datetime
         self.acknowledged_at: datetime | None = None
+        self.acknowledgement: tuple[bool | None, bool | None] = (None, None)
+        self.desired_remedy: Remedy | None = None
+        self.evidence: list[EvidenceRecord] = []
+        self.notes: list[tuple[datetime, str | None, str]] = []
         self.assignee: str | None = None
         self.team: str | None = None
         self.escalation_level: EscalationLevel | None = None

@@ -18,6 +18,7 @@ from complaintlog.domain.complaint_guards import ComplaintGuards
 from complaintlog.domain.complaint_records import Stamp
 from complaintlog.domain.values import (
     Category,
+    Channel,
     EscalationLevel,
     Money,
     Remedy,
@@ -38,10 +39,17 @@ class ComplaintCommands(ComplaintGuards):
 
         def _trigger(self, event_name: str, stamp: Stamp, **payload: Any) -> None: ...
 
-    def acknowledge(self, stamp: Stamp, *, message: str | None = None) -> None:
+    def acknowledge(
+        self,
+        stamp: Stamp,
+        *,
+        message: str | None = None,
+        regret: bool | None = None,
+        thanks: bool | None = None,
+    ) -> None:
         self._check_can_act("acknowledge", stamp)
         self.check_not_acknowledged("acknowledge")
-        self._trigger("Acknowledged", stamp, message=message)
+        self._trigger("Acknowledged", stamp, message=message, regret=regret, thanks=thanks)
 
     def assign(self, stamp: Stamp, *, assignee: str, team: str | None = None) -> None:
         self._check_can_act("assign", stamp)
@@ -52,15 +60,56 @@ class ComplaintCommands(ComplaintGuards):
         self.check_escalation_rises(level, reason)
         self._trigger("Escalated", stamp, level=level, reason=reason)
 
-    def make_promise(self, stamp: Stamp, *, promise: str, due: datetime, promise_id: UUID) -> UUID:
+    def make_promise(
+        self,
+        stamp: Stamp,
+        *,
+        promise: str,
+        due: datetime,
+        promise_id: UUID,
+        alongside: bool = False,
+    ) -> UUID:
+        """Promise by ``due``; ``alongside=True`` keeps the open promises open beside it."""
         self._check_can_act("make_promise", stamp)
         self.check_due_after_making(due, stamp.occurred_at)
-        self._trigger("PromiseMade", stamp, promise_id=promise_id, promise=promise, due=due)
+        self._trigger(
+            "PromiseMade",
+            stamp,
+            promise_id=promise_id,
+            promise=promise,
+            due=due,
+            alongside=alongside,
+        )
         return promise_id
 
-    def inform(self, stamp: Stamp, *, message: str) -> None:
+    def inform(self, stamp: Stamp, *, message: str, promise_id: UUID | None = None) -> None:
+        """Tell the customer; keeps the open promises, or only ``promise_id``."""
         self._check_can_act("inform", stamp)
-        self._trigger("CustomerInformed", stamp, message=message)
+        if promise_id is not None:
+            self.check_promise_pending(promise_id)
+        self._trigger("CustomerInformed", stamp, message=message, promise_id=promise_id)
+
+    def record_desired_remedy(
+        self, stamp: Stamp, *, remedy: Remedy, note: str | None = None
+    ) -> None:
+        self._check_can_act("record_desired_remedy", stamp)
+        self._trigger("DesiredRemedyRecorded", stamp, remedy=remedy, note=note)
+
+    def attach_evidence(
+        self, stamp: Stamp, *, name: str, media_type: str, sha256: str, uri: str | None = None
+    ) -> None:
+        """Internal: allowed in every status but withdrawn."""
+        self.check_not_withdrawn("attach_evidence")
+        self._check_time("attach_evidence", stamp)
+        self._trigger(
+            "EvidenceAttached", stamp, name=name, media_type=media_type, sha256=sha256, uri=uri
+        )
+
+    def note(self, stamp: Stamp, *, text: str) -> None:
+        """Internal: allowed in every status but withdrawn."""
+        self.check_not_withdrawn("note")
+        self._check_time("note", stamp)
+        self._trigger("NoteAdded", stamp, text=text)
 
     def reclassify(
         self,
@@ -96,13 +145,15 @@ class ComplaintCommands(ComplaintGuards):
         accepted: bool | None = None,
         first_contact: bool = False,
         upheld: Upheld | None = None,
+        options_offered: tuple[Remedy, ...] = (),
+        chosen: Remedy | None = None,
     ) -> None:
         """Resolve this cycle. ``first_contact=True`` acknowledges first, in the same save."""
         self.check_not_withdrawn("resolve")
         self.check_not_resolved_in_cycle("resolve")
         self._check_time("resolve", stamp)
         if first_contact and self.acknowledged_at is None:
-            self._trigger("Acknowledged", stamp, message=None)
+            self._trigger("Acknowledged", stamp, message=None, regret=None, thanks=None)
             stamp = attrs.evolve(stamp, idempotency=None)
         self.check_acknowledged("resolve")
         self._trigger(
@@ -113,6 +164,8 @@ class ComplaintCommands(ComplaintGuards):
             compensation=compensation,
             accepted=accepted,
             upheld=upheld,
+            options_offered=options_offered,
+            chosen=chosen,
         )
 
     def reopen(self, stamp: Stamp, *, reason: ReopenReason, note: str | None = None) -> None:
@@ -136,6 +189,13 @@ class ComplaintCommands(ComplaintGuards):
                 reason=ReopenReason.FOLLOW_UP_UNSOLVED,
                 note=note,
             )
+
+    def send_survey(self, stamp: Stamp, *, channel: Channel) -> None:
+        self.check_not_withdrawn("send_survey")
+        self.check_resolved_in_cycle("send_survey")
+        self.check_survey_not_sent()
+        self._check_time("send_survey", stamp)
+        self._trigger("SurveySent", stamp, channel=channel)
 
     def record_survey(self, stamp: Stamp, *, score: int, comment: str | None = None) -> None:
         self.check_not_withdrawn("record_survey")

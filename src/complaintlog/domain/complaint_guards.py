@@ -25,8 +25,10 @@ from complaintlog.errors import (
     NotAcknowledgedError,
     NotPausedError,
     PromiseDueNotAfterMakingError,
+    PromiseNotPendingError,
     ReclassificationUnchangedError,
     ResolvedTwiceError,
+    SurveyAlreadySentError,
     TimeRunsBackwardsError,
     TimeTooFarInFutureError,
 )
@@ -123,6 +125,23 @@ class ComplaintGuards(ComplaintState):
                 "erase_personal_data",
                 f"erased at {self.personal_data_erased_at.isoformat()}",
             )
+
+    def check_promise_pending(self, promise_id: UUID) -> None:
+        """``promise_id`` names a promise of this complaint neither kept nor superseded."""
+        for promise in self.promises:
+            if promise.promise_id == promise_id:
+                if promise.kept_at is None and promise.superseded_at is None:
+                    return
+                done = "kept" if promise.kept_at is not None else "superseded"
+                raise PromiseNotPendingError(self.id, "inform", f"promise {promise_id} is {done}")
+        raise PromiseNotPendingError(
+            self.id, "inform", f"promise_id={promise_id} names no promise of this complaint"
+        )
+
+    def check_survey_not_sent(self) -> None:
+        sent = self.cycle.survey_sent_at
+        if sent is not None:
+            raise SurveyAlreadySentError(self.id, "send_survey", f"sent at {sent.isoformat()}")
 
     def check_paused(self) -> None:
         if self.paused_since is None:

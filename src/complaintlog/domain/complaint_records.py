@@ -19,6 +19,7 @@ from complaintlog.domain.values import Money, Remedy, Upheld, WaitingFor
 
 __all__ = [
     "CycleFacts",
+    "EvidenceRecord",
     "Idempotency",
     "PauseRecord",
     "PromiseRecord",
@@ -88,6 +89,19 @@ class ResolutionRecord:
     compensation: Money | None
     accepted: bool | None
     upheld: Upheld | None = None
+    options_offered: tuple[Remedy, ...] = ()
+    chosen: Remedy | None = None
+
+
+@attrs.frozen
+class EvidenceRecord:
+    """A document kept elsewhere, by name, media type, SHA-256 digest and location."""
+
+    name: str
+    media_type: str
+    sha256: str
+    uri: str | None
+    attached_at: datetime
 
 
 @attrs.define
@@ -101,3 +115,4 @@ class CycleFacts:
     followed_up_at: datetime | None = None
     solved: bool | None = None
     surveyed_at: datetime | None = None
+    survey_sent_at: datetime | None = None

@@ -55,9 +55,10 @@ class ComplaintState:
 
     # -- state helpers used by events ------------------------------------------------------
 
-    def keep_open_promise(self, when: datetime) -> None:
+    def keep_open_promise(self, when: datetime, promise_id: UUID | None = None) -> None:
+        """Keep the open promises (or only ``promise_id``); one past due stays broken."""
         for promise in self.promises:
-            if promise.is_open_at(when):
+            if promise.is_open_at(when) and promise_id in (None, promise.promise_id):
                 promise.kept_at = when
 
     def end_pause(self, when: datetime) -> None:

@@ -13,6 +13,7 @@ from uuid import UUID
 import attrs
 
 from complaintlog.domain.complaint import Complaint, PauseRecord, PromiseRecord
+from complaintlog.domain.complaint_records import EvidenceRecord
 from complaintlog.domain.status import Status
 from complaintlog.domain.values import (
     Category,
@@ -28,6 +29,8 @@ from complaintlog.domain.values import (
 
 __all__ = [
     "ComplaintView",
+    "EvidenceRecord",
+    "NoteView",
     "PauseView",
     "PromiseState",
     "PromiseView",
@@ -104,6 +107,19 @@ class ResolutionView:
     accepted: bool | None
     upheld: Upheld | None = None
     """fully, partly or not upheld; ``None``: not recorded (unknown)."""
+    options_offered: tuple[Remedy, ...] = ()
+    """The remedies the customer was offered (seed 004)."""
+    chosen: Remedy | None = None
+    """The one the customer chose."""
+
+
+@attrs.frozen
+class NoteView:
+    """An internal note: never sent to the customer."""
+
+    at: datetime
+    actor: str | None
+    text: str
 
 
 @attrs.frozen
@@ -150,6 +166,18 @@ class ComplaintView:
     personal_fields: tuple[str, ...] = ()
     """The paths of the fields stored sealed (``customer.name``, ``description``, ...)."""
     personal_data_erased_at: datetime | None = None
+    regret_expressed: bool | None = None
+    """Whether the acknowledgement expressed regret (``None``: not recorded)."""
+    thanked: bool | None = None
+    """Whether the acknowledgement thanked the customer (``None``: not recorded)."""
+    desired_remedy: Remedy | None = None
+    """The remedy the customer asks for, as recorded after intake."""
+    survey_sent_at: datetime | None = None
+    """When this cycle's satisfaction survey was sent."""
+    evidence: tuple[EvidenceRecord, ...] = ()
+    """References to documents kept elsewhere; internal."""
+    notes: tuple[NoteView, ...] = ()
+    """Internal notes; never sent to the customer."""
 
     @property
     def resolved_at(self) -> datetime | None:
@@ -164,6 +192,11 @@ class ComplaintView:
     @property
     def open_promise(self) -> PromiseView | None:
         return next((p for p in self.promises if p.state is PromiseState.OPEN), None)
+
+    @property
+    def open_promises(self) -> tuple[PromiseView, ...]:
+        """Every open promise (several, when made ``alongside`` each other)."""
+        return tuple(p for p in self.promises if p.state is PromiseState.OPEN)
 
     @property
     def broken_promises(self) -> tuple[PromiseView, ...]:
@@ -208,6 +241,8 @@ class ComplaintView:
                     compensation=r.compensation,
                     accepted=r.accepted,
                     upheld=r.upheld,
+                    options_offered=r.options_offered,
+                    chosen=r.chosen,
                 )
                 for r in complaint.resolutions
             ),
@@ -220,4 +255,10 @@ class ComplaintView:
             pause_history=tuple(PauseView.of(p) for p in complaint.pause_history),
             personal_fields=complaint.personal_fields,
             personal_data_erased_at=complaint.personal_data_erased_at,
+            regret_expressed=complaint.acknowledgement[0],
+            thanked=complaint.acknowledgement[1],
+            desired_remedy=complaint.desired_remedy,
+            survey_sent_at=complaint.cycle.survey_sent_at,
+            evidence=tuple(complaint.evidence),
+            notes=tuple(NoteView(at, actor, text) for at, actor, text in complaint.notes),
         )

@@ -50,6 +50,10 @@ STEP_COMMANDS = (
     "follow_up",
     "record_survey",
     "withdraw",
+    "send_survey",
+    "record_desired_remedy",
+    "attach_evidence",
+    "note",
 )
 """The commands that take a recorded complaint a step further in its handling: all but
 ``receive``, which starts one, and ``erase_personal_data``, which is no handling step."""

@@ -28,17 +28,20 @@ metric                    started by                  met by
 ``acknowledge``           Received                    Acknowledged
 ``first_response``        Received                    Acknowledged or PromiseMade
 ``resolve``               Received, Reopened (cycle)  Resolved (of that cycle)
-``promise``               PromiseMade (its own due)   CustomerInformed or Resolved
+``promise``               PromiseMade (its own due)   CustomerInformed (naming it, or
+                                                      any) or Resolved
 ``follow_up``             Resolved                    FollowedUp
-``survey``                Resolved                    Surveyed (early if before
-                                                      ``not_before``: not compliant)
+``survey``                Resolved                    SurveySent, else Surveyed (early
+                                                      if before ``not_before``: not
+                                                      compliant)
 ========================  ==========================  =================================
 
 A withdrawal cancels running clocks; a reopening cancels the previous cycle's follow-up and
 survey clocks; a new promise made while an earlier one is still open supersedes it (as in
-the aggregate). A promise kept after its due time counts as met late. A policy without a
-``promise`` target gets an implicit one (``promise``: by the promised time, calendar
-clock, pauses do not move it), so broken promises are always known.
+the aggregate), unless it was made ``alongside``. A promise kept after its due time counts
+as met late. A policy without a ``promise`` target gets an implicit one (``promise``: by
+the promised time, calendar clock, pauses do not move it), so broken promises are always
+known.
 
 Clocks of ``informational`` targets are kept like the others, but they are no obligation:
 their rows have no outcome (so the statistics count them towards no compliance rate), and

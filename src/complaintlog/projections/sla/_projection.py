@@ -225,7 +225,7 @@ class SlaProjection(Projection[_Case]):
                     self._meet(case, at, "first_response")
                     self._promise(case, at, data)
                 case "CustomerInformed":
-                    self._meet(case, at, "promise")
+                    self._meet(case, at, "promise", data.get("promise_id"))
                 case "Resolved":
                     self._end_pause(case, at)
                     self._meet(case, at, "promise")
@@ -238,7 +238,7 @@ class SlaProjection(Projection[_Case]):
                     self._start_all(case, "resolve", at)
                 case "FollowedUp":
                     self._meet(case, at, "follow_up")
-                case "Surveyed":
+                case "SurveySent" | "Surveyed":
                     self._meet(case, at, "survey")
                 case "Paused":
                     self._pause(case, at)
@@ -386,7 +386,7 @@ class SlaProjection(Projection[_Case]):
 
     def _promise(self, case: _Case, at: int, data: dict[str, Any]) -> None:
         promised = parse_us(data["due"])
-        for clock in case.clocks:
+        for clock in () if data.get("alongside") else case.clocks:
             # A promise still open (by its promised time) is superseded by the new one.
             if (
                 clock.metric == "promise"
@@ -401,9 +401,16 @@ class SlaProjection(Projection[_Case]):
             key = f"promise/{promise_id}/{target.name}"
             self._start(case, target, key, at, promise_id, promised)
 
-    def _meet(self, case: _Case, at: int, metric: str) -> None:
+    def _meet(self, case: _Case, at: int, metric: str, promise_id: object = None) -> None:
+        """Meet the running clocks of ``metric`` (of one promise, with ``promise_id``)."""
+        only = None if promise_id is None else str(promise_id)
         for clock in case.clocks:
-            if clock.metric == metric and clock.met_us is None and clock.cancelled_us is None:
+            if (
+                clock.metric == metric
+                and clock.met_us is None
+                and clock.cancelled_us is None
+                and (only is None or clock.promise_id == only)
+            ):
                 self._stop(clock, at)
                 clock.met_us = at
 
