@@ -1,4 +1,4 @@
-"""Read models of the complaint log: current state, SLA clocks, statistics.
+"""Read models of the complaint log: current state, SLA clocks, the agenda, statistics.
 
 ``Projections(log, policy=...)`` keeps all three in the log's own store (memory, SQLite or
 PostgreSQL), each with its tracking position written in the same transaction as its rows.
@@ -9,6 +9,12 @@ from complaintlog.projections._facade import Projections
 from complaintlog.projections._framework.follower import Follower, recorded_by
 from complaintlog.projections._framework.reader import LogReader
 from complaintlog.projections._store import ProjectionConflictError, ViewStore
+from complaintlog.projections.agenda import (
+    AgendaAction,
+    AgendaItem,
+    AgendaProjection,
+    AgendaView,
+)
 from complaintlog.projections.current_state import (
     ComplaintState,
     CurrentStateProjection,
@@ -29,6 +35,11 @@ __all__ = [
     "ComplaintState",
     "CurrentStateProjection",
     "CurrentStateView",
+    # agenda
+    "AgendaAction",
+    "AgendaItem",
+    "AgendaProjection",
+    "AgendaView",
     # SLA
     "Clock",
     "SlaProjection",

@@ -13,8 +13,9 @@ from complaintlog.projections._complete import CompleteViews
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
 from complaintlog.projections._framework.reader import LogEvent
 from complaintlog.projections._store import SqliteViewStore, ViewStore, open_view_store
+from complaintlog.projections.agenda import AgendaProjection, AgendaView
 from complaintlog.projections.current_state import CurrentStateProjection, CurrentStateView
-from complaintlog.projections.sla import SlaProjection, SlaView, WhatIf, what_if
+from complaintlog.projections.sla import SlaView, WhatIf, what_if
 from complaintlog.projections.statistics import StatisticsProjection, StatisticsView
 
 if TYPE_CHECKING:
@@ -24,11 +25,13 @@ __all__ = ["Projections"]
 
 
 class Projections:
-    """Current state, SLA clocks and statistics of a ComplaintLog, in the log's own store.
+    """Current state, SLA clocks, the agenda and statistics of a ComplaintLog, in the log's
+    own store.
 
     >>> views = Projections(log, policy=SlaPolicy.preset("fca"))   # doctest: +SKIP
     >>> views.catch_up()                                            # doctest: +SKIP
     >>> views.sla.breaches(as_of=now, ongoing_only=True)            # doctest: +SKIP
+    >>> views.agenda.due(as_of=now, assignee="ana")                 # doctest: +SKIP
 
     ``catch_up()`` processes what was recorded since the last call (poll it, or call it
     before reading); ``rebuild()`` replays the whole log. A view built under another policy
@@ -57,7 +60,7 @@ class Projections:
             self.store,
             [
                 CurrentStateProjection(),
-                SlaProjection(self.policy),
+                AgendaProjection(self.policy),
                 StatisticsProjection(self.policy.calendar),
             ],
             batch_size=batch_size,
@@ -66,6 +69,8 @@ class Projections:
         readers = CompleteViews(self.store)  # never half a rebuilt view
         self.current_state = CurrentStateView(readers, self._follower.reader, known_by=known_by)
         self.sla = SlaView(readers, self.policy)
+        self.agenda = AgendaView(readers)
+        """What handlers must do and by when (kept by the SLA fold, with the clocks)."""
         now = log.clock if known_by is None else (lambda: known_by)
         self.statistics = StatisticsView(readers, zone or self.policy.calendar.time_zone, clock=now)
 

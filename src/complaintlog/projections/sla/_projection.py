@@ -8,7 +8,7 @@ case and clock rows, with the outcome day rows the statistics report reads (``_s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
 from complaintlog.domain.values import Category, Channel, Severity
@@ -48,7 +48,7 @@ class SlaProjection(Projection[_Case]):
     """Keeps SLA clocks under one policy (its targets and its business calendar)."""
 
     name = "sla"
-    tables = (CASES, CLOCKS, _sla_days.OUTCOME_DAYS)
+    tables: ClassVar[tuple[str, ...]] = (CASES, CLOCKS, _sla_days.OUTCOME_DAYS)
     per_complaint = True
 
     def __init__(self, policy: SlaPolicy) -> None:

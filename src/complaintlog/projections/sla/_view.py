@@ -16,6 +16,7 @@ import attrs
 
 from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy
 from complaintlog.projections._framework.reader import from_us, to_us
+from complaintlog.projections._holders import holder_filter
 from complaintlog.projections._store import ViewStore, compose
 from complaintlog.projections.sla._arithmetic import target_named, warn_time
 from complaintlog.projections.sla._rows import _ALL_CLOCK_COLUMNS, _CLOCK_LIST, CLOCKS
@@ -91,9 +92,13 @@ def _as_of(clock: Clock, as_of: datetime) -> Clock:
     )
 
 
-def _filters(metric: Metric | str | None, target: str | None) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
+def _filters(
+    metric: Metric | str | None,
+    target: str | None,
+    assignee: str | None = None,
+    team: str | None = None,
+) -> tuple[list[str], list[Any]]:
+    clauses, params = holder_filter(assignee, team)
     if metric is not None:
         clauses.append("metric = ?")
         params.append(Metric(metric).value)
@@ -173,15 +178,18 @@ class SlaView:
         include_informational: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        assignee: str | None = None,
+        team: str | None = None,
     ) -> list[Clock]:
         """Clocks breached by ``as_of``: past due and not met by then, or met late.
 
         ``ongoing_only`` leaves out those met (late) or cancelled by ``as_of``: the breaches
         someone can still act on. Ordered by due time. Informational targets are left out
-        unless ``include_informational`` or ``target`` names one.
+        unless ``include_informational`` or ``target`` names one. ``assignee`` / ``team``
+        keep the complaints that person or team holds now.
         """
         moment = to_us(as_of)
-        clauses, params = _filters(metric, target)
+        clauses, params = _filters(metric, target, assignee, team)
         self._without_informational(clauses, params, target, include_informational)
         clauses.insert(0, "breach_us < ?")
         params.insert(0, moment)
@@ -201,8 +209,10 @@ class SlaView:
         metric: Metric | str | None = None,
         target: str | None = None,
         include_informational: bool = False,
+        assignee: str | None = None,
+        team: str | None = None,
     ) -> int:
-        clauses, params = _filters(metric, target)
+        clauses, params = _filters(metric, target, assignee, team)
         self._without_informational(clauses, params, target, include_informational)
         where = " AND ".join(["breach_us < ?", *clauses])
         rows = self._store.query(
@@ -220,14 +230,16 @@ class SlaView:
         include_informational: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        assignee: str | None = None,
+        team: str | None = None,
     ) -> list[Clock]:
         """Clocks running at ``as_of``, past their warning threshold, not yet due; soonest
         due first. A paused clock stands still: it is at risk if it was when the pause began.
         Informational targets are left out unless ``include_informational`` or ``target``
-        names one.
+        names one. ``assignee`` / ``team`` keep the complaints that person or team holds now.
         """
         moment = to_us(as_of)
-        clauses, params = _filters(metric, target)
+        clauses, params = _filters(metric, target, assignee, team)
         self._without_informational(clauses, params, target, include_informational)
         where = (
             "started_us <= ? AND (met_us IS NULL OR met_us > ?) "
