@@ -53,7 +53,7 @@ class AgendaProjection(SlaProjection):
         """Beside ``cache``: the holder of each cached complaint (loaded and dropped with it)."""
 
     def config(self) -> str:
-        return f"{AGENDA_CONFIG} {super().config()}"
+        return f"{super().config()} + {AGENDA_CONFIG}"
 
     # -- schema -----------------------------------------------------------------------------
 
