@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from complaintlog.cli._agenda import agenda_command
 from complaintlog.cli._audit import audit_app, schema_command, show_command
 from complaintlog.cli._common import Options
 from complaintlog.cli._demo import demo_command
@@ -97,6 +98,7 @@ app.command("file")(file_command)
 app.command("export")(export_command)
 app.command("schema")(schema_command)
 app.command("report")(report_command)
+app.command("agenda")(agenda_command)
 app.command("what-if")(what_if_command)
 app.command("regulatory-return")(regulatory_return_command)
 app.add_typer(audit_app, name="audit")
