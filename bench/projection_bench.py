@@ -11,7 +11,9 @@
   complaint or a step of an old one whose rows are not in the runner's cache;
 * ``open_page_ms``, ``breaches_ms``, ``monthly_stats_ms``: the first page of open
   complaints, the first page of the breach list as of now (ongoing breaches), and one
-  month's statistics, each the median of several calls on the built views.
+  month's statistics, each the median of several calls on the built views;
+* ``agenda_one_assignee_ms`` (and ``_week_ago_ms``): one handler's agenda of the next day,
+  as of now and as it stood a week ago.
 
     python bench/projection_bench.py --child-rebuild URL
 
@@ -188,6 +190,23 @@ def query_figures(log: ComplaintLog, views: Projections, complaints: int) -> dic
         "breaches_ms": _median_ms(lambda: views.sla.breaches(now, ongoing_only=True, limit=100)),
         "monthly_stats_ms": _median_ms(lambda: views.statistics.monthly(month_start, month_end)),
     }
+    # One handler's agenda: what agent-7 (one of the workload's 40) must do today and
+    # tomorrow, as of now and as it stood a week ago (the ended segments' index).
+    today, week_ago = now + timedelta(days=1), now - timedelta(days=7)
+    figures["agenda_one_assignee_ms"] = _median_ms(
+        lambda: views.agenda.due(as_of=now, until=today, assignee="agent-7")
+    )
+    figures["agenda_one_assignee_rows"] = len(
+        views.agenda.due(as_of=now, until=today, assignee="agent-7")
+    )
+    figures["agenda_one_assignee_week_ago_ms"] = _median_ms(
+        lambda: views.agenda.due(
+            as_of=week_ago, until=week_ago + timedelta(days=1), assignee="agent-7"
+        )
+    )
+    figures["agenda_one_assignee_week_ago_rows"] = len(
+        views.agenda.due(as_of=week_ago, until=week_ago + timedelta(days=1), assignee="agent-7")
+    )
     figures["open_page_rows"] = len(views.current_state.open(limit=20))
     figures["breaches_rows"] = len(views.sla.breaches(now, ongoing_only=True, limit=100))
     month = views.statistics.monthly(month_start, month_end)
