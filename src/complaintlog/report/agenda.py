@@ -9,13 +9,14 @@ program that subscribes to the file updates its to-dos instead of duplicating th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 
 from icalendar import Calendar, Todo
 
-from complaintlog.projections import AgendaItem
+from complaintlog.projections import AgendaItem, AgendaView
+from complaintlog.report.data import AgendaRow
 
-__all__ = ["GROUPS", "groups", "to_ics"]
+__all__ = ["GROUPS", "agenda_rows", "groups", "to_ics"]
 
 GROUPS = ("overdue", "due today", "later")
 
@@ -70,3 +71,19 @@ def to_ics(items: Sequence[AgendaItem], stamp: datetime) -> bytes:
         calendar.add_component(todo)
     ical: bytes = calendar.to_ical()
     return ical
+
+
+def agenda_rows(agenda: AgendaView, as_of: datetime, zone: tzinfo) -> list[AgendaRow]:
+    """The report's agenda: what is due by the end of ``as_of``'s day in ``zone``."""
+    day_end = datetime.combine(as_of.astimezone(zone).date(), time.max, tzinfo=zone)
+    return [
+        AgendaRow(
+            complaint=item.external_ref or str(item.complaint_id),
+            action=item.action.value,
+            due=item.due,
+            assignee=item.assignee,
+            team=item.team,
+            overdue=item.overdue,
+        )
+        for item in agenda.due(as_of=as_of, until=max(day_end, as_of))
+    ]

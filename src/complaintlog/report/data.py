@@ -12,6 +12,7 @@ import attrs
 from complaintlog.projections import Rate
 
 __all__ = [
+    "AgendaRow",
     "BreachRow",
     "GroupRow",
     "InformationalRow",
@@ -122,6 +123,18 @@ class GroupRow:
 
 
 @attrs.frozen
+class AgendaRow:
+    """One item of the agenda of the report's date (see :mod:`complaintlog.projections.agenda`)."""
+
+    complaint: str
+    action: str
+    due: datetime
+    assignee: str | None
+    team: str | None
+    overdue: bool
+
+
+@attrs.frozen
 class InformationalRow:
     """A target that is measured but is no obligation (``informational = true``)."""
 
@@ -169,6 +182,9 @@ class ReportData:
     """Dated in the past (an ``as_of`` was asked for): "open at D", not "open now"."""
     known_at: datetime | None = None
     """Only events recorded by then were counted: what the screens showed at that moment."""
+    agenda: list[AgendaRow] = attrs.field(factory=list)
+    """What is due by the end of the report's date (in the policy's time zone), overdue
+    first."""
 
     @property
     def now(self) -> str:

@@ -324,6 +324,31 @@ window.addEventListener('load', function () {
 """
 
 
+def _agenda(data: ReportData) -> str:
+    """The agenda of the report's date: overdue first, then by due time."""
+    rows = [
+        (
+            f"{row.due:%Y-%m-%d %H:%M}",
+            row.action,
+            row.complaint[:26],
+            row.assignee or "-",
+            row.team or "-",
+            "overdue" if row.overdue else "",
+        )
+        for row in data.agenda
+    ]
+    return _table(
+        Section(
+            "agenda",
+            f"Agenda of {data.as_of:%Y-%m-%d}: due by the end of the day, {len(rows):,} items",
+            ("due (UTC)", "action", "complaint", "assignee", "team", ""),
+            rows,
+            "Acknowledge, respond, inform (promises), resolve, send the survey, follow up: "
+            "see complaintlog agenda for one person's or team's list.",
+        )
+    )
+
+
 def render_html(data: ReportData) -> str:
     """One self-contained page: headline figures, charts, the lists to act on, tables."""
     cards = "".join(
@@ -356,7 +381,7 @@ def render_html(data: ReportData) -> str:
 <h2>Volume and service level</h2>
 <div class="grid">{"".join(charts[:4])}</div>
 <h2>Lists to act on</h2>
-{lists}
+{_agenda(data)}{lists}
 <h2>Outcomes, promises and repeat complaints</h2>
 <div class="grid">{"".join(charts[4:])}</div>
 <h2>Current state and SLA clocks</h2>

@@ -44,6 +44,7 @@ from complaintlog.projections import (
 )
 from complaintlog.projections import what_if as replay_what_if
 from complaintlog.projections.statistics import GROUPINGS, PERIODS
+from complaintlog.report.agenda import agenda_rows
 from complaintlog.report.data import (
     BreachRow,
     GroupRow,
@@ -288,6 +289,7 @@ class _Report:
                 reverse=True,
             ),
             informational=self._informational(),
+            agenda=agenda_rows(self.views.agenda, moment, self.policy.calendar.time_zone),
             informational_open=sorted(
                 self._rows(
                     clock
