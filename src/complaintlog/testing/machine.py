@@ -64,6 +64,7 @@ class ModelComplaint:
     followed_up: bool = False
     solved: bool = False
     surveyed: bool = False
+    survey_sent: bool = False
     handled: bool = False
     cycle: int = 1
     escalation_rank: int = 0
@@ -91,6 +92,7 @@ class ModelComplaint:
     def new_cycle(self) -> None:
         self.cycle += 1
         self.resolved = self.followed_up = self.solved = self.surveyed = False
+        self.survey_sent = False
         self.handled = False
 
 
@@ -182,12 +184,17 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.handled = True
             m.events += 1
 
-    @rule(cid=complaints, due_in=st.integers(min_value=-60, max_value=3 * 24 * 60))
-    def make_promise(self, cid: UUID, due_in: int) -> None:
+    @rule(
+        cid=complaints,
+        due_in=st.integers(min_value=-60, max_value=3 * 24 * 60),
+        alongside=st.booleans(),
+    )
+    def make_promise(self, cid: UUID, due_in: int, alongside: bool) -> None:
         m = self.model[cid]
         due = self.clock.now + timedelta(minutes=due_in)
+        legal = m.open and due_in > 0
         if self._attempt(
-            cid, m.open and due_in > 0, self.clock.now, "make_promise", promise="call", due=due
+            cid, legal, self.clock.now, "make_promise", promise="call", due=due, alongside=alongside
         ):
             m.handled = True
             m.events += 1
@@ -256,6 +263,33 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
         legal = m.resolved and not m.withdrawn and not m.surveyed
         if self._attempt(cid, legal, self.clock.now, "record_survey", score=score):
             m.surveyed = True
+            m.events += 1
+
+    @rule(cid=complaints, channel=st.sampled_from(["email", "phone"]))
+    def send_survey(self, cid: UUID, channel: str) -> None:
+        m = self.model[cid]
+        legal = m.resolved and not m.withdrawn and not m.survey_sent
+        if self._attempt(cid, legal, self.clock.now, "send_survey", channel=channel):
+            m.survey_sent = True
+            m.events += 1
+
+    @rule(cid=complaints, remedy=st.sampled_from(["refund", "repair", "apology"]))
+    def record_desired_remedy(self, cid: UUID, remedy: str) -> None:
+        m = self.model[cid]
+        if self._attempt(cid, m.open, self.clock.now, "record_desired_remedy", remedy=remedy):
+            m.handled = True
+            m.events += 1
+
+    @rule(cid=complaints, internal=st.sampled_from(["note", "attach_evidence"]))
+    def internal_record(self, cid: UUID, internal: str) -> None:
+        """A note or a piece of evidence: allowed in every status but withdrawn."""
+        m = self.model[cid]
+        arguments: dict[str, object] = (
+            {"text": "checked the invoice"}
+            if internal == "note"
+            else {"name": "receipt.pdf", "media_type": "application/pdf", "sha256": "0" * 64}
+        )
+        if self._attempt(cid, not m.withdrawn, self.clock.now, internal, **arguments):
             m.events += 1
 
     @rule(cid=complaints)

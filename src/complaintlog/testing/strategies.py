@@ -188,7 +188,9 @@ def _legal_moves(model: ModelComplaint) -> dict[str, _Planner]:
         moves["make_promise"] = lambda d, m: {
             "promise": "call back",
             "due": m.last_at + timedelta(hours=d(st.integers(1, 72))),
+            "alongside": d(st.booleans()),
         }
+        moves["record_desired_remedy"] = lambda d, m: {"remedy": d(remedies())}
         moves["resolve"] = lambda d, m: {
             "remedy": d(remedies()),
             "summary": d(_TEXT),
@@ -200,7 +202,10 @@ def _legal_moves(model: ModelComplaint) -> dict[str, _Planner]:
         else:
             moves["pause"] = lambda d, m: {"reason": "waiting for the customer"}
         if not model.acknowledged:
-            moves["acknowledge"] = lambda d, m: {}
+            moves["acknowledge"] = lambda d, m: {
+                "regret": d(st.booleans()),
+                "thanks": d(st.booleans()),
+            }
         rank = model.escalation_rank
         higher = [level for level in EscalationLevel if level.rank > rank]
         if higher:
@@ -216,6 +221,15 @@ def _legal_moves(model: ModelComplaint) -> dict[str, _Planner]:
             moves["follow_up"] = lambda d, m: {"solved": d(st.booleans())}
         if not model.surveyed:
             moves["record_survey"] = lambda d, m: {"score": d(st.integers(1, 5))}
+        if not model.survey_sent:
+            moves["send_survey"] = lambda d, m: {"channel": d(st.sampled_from(["email", "phone"]))}
+    if not model.withdrawn:
+        moves["note"] = lambda d, m: {"text": d(_TEXT)}
+        moves["attach_evidence"] = lambda d, m: {
+            "name": "receipt.pdf",
+            "media_type": "application/pdf",
+            "sha256": d(st.binary(min_size=32, max_size=32)).hex(),
+        }
     return moves
 
 
@@ -223,7 +237,7 @@ def _advance(model: ModelComplaint, name: str, arguments: Mapping[str, Any]) -> 
     """Update the model as the real complaint would change."""
     if name == "acknowledge":
         model.acknowledged = True
-    elif name in {"assign", "inform", "make_promise"}:
+    elif name in {"assign", "inform", "make_promise", "record_desired_remedy"}:
         model.handled = True
     elif name == "escalate":
         model.escalation_rank = arguments["level"].rank
@@ -245,6 +259,8 @@ def _advance(model: ModelComplaint, name: str, arguments: Mapping[str, Any]) -> 
             model.new_cycle()
     elif name == "record_survey":
         model.surveyed = True
+    elif name == "send_survey":
+        model.survey_sent = True
 
 
 @st.composite
