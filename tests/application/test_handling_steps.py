@@ -210,3 +210,20 @@ def test_the_json_schema_knows_the_new_events() -> None:
     assert {"options_offered", "chosen"} <= set(events["Resolved"]["properties"])
     assert "alongside" in events["PromiseMade"]["properties"]
     assert "promise_id" in events["CustomerInformed"]["properties"]
+
+
+def test_statistics_count_regret_and_thanks(log: ComplaintLog) -> None:
+    for regret, thanks in ((True, True), (True, False), (False, False), (None, None)):
+        complaint_id = received(log)
+        log.acknowledge(complaint_id, regret=regret, thanks=thanks, at=T0 + timedelta(hours=1))
+    late = received(log)
+    log.acknowledge(late, regret=True, thanks=True, at=T0 + timedelta(days=40))
+    with Projections(log) as views:
+        views.catch_up()
+        march = views.statistics.acknowledgements(T0, T0 + timedelta(days=30))
+    assert (march.acknowledged, march.with_regret, march.with_thanks, march.not_recorded) == (
+        4,
+        2,
+        1,
+        1,
+    )

@@ -54,10 +54,11 @@ from complaintlog.projections.statistics._projection import StatisticsProjection
 from complaintlog.projections.statistics._report import PeriodStatistics, Rate
 from complaintlog.projections.statistics._report import median as median
 from complaintlog.projections.statistics._report import percentile as percentile
-from complaintlog.projections.statistics._view import StatisticsView
+from complaintlog.projections.statistics._view import Acknowledgements, StatisticsView
 
 __all__ = [
     "GROUPINGS",
+    "Acknowledgements",
     "PERIODS",
     "PeriodStatistics",
     "Rate",

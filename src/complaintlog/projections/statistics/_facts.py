@@ -32,6 +32,8 @@ _COLUMNS = (
     "escalations",
     "closed_us",
     "last_activity_us",
+    "ack_regret",
+    "ack_thanks",
     "cycles",
 )
 _COLUMN_LIST = ", ".join(_COLUMNS)
@@ -66,7 +68,7 @@ def _type(name: str) -> str:
         return "TEXT NOT NULL"
     if name in {"received_us", "last_activity_us", "escalations"}:
         return "BIGINT NOT NULL"
-    return "BIGINT" if name.endswith("_us") else "TEXT"
+    return "BIGINT" if name.endswith("_us") or name.startswith("ack_") else "TEXT"
 
 
 class _Facts:
@@ -89,6 +91,10 @@ class _Facts:
     escalations: int
     closed_us: int | None
     last_activity_us: int
+    ack_regret: int | None
+    """1 when the acknowledgement expressed regret, 0 when it did not, NULL: not recorded."""
+    ack_thanks: int | None
+    """1 when the acknowledgement thanked the customer, 0 when not, NULL: not recorded."""
     cycles: list[list[Any]]
 
     def row(self) -> tuple[Any, ...]:
@@ -110,5 +116,7 @@ class _Facts:
             self.escalations,
             self.closed_us,
             self.last_activity_us,
+            self.ack_regret,
+            self.ack_thanks,
             orjson.dumps(self.cycles).decode(),
         )

@@ -70,7 +70,7 @@ class StatisticsProjection(Projection[_Facts]):
         far, added up by day as it writes them: its day rows, without reading them back."""
 
     def config(self) -> str:
-        return f"statistics-2 {self.calendar!r}"
+        return f"statistics-3 {self.calendar!r}"
 
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_type(name)}" for name in _COLUMNS)
@@ -162,6 +162,8 @@ class StatisticsProjection(Projection[_Facts]):
             match kind:
                 case "Acknowledged":
                     facts.acknowledged_us = at
+                    facts.ack_regret = _flag(data.get("regret"))
+                    facts.ack_thanks = _flag(data.get("thanks"))
                     facts.ack_business_us = self._business(facts.received_us, at)
                 case "Assigned":
                     facts.team = data["team"]
@@ -243,5 +245,11 @@ def _received(complaint_id: str, at: int, data: dict[str, Any]) -> _Facts:
     facts.escalations = 0
     facts.closed_us = None
     facts.last_activity_us = at
+    facts.ack_regret = facts.ack_thanks = None
     facts.cycles = [_new_cycle(at)]
     return facts
+
+
+def _flag(value: object) -> int | None:
+    """A recorded yes/no as 1/0; ``None`` (not recorded, as before version 2) stays NULL."""
+    return None if value is None else int(bool(value))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import orjson
 
 from complaintlog.errors import InvalidValueError
@@ -61,6 +62,17 @@ _REPEAT_WINDOW = 30 * 24 * 3600 * 1_000_000
 _LONG_LIVED = 92 * 24 * 3600 * 1_000_000
 """Complaints active longer than this (a quarter) are looked up by their span, the others
 by when they were received (``StatisticsView._active_rows``)."""
+
+
+@attrs.frozen
+class Acknowledgements:
+    """Acknowledgements in a window, and how many expressed regret or thanked."""
+
+    acknowledged: int
+    with_regret: int
+    with_thanks: int
+    not_recorded: int
+    """Acknowledged without saying (recorded before regret and thanks were facts)."""
 
 
 class StatisticsView:
@@ -248,6 +260,22 @@ class StatisticsView:
     ) -> list[PeriodStatistics]:
         """:meth:`report` by calendar month."""
         return self.report("month", start, end, group_by=group_by, as_of=as_of)
+
+    def acknowledgements(self, start: datetime, end: datetime) -> Acknowledgements:
+        """How the complaints acknowledged in ``[start, end)`` were acknowledged: with regret,
+        with thanks (seeds 000 and 003), and how many did not record it (before version 2)."""
+        rows = self._store.query(
+            compose(
+                "SELECT COUNT(*), SUM(CASE WHEN ack_regret = 1 THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN ack_thanks = 1 THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN ack_regret IS NULL AND ack_thanks IS NULL THEN 1 ELSE 0 END) "
+                "FROM {table} WHERE acknowledged_us >= ? AND acknowledged_us < ?",
+                table=TABLE,
+            ),
+            (to_us(start), to_us(end)),
+        )
+        total, regret, thanks, unrecorded = (int(value or 0) for value in rows[0])
+        return Acknowledgements(total, regret, thanks, unrecorded)
 
     # -- aggregation ----------------------------------------------------------------------
 
