@@ -203,6 +203,8 @@ def dump(store: ViewStore) -> dict[str, list[tuple[Any, ...]]]:
         "complaintlog_current_state",
         "complaintlog_sla_cases",
         "complaintlog_sla_clocks",
+        "complaintlog_agenda_holders",
+        "complaintlog_agenda_items",
         "complaintlog_statistics",
     ]
     return {
