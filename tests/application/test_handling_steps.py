@@ -18,7 +18,7 @@ from complaintlog import (
     PromiseNotPendingError,
     SurveyAlreadySentError,
 )
-from complaintlog.cli._audit import event_schemas
+from complaintlog.application.event_schemas import event_schemas
 from complaintlog.domain.complaint_view import PromiseState
 from complaintlog.projections import Projections
 

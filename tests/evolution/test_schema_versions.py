@@ -46,6 +46,16 @@ def test_the_upcasters_fill_what_version_1_did_not_store() -> None:
     resolved = {"remedy": "refund"}
     Complaint.Resolved.upcast_v1_v2(resolved)
     assert resolved == {"remedy": "refund", "upheld": None}  # unknown, never "not upheld"
+    Complaint.Resolved.upcast_v2_v3(resolved)
+    assert resolved == {"remedy": "refund", "upheld": None, "options_offered": (), "chosen": None}
+    for event, added in (
+        (Complaint.Acknowledged, {"regret": None, "thanks": None}),
+        (Complaint.PromiseMade, {"alongside": False}),
+        (Complaint.CustomerInformed, {"promise_id": None}),
+    ):
+        state: dict[str, Any] = {}
+        event.upcast_v1_v2(state)  # type: ignore[attr-defined]
+        assert state == added
 
 
 def test_a_resolution_records_whether_it_was_upheld(log: ComplaintLog) -> None:
@@ -55,7 +65,7 @@ def test_a_resolution_records_whether_it_was_upheld(log: ComplaintLog) -> None:
         log.resolve(complaint_id, remedy="refund", summary="s", upheld="maybe")
     log.resolve(complaint_id, remedy="refund", summary="s", upheld="partly")
     states = dict(stored(log))
-    assert states["Resolved"]["class_version"] == 2
+    assert states["Resolved"]["class_version"] == 3  # 3 added the options offered (#15)
     assert states["Resolved"]["upheld"] == "partly"
     assert log.get(complaint_id).resolutions[-1].upheld == "partly"
 
