@@ -120,3 +120,23 @@ def test_agenda_on_the_demo_store(demo: Demo, tmp_path: Path) -> None:
     todos = Calendar.from_ical(ics.read_bytes()).walk("VTODO")
     assert len(todos) == len(found["items"])
     assert len({str(todo["uid"]) for todo in todos}) == len(todos)
+
+
+def test_show_lists_notes_and_evidence_in_the_timeline(tmp_path: Path) -> None:
+    store = scenario(tmp_path / "c.db")
+    with ComplaintLog(store, clock=lambda: WEDNESDAY_NOON) as log:
+        complaint_id = log.find("REF-1")
+        assert complaint_id is not None
+        log.note(complaint_id, text="Prefers calls after four", at=WEDNESDAY_NOON)
+        log.attach_evidence(
+            complaint_id,
+            name="invoice.pdf",
+            media_type="application/pdf",
+            sha256="ab" * 32,
+            at=WEDNESDAY_NOON,
+        )
+    out = run("--store", store, "show", "REF-1")
+    assert "NoteAdded" in out
+    assert "Prefers calls after four" in out
+    assert "EvidenceAttached" in out
+    assert "invoice.pdf" in out
