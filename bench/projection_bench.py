@@ -199,6 +199,9 @@ def query_figures(log: ComplaintLog, views: Projections, complaints: int) -> dic
     figures["agenda_one_assignee_rows"] = len(
         views.agenda.due(as_of=now, until=today, assignee="agent-7")
     )
+    figures["agenda_one_assignee_first_50_ms"] = _median_ms(
+        lambda: views.agenda.due(as_of=now, until=today, assignee="agent-7", limit=50)
+    )
     figures["agenda_one_assignee_week_ago_ms"] = _median_ms(
         lambda: views.agenda.due(
             as_of=week_ago, until=week_ago + timedelta(days=1), assignee="agent-7"

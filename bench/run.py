@@ -437,6 +437,7 @@ LABELS = {
     "breaches_rows": ("  rows on that page", "rows"),
     "agenda_one_assignee_ms": ("query: one assignee's agenda, now to tomorrow", "ms"),
     "agenda_one_assignee_rows": ("  items on it", "rows"),
+    "agenda_one_assignee_first_50_ms": ("query: the same agenda, first 50 items", "ms"),
     "agenda_one_assignee_week_ago_ms": ("query: the same agenda as of a week ago", "ms"),
     "agenda_one_assignee_week_ago_rows": ("  items on it", "rows"),
     "monthly_stats_ms": ("query: one month's statistics", "ms"),
