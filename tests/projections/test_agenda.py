@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from complaintlog import ComplaintLog, InvalidValueError
@@ -226,3 +227,22 @@ def test_bad_questions_are_refused(views: Projections) -> None:
     assert action.value.field == "actions"
     with pytest.raises(InvalidValueError):
         views.agenda.due(as_of=at(3, 9), limit=0)
+
+
+def test_what_if_the_agenda_under_another_policy(any_log: ComplaintLog) -> None:
+    """A throwaway view under another policy: the stored views are not touched."""
+    from complaintlog.projections._store import SqliteViewStore
+
+    received(any_log, "W", at(2, 10))
+    slower = attrs.evolve(
+        POLICY,
+        name="slower",
+        targets=tuple(
+            attrs.evolve(t, within=timedelta(hours=4)) if t.name == "ack" else t
+            for t in POLICY.targets
+        ),
+    )
+    with Projections(any_log, policy=slower, store=SqliteViewStore(":memory:")) as other:
+        other.catch_up()
+        [item] = other.agenda.due(as_of=at(2, 15), actions=["acknowledge"])
+    assert item.due == at(2, 14)  # 4 working hours from Monday 10:00
