@@ -145,7 +145,9 @@ class ComplaintRuleError(ComplaintLogError):
         self.complaint_id = complaint_id
         self.command = command
         self.detail = detail
-        super().__init__(f"complaint {complaint_id}: {command} refused ({self.rule}): {detail}")
+        group = getattr(self, "group", None)
+        label = self.rule if group is None else f"{self.rule}, in {group}"
+        super().__init__(f"complaint {complaint_id}: {command} refused ({label}): {detail}")
 
 
 class ComplaintWithdrawnError(ComplaintRuleError):
@@ -227,8 +229,17 @@ class TimeTooFarInFutureError(ComplaintRuleError):
 class RuleViolationError(ComplaintRuleError):
     """A company's own process rule (``ComplaintLog(rules=[...])``) refused the command."""
 
-    def __init__(self, complaint_id: UUID | None, command: str, rule: str, detail: str) -> None:
+    def __init__(
+        self,
+        complaint_id: UUID | None,
+        command: str,
+        rule: str,
+        detail: str,
+        group: str | None = None,
+    ) -> None:
         self.rule = rule
+        self.group = group
+        """The ``all_of`` group the refusing rule belongs to, if any."""
         super().__init__(complaint_id or UUID(int=0), command, detail)
 
 

@@ -7,19 +7,31 @@ A rule is any callable ``rule(state, command) -> str | None`` with a ``name``; s
 from complaintlog.domain.rules import (
     STEP_COMMANDS,
     Command,
+    Margin,
     ProcessRule,
+    Refusal,
+    RuleGroup,
     RuleViolationError,
     all_of,
     check_rules,
+    first_refusal,
+    leaf_rules,
+    margin_of,
     process_rule,
 )
 
 __all__ = [
     "STEP_COMMANDS",
     "Command",
+    "Margin",
     "ProcessRule",
+    "Refusal",
+    "RuleGroup",
     "RuleViolationError",
     "all_of",
     "check_rules",
+    "first_refusal",
+    "leaf_rules",
+    "margin_of",
     "process_rule",
 ]

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from complaintlog import ComplaintLog, ComplaintView, InvalidValueError, RuleViolationError
+from complaintlog import (
+    ComplaintLog,
+    ComplaintView,
+    InvalidValueError,
+    NotAcknowledgedError,
+    RuleViolationError,
+)
 from complaintlog.rules import Command, all_of, process_rule
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -103,8 +109,44 @@ def test_rules_apply_inside_batches(log: ComplaintLog) -> None:
 def test_rules_compose_and_the_refusal_names_the_inner_rule(log: ComplaintLog) -> None:
     ruled = ComplaintLog(rules=[all_of("house rules", RULES)], clock=log.clock)
     cid = receive(ruled)
-    with pytest.raises(RuleViolationError, match="no no_action on social media: social"):
+    with pytest.raises(RuleViolationError, match="no no_action on social media, in house rules"):
         ruled.resolve(cid, remedy="no_action", summary="x", first_contact=True, at=T0)  # type: ignore[arg-type]
+
+
+def test_a_refusal_in_a_group_names_the_inner_rule_and_keeps_the_group_beside_it(
+    log: ComplaintLog,
+) -> None:
+    inner = all_of("social media", [no_silent_social_closures])
+    ruled = ComplaintLog(rules=[all_of("house rules", [inner])], clock=log.clock)
+    cid = receive(ruled)
+    with pytest.raises(RuleViolationError) as raised:
+        ruled.resolve(cid, remedy="no_action", summary="x", first_contact=True, at=T0)  # type: ignore[arg-type]
+    assert (raised.value.rule, raised.value.group) == (
+        "no no_action on social media",
+        "social media",  # the innermost group the rule belongs to
+    )
+    assert raised.value.detail == "social complaints are public: resolve them with a remedy"
+
+
+def test_the_built_in_process_rules_are_checked_before_the_house_rules(log: ComplaintLog) -> None:
+    """Resolving an unacknowledged complaint is NotAcknowledged, whatever house rules say."""
+
+    @process_rule("refuse every resolution")
+    def no_resolutions(state: ComplaintView | None, command: Command) -> str | None:
+        return "no resolutions today" if command.name == "resolve" else None
+
+    for ruled in (ComplaintLog(rules=[no_resolutions], clock=log.clock),):
+        cid = receive(ruled, channel="web")
+        with pytest.raises(NotAcknowledgedError):
+            ruled.resolve(cid, remedy="apology", summary="x", at=T0)  # type: ignore[arg-type]
+        with ruled.batch() as batch:
+            with pytest.raises(NotAcknowledgedError):
+                batch.resolve(cid, remedy="apology", summary="x", at=T0)  # type: ignore[arg-type]
+            with pytest.raises(RuleViolationError, match="no resolutions today"):
+                batch.resolve(cid, remedy="apology", summary="x", first_contact=True, at=T0)  # type: ignore[arg-type]
+            batch.acknowledge(cid, at=T0)  # type: ignore[arg-type]
+        # the refused first-contact resolution left nothing behind in the batch
+        assert [e.event for e in ruled.history(cid)] == ["Received", "Acknowledged"]  # type: ignore[arg-type]
 
 
 def test_a_rule_can_refuse_new_complaints(log: ComplaintLog) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import timedelta
@@ -138,8 +139,9 @@ class Batch(CommandMethods):
         done, result = complaint.earlier_result(stamp.idempotency)
         if done:
             return result
-        self._check_rules(complaint, command, arguments, stamp)
-        result = action(complaint, stamp)
+        if self._rules:  # a refusal comes after the action: work on a copy
+            complaint = copy.deepcopy(complaint)
+        result = self._act(complaint, command, arguments, stamp, action)
         self._complaints[complaint_id] = complaint
         return result
 

@@ -193,13 +193,37 @@ class CommandMethods(StepCommands):
         arguments: Mapping[str, Any],
         stamp: Stamp,
     ) -> None:
-        """Apply the authorisation policy, then the company's own rules, to the command."""
+        """Apply the authorisation policy, then the company's own rules, to a new complaint."""
         if self._rules or self._policy is not None:
             command = self._command(name, arguments, stamp, complaint)
             state = ComplaintView.of(complaint, command.occurred_at) if complaint else None
             self._authorize(state, command, stamp)
             if self._rules:
                 check_rules(self._rules, state, command)
+
+    def _act(
+        self,
+        complaint: Complaint,
+        name: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+        action: Action,
+    ) -> Any:
+        """Authorise, run the command (its built-in process rules first), then the company's.
+
+        The company's rules judge the complaint as it stood before the command; a refusal
+        raises after the action has changed ``complaint``, so callers run this on a
+        complaint they discard on error.
+        """
+        if not self._rules and self._policy is None:
+            return action(complaint, stamp)
+        command = self._command(name, arguments, stamp, complaint)
+        state = ComplaintView.of(complaint, command.occurred_at)
+        self._authorize(state, command, stamp)
+        result = action(complaint, stamp)
+        if self._rules:
+            check_rules(self._rules, state, command)
+        return result
 
     def _authorize(self, state: ComplaintView | None, command: Command, stamp: Stamp) -> None:
         """Refuse, record and raise when the policy does not allow the command."""

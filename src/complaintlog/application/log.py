@@ -51,7 +51,6 @@ from complaintlog.application.history import (
     DeniedAttempt,
     HistoryEntry,
     Step,
-    event_payload,
     history_entry,
     recorded_commands,
 )
@@ -263,8 +262,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
             if done:
                 return result
             try:
-                self._check_rules(complaint, command, arguments, stamp)
-                result = action(complaint, stamp)
+                result = self._act(complaint, command, arguments, stamp, action)
             except ComplaintRuleError as error:
                 if attempt == 0:
                     raise
@@ -367,22 +365,21 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         """
         complaint: Complaint | None = None
         events, erased = self._events(cast(UUID, complaint_id))
-        for event in events:
+        for event, command in zip(events, recorded_commands(events, erased), strict=True):
             entry = history_entry(event, erased)
             before = ComplaintView.of(complaint, event.occurred_at) if complaint else None
-            command = Command(
-                name=event.command,
-                complaint_id=event.originator_id,
-                arguments=event_payload(event, erased),
-                occurred_at=event.occurred_at,
-                actor=event.actor,
-            )
             yield Step(state=before, command=command, entry=entry)
             complaint = cast(Complaint, event.mutate(complaint))
             if erased:
                 complaint.forget_personal_data()
         if complaint is None:
             raise ComplaintNotFoundError(complaint_id)
+
+    def complaint_ids(self) -> Iterator[UUID]:
+        """Every complaint's id, in the order the complaints were recorded."""
+        for notification in notifications_of(self._app.recorder, RECEIVED_TOPIC):
+            originator = notification.originator_id
+            yield originator if isinstance(originator, UUID) else UUID(str(originator))
 
     def _stored_events(self, complaint_id: UUID) -> tuple[list[Complaint.Event], bool]:
         """The stored events of a complaint (none if it is not stored yet)."""

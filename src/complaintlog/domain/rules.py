@@ -16,7 +16,7 @@ A refusal raises :class:`RuleViolationError` and records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
@@ -29,10 +29,16 @@ from complaintlog.errors import RuleViolationError
 __all__ = [
     "STEP_COMMANDS",
     "Command",
+    "Margin",
     "ProcessRule",
+    "Refusal",
+    "RuleGroup",
     "RuleViolationError",
     "all_of",
     "check_rules",
+    "first_refusal",
+    "leaf_rules",
+    "margin_of",
     "process_rule",
 ]
 
@@ -95,49 +101,111 @@ class ProcessRule(Protocol):
     def __call__(self, state: ComplaintView | None, command: Command) -> str | None: ...
 
 
+Margin = Callable[[ComplaintView | None, Command], float | None]
+"""How far a command is from the rule's limit (``None``: the command is not what it is about).
+
+A rule may have a ``margin(state, command)`` method: the amount left below a limit, the
+seconds left before a deadline. Property tests feed it to ``hypothesis.target()`` so the
+search moves towards the edge, and count a rule as *reached* when it gave a margin."""
+
+
 @attrs.frozen
 class _FunctionRule:
     name: str
     check: Callable[[ComplaintView | None, Command], str | None]
+    measure: Margin | None = None
 
     def __call__(self, state: ComplaintView | None, command: Command) -> str | None:
         return self.check(state, command)
 
+    def margin(self, state: ComplaintView | None, command: Command) -> float | None:
+        return self.measure(state, command) if self.measure is not None else None
+
 
 def process_rule(
-    name: str,
+    name: str, *, margin: Margin | None = None
 ) -> Callable[[Callable[[ComplaintView | None, Command], str | None]], ProcessRule]:
-    """Turn a function ``(state, command) -> reason | None`` into a named rule."""
+    """Turn a function ``(state, command) -> reason | None`` into a named rule.
+
+    ``margin`` optionally measures how close a command comes to the rule's limit.
+    """
 
     def wrap(check: Callable[[ComplaintView | None, Command], str | None]) -> ProcessRule:
-        return _FunctionRule(name=name, check=check)
+        return _FunctionRule(name=name, check=check, measure=margin)
 
     return wrap
 
 
+def margin_of(rule: ProcessRule, state: ComplaintView | None, command: Command) -> float | None:
+    """The rule's margin for the command, or ``None`` if it does not measure one."""
+    measure = getattr(rule, "margin", None)
+    return measure(state, command) if callable(measure) else None
+
+
 @attrs.frozen
-class _AllOf:
+class Refusal:
+    """Which rule refused a command, why, and the group (``all_of``) it belongs to."""
+
+    rule: str
+    reason: str
+    group: str | None = None
+
+
+@attrs.frozen
+class RuleGroup:
+    """Several rules as one (made by :func:`all_of`); a refusal names the inner rule."""
+
     name: str
     rules: tuple[ProcessRule, ...]
 
     def __call__(self, state: ComplaintView | None, command: Command) -> str | None:
-        for rule in self.rules:
-            reason = rule(state, command)
-            if reason is not None:
-                return f"{rule.name}: {reason}"
-        return None
+        refusal = self.refusal(state, command)
+        return None if refusal is None else f"{refusal.rule}: {refusal.reason}"
+
+    def refusal(self, state: ComplaintView | None, command: Command) -> Refusal | None:
+        refusal = first_refusal(self.rules, state, command)
+        if refusal is None:
+            return None
+        return attrs.evolve(refusal, group=refusal.group or self.name)
 
 
 def all_of(name: str, rules: Iterable[ProcessRule]) -> ProcessRule:
-    """Several rules as one: the first refusal wins and names the inner rule."""
-    return _AllOf(name=name, rules=tuple(rules))
+    """Several rules as one: the first refusal wins; the error's ``rule`` names the inner
+    rule and its ``group`` this group."""
+    return RuleGroup(name=name, rules=tuple(rules))
+
+
+def leaf_rules(rules: Iterable[ProcessRule]) -> Iterator[ProcessRule]:
+    """The rules with every group opened up, in the order they are checked."""
+    for rule in rules:
+        if isinstance(rule, RuleGroup):
+            yield from leaf_rules(rule.rules)
+        else:
+            yield rule
+
+
+def first_refusal(
+    rules: Iterable[ProcessRule], state: ComplaintView | None, command: Command
+) -> Refusal | None:
+    """The first refusal of the command by one of the rules, or ``None``."""
+    for rule in rules:
+        if isinstance(rule, RuleGroup):
+            refusal = rule.refusal(state, command)
+            if refusal is not None:
+                return refusal
+            continue
+        reason = rule(state, command)
+        if reason is not None:
+            return Refusal(rule.name, reason)
+    return None
 
 
 def check_rules(
     rules: Iterable[ProcessRule], state: ComplaintView | None, command: Command
 ) -> None:
     """Raise :class:`RuleViolationError` for the first rule that refuses the command."""
-    for rule in rules:
-        reason = rule(state, command)
-        if reason is not None:
-            raise RuleViolationError(command.complaint_id, command.name, rule.name, reason)
+    refusal = first_refusal(rules, state, command)
+    if refusal is not None:
+        raise RuleViolationError(
+            command.complaint_id, command.name, refusal.rule, refusal.reason, refusal.group
+        )
