@@ -1,114 +1,82 @@
 """``ComplaintLifecycleMachine``: random legal and illegal command sequences against a model.
 
-The machine keeps a deliberately simple model of each complaint beside a real
-:class:`~complaintlog.ComplaintLog` and checks, after every step, that the log agrees:
-legal commands succeed, illegal ones raise a ``ComplaintRuleError`` and record nothing,
-state rebuilt from stored events equals the model, and time never runs backwards.
+The machine keeps a deliberately simple model of each complaint
+(:class:`~complaintlog.testing.ModelComplaint`) beside a real
+:class:`~complaintlog.ComplaintLog` and checks, after every step, on the complaint the step
+touched: legal commands succeed, illegal ones raise a ``ComplaintRuleError`` and record
+nothing, state rebuilt from stored events equals the model, and time never runs backwards.
 
-Subclass it to add your own rules and invariants::
+Hooks for subclasses:
 
-    class MyMachine(ComplaintLifecycleMachine):
-        @invariant()
-        def no_compensation_without_management(self) -> None: ...
+- :meth:`make_log`: the log to drive (another store, your rules, your policy).
+- :meth:`attempt`: run a command of your own move and learn whether it was recorded;
+  update ``self.model[cid]`` when it was. Disagreements raise :class:`MachineDisagreement`
+  with the command, the complaint and the model in the message.
+- :meth:`check_complaint`: per-complaint invariants (call ``super()``); they run only on
+  the complaints the last step touched.
+- ``disabled_moves``: names of stock moves the machine must not make.
 
-    TestMyMachine = MyMachine.TestCase
-
-A machine whose log enforces company rules (``make_log`` returning
-``ComplaintLog(rules=[...])``) treats their refusals as legitimate, and still checks that a
-refused command recorded nothing.
+A machine whose log enforces company rules treats their refusals as legitimate and still
+checks that a refused command recorded nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-import attrs
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
 from complaintlog.application import ComplaintLog
-from complaintlog.domain.status import Status
 from complaintlog.domain.values import EscalationLevel
 from complaintlog.errors import ComplaintRuleError, RuleViolationError
+from complaintlog.testing.lifecycle import plain
+from complaintlog.testing.model import ModelComplaint, SteppingClock
+from complaintlog.testing.strategies import money
 
-__all__ = ["ComplaintLifecycleMachine", "ModelComplaint", "SteppingClock"]
+__all__ = ["ComplaintLifecycleMachine", "MachineDisagreement", "ModelComplaint", "SteppingClock"]
 
-_LEVELS = list(EscalationLevel)
+_LEVELS = [level.value for level in EscalationLevel]
 _REASONS = ["angry customer", "over my limit", "legal threat"]
+_ACTORS = st.sampled_from(["ana", "ivo", "li"]) | st.none()
+_AMOUNTS = st.none() | money(["EUR"], near=[500], max_amount=1000).map(plain)
 
 
-class SteppingClock:
-    """Recording time that moves only when the machine says so."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def __repr__(self) -> str:
-        return f"SteppingClock({self.now!r})"
+class MachineDisagreement(AssertionError):
+    """The log and the machine's model of the complaint disagree."""
 
 
-@attrs.define
-class ModelComplaint:
-    """What the rules say about one complaint, kept with nothing but booleans and counts."""
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
-    last_at: datetime
-    events: int = 1
-    acknowledged: bool = False
-    resolved: bool = False
-    withdrawn: bool = False
-    paused: bool = False
-    followed_up: bool = False
-    solved: bool = False
-    surveyed: bool = False
-    survey_sent: bool = False
-    handled: bool = False
-    cycle: int = 1
-    escalation_rank: int = 0
-    escalations: set[tuple[int, str]] = attrs.field(factory=set)
 
-    @property
-    def open(self) -> bool:
-        return not (self.withdrawn or self.resolved)
-
-    def expected_status(self) -> Status:
-        if self.withdrawn:
-            return Status.WITHDRAWN
-        if self.resolved:
-            return Status.CLOSED if (self.solved or self.surveyed) else Status.RESOLVED
-        if self.paused:
-            return Status.PAUSED
-        if self.cycle > 1 and not self.handled:
-            return Status.REOPENED
-        if self.escalation_rank:
-            return Status.ESCALATED
-        if self.handled:
-            return Status.IN_PROGRESS
-        return Status.ACKNOWLEDGED if self.acknowledged else Status.RECEIVED
-
-    def new_cycle(self) -> None:
-        self.cycle += 1
-        self.resolved = self.followed_up = self.solved = self.surveyed = False
-        self.survey_sent = False
-        self.handled = False
+def _enabled(name: str) -> Callable[[_Method], _Method]:
+    """Skip the stock move ``name`` on machines that list it in ``disabled_moves``."""
+    decorate: Callable[[_Method], _Method] = precondition(
+        lambda self: name not in self.disabled_moves
+    )
+    return decorate
 
 
 class ComplaintLifecycleMachine(RuleBasedStateMachine):
     """Drives a ComplaintLog with random commands and checks it against ``ModelComplaint``.
 
-    Override :meth:`make_log` to run the machine on another store, or with your rules.
+    Actors are drawn from ``ana``, ``ivo`` and ``li``; products from ``Mortgage`` and
+    ``Broadband``; compensation from ``money(["EUR"], near=[500])``.
     """
 
     complaints = Bundle("complaints")
+    disabled_moves: ClassVar[frozenset[str]] = frozenset()
+    """Stock moves (method names, e.g. ``"withdraw"``) this machine never makes."""
 
     def __init__(self) -> None:
         super().__init__()
         self.clock = SteppingClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
         self.log = self.make_log(self.clock)
         self.model: dict[UUID, ModelComplaint] = {}
+        self.touched: set[UUID] = set()
 
     def make_log(self, clock: SteppingClock) -> ComplaintLog:
         return ComplaintLog("memory://", clock=clock)
@@ -116,209 +84,221 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.log.close()
 
-    # -- helpers ---------------------------------------------------------------------------
+    # -- hooks -----------------------------------------------------------------------------
+
+    def expect(self, condition: bool, message: str) -> None:
+        """Raise :class:`MachineDisagreement` with ``message`` unless ``condition`` holds."""
+        if not condition:
+            raise MachineDisagreement(message)
+
+    def attempt(
+        self,
+        cid: UUID,
+        command: str,
+        *,
+        legal: bool,
+        at: datetime | None = None,
+        **arguments: Any,
+    ) -> bool:
+        """Run ``command`` on the complaint; ``True`` if it was recorded.
+
+        ``legal`` says whether the built-in rules allow it in the model's state. A legal
+        command must succeed unless the log's own rules refuse it; an illegal one must be
+        refused; a refusal must record nothing. On success the model's ``last_at`` and
+        ``events`` move on (add to ``events`` for commands that record two events).
+        """
+        model = self.model.get(cid)
+        if model is None:
+            raise MachineDisagreement(f"{command}: complaint {cid} is not in the model")
+        at = self.clock.now if at is None else at
+        legal = legal and at >= model.last_at
+        self.touched.add(cid)
+        before = len(self.log.history(cid))
+        try:
+            getattr(self.log, command)(cid, at=at, **arguments)
+        except ComplaintRuleError as refusal:
+            recorded = len(self.log.history(cid)) - before
+            self.expect(not recorded, f"{command} was refused ({refusal}) yet recorded events")
+            if not isinstance(refusal, RuleViolationError):
+                self.expect(not legal, f"{command} should have been accepted: {refusal}")
+            return False
+        self.expect(legal, f"{command}({arguments}) should have been refused in {model!r}")
+        model.last_at = at
+        model.events += 1
+        return True
+
+    def check_complaint(self, cid: UUID) -> None:
+        """The invariants of one complaint; runs after every step that touched it."""
+        model = self.model[cid]
+        view = self.log.get(cid)
+        expected = model.expected_status()
+        self.expect(view.status is expected, f"status {view.status} but the model says {expected}")
+        self.expect(view.version == model.events, f"v{view.version} but {model.events} events")
+        self.expect(view.cycle == model.cycle, f"cycle {view.cycle} but {model.cycle}")
+        replayed = self.log.get(cid, as_of=self.clock.now)  # folded event by event
+        self.expect(replayed == view, "replaying the events gives another state")
+        times = [entry.occurred_at for entry in self.log.history(cid)]
+        self.expect(times == sorted(times), f"business times run backwards: {times}")
+
+    @invariant()
+    def touched_complaints_keep_their_invariants(self) -> None:
+        for cid in sorted(self.touched):
+            self.check_complaint(cid)
+        self.touched.clear()
+
+    # -- moves -----------------------------------------------------------------------------
 
     def _when(self, complaint: ModelComplaint, back: int) -> datetime:
         """Now, or ``back`` minutes before the complaint's last event (time running back)."""
         return complaint.last_at - timedelta(minutes=back) if back else self.clock.now
 
-    def _attempt(
-        self, cid: UUID, legal: bool, at: datetime, command: str, **kwargs: object
-    ) -> bool:
-        """Run the command; legal ones must succeed, illegal ones must change nothing."""
-        model = self.model[cid]
-        legal = legal and at >= model.last_at
-        before = len(self.log.history(cid))
-        refusal: ComplaintRuleError | None = None
-        try:
-            getattr(self.log, command)(cid, at=at, **kwargs)
-        except ComplaintRuleError as error:
-            refusal = error
-        if refusal is not None:
-            assert len(self.log.history(cid)) == before, "a refused command recorded events"
-            if isinstance(refusal, RuleViolationError):
-                return False  # the log's own rules are beyond the built-in model
-            assert not legal, f"{command} should have been accepted: {refusal}"
-            return False
-        assert legal, f"{command} should have been refused in {model!r}"
-        model.last_at = at
-        return True
-
-    # -- rules -----------------------------------------------------------------------------
-
     @rule(minutes=st.integers(min_value=1, max_value=3 * 24 * 60))
     def time_passes(self, minutes: int) -> None:
         self.clock.now += timedelta(minutes=minutes)
 
-    @rule(target=complaints, channel=st.sampled_from(["phone", "email", "web", "social"]))
-    def receive(self, channel: str) -> UUID:
+    @rule(
+        target=complaints,
+        channel=st.sampled_from(["phone", "email", "web", "social"]),
+        product=st.sampled_from([None, "Mortgage", "Broadband"]),
+        actor=_ACTORS,
+    )
+    def receive(self, channel: str, product: str | None, actor: str | None) -> UUID:
+        category = {"product": product} if product else None
         cid = self.log.receive(
-            customer={"id": "c-1"}, channel=channel, subject="Product", description="Broken"
+            customer={"id": "c-1"},
+            channel=channel,
+            subject="Product",
+            description="Broken",
+            category=category,
+            actor=actor,
         )
-        self.model[cid] = ModelComplaint(last_at=self.clock.now)
+        self.model[cid] = ModelComplaint(last_at=self.clock.now, product=product)
+        self.touched.add(cid)
         return cid
 
-    @rule(cid=complaints, back=st.sampled_from([0, 0, 0, 30]))
-    def acknowledge(self, cid: UUID, back: int) -> None:
+    @rule(cid=complaints, back=st.sampled_from([0, 0, 0, 30]), actor=_ACTORS)
+    @_enabled("acknowledge")
+    def acknowledge(self, cid: UUID, back: int, actor: str | None) -> None:
         m = self.model[cid]
-        if self._attempt(cid, m.open and not m.acknowledged, self._when(m, back), "acknowledge"):
+        legal = m.open and not m.acknowledged
+        if self.attempt(cid, "acknowledge", legal=legal, at=self._when(m, back), actor=actor):
             m.acknowledged = True
-            m.events += 1
 
     @rule(cid=complaints, back=st.sampled_from([0, 0, 0, 30]))
+    @_enabled("assign")
     def assign(self, cid: UUID, back: int) -> None:
         m = self.model[cid]
-        if self._attempt(cid, m.open, self._when(m, back), "assign", assignee="agent"):
+        if self.attempt(cid, "assign", legal=m.open, at=self._when(m, back), assignee="agent"):
             m.handled = True
-            m.events += 1
-
-    @rule(cid=complaints, level=st.sampled_from(_LEVELS), reason=st.sampled_from(_REASONS))
-    def escalate(self, cid: UUID, level: EscalationLevel, reason: str) -> None:
-        m = self.model[cid]
-        legal = (
-            m.open and level.rank >= m.escalation_rank and (level.rank, reason) not in m.escalations
-        )
-        if self._attempt(cid, legal, self.clock.now, "escalate", level=level, reason=reason):
-            m.escalation_rank = level.rank
-            m.escalations.add((level.rank, reason))
-            m.handled = True
-            m.events += 1
 
     @rule(
         cid=complaints,
-        due_in=st.integers(min_value=-60, max_value=3 * 24 * 60),
-        alongside=st.booleans(),
+        level=st.sampled_from(_LEVELS),
+        reason=st.sampled_from(_REASONS),
+        actor=_ACTORS,
     )
-    def make_promise(self, cid: UUID, due_in: int, alongside: bool) -> None:
+    @_enabled("escalate")
+    def escalate(self, cid: UUID, level: str, reason: str, actor: str | None) -> None:
+        m = self.model[cid]
+        rank = EscalationLevel(level).rank
+        legal = m.open and rank >= m.escalation_rank and (rank, reason) not in m.escalations
+        if self.attempt(cid, "escalate", legal=legal, level=level, reason=reason, actor=actor):
+            m.escalation_rank = rank
+            m.escalations.add((rank, reason))
+            m.handled = True
+
+    @rule(cid=complaints, due_in=st.integers(min_value=-60, max_value=3 * 24 * 60))
+    @_enabled("make_promise")
+    def make_promise(self, cid: UUID, due_in: int) -> None:
         m = self.model[cid]
         due = self.clock.now + timedelta(minutes=due_in)
         legal = m.open and due_in > 0
-        if self._attempt(
-            cid, legal, self.clock.now, "make_promise", promise="call", due=due, alongside=alongside
-        ):
+        if self.attempt(cid, "make_promise", legal=legal, promise="call", due=due):
             m.handled = True
-            m.events += 1
 
     @rule(cid=complaints)
+    @_enabled("inform")
     def inform(self, cid: UUID) -> None:
         m = self.model[cid]
-        if self._attempt(cid, m.open, self.clock.now, "inform", message="progress"):
+        if self.attempt(cid, "inform", legal=m.open, message="progress"):
             m.handled = True
-            m.events += 1
+
+    @rule(cid=complaints, severity=st.sampled_from(["low", "normal", "high", "critical"]))
+    @_enabled("reclassify")
+    def reclassify(self, cid: UUID, severity: str) -> None:
+        m = self.model[cid]
+        legal = m.open and severity != m.severity
+        if self.attempt(cid, "reclassify", legal=legal, reason="assessed", severity=severity):
+            m.severity = severity
+            m.handled = True
 
     @rule(cid=complaints)
+    @_enabled("pause")
     def pause(self, cid: UUID) -> None:
         m = self.model[cid]
-        if self._attempt(cid, m.open and not m.paused, self.clock.now, "pause", reason="wait"):
+        if self.attempt(cid, "pause", legal=m.open and not m.paused, reason="wait"):
             m.paused = True
-            m.events += 1
 
     @rule(cid=complaints)
+    @_enabled("resume")
     def resume(self, cid: UUID) -> None:
         m = self.model[cid]
-        if self._attempt(cid, m.open and m.paused, self.clock.now, "resume"):
+        if self.attempt(cid, "resume", legal=m.open and m.paused):
             m.paused = False
-            m.events += 1
 
-    @rule(cid=complaints, first_contact=st.booleans())
-    def resolve(self, cid: UUID, first_contact: bool) -> None:
+    @rule(cid=complaints, first_contact=st.booleans(), compensation=_AMOUNTS, actor=_ACTORS)
+    @_enabled("resolve")
+    def resolve(
+        self, cid: UUID, first_contact: bool, compensation: dict[str, str] | None, actor: str | None
+    ) -> None:
         m = self.model[cid]
         legal = m.open and (m.acknowledged or first_contact)
-        if self._attempt(
+        remedy = "compensation" if compensation else "refund"
+        if self.attempt(
             cid,
-            legal,
-            self.clock.now,
             "resolve",
-            remedy="refund",
+            legal=legal,
+            remedy=remedy,
             summary="done",
+            compensation=compensation,
             first_contact=first_contact,
+            actor=actor,
         ):
-            m.events += 1 if m.acknowledged else 2
+            m.events += 0 if m.acknowledged else 1
             m.acknowledged = m.resolved = True
             m.paused = False
+            m.resolutions += 1
 
     @rule(cid=complaints)
+    @_enabled("reopen")
     def reopen(self, cid: UUID) -> None:
         m = self.model[cid]
-        if self._attempt(
-            cid, m.resolved and not m.withdrawn, self.clock.now, "reopen", reason="dispute"
-        ):
+        if self.attempt(cid, "reopen", legal=m.resolved and not m.withdrawn, reason="dispute"):
             m.new_cycle()
-            m.events += 1
 
     @rule(cid=complaints, solved=st.booleans())
+    @_enabled("follow_up")
     def follow_up(self, cid: UUID, solved: bool) -> None:
         m = self.model[cid]
         legal = m.resolved and not m.withdrawn and not m.followed_up
-        if self._attempt(cid, legal, self.clock.now, "follow_up", solved=solved):
-            m.events += 1
+        if self.attempt(cid, "follow_up", legal=legal, solved=solved):
             m.followed_up, m.solved = True, solved
             if not solved:
                 m.new_cycle()
                 m.events += 1
 
     @rule(cid=complaints, score=st.integers(min_value=1, max_value=5))
+    @_enabled("record_survey")
     def record_survey(self, cid: UUID, score: int) -> None:
         m = self.model[cid]
         legal = m.resolved and not m.withdrawn and not m.surveyed
-        if self._attempt(cid, legal, self.clock.now, "record_survey", score=score):
+        if self.attempt(cid, "record_survey", legal=legal, score=score):
             m.surveyed = True
-            m.events += 1
-
-    @rule(cid=complaints, channel=st.sampled_from(["email", "phone"]))
-    def send_survey(self, cid: UUID, channel: str) -> None:
-        m = self.model[cid]
-        legal = m.resolved and not m.withdrawn and not m.survey_sent
-        if self._attempt(cid, legal, self.clock.now, "send_survey", channel=channel):
-            m.survey_sent = True
-            m.events += 1
-
-    @rule(cid=complaints, remedy=st.sampled_from(["refund", "repair", "apology"]))
-    def record_desired_remedy(self, cid: UUID, remedy: str) -> None:
-        m = self.model[cid]
-        if self._attempt(cid, m.open, self.clock.now, "record_desired_remedy", remedy=remedy):
-            m.handled = True
-            m.events += 1
-
-    @rule(cid=complaints, internal=st.sampled_from(["note", "attach_evidence"]))
-    def internal_record(self, cid: UUID, internal: str) -> None:
-        """A note or a piece of evidence: allowed in every status but withdrawn."""
-        m = self.model[cid]
-        arguments: dict[str, object] = (
-            {"text": "checked the invoice"}
-            if internal == "note"
-            else {"name": "receipt.pdf", "media_type": "application/pdf", "sha256": "0" * 64}
-        )
-        if self._attempt(cid, not m.withdrawn, self.clock.now, internal, **arguments):
-            m.events += 1
 
     @rule(cid=complaints)
+    @_enabled("withdraw")
     def withdraw(self, cid: UUID) -> None:
         m = self.model[cid]
-        if self._attempt(cid, m.open, self.clock.now, "withdraw"):
+        if self.attempt(cid, "withdraw", legal=m.open):
             m.withdrawn = True
             m.paused = False
-            m.events += 1
-
-    # -- invariants ------------------------------------------------------------------------
-
-    @invariant()
-    def the_log_agrees_with_the_model(self) -> None:
-        for cid, model in self.model.items():
-            view = self.log.get(cid)
-            assert view.status is model.expected_status(), (cid, view.status, model)
-            assert view.version == model.events
-            assert view.cycle == model.cycle
-
-    @invariant()
-    def replayed_state_equals_current_state(self) -> None:
-        for cid in self.model:
-            current = self.log.get(cid)  # rebuilt by the repository
-            replayed = self.log.get(cid, as_of=self.clock.now)  # folded event by event
-            assert replayed == current
-
-    @invariant()
-    def time_never_runs_backwards(self) -> None:
-        for cid in self.model:
-            times = [entry.occurred_at for entry in self.log.history(cid)]
-            assert times == sorted(times)

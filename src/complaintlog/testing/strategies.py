@@ -1,23 +1,22 @@
 """Hypothesis strategies for complaints: values, whole valid lifecycles, and workloads.
 
-A :class:`Lifecycle` is a script of legal commands for one complaint, with business times
-that only move forward; a :class:`Workload` is many of them spread over a period. Apply
-them with :func:`apply_lifecycle` / :func:`apply_workload` to any ``ComplaintLog`` whose
-clock is past the workload's last step.
+A :class:`~complaintlog.testing.Lifecycle` is a script of legal commands for one
+complaint, with business times that only move forward; a ``Workload`` is many of them
+spread over a period. Apply them with ``apply_lifecycle`` / ``apply_workload`` to any
+``ComplaintLog`` whose clock is past the workload's last step. The knobs (actors,
+products, amounts, promise dues, move weights, start times) aim the search at the
+situations a company's rules are about; ``money(near=...)`` and the time strategies of
+:mod:`complaintlog.testing.times` put values on and around limits and deadlines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
 
-import attrs
 from hypothesis import strategies as st
 
-from complaintlog.application import Batch, ComplaintLog
 from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
 from complaintlog.domain.values import (
@@ -25,20 +24,16 @@ from complaintlog.domain.values import (
     Cause,
     Channel,
     Customer,
-    EscalationLevel,
     Money,
     Remedy,
     ServqualDimension,
     Severity,
 )
-from complaintlog.testing.machine import ModelComplaint
+from complaintlog.testing.lifecycle import Lifecycle, PlannedCommand, Workload
+from complaintlog.testing.model import ModelComplaint
+from complaintlog.testing.moves import STOCK_MOVES, Knobs, Move, words
 
 __all__ = [
-    "Lifecycle",
-    "PlannedCommand",
-    "Workload",
-    "apply_lifecycle",
-    "apply_workload",
     "business_calendars",
     "categories",
     "channels",
@@ -51,10 +46,7 @@ __all__ = [
     "workloads",
 ]
 
-_WORDS = st.sampled_from(
-    ["router", "invoice", "delivery", "repair", "refund", "courier", "billing", "app", "card"]
-)
-_TEXT = st.lists(_WORDS, min_size=1, max_size=6).map(" ".join)
+_TEXT = words()
 
 
 def channels() -> st.SearchStrategy[Channel]:
@@ -89,11 +81,27 @@ def categories() -> st.SearchStrategy[Category]:
     )
 
 
-def money(currencies: Sequence[str] = ("EUR", "USD", "GBP")) -> st.SearchStrategy[Money]:
+def money(
+    currencies: Sequence[str] = ("EUR", "USD", "GBP"),
+    *,
+    near: Iterable[Decimal | int | str] = (),
+    max_amount: Decimal | int = 2000,
+) -> st.SearchStrategy[Money]:
+    """Amounts up to ``max_amount``; about half of them on or a cent or a unit around a
+    limit in ``near`` (the boundaries where ``>`` and ``>=`` differ)."""
+    top = int(Decimal(max_amount) * 100)
+    anywhere = st.integers(1, top).map(lambda cents: Decimal(cents) / 100)
+    edges = sorted(
+        {
+            (Decimal(limit) + step).quantize(Decimal("0.01"))
+            for limit in near
+            for step in (Decimal(0), Decimal("0.01"), Decimal("-0.01"), Decimal(1), Decimal(-1))
+        }
+        - {Decimal("0.00")}
+    )
+    amounts = st.one_of(st.sampled_from(edges), anywhere) if edges else anywhere
     return st.builds(
-        Money,
-        amount=st.integers(1, 200_000).map(lambda cents: Decimal(cents) / 100),
-        currency=st.sampled_from(list(currencies)),
+        Money, amount=amounts.filter(lambda a: a > 0), currency=st.sampled_from(list(currencies))
     )
 
 
@@ -143,140 +151,58 @@ def sla_policies(
     return SlaPolicy(name="generated", targets=tuple(targets), calendar=calendar)
 
 
-@attrs.frozen
-class PlannedCommand:
-    """One command of a lifecycle: its name, its arguments (without the id) and when."""
-
-    name: str
-    at: datetime
-    arguments: Mapping[str, Any] = attrs.field(factory=dict)
-
-
-@attrs.frozen
-class Lifecycle:
-    """A legal sequence of commands for one complaint; the first is always ``receive``."""
-
-    commands: tuple[PlannedCommand, ...]
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.commands[-1].at
-
-
-@attrs.frozen
-class Workload:
-    lifecycles: tuple[Lifecycle, ...]
-
-    @property
-    def ends_at(self) -> datetime:
-        return max(lifecycle.ends_at for lifecycle in self.lifecycles)
-
-    @property
-    def command_count(self) -> int:
-        return sum(len(lifecycle.commands) for lifecycle in self.lifecycles)
-
-
-_Planner = Callable[[st.DrawFn, ModelComplaint], dict[str, Any]]
-
-
-def _legal_moves(model: ModelComplaint) -> dict[str, _Planner]:
-    """The commands the rules allow in this state, and how to draw their arguments."""
-    moves: dict[str, _Planner] = {}
-    if model.open:
-        moves["assign"] = lambda d, m: {"assignee": d(st.sampled_from(["ana", "ivo", "li"]))}
-        moves["inform"] = lambda d, m: {"message": d(_TEXT)}
-        moves["make_promise"] = lambda d, m: {
-            "promise": "call back",
-            "due": m.last_at + timedelta(hours=d(st.integers(1, 72))),
-            "alongside": d(st.booleans()),
-        }
-        moves["record_desired_remedy"] = lambda d, m: {"remedy": d(remedies())}
-        moves["resolve"] = lambda d, m: {
-            "remedy": d(remedies()),
-            "summary": d(_TEXT),
-            "first_contact": not m.acknowledged,
-        }
-        moves["withdraw"] = lambda d, m: {}
-        if model.paused:
-            moves["resume"] = lambda d, m: {}
-        else:
-            moves["pause"] = lambda d, m: {"reason": "waiting for the customer"}
-        if not model.acknowledged:
-            moves["acknowledge"] = lambda d, m: {
-                "regret": d(st.booleans()),
-                "thanks": d(st.booleans()),
-            }
-        rank = model.escalation_rank
-        higher = [level for level in EscalationLevel if level.rank > rank]
-        if higher:
-            moves["escalate"] = lambda d, m: {
-                "level": d(st.sampled_from(higher)),
-                "reason": d(_TEXT),
-            }
-    elif model.resolved and not model.withdrawn:
-        moves["reopen"] = lambda d, m: {
-            "reason": d(st.sampled_from(["dispute", "customer_returned"]))
-        }
-        if not model.followed_up:
-            moves["follow_up"] = lambda d, m: {"solved": d(st.booleans())}
-        if not model.surveyed:
-            moves["record_survey"] = lambda d, m: {"score": d(st.integers(1, 5))}
-        if not model.survey_sent:
-            moves["send_survey"] = lambda d, m: {"channel": d(st.sampled_from(["email", "phone"]))}
-    if not model.withdrawn:
-        moves["note"] = lambda d, m: {"text": d(_TEXT)}
-        moves["attach_evidence"] = lambda d, m: {
-            "name": "receipt.pdf",
-            "media_type": "application/pdf",
-            "sha256": d(st.binary(min_size=32, max_size=32)).hex(),
-        }
-    return moves
-
-
-def _advance(model: ModelComplaint, name: str, arguments: Mapping[str, Any]) -> None:
-    """Update the model as the real complaint would change."""
-    if name == "acknowledge":
-        model.acknowledged = True
-    elif name in {"assign", "inform", "make_promise", "record_desired_remedy"}:
-        model.handled = True
-    elif name == "escalate":
-        model.escalation_rank = arguments["level"].rank
-        model.handled = True
-    elif name == "pause":
-        model.paused = True
-    elif name == "resume":
-        model.paused = False
-    elif name == "resolve":
-        model.acknowledged = model.resolved = True
-        model.paused = False
-    elif name == "withdraw":
-        model.withdrawn = True
-    elif name == "reopen":
-        model.new_cycle()
-    elif name == "follow_up":
-        model.followed_up = True
-        if not arguments["solved"]:
-            model.new_cycle()
-    elif name == "record_survey":
-        model.surveyed = True
-    elif name == "send_survey":
-        model.survey_sent = True
+def _weighted(draw: st.DrawFn, moves: Sequence[Move], weights: Mapping[str, int]) -> Move:
+    """One of the legal moves, in proportion to its weight (shrinks to the first)."""
+    scale = [weights.get(move.name, move.weight) for move in moves]
+    pick = draw(st.integers(0, sum(scale) - 1))
+    for move, weight in zip(moves, scale, strict=True):
+        if pick < weight:
+            return move
+        pick -= weight
+    raise AssertionError("unreachable: the pick is below the total weight")
 
 
 @st.composite
 def lifecycles(
     draw: st.DrawFn,
-    start: datetime = datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
+    start: datetime | st.SearchStrategy[datetime] = datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
     max_steps: int = 10,
     max_gap: timedelta = timedelta(days=3),
     calendar: BusinessCalendar | None = None,
+    *,
+    min_steps: int = 0,
+    actors: Sequence[str] | st.SearchStrategy[str | None] | None = None,
+    products: Sequence[str] | st.SearchStrategy[str | None] | None = None,
+    amounts: st.SearchStrategy[Money] | None = None,
+    promise_horizon: timedelta = timedelta(hours=72),
+    promise_due: Callable[[ModelComplaint], st.SearchStrategy[datetime]] | None = None,
+    weights: Mapping[str, int] | None = None,
+    moves: Sequence[Move] = STOCK_MOVES,
 ) -> Lifecycle:
-    """A legal command script for one complaint, starting at ``start``.
+    """A legal command script for one complaint, starting at ``start`` (a time or a strategy).
 
-    With a ``calendar``, steps happen in its working time: the complaint may arrive at any
-    moment, but each later step follows a gap of business time, as a team would work.
+    - ``min_steps``/``max_steps``: how many commands follow ``receive``; the script ends
+      early only when nothing is legal any more (after a withdrawal).
+    - ``actors``: who runs each command (names or a strategy; default: nobody).
+    - ``products``: the category's product at receipt (default: no category).
+    - ``amounts``: compensation amounts (e.g. ``money(["EUR"], near=[500])``); without it
+      resolutions carry no compensation.
+    - ``promise_horizon``/``promise_due``: how far ahead promises fall due, or a function of
+      the model giving a strategy of due times (``deadline_edges(policy, target)``).
+    - ``weights``: relative weights of moves by name (``{"withdraw": 0}`` never withdraws).
+    - ``moves``: the table of moves (``STOCK_MOVES`` plus your own ``Move``).
+    - ``calendar``: steps happen in its working time: the complaint may arrive at any
+      moment, but each later step follows a gap of business time, as a team would work.
     """
-    at = start
+    knobs = Knobs(
+        actors=_strategy(actors),
+        products=_strategy(products),
+        amounts=amounts,
+        promise_horizon=promise_horizon,
+        promise_due=promise_due,
+    )
+    at = draw(start) if isinstance(start, st.SearchStrategy) else start
+    product = draw(knobs.products)
     receive = PlannedCommand(
         "receive",
         at,
@@ -285,42 +211,65 @@ def lifecycles(
             "channel": draw(channels()),
             "subject": draw(_TEXT),
             "description": draw(_TEXT),
-            "category": draw(st.none() | categories()),
+            "category": (
+                {"product": product} if product is not None else draw(st.none() | categories())
+            ),
             "severity": draw(severities()),
+            **_actor(draw, knobs),
         },
     )
     commands = [receive]
-    model = ModelComplaint(last_at=at)
+    model = ModelComplaint(last_at=at, severity=receive.arguments["severity"], product=product)
     gap_minutes = st.integers(0, int(max_gap.total_seconds() // 60))
-    for _ in range(draw(st.integers(0, max_steps))):
-        moves = _legal_moves(model)
-        if not moves:
+    chosen = dict(weights or {})
+    for _ in range(draw(st.integers(min_steps, max(min_steps, max_steps)))):
+        legal = [m for m in moves if m.allowed(model) and chosen.get(m.name, m.weight) > 0]
+        if not legal:
             break
-        name = draw(st.sampled_from(sorted(moves)))
+        move = _weighted(draw, legal, chosen)
         gap = timedelta(minutes=draw(gap_minutes))
         if calendar is None:
             at += gap
         else:  # a gap that ends as a working day closes is taken up at the next opening
             at = calendar.next_working_time(calendar.add(at, gap))
         model.last_at = at
-        arguments = moves[name](draw, model)
-        commands.append(PlannedCommand(name, at, arguments))
-        _advance(model, name, arguments)
+        arguments = {**move.arguments(draw, model, knobs), **_actor(draw, knobs)}
+        commands.append(PlannedCommand(move.name, at, arguments))
+        move.advance(model, arguments)
+        model.events += 1
     return Lifecycle(tuple(commands))
+
+
+def _strategy(
+    values: Sequence[str] | st.SearchStrategy[str | None] | None,
+) -> st.SearchStrategy[str | None]:
+    if values is None:
+        return st.none()
+    if isinstance(values, st.SearchStrategy):
+        return values
+    return st.sampled_from(list(values))
+
+
+def _actor(draw: st.DrawFn, knobs: Knobs) -> dict[str, str]:
+    actor = draw(knobs.actors)
+    return {} if actor is None else {"actor": actor}
 
 
 @st.composite
 def workloads(
     draw: st.DrawFn,
+    /,
     start: datetime = datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
     complaints: st.SearchStrategy[int] | None = None,
     spread: timedelta = timedelta(days=30),
     max_steps: int = 8,
     calendar: BusinessCalendar | None = None,
+    **knobs: object,
 ) -> Workload:
     """Many lifecycles whose complaints arrive over ``spread`` from ``start``.
 
-    With a ``calendar``, the handling steps fall in its working time (see ``lifecycles``).
+    With a ``calendar``, the handling steps fall in its working time; other keyword
+    arguments are the knobs of :func:`lifecycles`.
     """
     count = draw(complaints if complaints is not None else st.integers(1, 20))
     offsets = st.integers(0, int(spread.total_seconds() // 60))
@@ -331,29 +280,9 @@ def workloads(
                     start + timedelta(minutes=draw(offsets)),
                     max_steps=max_steps,
                     calendar=calendar,
+                    **knobs,  # type: ignore[arg-type]
                 )
             )
             for _ in range(count)
         )
     )
-
-
-def apply_lifecycle(log: ComplaintLog | Batch, lifecycle: Lifecycle) -> UUID:
-    """Run the lifecycle's commands; returns the new complaint's id."""
-    receive, *rest = lifecycle.commands
-    cid = log.receive(at=receive.at, **receive.arguments)
-    for planned in rest:
-        getattr(log, planned.name)(cid, at=planned.at, **planned.arguments)
-    return cid
-
-
-def apply_workload(log: ComplaintLog, workload: Workload, batch_size: int = 200) -> list[UUID]:
-    """Run every lifecycle, saving in batches; returns the complaint ids in order."""
-    ids: list[UUID] = []
-    batch = log.batch()
-    for lifecycle in workload.lifecycles:
-        ids.append(apply_lifecycle(batch, lifecycle))
-        if len(batch) >= batch_size:
-            batch.commit()
-    batch.commit()
-    return ids
