@@ -233,7 +233,7 @@ class Complaint(Aggregate, ComplaintCommands):
 
         def evolve(self, complaint: Complaint) -> None:
             complaint.escalation_level = self.level
-            complaint.escalations.append((self.level, self.reason, self.occurred_at))
+            complaint.escalations.append((self.level, self.reason, self.occurred_at, self.actor))
             complaint.cycle.handled = True
 
     class PromiseMade(Event):
@@ -538,7 +538,7 @@ class Complaint(Aggregate, ComplaintCommands):
         self.assignee: str | None = None
         self.team: str | None = None
         self.escalation_level: EscalationLevel | None = None
-        self.escalations: list[tuple[EscalationLevel, str, datetime]] = []
+        self.escalations: list[tuple[EscalationLevel, str, datetime, str | None]] = []
         self.promises: list[PromiseRecord] = []
         self.informed_at: list[datetime] = []
         self.paused_since: datetime | None = None

@@ -87,7 +87,7 @@ class ComplaintGuards(ComplaintState):
             raise EscalationDowngradeError(
                 self.id, "escalate", f"level={level.value!r} is below {current.value!r}"
             )
-        if any(lvl == level and why == reason for lvl, why, _ in self.escalations):
+        if any(lvl == level and why == reason for lvl, why, _, _ in self.escalations):
             raise EscalationRepeatedError(
                 self.id, "escalate", f"level={level.value!r} with the same reason={reason!r}"
             )

@@ -41,7 +41,7 @@ class ComplaintState:
         severity: Severity
         acknowledged_at: datetime | None
         escalation_level: EscalationLevel | None
-        escalations: list[tuple[EscalationLevel, str, datetime]]
+        escalations: list[tuple[EscalationLevel, str, datetime, str | None]]
         promises: list[PromiseRecord]
         paused_since: datetime | None
         pauses: list[tuple[datetime, datetime]]
