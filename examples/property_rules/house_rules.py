@@ -1,50 +1,147 @@
-"""A company's own complaint-handling rules, written as plain complaintlog rules.
+"""A bank's four house rules for complaint handling, written with complaintlog's public API.
 
-``ACKNOWLEDGE_BEFORE_PROMISING`` is the rule as first written: "never promise anything
-before the customer has been acknowledged". The property test in ``test_house_rules.py``
-finds that the first version lets a promise slip through on a complaint that was assigned
-but never acknowledged (its status is then ``in_progress``, not ``received``), because it
-looked at the status instead of the acknowledgement. The fixed version is
-``acknowledge_before_promising``.
+1. Compensation on a mortgage complaint only after an escalation to management.
+2. No compensation above 500 EUR without an escalation to management and four eyes: the
+   person who resolves is not the person who escalated (and both are known).
+3. No promise due after the regulatory deadline (the FCA's final response, 8 weeks from
+   the start of the current cycle).
+4. Escalate before a third resolution: a complaint resolved twice is escalated after its
+   second resolution before it is resolved again.
+
+``policy_spec`` in ``spec.py`` says the same in other words, from the recorded events, and
+the property tests check the rules against it.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from complaintlog import ComplaintView
-from complaintlog.rules import Command, process_rule
+import attrs
 
-COMPENSATION_LIMIT = Decimal(500)
+from complaintlog import ComplaintView, EscalationLevel, SlaPolicy
+from complaintlog.rules import Command, all_of, process_rule
+
+MANAGEMENT = EscalationLevel.MANAGEMENT
+LIMIT = Decimal(500)
+REGULATOR = SlaPolicy.preset("fca")
+DEADLINE = "final_response"
 
 
-@process_rule("compensation above 500 EUR needs management")
-def big_compensation_needs_management(state: ComplaintView | None, command: Command) -> str | None:
-    """Larger payouts are decided by management, after an escalation."""
-    if command.name != "resolve" or state is None:
+def _is_management(level: EscalationLevel) -> bool:
+    """Management decides inside the company: an ombudsman or a court is no approval.
+
+    The first version read ``level.rank >= MANAGEMENT.rank``; the property test against
+    the spec found a mortgage paid out after an escalation to the ombudsman only.
+    """
+    return level in {MANAGEMENT, EscalationLevel.EXECUTIVE}
+
+
+def _mortgage_compensation(state: ComplaintView | None, command: Command) -> float | None:
+    """Reached (margin 0) for a compensation on a mortgage complaint."""
+    if command.name != "resolve" or state is None or command.arguments.get("compensation") is None:
         return None
-    money = command.arguments.get("compensation")
-    if money is None or money.currency != "EUR" or money.amount <= COMPENSATION_LIMIT:
+    if state.category is None or state.category.product != "Mortgage":
         return None
-    if state.escalation_level is not None and state.escalation_level.rank >= 3:
-        return None
-    return f"{money} is above {COMPENSATION_LIMIT} EUR: escalate to management first"
+    return 0.0
 
 
-@process_rule("promise only after acknowledging (first version)")
-def acknowledge_before_promising_v1(state: ComplaintView | None, command: Command) -> str | None:
-    """First version: looks at the status, which moves on without an acknowledgement."""
-    if command.name == "make_promise" and state is not None and state.status == "received":
-        return "acknowledge the complaint before promising anything"
+@process_rule(
+    "mortgage compensation only after escalation to management", margin=_mortgage_compensation
+)
+def mortgage_compensation_needs_management(
+    state: ComplaintView | None, command: Command
+) -> str | None:
+    if _mortgage_compensation(state, command) is None:
+        return None
+    if not any(_is_management(e.level) for e in state.escalations):  # type: ignore[union-attr]
+        return "compensation on a mortgage complaint needs an escalation to management first"
     return None
 
 
-@process_rule("promise only after acknowledging")
-def acknowledge_before_promising(state: ComplaintView | None, command: Command) -> str | None:
-    """Fixed: the acknowledgement is a fact of the complaint, not of its current status."""
-    if command.name == "make_promise" and state is not None and state.acknowledged_at is None:
-        return "acknowledge the complaint before promising anything"
+@attrs.frozen
+class CompensationLimit:
+    """Compensation above ``limit`` needs a management escalation and a second person."""
+
+    limit: Decimal = LIMIT
+    currency: str = "EUR"
+    four_eyes: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"compensation above {self.limit} {self.currency} needs escalation and four eyes"
+
+    def margin(self, state: ComplaintView | None, command: Command) -> float | None:
+        money = command.arguments.get("compensation") if command.name == "resolve" else None
+        if money is None or money.currency != self.currency:
+            return None
+        return float(money.amount - self.limit)
+
+    def within_limit(self, over: float) -> bool:
+        return over <= 0
+
+    def __call__(self, state: ComplaintView | None, command: Command) -> str | None:
+        over = self.margin(state, command)
+        if state is None or over is None or self.within_limit(over):
+            return None
+        escalations = [e for e in state.escalations if _is_management(e.level)]
+        if not escalations:
+            return f"{over:.2f} {self.currency} over the limit: escalate to management first"
+        others = {e.actor for e in escalations if e.actor not in (None, command.actor)}
+        if self.four_eyes and (command.actor is None or not others):
+            return (
+                f"four eyes: the payout needs a known approver other than whoever escalated "
+                f"(resolver {command.actor!r})"
+            )
+        return None
+
+
+@attrs.frozen
+class PromiseWithinDeadline:
+    """A promise falls due by the regulator's deadline for the current cycle."""
+
+    policy: SlaPolicy = REGULATOR
+    target: str = DEADLINE
+
+    @property
+    def name(self) -> str:
+        return f"no promise due after the {self.policy.name} {self.target} deadline"
+
+    def margin(self, state: ComplaintView | None, command: Command) -> float | None:
+        if command.name != "make_promise" or state is None:
+            return None
+        deadline = self.policy.target(self.target).due(state.cycle_started_at, self.policy.calendar)
+        return (deadline - command.arguments["due"]).total_seconds()
+
+    def __call__(self, state: ComplaintView | None, command: Command) -> str | None:
+        left = self.margin(state, command)
+        if left is not None and left < 0:
+            return f"due {-left:.0f} s after the regulatory deadline of this cycle"
+        return None
+
+
+def _third_resolution(state: ComplaintView | None, command: Command) -> float | None:
+    if command.name != "resolve" or state is None or len(state.resolutions) < 2:
+        return None
+    return 0.0
+
+
+@process_rule("escalate before a third resolution", margin=_third_resolution)
+def escalate_before_third_resolution(state: ComplaintView | None, command: Command) -> str | None:
+    if _third_resolution(state, command) is None:
+        return None
+    steps = [step.name for step in command.prior_steps()]
+    resolved = [i for i, name in enumerate(steps) if name == "resolve"]
+    if "escalate" not in steps[resolved[1] + 1 :]:
+        return "resolved twice already: escalate before resolving again"
     return None
 
 
-HOUSE_RULES = (big_compensation_needs_management, acknowledge_before_promising)
+HOUSE_RULES = all_of(
+    "house rules",
+    [
+        mortgage_compensation_needs_management,
+        CompensationLimit(),
+        PromiseWithinDeadline(),
+        escalate_before_third_resolution,
+    ],
+)

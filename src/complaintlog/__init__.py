@@ -11,6 +11,7 @@ from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.complaint_view import (
     ComplaintView,
+    EscalationView,
     PauseView,
     PromiseState,
     PromiseView,
@@ -107,6 +108,7 @@ __all__ = [
     "HistoryEntry",
     "PauseView",
     "PromiseState",
+    "EscalationView",
     "PromiseView",
     "ResolutionView",
     # errors

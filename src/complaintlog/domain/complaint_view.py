@@ -31,6 +31,7 @@ __all__ = [
     "ComplaintView",
     "EvidenceRecord",
     "NoteView",
+    "EscalationView",
     "PauseView",
     "PromiseState",
     "PromiseView",
@@ -95,6 +96,16 @@ class PauseView:
             waiting_for=record.waiting_for,
             reason=record.reason,
         )
+
+
+@attrs.frozen
+class EscalationView:
+    """One escalation: to which level, why, who escalated and when (business time)."""
+
+    level: EscalationLevel
+    reason: str
+    actor: str | None
+    at: datetime
 
 
 @attrs.frozen
@@ -178,6 +189,10 @@ class ComplaintView:
     """References to documents kept elsewhere; internal."""
     notes: tuple[NoteView, ...] = ()
     """Internal notes; never sent to the customer."""
+    escalations: tuple[EscalationView, ...] = ()
+    """Every escalation, oldest first: what four-eyes and per-cycle rules look at."""
+    cycle_started_at: datetime = attrs.field(kw_only=True)
+    """When the current cycle began: receipt, or the latest reopening."""
 
     @property
     def resolved_at(self) -> datetime | None:
@@ -261,4 +276,9 @@ class ComplaintView:
             survey_sent_at=complaint.cycle.survey_sent_at,
             evidence=tuple(complaint.evidence),
             notes=tuple(NoteView(at, actor, text) for at, actor, text in complaint.notes),
+            escalations=tuple(
+                EscalationView(level=level, reason=reason, actor=actor, at=at)
+                for level, reason, at, actor in complaint.escalations
+            ),
+            cycle_started_at=complaint.cycle.started_at or complaint.received_at,
         )

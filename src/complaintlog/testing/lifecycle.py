@@ -62,6 +62,10 @@ class PlannedCommand:
         shown = "".join(f", {k}={_argument_repr(v)}" for k, v in self.arguments.items())
         return f"PlannedCommand({self.name!r}, {self.at.isoformat()!r}{shown})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis prints it in a counterexample: the same plain repr."""
+        printer.text(repr(self))
+
     def to_dict(self) -> dict[str, Any]:
         arguments = {
             k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.arguments.items()
@@ -86,6 +90,9 @@ class Lifecycle:
     def __repr__(self) -> str:
         lines = "".join(f"\n    {command!r}," for command in self.commands)
         return f"Lifecycle(({lines}\n))"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
     @property
     def ends_at(self) -> datetime:

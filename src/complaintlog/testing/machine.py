@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from complaintlog.application import ComplaintLog
 from complaintlog.domain.values import EscalationLevel
@@ -49,15 +49,16 @@ class MachineDisagreement(AssertionError):
     """The log and the machine's model of the complaint disagree."""
 
 
-_Method = TypeVar("_Method", bound=Callable[..., Any])
+def _is_move(value: object) -> bool:
+    return hasattr(value, "hypothesis_stateful_rule")
 
 
-def _enabled(name: str) -> Callable[[_Method], _Method]:
-    """Skip the stock move ``name`` on machines that list it in ``disabled_moves``."""
-    decorate: Callable[[_Method], _Method] = precondition(
-        lambda self: name not in self.disabled_moves
-    )
-    return decorate
+def _disabled(name: str) -> Callable[..., None]:
+    def disabled(self: object, *args: object, **kwargs: object) -> None:
+        msg = f"the stock move {name!r} is disabled on this machine (disabled_moves)"
+        raise MachineDisagreement(msg)
+
+    return disabled
 
 
 class ComplaintLifecycleMachine(RuleBasedStateMachine):
@@ -70,6 +71,17 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
     complaints = Bundle("complaints")
     disabled_moves: ClassVar[frozenset[str]] = frozenset()
     """Stock moves (method names, e.g. ``"withdraw"``) this machine never makes."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Stock moves listed in ``disabled_moves`` stop being hypothesis rules."""
+        super().__init_subclass__(**kwargs)
+        stock = {name for name, value in vars(ComplaintLifecycleMachine).items() if _is_move(value)}
+        unknown = set(cls.disabled_moves) - stock
+        if unknown:
+            msg = f"disabled_moves names no stock move: {sorted(unknown)}; stock: {sorted(stock)}"
+            raise TypeError(msg)
+        for name in cls.disabled_moves:
+            setattr(cls, name, _disabled(name))
 
     def __init__(self) -> None:
         super().__init__()
@@ -177,7 +189,6 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
         return cid
 
     @rule(cid=complaints, back=st.sampled_from([0, 0, 0, 30]), actor=_ACTORS)
-    @_enabled("acknowledge")
     def acknowledge(self, cid: UUID, back: int, actor: str | None) -> None:
         m = self.model[cid]
         legal = m.open and not m.acknowledged
@@ -185,7 +196,6 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.acknowledged = True
 
     @rule(cid=complaints, back=st.sampled_from([0, 0, 0, 30]))
-    @_enabled("assign")
     def assign(self, cid: UUID, back: int) -> None:
         m = self.model[cid]
         if self.attempt(cid, "assign", legal=m.open, at=self._when(m, back), assignee="agent"):
@@ -197,7 +207,6 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
         reason=st.sampled_from(_REASONS),
         actor=_ACTORS,
     )
-    @_enabled("escalate")
     def escalate(self, cid: UUID, level: str, reason: str, actor: str | None) -> None:
         m = self.model[cid]
         rank = EscalationLevel(level).rank
@@ -208,7 +217,6 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.handled = True
 
     @rule(cid=complaints, due_in=st.integers(min_value=-60, max_value=3 * 24 * 60))
-    @_enabled("make_promise")
     def make_promise(self, cid: UUID, due_in: int) -> None:
         m = self.model[cid]
         due = self.clock.now + timedelta(minutes=due_in)
@@ -217,14 +225,12 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.handled = True
 
     @rule(cid=complaints)
-    @_enabled("inform")
     def inform(self, cid: UUID) -> None:
         m = self.model[cid]
         if self.attempt(cid, "inform", legal=m.open, message="progress"):
             m.handled = True
 
     @rule(cid=complaints, severity=st.sampled_from(["low", "normal", "high", "critical"]))
-    @_enabled("reclassify")
     def reclassify(self, cid: UUID, severity: str) -> None:
         m = self.model[cid]
         legal = m.open and severity != m.severity
@@ -233,21 +239,18 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.handled = True
 
     @rule(cid=complaints)
-    @_enabled("pause")
     def pause(self, cid: UUID) -> None:
         m = self.model[cid]
         if self.attempt(cid, "pause", legal=m.open and not m.paused, reason="wait"):
             m.paused = True
 
     @rule(cid=complaints)
-    @_enabled("resume")
     def resume(self, cid: UUID) -> None:
         m = self.model[cid]
         if self.attempt(cid, "resume", legal=m.open and m.paused):
             m.paused = False
 
     @rule(cid=complaints, first_contact=st.booleans(), compensation=_AMOUNTS, actor=_ACTORS)
-    @_enabled("resolve")
     def resolve(
         self, cid: UUID, first_contact: bool, compensation: dict[str, str] | None, actor: str | None
     ) -> None:
@@ -270,14 +273,12 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.resolutions += 1
 
     @rule(cid=complaints)
-    @_enabled("reopen")
     def reopen(self, cid: UUID) -> None:
         m = self.model[cid]
         if self.attempt(cid, "reopen", legal=m.resolved and not m.withdrawn, reason="dispute"):
             m.new_cycle()
 
     @rule(cid=complaints, solved=st.booleans())
-    @_enabled("follow_up")
     def follow_up(self, cid: UUID, solved: bool) -> None:
         m = self.model[cid]
         legal = m.resolved and not m.withdrawn and not m.followed_up
@@ -288,7 +289,6 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
                 m.events += 1
 
     @rule(cid=complaints, score=st.integers(min_value=1, max_value=5))
-    @_enabled("record_survey")
     def record_survey(self, cid: UUID, score: int) -> None:
         m = self.model[cid]
         legal = m.resolved and not m.withdrawn and not m.surveyed
@@ -296,7 +296,6 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.surveyed = True
 
     @rule(cid=complaints)
-    @_enabled("withdraw")
     def withdraw(self, cid: UUID) -> None:
         m = self.model[cid]
         if self.attempt(cid, "withdraw", legal=m.open):

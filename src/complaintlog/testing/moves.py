@@ -43,6 +43,8 @@ class Knobs:
     promise_horizon: timedelta = timedelta(hours=72)
     promise_due: Callable[[ModelComplaint], st.SearchStrategy[datetime]] | None = None
     """Due times for a promise made now; by default up to ``promise_horizon`` ahead."""
+    levels: tuple[str, ...] = tuple(level.value for level in EscalationLevel)
+    """The escalation levels drawn (each escalation stays or rises)."""
 
 
 Plan = Callable[[st.DrawFn, ModelComplaint, Knobs], dict[str, Any]]
@@ -73,7 +75,9 @@ def _escalate(model: ModelComplaint, arguments: Mapping[str, Any]) -> None:
 
 
 def _escalation(draw: st.DrawFn, model: ModelComplaint, knobs: Knobs) -> dict[str, Any]:
-    higher = [level.value for level in EscalationLevel if level.rank >= model.escalation_rank]
+    higher = [v for v in knobs.levels if EscalationLevel(v).rank >= model.escalation_rank] or [
+        level.value for level in EscalationLevel if level.rank >= model.escalation_rank
+    ]
     level = draw(st.sampled_from(higher))
     taken = {reason for rank, reason in model.escalations if rank == EscalationLevel(level).rank}
     reason = draw(words().filter(lambda r: r not in taken))
@@ -152,8 +156,7 @@ STOCK_MOVES: tuple[Move, ...] = (
          _handled),
     Move("inform", _open, lambda d, m, k: {"message": d(words())}, _handled),
     Move("make_promise", _open, _promise, _handled),
-    Move("escalate", lambda m: m.open and m.escalation_rank < EscalationLevel.EXECUTIVE.rank,
-         _escalation, _escalate),
+    Move("escalate", _open, _escalation, _escalate),
     Move("reclassify", _open, _reclassification, _reclassify, weight=2),
     Move("pause", lambda m: m.open and not m.paused,
          lambda d, m, k: {"reason": "waiting for the customer"}, _set(paused=True), weight=2),

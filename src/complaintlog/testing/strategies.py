@@ -176,6 +176,7 @@ def lifecycles(
     amounts: st.SearchStrategy[Money] | None = None,
     promise_horizon: timedelta = timedelta(hours=72),
     promise_due: Callable[[ModelComplaint], st.SearchStrategy[datetime]] | None = None,
+    levels: Sequence[str] | None = None,
     weights: Mapping[str, int] | None = None,
     moves: Sequence[Move] = STOCK_MOVES,
 ) -> Lifecycle:
@@ -189,6 +190,7 @@ def lifecycles(
       resolutions carry no compensation.
     - ``promise_horizon``/``promise_due``: how far ahead promises fall due, or a function of
       the model giving a strategy of due times (``deadline_edges(policy, target)``).
+    - ``levels``: the escalation levels drawn (default: all; escalations only rise).
     - ``weights``: relative weights of moves by name (``{"withdraw": 0}`` never withdraws).
     - ``moves``: the table of moves (``STOCK_MOVES`` plus your own ``Move``).
     - ``calendar``: steps happen in its working time: the complaint may arrive at any
@@ -200,6 +202,7 @@ def lifecycles(
         amounts=amounts,
         promise_horizon=promise_horizon,
         promise_due=promise_due,
+        **({"levels": tuple(levels)} if levels is not None else {}),
     )
     at = draw(start) if isinstance(start, st.SearchStrategy) else start
     product = draw(knobs.products)
