@@ -182,8 +182,10 @@ def lifecycles(
 ) -> Lifecycle:
     """A legal command script for one complaint, starting at ``start`` (a time or a strategy).
 
-    - ``min_steps``/``max_steps``: how many commands follow ``receive``; the script ends
-      early only when nothing is legal any more (after a withdrawal).
+    - ``min_steps``/``max_steps``: how many commands follow ``receive``: at least
+      ``min_steps``, then each further step ends the script with a chance of one in
+      ``(max_steps - min_steps) / 2 + 1``, so scripts average about half of ``max_steps``
+      and shrink by whole steps; it also ends when nothing is legal any more.
     - ``actors``: who runs each command (names or a strategy; default: nobody).
     - ``products``: the category's product at receipt (default: no category).
     - ``amounts``: compensation amounts (e.g. ``money(["EUR"], near=[500])``); without it
@@ -225,7 +227,11 @@ def lifecycles(
     model = ModelComplaint(last_at=at, severity=receive.arguments["severity"], product=product)
     gap_minutes = st.integers(0, int(max_gap.total_seconds() // 60))
     chosen = dict(weights or {})
-    for _ in range(draw(st.integers(min_steps, max(min_steps, max_steps)))):
+    stop_one_in = max(2, (max_steps - min_steps) // 2 + 1)
+    for step in range(max(min_steps, max_steps)):
+        # one draw per step, so hypothesis shrinks a script by deleting whole steps
+        if step >= min_steps and draw(st.integers(0, stop_one_in - 1)) == stop_one_in - 1:
+            break
         legal = [m for m in moves if m.allowed(model) and chosen.get(m.name, m.weight) > 0]
         if not legal:
             break
