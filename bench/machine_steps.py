@@ -13,7 +13,7 @@ import sys
 import time
 
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import run_state_machine_as_test, invariant
+from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from complaintlog.testing import ComplaintLifecycleMachine
 

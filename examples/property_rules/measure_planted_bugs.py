@@ -14,12 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
-from planted_bugs import PLANTED  # noqa: E402
-from test_house_rules import house_lifecycles, runs_against_the_spec  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from planted_bugs import PLANTED
+from test_house_rules import house_lifecycles, runs_against_the_spec
 
-from complaintlog.rules import ProcessRule  # noqa: E402
-from complaintlog.testing import Lifecycle, RuleDisagreement  # noqa: E402
+from complaintlog.rules import ProcessRule
+from complaintlog.testing import Lifecycle, RuleDisagreement
 
 
 def examples_to_failure(rules: ProcessRule, chosen_seed: int, max_examples: int) -> int | None:
@@ -50,7 +50,9 @@ def shrunk(rules: ProcessRule) -> str:
     found: list[str] = []
 
     @seed(0)
-    @settings(max_examples=1000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=1000, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(lifecycle=house_lifecycles())
     def run(lifecycle: Lifecycle) -> None:
         try:
