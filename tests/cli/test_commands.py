@@ -28,6 +28,8 @@ COMMANDS = (
     "audit",
     "audit digest",
     "audit verify",
+    "rules",
+    "rules check",
 )
 WIDE = {"COLUMNS": "200"}  # a wide terminal: the output must still fit 100 columns
 

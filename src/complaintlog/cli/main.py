@@ -22,6 +22,7 @@ from complaintlog.cli._keys import keys_app
 from complaintlog.cli._report import report_command, what_if_command
 from complaintlog.cli._returns import regulatory_return_command
 from complaintlog.cli._review import erase_command, review_app
+from complaintlog.cli._rules import rules_app
 
 __all__ = ["app", "main"]
 
@@ -105,6 +106,7 @@ app.add_typer(audit_app, name="audit")
 app.command("erase")(erase_command)
 app.add_typer(review_app, name="review")
 app.add_typer(keys_app, name="keys")
+app.add_typer(rules_app, name="rules")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ and pytest. The pytest fixtures ``complaint_log``, ``complaint_clock`` and
 See docs/testing.md for the whole toolkit.
 """
 
+from complaintlog.application.rule_check import Breach, breaches_in, check_store
 from complaintlog.testing.assertions import assert_history_satisfies, assert_no_breach
 from complaintlog.testing.coverage import RuleWatch
 from complaintlog.testing.lifecycle import (
@@ -28,7 +29,6 @@ from complaintlog.testing.runner import (
     Spec,
     check_rules_against_spec,
 )
-from complaintlog.testing.store_check import Breach, breaches_in, check_store
 from complaintlog.testing.strategies import (
     business_calendars,
     categories,

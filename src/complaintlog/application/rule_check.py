@@ -1,4 +1,8 @@
-"""Rules against recorded history: every breach in a store, not only the first."""
+"""Rules against recorded history: every breach in a store, not only the first.
+
+Used by ``complaintlog.testing.check_store`` and ``complaintlog rules check``; needs no
+test libraries, so it runs on a production store too.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from uuid import UUID
 
 import attrs
 
-from complaintlog.application import ComplaintLog
 from complaintlog.application.history import Step
+from complaintlog.application.log import ComplaintLog
 from complaintlog.domain.rules import ProcessRule, RuleGroup
 
 __all__ = ["Breach", "breaches_in", "check_store"]
