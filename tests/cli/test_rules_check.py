@@ -64,7 +64,8 @@ def test_every_breach_is_listed_with_complaint_step_rule_and_reason(
     assert len(escalated) == stored_count(demo.store, "Escalated") - stored_count(
         demo.store, "Escalated", '"level":"supervisor"'
     )
-    assert escalated and all(b["group"] == "house" and b["event"] == "Escalated" for b in escalated)
+    assert escalated
+    assert all(b["group"] == "house" and b["event"] == "Escalated" for b in escalated)
     assert {"complaint_id", "version", "occurred_at", "reason"} <= set(breaches[0])
 
 
@@ -86,4 +87,5 @@ def test_a_clean_history_exits_zero_and_a_bad_name_is_one_line(
     ]:
         bad = CliRunner().invoke(app, ["--store", demo.store, "rules", "check", spec])
         assert bad.exit_code == 2, bad.output
-        assert bad.stderr.startswith("error: ") and fragment in bad.stderr
+        assert bad.stderr.startswith("error: ")
+        assert fragment in bad.stderr
