@@ -17,6 +17,7 @@ from complaintlog.domain.rules import (
     first_refusal,
     leaf_rules,
     margin_of,
+    measures_margin,
     process_rule,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "first_refusal",
     "leaf_rules",
     "margin_of",
+    "measures_margin",
     "process_rule",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "first_refusal",
     "leaf_rules",
     "margin_of",
+    "measures_margin",
     "process_rule",
 ]
 
@@ -134,6 +135,13 @@ def process_rule(
         return _FunctionRule(name=name, check=check, measure=margin)
 
     return wrap
+
+
+def measures_margin(rule: ProcessRule) -> bool:
+    """Whether the rule reports a margin (see :data:`Margin`)."""
+    if isinstance(rule, _FunctionRule):
+        return rule.measure is not None
+    return callable(getattr(rule, "margin", None))
 
 
 def margin_of(rule: ProcessRule, state: ComplaintView | None, command: Command) -> float | None:

@@ -17,7 +17,7 @@ from hypothesis import event, target
 from hypothesis.control import currently_in_test_context
 
 from complaintlog.domain.complaint_view import ComplaintView
-from complaintlog.domain.rules import Command, ProcessRule, RuleGroup, margin_of
+from complaintlog.domain.rules import Command, ProcessRule, RuleGroup, margin_of, measures_margin
 
 __all__ = ["Outcome", "RuleWatch", "watched"]
 
@@ -58,7 +58,7 @@ class _Watched:
             self.watch.closest = abs(margin) if closest is None else min(closest, abs(margin))
         if reason is not None:
             self.watch.refused += 1
-        elif margin is not None or not callable(getattr(self.rule, "margin", None)):
+        elif margin is not None or not measures_margin(self.rule):
             self.watch.applied += 1
         return reason
 
