@@ -38,8 +38,7 @@ def house_lifecycles() -> st.SearchStrategy[Lifecycle]:
     """Lifecycles aimed at the house rules: the knobs put examples where the rules act."""
     return lifecycles(
         start=policy_times(REGULATOR),  # around London's DST changes and bank holidays
-        min_steps=4,
-        max_steps=14,
+        max_steps=16,
         actors=["ana", "ivo"],  # few people, so the escalator often resolves too
         products=st.sampled_from(["Mortgage", "Current account", None]),
         amounts=money(["EUR"], near=[LIMIT], max_amount=1000),

@@ -91,7 +91,7 @@ class _Run:
     def step(self, index: int, planned: PlannedCommand) -> None:
         if planned.name != "receive" and self.ids is None:
             return  # the complaint was never received
-        shadow_steps = len(list(self.shadow.steps(self.ids[1]))) if self.ids else 0
+        shadow_steps = self.shadow.get(self.ids[1]).version if self.ids else 0
         try:
             shadow_id = _apply(self.shadow, self.ids[1] if self.ids else None, planned)
         except ComplaintRuleError as built_in:  # skipped in both logs
