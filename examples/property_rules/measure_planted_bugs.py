@@ -1,6 +1,6 @@
 """Count how many examples the property test needs to catch each planted bug, over seeds.
 
-    python examples/property_rules/measure_planted_bugs.py [SEEDS] [MAX_EXAMPLES]
+    python examples/property_rules/measure_planted_bugs.py [SEEDS] [MAX_EXAMPLES] [--no-shrink]
 
 For each bug and seed: the number of generated examples up to and including the first
 that fails (search only, no shrinking), then one shrunk counterexample per bug.
@@ -78,6 +78,8 @@ def main() -> None:
             f"median {statistics.median(caught):.0f}, max {max(caught)}" if caught else "never"
         )
         print(f"{name}: caught in {len(caught)}/{seeds} seeds; examples {counts}; {summary}")
+    if "--no-shrink" in sys.argv:
+        return
     for name, rules in PLANTED.items():
         print(f"\n--- shrunk counterexample, {name} ---\n{shrunk(rules)}")
 

@@ -38,13 +38,14 @@ def house_lifecycles() -> st.SearchStrategy[Lifecycle]:
     """Lifecycles aimed at the house rules: the knobs put examples where the rules act."""
     return lifecycles(
         start=policy_times(REGULATOR),  # around London's DST changes and bank holidays
+        min_steps=2,
         max_steps=16,
         actors=["ana", "ivo"],  # few people, so the escalator often resolves too
         products=st.sampled_from(["Mortgage", "Current account", None]),
         amounts=money(["EUR"], near=[LIMIT], max_amount=1000),
         promise_due=deadline_edges(REGULATOR, "final_response"),
-        levels=["supervisor", "management", "executive", "ombudsman"],
-        weights={"withdraw": 0, "resolve": 8, "reopen": 6, "escalate": 6},
+        levels=["management", "executive", "ombudsman"],  # the levels the rules turn on
+        weights={"withdraw": 0, "resolve": 6, "reopen": 6, "escalate": 10},
     )
 
 
