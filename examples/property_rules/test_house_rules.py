@@ -53,7 +53,7 @@ def runs_against_the_spec(rules: ProcessRule, lifecycle: Lifecycle) -> None:
     check_rules_against_spec([rules], policy_spec, lifecycle)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lifecycle=house_lifecycles())
 def test_the_house_rules_refuse_exactly_what_the_policy_forbids(lifecycle: Lifecycle) -> None:
     runs_against_the_spec(HOUSE_RULES, lifecycle)
@@ -64,7 +64,7 @@ def test_the_property_catches_a_planted_bug(bug: str) -> None:
     """Searching only, derandomized: the same few hundred examples every run."""
 
     @settings(
-        max_examples=400,
+        max_examples=1000,
         deadline=None,
         derandomize=True,
         database=None,
