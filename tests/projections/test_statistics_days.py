@@ -108,7 +108,7 @@ def _mixed(
     that complaints repeat), compensated with ``money`` if it is resolved."""
     receive, *rest = lifecycle.commands
     arguments = dict(receive.arguments)
-    arguments["customer"] = arguments["customer"].model_copy(update={"id": customer})
+    arguments["customer"] = {**arguments["customer"], "id": customer}
     arguments["category"] = CATEGORIES[category] if category is not None else None
     commands = [attrs.evolve(receive, arguments=arguments)]
     for planned in rest:
