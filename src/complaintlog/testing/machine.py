@@ -225,12 +225,18 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
             m.escalations.add((rank, reason))
             m.handled = True
 
-    @rule(cid=complaints, due_in=st.integers(min_value=-60, max_value=3 * 24 * 60))
-    def make_promise(self, cid: UUID, due_in: int) -> None:
+    @rule(
+        cid=complaints,
+        due_in=st.integers(min_value=-60, max_value=3 * 24 * 60),
+        alongside=st.booleans(),
+    )
+    def make_promise(self, cid: UUID, due_in: int, alongside: bool) -> None:
         m = self.model[cid]
         due = self.clock.now + timedelta(minutes=due_in)
         legal = m.open and due_in > 0
-        if self.attempt(cid, "make_promise", legal=legal, promise="call", due=due):
+        if self.attempt(
+            cid, "make_promise", legal=legal, promise="call", due=due, alongside=alongside
+        ):
             m.handled = True
 
     @rule(cid=complaints)
@@ -303,6 +309,29 @@ class ComplaintLifecycleMachine(RuleBasedStateMachine):
         legal = m.resolved and not m.withdrawn and not m.surveyed
         if self.attempt(cid, "record_survey", legal=legal, score=score):
             m.surveyed = True
+
+    @rule(cid=complaints, channel=st.sampled_from(["email", "phone"]))
+    def send_survey(self, cid: UUID, channel: str) -> None:
+        m = self.model[cid]
+        legal = m.resolved and not m.withdrawn and not m.survey_sent
+        if self.attempt(cid, "send_survey", legal=legal, channel=channel):
+            m.survey_sent = True
+
+    @rule(cid=complaints, remedy=st.sampled_from(["refund", "repair", "apology"]))
+    def record_desired_remedy(self, cid: UUID, remedy: str) -> None:
+        m = self.model[cid]
+        if self.attempt(cid, "record_desired_remedy", legal=m.open, remedy=remedy):
+            m.handled = True
+
+    @rule(cid=complaints, internal=st.sampled_from(["note", "attach_evidence"]))
+    def internal_record(self, cid: UUID, internal: str) -> None:
+        """A note or a piece of evidence: allowed in every status but withdrawn."""
+        arguments: dict[str, Any] = (
+            {"text": "checked the invoice"}
+            if internal == "note"
+            else {"name": "receipt.pdf", "media_type": "application/pdf", "sha256": "0" * 64}
+        )
+        self.attempt(cid, internal, legal=not self.model[cid].withdrawn, **arguments)
 
     @rule(cid=complaints)
     def withdraw(self, cid: UUID) -> None:

@@ -42,6 +42,7 @@ class ModelComplaint:
     followed_up: bool = False
     solved: bool = False
     surveyed: bool = False
+    survey_sent: bool = False
     handled: bool = False
     cycle: int = 1
     escalation_rank: int = 0
@@ -78,5 +79,6 @@ class ModelComplaint:
     def new_cycle(self) -> None:
         self.cycle += 1
         self.resolved = self.followed_up = self.solved = self.surveyed = False
+        self.survey_sent = False
         self.handled = False
         self.cycle_started_at = self.last_at

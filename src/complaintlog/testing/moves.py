@@ -90,7 +90,7 @@ def _promise(draw: st.DrawFn, model: ModelComplaint, knobs: Knobs) -> dict[str, 
     else:
         minutes = int(knobs.promise_horizon.total_seconds() // 60)
         due = model.last_at + timedelta(minutes=draw(st.integers(1, max(1, minutes))))
-    return {"promise": "call back", "due": due}
+    return {"promise": "call back", "due": due, "alongside": draw(st.booleans())}
 
 
 def _resolution(draw: st.DrawFn, model: ModelComplaint, knobs: Knobs) -> dict[str, Any]:
@@ -150,8 +150,12 @@ def _after_resolution(model: ModelComplaint) -> bool:
 
 
 STOCK_MOVES: tuple[Move, ...] = (
-    Move("acknowledge", lambda m: m.open and not m.acknowledged, _no_arguments,
+    Move("acknowledge", lambda m: m.open and not m.acknowledged,
+         lambda d, m, k: {"regret": d(st.booleans()), "thanks": d(st.booleans())},
          _set(acknowledged=True), weight=8),
+    Move("record_desired_remedy", _open,
+         lambda d, m, k: {"remedy": d(st.sampled_from([r.value for r in Remedy]))}, _handled,
+         weight=2),
     Move("assign", _open, lambda d, m, k: {"assignee": d(st.sampled_from(["ana", "ivo", "li"]))},
          _handled),
     Move("inform", _open, lambda d, m, k: {"message": d(words())}, _handled),
@@ -170,5 +174,12 @@ STOCK_MOVES: tuple[Move, ...] = (
          lambda d, m, k: {"solved": d(st.booleans())}, _follow_up, weight=3),
     Move("record_survey", lambda m: _after_resolution(m) and not m.surveyed,
          lambda d, m, k: {"score": d(st.integers(1, 5))}, _set(surveyed=True), weight=2),
+    Move("send_survey", lambda m: _after_resolution(m) and not m.survey_sent,
+         lambda d, m, k: {"channel": d(st.sampled_from(["email", "phone"]))},
+         _set(survey_sent=True), weight=2),
+    Move("note", lambda m: not m.withdrawn, lambda d, m, k: {"text": d(words())}, weight=2),
+    Move("attach_evidence", lambda m: not m.withdrawn,
+         lambda d, m, k: {"name": "receipt.pdf", "media_type": "application/pdf",
+                          "sha256": d(st.binary(min_size=32, max_size=32)).hex()}, weight=1),
 )  # fmt: skip
 """The moves for every built-in command but ``receive``."""
