@@ -23,6 +23,7 @@ from complaintlog.cli._report import report_command, what_if_command
 from complaintlog.cli._returns import regulatory_return_command
 from complaintlog.cli._review import erase_command, review_app
 from complaintlog.cli._rules import rules_app
+from complaintlog.cli._serve import serve_command
 
 __all__ = ["app", "main"]
 
@@ -102,6 +103,7 @@ app.command("report")(report_command)
 app.command("agenda")(agenda_command)
 app.command("what-if")(what_if_command)
 app.command("regulatory-return")(regulatory_return_command)
+app.command("serve")(serve_command)
 app.add_typer(audit_app, name="audit")
 app.command("erase")(erase_command)
 app.add_typer(review_app, name="review")

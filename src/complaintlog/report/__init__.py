@@ -16,7 +16,7 @@ from complaintlog.report.data import (
     PromiseRow,
     ReportData,
 )
-from complaintlog.report.html import render_html
+from complaintlog.report.html import render_chart, render_html
 from complaintlog.report.render import as_dict, to_csv, to_json, to_markdown, to_rich
 from complaintlog.report.source import (
     GROUPINGS,
@@ -44,6 +44,7 @@ __all__ = [
     "what_if",
     # renderings
     "as_dict",
+    "render_chart",
     "render_html",
     "to_csv",
     "to_json",

@@ -15,10 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from complaintlog.errors import InvalidValueError
 from complaintlog.report.data import Rate, ReportData
 from complaintlog.report.render import PERIOD_LIMIT, Section, headline_rows, sections, title
 
-__all__ = ["CHARTS", "render_html"]
+__all__ = ["CHARTS", "render_chart", "render_html"]
 
 CHARTS = (
     "received",
@@ -114,6 +115,36 @@ def _received_chart(data: ReportData) -> str:
 
     caption = f"Complaints received per {data.period} by {data.by}{note}"
     return _figure("received", caption, _svg(draw))
+
+
+def _intake_chart(data: ReportData) -> str:
+    """Received and resolved per period side by side: is the team keeping up?"""
+    rows = _latest(data)
+    labels = [row.period for row in rows]
+
+    def draw(axes: Any) -> None:
+        places = range(len(rows))
+        axes.bar(
+            [i - 0.2 for i in places],
+            [r.received for r in rows],
+            width=0.4,
+            color=_PALETTE[0],
+            label="received",
+        )
+        axes.bar(
+            [i + 0.2 for i in places],
+            [r.resolved for r in rows],
+            width=0.4,
+            color=_PALETTE[3],
+            label="resolved",
+        )
+        axes.set_ylabel("complaints")
+        axes.legend(fontsize=7, frameon=False, loc="upper left")
+        _no_data(axes, any(r.received or r.resolved for r in rows))
+        _tick_labels(axes, labels)
+
+    caption = f"Complaints received and resolved per {data.period}"
+    return _figure("intake", caption, _svg(draw))
 
 
 def _latest(data: ReportData) -> list[Any]:
@@ -347,6 +378,25 @@ def _agenda(data: ReportData) -> str:
             "see complaintlog agenda for one person's or team's list.",
         )
     )
+
+
+def render_chart(data: ReportData, name: str) -> str:
+    """One chart as a ``<figure>`` with inline SVG: a name of :data:`CHARTS`, or ``intake``
+    (received and resolved per period, which the dashboard shows)."""
+    drawers: dict[str, Callable[[ReportData], str]] = {
+        "received": _received_chart,
+        "compliance": _compliance_chart,
+        "time-to-resolve": _resolve_chart,
+        "sla-now": _sla_now_chart,
+        "promises": _promises_chart,
+        "remedies": _remedies_chart,
+        "repeats": _repeats_chart,
+        "intake": _intake_chart,
+    }
+    if name not in drawers:
+        msg = f"one of {', '.join(drawers)}"
+        raise InvalidValueError("chart", name, msg)
+    return drawers[name](data)
 
 
 def render_html(data: ReportData) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -104,6 +105,7 @@ def report_data(
     by: str = "product",
     since: datetime | None = None,
     known_at: datetime | None = None,
+    views: Projections | None = None,
 ) -> ReportData:
     """Every figure of the report, from the log's projections, as of ``as_of`` (now).
 
@@ -111,7 +113,9 @@ def report_data(
     projection's groupings). ``since`` is where the per-period figures start (default: the
     first complaint's period; for days, 13 weeks before ``as_of``). ``known_at``: the report
     the screens showed then, from only the events recorded by that moment (``as_of``
-    defaults to it).
+    defaults to it). ``views`` are open projections of the log under ``policy`` to read
+    (caught up by the caller), instead of opening the log's stored views for this one
+    report.
     """
     if period not in PERIODS:
         raise InvalidValueError("period", period, f"one of {', '.join(PERIODS)}")
@@ -120,13 +124,14 @@ def report_data(
     if known_at is not None:
         as_of = min(as_of, known_at) if as_of is not None else known_at
     moment = as_of if as_of is not None else log.clock()
-    with Projections(log, policy=policy) as views:
-        if known_at is None:
-            views.catch_up()
-            data = _Report(views, policy, moment, as_of, period, by).build(since)
-        else:
-            with views.as_known_at(known_at) as known:
-                data = _Report(known, policy, moment, as_of, period, by).build(since)
+    with ExitStack() as stack:
+        if views is None:
+            views = stack.enter_context(Projections(log, policy=policy))
+            if known_at is None:
+                views.catch_up()
+        if known_at is not None:
+            views = stack.enter_context(views.as_known_at(known_at))
+        data = _Report(views, policy, moment, as_of, period, by).build(since)
     return attrs.evolve(data, past=as_of is not None, known_at=known_at)
 
 

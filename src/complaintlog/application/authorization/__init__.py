@@ -29,6 +29,12 @@ Reads are checked through ``ComplaintLog.reading_as(actor)`` (and the CLI's ``--
 personal data (see :mod:`.reading`). The plain ``get``, ``history`` and ``steps`` show
 everything: they are for the application itself.
 
+A web interface (``complaintlog.http``) lets an actor read when they hold a role of the
+policy. The ``[access]`` table says how it treats requests without an authenticated actor:
+``anonymous_role`` is the role they act with (none: they may do nothing), and
+``authentication = "required"`` refuses to serve beyond the loopback interface without an
+authentication hook.
+
 >>> policy = Policy.example(actors={"ana": ["agent"], "rita": ["manager"]})
 >>> policy.roles_of("ana")
 ('agent',)
@@ -127,8 +133,15 @@ class Policy:
     """A monetary remedy (:data:`MONETARY_REMEDIES`) needs ``compensation=``."""
     four_eyes: bool = True
     """The escalation that lifts a limit must come from another person who may grant it."""
+    anonymous_role: str | None = None
+    """The role of requests without an authenticated actor (``None``: no role)."""
+    authentication_required: bool = False
+    """Whether an interface must authenticate every request (the file's ``[access]``)."""
 
     def __attrs_post_init__(self) -> None:
+        if self.anonymous_role is not None and self.anonymous_role not in self.roles:
+            msg = f"one of the policy's roles: {', '.join(self.roles)}"
+            raise InvalidValueError("access.anonymous_role", self.anonymous_role, msg)
         for role in self.roles.values():
             unknown = sorted(role.commands - set(COMMANDS))
             if unknown:
@@ -310,6 +323,11 @@ class Policy:
         for field, value in (("amount_required", required), ("four_eyes", four_eyes)):
             if not isinstance(value, bool):
                 raise InvalidValueError(f"compensation.{field}", value, "true or false")
+        access = data.get("access", {})
+        authentication = access.get("authentication", "optional")
+        if authentication not in {"optional", "required"}:
+            msg = '"optional" or "required"'
+            raise InvalidValueError("access.authentication", authentication, msg)
         return cls(
             roles=roles,
             actors=chosen,
@@ -317,6 +335,8 @@ class Policy:
             name=name,
             amount_required=required,
             four_eyes=four_eyes,
+            anonymous_role=access.get("anonymous_role"),
+            authentication_required=authentication == "required",
         )
 
     @classmethod

@@ -302,6 +302,33 @@ class CurrentStateView:
         conditions = _category_conditions(dimension, cause, product)
         return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
+    def search(
+        self,
+        *,
+        status: Status | str | None = None,
+        assignee: str | None = None,
+        team: str | None = None,
+        dimension: str | None = None,
+        cause: str | None = None,
+        product: str | None = None,
+        open_only: bool = False,
+        as_of: datetime | None = None,
+        limit: int = 100,
+        after: Cursor | None = None,
+    ) -> list[ComplaintState]:
+        """Complaints matching every filter given (none: all), oldest first, by cursor."""
+        given = {
+            "status": Status(status).value if status is not None else None,
+            "assignee": assignee,
+            "team": team,
+            "dimension": dimension,
+            "cause": cause,
+            "product": product,
+            "is_open": 1 if open_only else None,
+        }
+        conditions = {column: value for column, value in given.items() if value is not None}
+        return self._list(conditions, as_of=as_of, limit=limit, offset=0, after=after)
+
     def count(
         self,
         *,

@@ -1,0 +1,141 @@
+"""Routes that record: ``POST /complaints`` and ``POST /complaints/{id}/{step}``.
+
+One route per step of :data:`complaintlog.rules.STEP_COMMANDS`, its body the step's
+keyword arguments (:func:`complaintlog.http.models.body_model`). The ``Idempotency-Key``
+header becomes ``idempotency_key``: the log answers a retry with the first answer and
+records nothing twice, and refuses the key with another body (422).
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the body models from the
+# endpoints' annotations, which are made per step at run time.
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Response
+from pydantic import BaseModel
+
+from complaintlog import ComplaintNotFoundError, ComplaintView
+from complaintlog.http.context import Services, identity, services
+from complaintlog.http.models import Created, StepResult, body_model
+from complaintlog.http.problems import responses
+from complaintlog.http.security import Identity, authorize_command
+from complaintlog.rules import STEP_COMMANDS
+
+__all__ = ["command_routes"]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A retry with the same key returns the first answer and records nothing.",
+    ),
+]
+
+
+def _arguments(body: BaseModel | None) -> dict[str, Any]:
+    """The fields the caller sent (defaults stay the method's own)."""
+    if body is None:
+        return {}
+    return {name: getattr(body, name) for name in body.model_fields_set}
+
+
+def _receive_route(router: APIRouter) -> None:
+    model = body_model("receive")
+
+    def receive(
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        response: Response,
+        found: Annotated[Services, Depends(services)],
+        who: Annotated[Identity, Depends(identity)],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Created:
+        arguments = _arguments(body)
+        authorize_command(
+            found.command_policy(who),
+            who,
+            name="receive",
+            complaint_id=None,
+            state=None,
+            arguments=arguments,
+            at=arguments.get("at") or found.log.clock(),
+        )
+        complaint_id = found.log.receive(
+            **arguments, actor=who.actor, idempotency_key=idempotency_key
+        )
+        response.headers["Location"] = f"complaints/{complaint_id}"
+        return Created(id=complaint_id)
+
+    router.add_api_route(
+        "/complaints",
+        receive,
+        methods=["POST"],
+        status_code=201,
+        summary="Receive a complaint",
+        description=model.__doc__ or "",
+        operation_id="receive",
+        responses=responses(401, 403, 409, 422, 503),
+    )
+
+
+def _state_of(found: Services, complaint_id: UUID, checked: bool) -> ComplaintView | None:
+    """The complaint now, for the policy's decision (``None`` if it does not exist)."""
+    if not checked:
+        return None
+    try:
+        return found.log.get(complaint_id)
+    except ComplaintNotFoundError:
+        return None
+
+
+def _step_route(router: APIRouter, step: str) -> None:
+    model = body_model(step)
+    required = any(field.is_required() for field in model.model_fields.values())
+    body_type = Annotated[model, Body()] if required else Annotated[model | None, Body()]
+
+    def run(
+        complaint_id: Annotated[UUID, Path(description="The complaint's id")],
+        found: Annotated[Services, Depends(services)],
+        who: Annotated[Identity, Depends(identity)],
+        *,
+        body: body_type = ... if required else None,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> StepResult:
+        arguments = _arguments(body)
+        policy = found.command_policy(who)
+        authorize_command(
+            policy,
+            who,
+            name=step,
+            complaint_id=complaint_id,
+            state=_state_of(found, complaint_id, policy is not None),
+            arguments=arguments,
+            at=arguments.get("at") or found.log.clock(),
+        )
+        result = getattr(found.log, step)(
+            complaint_id, **arguments, actor=who.actor, idempotency_key=idempotency_key
+        )
+        return StepResult(
+            complaint_id=complaint_id,
+            step=step,
+            result=result if isinstance(result, UUID) else None,
+        )
+
+    router.add_api_route(
+        f"/complaints/{{complaint_id}}/{step}",
+        run,
+        methods=["POST"],
+        summary=step.replace("_", " ").capitalize(),
+        description=model.__doc__ or "",
+        operation_id=step,
+        responses=responses(401, 403, 404, 409, 422, 503),
+    )
+
+
+def command_routes() -> APIRouter:
+    """The recording routes: receive and every step the log has."""
+    router = APIRouter(tags=["commands"])
+    _receive_route(router)
+    for step in STEP_COMMANDS:
+        _step_route(router, step)
+    return router

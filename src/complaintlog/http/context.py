@@ -1,0 +1,89 @@
+"""What every route needs: the log, its projections, the policy and who is asking.
+
+One :class:`Services` lives on the app (``app.state.complaintlog``); routes reach it with
+the :func:`services` and :func:`identity` dependencies, so a mounted app finds its own.
+Projections are read under one lock, each read after a catch-up: what a request wrote is
+what the next request's lists show, and two requests never catch up at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import attrs
+from fastapi import Depends, Request
+
+from complaintlog import ComplaintLog, Policy
+from complaintlog.http.security import Authenticate, Identity, authorize_read, identify
+from complaintlog.projections import Projections
+
+__all__ = ["Reader", "Services", "identity", "reader", "services"]
+
+
+@attrs.define
+class Services:
+    log: ComplaintLog
+    projections: Projections | None
+    policy: Policy | None
+    authenticate: Authenticate | None
+    read_only: bool = False
+    owns_projections: bool = False
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def views(self) -> Projections:
+        """The projections, opened on first use (they build from the log's store)."""
+        if self.projections is None:
+            self.projections = Projections(self.log)
+            self.owns_projections = True
+        return self.projections
+
+    @contextmanager
+    def caught_up(self) -> Iterator[Projections]:
+        with self._lock:
+            views = self.views()
+            views.catch_up()
+            yield views
+
+    def command_policy(self, who: Identity) -> Policy | None:
+        """The policy this interface checks a command against, ``None`` when the log does.
+
+        When the policy is the log's own and the actor's roles come from its actor table,
+        the log decides, and records a refusal as an access attempt; otherwise the roles
+        come from ``authenticate`` and the interface asks the policy first.
+        """
+        if self.policy is self.log.authorization and who.roles is None:
+            return None
+        return self.policy
+
+    def close(self) -> None:
+        if self.owns_projections and self.projections is not None:
+            self.projections.close()
+            self.projections = None
+
+
+def services(request: Request) -> Services:
+    found = request.app.state.complaintlog
+    assert isinstance(found, Services)
+    return found
+
+
+async def identity(request: Request, found: Annotated[Services, Depends(services)]) -> Identity:
+    return await identify(request, found.authenticate, found.policy)
+
+
+@attrs.frozen
+class Reader:
+    """The services and identity of a request allowed to read."""
+
+    services: Services
+    identity: Identity
+
+
+def reader(
+    found: Annotated[Services, Depends(services)], who: Annotated[Identity, Depends(identity)]
+) -> Reader:
+    authorize_read(found.policy, who)
+    return Reader(found, who)

@@ -1,0 +1,174 @@
+"""The team lead's page, server-rendered with Jinja2: no build step, no script needed.
+
+``GET /`` shows what is due and who is behind (breaches and clocks at risk per person),
+the week's intake and resolutions (the report's chart code), and a search by reference;
+``/ui/complaints`` lists complaints and ``/ui/complaints/{id}`` is one complaint's
+timeline: business time beside recording time, the promises, the SLA clocks. Every link
+and form works without JavaScript; a few lines of script refresh the agenda in place.
+Nothing here shows a customer's personal data once it is erased: names and texts come
+from the log, which reads them as erased.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+import jinja2
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from complaintlog import Status
+from complaintlog.http.agenda import AgendaItem, agenda_items
+from complaintlog.http.context import Reader, reader
+from complaintlog.projections import Projections
+from complaintlog.report import render_chart, report_data
+
+__all__ = ["dashboard_routes"]
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("complaintlog.http", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+Read = Annotated[Reader, Depends(reader)]
+_PAGE = 50
+
+
+def _when(moment: datetime | None, zone: Any) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
+
+
+def _render(request: Request, template: str, views: Projections, **values: Any) -> HTMLResponse:
+    zone = views.statistics.time_zone
+
+    def when(moment: datetime | None) -> str:
+        return _when(moment, zone)
+
+    page = _env.get_template(template).render(request=request, zone=str(zone), when=when, **values)
+    return HTMLResponse(page)
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    """An event's payload in one short line: ``key: value`` pairs, long values cut."""
+    parts = []
+    for key, value in payload.items():
+        if value in (None, "", [], {}, ()):
+            continue
+        text = (
+            ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, False))
+            if isinstance(value, dict)
+            else str(value)
+        )
+        parts.append(f"{key}: {text if len(text) <= 80 else text[:77] + '...'}")
+    return "; ".join(parts)
+
+
+def _by_person(items: list[AgendaItem]) -> list[dict[str, Any]]:
+    """Who is behind: overdue and at-risk counts per assignee, most overdue first."""
+    people: dict[str, dict[str, Any]] = defaultdict(lambda: {"overdue": 0, "at_risk": 0})
+    for item in items:
+        person = people[item.assignee or "(unassigned)"]
+        person["overdue" if item.overdue else "at_risk"] += 1
+    rows = [{"assignee": name, **counts} for name, counts in people.items()]
+    return sorted(rows, key=lambda row: (-row["overdue"], -row["at_risk"], row["assignee"]))
+
+
+def _agenda(read: Reader, views: Projections) -> dict[str, Any]:
+    now = read.services.log.clock()
+    items = agenda_items(views, now)
+    return {"now": now, "items": items, "people": _by_person(items)}
+
+
+def dashboard_routes() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/", response_class=HTMLResponse, name="dashboard")
+    def dashboard(request: Request, read: Read) -> HTMLResponse:
+        log = read.services.log
+        with read.services.caught_up() as views:
+            agenda = _agenda(read, views)
+            now = agenda["now"]
+            week = report_data(
+                log,
+                policy=views.policy,
+                as_of=now,
+                period="day",
+                by="team",
+                since=now - timedelta(days=6),
+                views=views,
+            )
+            counts = views.current_state.counts_by_status()
+            return _render(
+                request,
+                "dashboard.html",
+                views,
+                **agenda,
+                charts=[render_chart(week, "intake"), render_chart(week, "sla-now")],
+                counts={status.value: n for status, n in counts.items()},
+                policy=views.policy.name,
+            )
+
+    @router.get("/ui/agenda", response_class=HTMLResponse, name="agenda_fragment")
+    def agenda_fragment(request: Request, read: Read) -> HTMLResponse:
+        with read.services.caught_up() as views:
+            return _render(request, "agenda.html", views, **_agenda(read, views))
+
+    @router.get("/ui/search", name="search")
+    def search(
+        request: Request, read: Read, ref: Annotated[str, Query(max_length=200)] = ""
+    ) -> Response:
+        found = read.services.log.find(ref.strip()) if ref.strip() else None
+        if found is not None:
+            return RedirectResponse(request.url_for("timeline", complaint_id=found), 303)
+        with read.services.caught_up() as views:
+            response = _render(request, "not_found.html", views, ref=ref)
+        response.status_code = 404
+        return response
+
+    @router.get("/ui/complaints", response_class=HTMLResponse, name="complaints")
+    def complaints(
+        request: Request,
+        read: Read,
+        status: Status | None = None,
+        assignee: Annotated[str | None, Query(max_length=200)] = None,
+        page: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    ) -> HTMLResponse:
+        with read.services.caught_up() as views:
+            rows = views.current_state.search(
+                status=status, assignee=assignee or None, limit=_PAGE * (page + 1) + 1
+            )
+            shown = rows[_PAGE * page : _PAGE * (page + 1)]
+            return _render(
+                request,
+                "complaints.html",
+                views,
+                rows=shown,
+                status=status.value if status else "",
+                assignee=assignee or "",
+                page=page,
+                more=len(rows) > _PAGE * (page + 1),
+                statuses=[s.value for s in Status],
+            )
+
+    @router.get("/ui/complaints/{complaint_id}", response_class=HTMLResponse, name="timeline")
+    def timeline(request: Request, read: Read, complaint_id: UUID) -> HTMLResponse:
+        log = read.services.log
+        view = log.get(complaint_id)
+        history = log.history(complaint_id)
+        with read.services.caught_up() as views:
+            clocks = views.sla.clocks(complaint_id)
+            return _render(
+                request,
+                "timeline.html",
+                views,
+                view=view,
+                history=history,
+                clocks=clocks,
+                now=log.clock(),
+                summary=_summary,
+            )
+
+    return router

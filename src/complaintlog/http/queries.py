@@ -1,0 +1,234 @@
+"""Routes that read: a complaint, its history and clocks, lists, the agenda, breaches,
+statistics. Reads never record anything; lists come from the projections, one complaint's
+state and history from the log itself (so they are never behind)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Generic, Literal, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AfterValidator, AwareDatetime, BaseModel
+
+from complaintlog import ComplaintNotFoundError, InvalidValueError, Metric, Status
+from complaintlog.http.agenda import AgendaItem, agenda_items
+from complaintlog.http.context import Reader, reader
+from complaintlog.http.models import (
+    ClockOut,
+    ComplaintOut,
+    Created,
+    HistoryEntryOut,
+    Page,
+    StatisticsOut,
+    SummaryOut,
+)
+from complaintlog.http.problems import responses
+
+__all__ = ["query_routes"]
+
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(moment: datetime) -> datetime:
+    if not _EARLIEST <= moment <= _LATEST:
+        msg = "a moment between 1900 and 2200"
+        raise ValueError(msg)
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+"""A timezone-aware ISO 8601 time (``2026-03-02T09:15:00+01:00``)."""
+
+Read = Annotated[Reader, Depends(reader)]
+PeriodName = Literal["day", "week", "month", "quarter", "year"]
+GroupName = Literal["dimension", "cause", "product", "channel", "severity", "team"]
+_PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 90, "year": 365}
+_MAX_PERIODS = 1000
+
+
+T = TypeVar("T")
+
+
+class Items(BaseModel, Generic[T]):
+    items: list[T]
+
+
+def _cursor(received_at: datetime, complaint_id: UUID) -> str:
+    text = f"{received_at.isoformat()}|{complaint_id.hex}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, _, hex_id = text.partition("|")
+        after = (datetime.fromisoformat(moment), UUID(hex=hex_id))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        msg = "a next_cursor from an earlier page"
+        raise InvalidValueError("cursor", cursor, msg) from None
+    if after[0].tzinfo is None:
+        raise InvalidValueError("cursor", cursor, "a next_cursor from an earlier page")
+    return after
+
+
+def _complaint_routes(router: APIRouter) -> None:
+    @router.get(
+        "/complaints",
+        summary="List complaints, oldest first",
+        responses=responses(401, 403, 422, 503),
+    )
+    def list_complaints(
+        read: Read,
+        status: Status | None = None,
+        assignee: Annotated[str | None, Query(max_length=200)] = None,
+        team: Annotated[str | None, Query(max_length=200)] = None,
+        category: Annotated[
+            str | None, Query(max_length=200, description="The category's dimension")
+        ] = None,
+        cause: Annotated[str | None, Query(max_length=200)] = None,
+        product: Annotated[str | None, Query(max_length=200)] = None,
+        open_only: bool = False,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=400)] = None,
+    ) -> Page:
+        after = _after(cursor)
+        with read.services.caught_up() as views:
+            found = views.current_state.search(
+                status=status,
+                assignee=assignee,
+                team=team,
+                dimension=category,
+                cause=cause,
+                product=product,
+                open_only=open_only,
+                limit=limit + 1,
+                after=after,
+            )
+        page = found[:limit]
+        more = len(found) > limit
+        last = page[-1] if page else None
+        return Page(
+            items=[SummaryOut.of(state) for state in page],
+            next_cursor=_cursor(last.received_at, last.complaint_id) if more and last else None,
+        )
+
+    @router.get(
+        "/complaints/by-ref/{external_ref}",
+        summary="The complaint the CRM knows by this reference",
+        responses=responses(401, 403, 404, 422, 503),
+    )
+    def by_ref(read: Read, external_ref: str) -> Created:
+        found = read.services.log.find(external_ref)
+        if found is None:
+            raise ComplaintNotFoundError(external_ref)
+        return Created(id=found)
+
+    @router.get(
+        "/complaints/{complaint_id}",
+        summary="A complaint's state: now, as of a business time, or as known at a moment",
+        responses=responses(401, 403, 404, 422, 503),
+    )
+    def get_complaint(
+        read: Read,
+        complaint_id: UUID,
+        as_of: Moment | None = None,
+        as_known_at: Moment | None = None,
+    ) -> ComplaintOut:
+        view = read.services.log.get(complaint_id, as_of=as_of, as_known_at=as_known_at)
+        return ComplaintOut.of(view)
+
+    @router.get(
+        "/complaints/{complaint_id}/history",
+        summary="Every recorded event, with business and recording time",
+        responses=responses(401, 403, 404, 422, 503),
+    )
+    def history(read: Read, complaint_id: UUID) -> Items[HistoryEntryOut]:
+        entries = read.services.log.history(complaint_id)
+        return Items[HistoryEntryOut](items=[HistoryEntryOut.of(e) for e in entries])
+
+    @router.get(
+        "/complaints/{complaint_id}/clocks",
+        summary="The complaint's SLA clocks",
+        responses=responses(401, 403, 404, 422, 503),
+    )
+    def clocks(read: Read, complaint_id: UUID, as_of: Moment | None = None) -> Items[ClockOut]:
+        with read.services.caught_up() as views:
+            if views.current_state.get(complaint_id) is None:
+                raise ComplaintNotFoundError(complaint_id)
+            found = views.sla.clocks(complaint_id, as_of=as_of)
+        return Items[ClockOut](items=[ClockOut.of(clock) for clock in found])
+
+
+def _work_routes(router: APIRouter) -> None:
+    @router.get(
+        "/agenda",
+        summary="What is due: breaches and clocks at risk, soonest first",
+        responses=responses(401, 403, 422, 503),
+    )
+    def agenda(
+        read: Read,
+        assignee: Annotated[str | None, Query(max_length=200)] = None,
+        team: Annotated[str | None, Query(max_length=200)] = None,
+        until: Moment | None = None,
+        as_of: Moment | None = None,
+    ) -> Items[AgendaItem]:
+        moment = as_of or read.services.log.clock()
+        with read.services.caught_up() as views:
+            items = agenda_items(views, moment, until=until, assignee=assignee, team=team)
+        return Items[AgendaItem](items=items)
+
+    @router.get(
+        "/breaches",
+        summary="SLA clocks breached by as_of (default now), by due time",
+        responses=responses(401, 403, 422, 503),
+    )
+    def breaches(
+        read: Read,
+        as_of: Moment | None = None,
+        metric: Metric | None = None,
+        ongoing_only: bool = True,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> Items[ClockOut]:
+        moment = as_of or read.services.log.clock()
+        with read.services.caught_up() as views:
+            found = views.sla.breaches(
+                moment, metric=metric, ongoing_only=ongoing_only, limit=limit, offset=offset
+            )
+        return Items[ClockOut](items=[ClockOut.of(clock) for clock in found])
+
+    @router.get(
+        "/statistics",
+        summary="Figures per period (and group): volumes, times, SLA compliance, outcomes",
+        responses=responses(401, 403, 422, 503),
+    )
+    def statistics(
+        read: Read,
+        period: PeriodName = "week",
+        by: GroupName | None = None,
+        start: Moment | None = None,
+        end: Moment | None = None,
+    ) -> Items[StatisticsOut]:
+        until = end or read.services.log.clock()
+        since = start or until - timedelta(days=12 * _PERIOD_DAYS[period])
+        if since >= until:
+            raise InvalidValueError("start", since.isoformat(), "start comes before end")
+        if (until - since).days / _PERIOD_DAYS[period] > _MAX_PERIODS:
+            rule = f"at most {_MAX_PERIODS} periods at once"
+            raise InvalidValueError("start", since.isoformat(), rule)
+        with read.services.caught_up() as views:
+            rows = views.statistics.report(period, since, until, group_by=by)
+        return Items[StatisticsOut](items=[StatisticsOut.of(row) for row in rows])
+
+
+def query_routes() -> APIRouter:
+    router = APIRouter(tags=["queries"])
+    _complaint_routes(router)
+    _work_routes(router)
+    return router

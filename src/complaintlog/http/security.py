@@ -1,0 +1,101 @@
+"""Who is asking, and may they: the glue between ``authenticate(request)`` and ``Policy``.
+
+``authenticate`` is the CRM's hook: it returns an :class:`Identity` (an actor and,
+optionally, the roles the CRM's own directory gives them), an actor name (the policy's
+actor table gives the roles), or ``None`` when the request is not authenticated (401).
+Without a hook every request acts as the one actor ``anonymous`` with the policy's
+``anonymous_role``. With a policy, a command must be one the policy lets the actor run
+(``Policy.decide``), and a read needs any role of the policy; without one, everything is
+allowed, which is what the loopback default of ``complaintlog serve`` is for.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+from fastapi import HTTPException, Request
+
+from complaintlog import ComplaintView, NotAuthorizedError, Policy
+from complaintlog.rules import Command
+
+__all__ = ["ANONYMOUS", "Authenticate", "Identity", "authorize_command", "authorize_read"]
+
+ANONYMOUS = "anonymous"
+
+
+@attrs.frozen
+class Identity:
+    """An authenticated actor; ``roles`` ``None`` means the policy's actor table decides."""
+
+    actor: str
+    roles: tuple[str, ...] | None = None
+
+
+Authenticate = Callable[[Request], "Identity | str | Awaitable[Identity | str | None] | None"]
+
+
+async def identify(
+    request: Request, authenticate: Authenticate | None, policy: Policy | None
+) -> Identity:
+    """The request's identity, or a 401 when the hook does not recognise it."""
+    if authenticate is None:
+        if policy is not None and policy.authentication_required:
+            raise HTTPException(401, "the policy requires authentication; none is configured")
+        role = policy.anonymous_role if policy is not None else None
+        return Identity(ANONYMOUS, (role,) if role is not None else ())
+    found = authenticate(request)
+    if inspect.isawaitable(found):
+        found = await found
+    if found is None:
+        raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    return Identity(found) if isinstance(found, str) else found
+
+
+def _for(policy: Policy, identity: Identity) -> Policy:
+    """The policy, seeing the identity's roles (when the hook gave them) as its own table."""
+    if identity.roles is None:
+        return policy
+    known = tuple(role for role in identity.roles if role in policy.roles)
+    return attrs.evolve(policy, actors={identity.actor: known})
+
+
+def authorize_read(policy: Policy | None, identity: Identity) -> None:
+    """A read needs any role of the policy."""
+    if policy is None:
+        return
+    roles = _for(policy, identity).roles_of(identity.actor)
+    if not roles:
+        detail = "reading needs a role of the policy"
+        raise NotAuthorizedError(identity.actor, (), "read", "unknown actor", detail)
+
+
+def authorize_command(
+    policy: Policy | None,
+    identity: Identity,
+    *,
+    name: str,
+    complaint_id: UUID | None,
+    state: ComplaintView | None,
+    arguments: Mapping[str, Any],
+    at: datetime,
+) -> None:
+    """Raise :class:`NotAuthorizedError` when the policy refuses the command."""
+    if policy is None:
+        return
+    command = Command(
+        name=name,
+        complaint_id=complaint_id,
+        arguments=arguments,
+        occurred_at=at,
+        actor=identity.actor,
+    )
+    denial = _for(policy, identity).decide(state, command)
+    if denial is not None:
+        raise NotAuthorizedError(
+            denial.actor, denial.roles, denial.command, denial.rule, denial.detail, complaint_id
+        )
