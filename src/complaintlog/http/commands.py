@@ -88,42 +88,63 @@ def _state_of(found: Services, complaint_id: UUID, checked: bool) -> ComplaintVi
         return None
 
 
+def _run_step(
+    step: str,
+    found: Services,
+    who: Identity,
+    complaint_id: UUID,
+    body: BaseModel | None,
+    idempotency_key: str | None,
+) -> StepResult:
+    arguments = _arguments(body)
+    policy = found.command_policy(who)
+    authorize_command(
+        policy,
+        who,
+        name=step,
+        complaint_id=complaint_id,
+        state=_state_of(found, complaint_id, policy is not None),
+        arguments=arguments,
+        at=arguments.get("at") or found.log.clock(),
+    )
+    result = getattr(found.log, step)(
+        complaint_id, **arguments, actor=who.actor, idempotency_key=idempotency_key
+    )
+    return StepResult(
+        complaint_id=complaint_id, step=step, result=result if isinstance(result, UUID) else None
+    )
+
+
+ComplaintIdPath = Annotated[UUID, Path(description="The complaint's id")]
+Found = Annotated[Services, Depends(services)]
+Who = Annotated[Identity, Depends(identity)]
+
+
 def _step_route(router: APIRouter, step: str) -> None:
     model = body_model(step)
     required = any(field.is_required() for field in model.model_fields.values())
-    body_type = Annotated[model, Body()] if required else Annotated[model | None, Body()]
 
     def run(
-        complaint_id: Annotated[UUID, Path(description="The complaint's id")],
-        found: Annotated[Services, Depends(services)],
-        who: Annotated[Identity, Depends(identity)],
-        *,
-        body: body_type = ... if required else None,  # type: ignore[valid-type]
+        complaint_id: ComplaintIdPath,
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        found: Found,
+        who: Who,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> StepResult:
-        arguments = _arguments(body)
-        policy = found.command_policy(who)
-        authorize_command(
-            policy,
-            who,
-            name=step,
-            complaint_id=complaint_id,
-            state=_state_of(found, complaint_id, policy is not None),
-            arguments=arguments,
-            at=arguments.get("at") or found.log.clock(),
-        )
-        result = getattr(found.log, step)(
-            complaint_id, **arguments, actor=who.actor, idempotency_key=idempotency_key
-        )
-        return StepResult(
-            complaint_id=complaint_id,
-            step=step,
-            result=result if isinstance(result, UUID) else None,
-        )
+        return _run_step(step, found, who, complaint_id, body, idempotency_key)
+
+    def run_optional(
+        complaint_id: ComplaintIdPath,
+        found: Found,
+        who: Who,
+        body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> StepResult:
+        return _run_step(step, found, who, complaint_id, body, idempotency_key)
 
     router.add_api_route(
         f"/complaints/{{complaint_id}}/{step}",
-        run,
+        run if required else run_optional,
         methods=["POST"],
         summary=step.replace("_", " ").capitalize(),
         description=model.__doc__ or "",

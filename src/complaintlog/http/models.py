@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import inspect
 import typing
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from complaintlog import (
     Category,
@@ -33,6 +33,7 @@ __all__ = [
     "ComplaintOut",
     "Created",
     "HistoryEntryOut",
+    "Moment",
     "Page",
     "StatisticsOut",
     "StepResult",
@@ -41,6 +42,31 @@ __all__ = [
 ]
 
 BODY_EXCLUDED = frozenset({"self", "complaint_id", "actor", "idempotency_key"})
+
+
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(moment: datetime) -> datetime:
+    if not _EARLIEST <= moment <= _LATEST:
+        msg = "a moment between 1900 and 2200"
+        raise ValueError(msg)
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+"""A timezone-aware ISO 8601 time (``2026-03-02T09:15:00+01:00``) in a sane range: times
+near year 1 or 9999 cannot even be converted between time zones."""
+
+
+def _bounded(hint: Any) -> Any:
+    """The hint with its times bounded to :data:`Moment`."""
+    if hint is AwareDatetime:
+        return Moment
+    if hint == AwareDatetime | None:
+        return Moment | None
+    return hint
 
 
 def body_model(command: str) -> type[BaseModel]:
@@ -52,7 +78,7 @@ def body_model(command: str) -> type[BaseModel]:
         if name in BODY_EXCLUDED:
             continue
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-        fields[name] = (hints[name], default)
+        fields[name] = (_bounded(hints[name]), default)
     title = "".join(part.title() for part in command.split("_"))
     return create_model(
         f"{title}Body",

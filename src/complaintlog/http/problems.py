@@ -187,7 +187,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 _SCHEMA = Problem.model_json_schema()
 _TITLES = {
-    400: "Refused",
+    400: "Malformed request (a body that is not JSON), or refused",
     401: "Not authenticated",
     403: "Not authorised: the policy refuses this actor",
     404: "No such complaint",
@@ -198,11 +198,11 @@ _TITLES = {
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer with."""
+    """OpenAPI entries for the problems a route may answer with (and 400: malformed)."""
     return {
         status: {
             "description": _TITLES[status],
             "content": {PROBLEM_JSON: {"schema": _SCHEMA}},
         }
-        for status in statuses
+        for status in sorted({400, *statuses})
     }

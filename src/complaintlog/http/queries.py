@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Generic, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel
+from fastapi import Path as PathParam
+from pydantic import BaseModel
 
 from complaintlog import ComplaintNotFoundError, InvalidValueError, Metric, Status
 from complaintlog.http.agenda import AgendaItem, agenda_items
@@ -21,6 +22,7 @@ from complaintlog.http.models import (
     ComplaintOut,
     Created,
     HistoryEntryOut,
+    Moment,
     Page,
     StatisticsOut,
     SummaryOut,
@@ -28,20 +30,6 @@ from complaintlog.http.models import (
 from complaintlog.http.problems import responses
 
 __all__ = ["query_routes"]
-
-_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def _in_range(moment: datetime) -> datetime:
-    if not _EARLIEST <= moment <= _LATEST:
-        msg = "a moment between 1900 and 2200"
-        raise ValueError(msg)
-    return moment
-
-
-Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
-"""A timezone-aware ISO 8601 time (``2026-03-02T09:15:00+01:00``)."""
 
 Read = Annotated[Reader, Depends(reader)]
 PeriodName = Literal["day", "week", "month", "quarter", "year"]
@@ -123,7 +111,9 @@ def _complaint_routes(router: APIRouter) -> None:
         summary="The complaint the CRM knows by this reference",
         responses=responses(401, 403, 404, 422, 503),
     )
-    def by_ref(read: Read, external_ref: str) -> Created:
+    def by_ref(
+        read: Read, external_ref: Annotated[str, PathParam(min_length=1, max_length=200)]
+    ) -> Created:
         found = read.services.log.find(external_ref)
         if found is None:
             raise ComplaintNotFoundError(external_ref)

@@ -1,0 +1,112 @@
+"""Who may do what over HTTP: ``authenticate(request)`` says who, the ``Policy`` decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+from http_support import NEW
+
+from complaintlog import ComplaintLog, Policy
+from complaintlog.http import Identity, create_app
+
+POLICY = Policy.example()  # agent, supervisor (inherits agent), manager, auditor
+
+
+def from_header(request: Request) -> Identity | str | None:
+    """A CRM's hook: ``X-User: name[:role,role]`` (roles from the CRM's own directory)."""
+    user = request.headers.get("X-User")
+    if user is None:
+        return None
+    name, _, roles = user.partition(":")
+    return Identity(name, tuple(roles.split(","))) if roles else name
+
+
+@pytest.fixture
+def guarded(log: ComplaintLog) -> Iterator[TestClient]:
+    with TestClient(create_app(log, policy=POLICY, authenticate=from_header)) as client:
+        yield client
+
+
+def as_user(user: str) -> dict[str, str]:
+    return {"X-User": user}
+
+
+def test_an_unauthenticated_request_is_a_401(guarded: TestClient) -> None:
+    answer = guarded.get("/complaints")
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_roles_from_the_hook_decide_and_the_actor_is_recorded(
+    guarded: TestClient, log: ComplaintLog
+) -> None:
+    created = guarded.post("/complaints", json=NEW, headers=as_user("zoe:agent"))
+    assert created.status_code == 201
+    cid = created.json()["id"]
+    refused = guarded.post(f"/complaints/{cid}/acknowledge", headers=as_user("kim:auditor"))
+    assert refused.status_code == 403
+    assert refused.json()["rule"] == "command not allowed"
+    assert guarded.get(f"/complaints/{cid}", headers=as_user("kim:auditor")).status_code == 200
+    assert len(log.history(cid)) == 1
+    assert [e.actor for e in log.history(cid)] == ["zoe"]
+
+
+def test_roles_from_the_policys_actor_table(guarded: TestClient) -> None:
+    assert guarded.post("/complaints", json=NEW, headers=as_user("agent.ana")).status_code == 201
+    stranger = guarded.get("/complaints", headers=as_user("mallory"))
+    assert stranger.status_code == 403
+    assert stranger.json()["rule"] == "unknown actor"
+
+
+def test_a_compensation_above_the_roles_limit_is_a_403(guarded: TestClient) -> None:
+    cid = guarded.post("/complaints", json=NEW, headers=as_user("agent.ana")).json()["id"]
+    body = {
+        "remedy": "refund",
+        "summary": "money back",
+        "first_contact": True,
+        "compensation": {"amount": "80.00", "currency": "EUR"},
+    }
+    agent = guarded.post(f"/complaints/{cid}/resolve", json=body, headers=as_user("agent.ana"))
+    assert agent.status_code == 403
+    assert agent.json()["rule"] == "compensation limit"
+    lead = guarded.post(f"/complaints/{cid}/resolve", json=body, headers=as_user("lead.rita"))
+    assert lead.status_code == 200
+
+
+def test_without_a_hook_everyone_is_anonymous_with_the_policys_anonymous_role(
+    log: ComplaintLog,
+) -> None:
+    reader = Policy.from_mapping(
+        {
+            "roles": {"agent": {"commands": ["receive"]}, "auditor": {"commands": []}},
+            "access": {"anonymous_role": "auditor"},
+        }
+    )
+    with TestClient(create_app(log, policy=reader)) as client:
+        assert client.get("/complaints").status_code == 200
+        assert client.post("/complaints", json=NEW).status_code == 403
+    nobody = Policy.from_mapping({"roles": {"agent": {"commands": ["receive"]}}})
+    with TestClient(create_app(log, policy=nobody)) as client:
+        assert client.get("/complaints").status_code == 403
+
+
+def test_a_policy_requiring_authentication_refuses_requests_without_a_hook(
+    log: ComplaintLog,
+) -> None:
+    locked = Policy.from_mapping(
+        {"roles": {"agent": {"commands": ["receive"]}}, "access": {"authentication": "required"}}
+    )
+    with TestClient(create_app(log, policy=locked)) as client:
+        assert client.get("/complaints").status_code == 401
+        assert client.get("/health").status_code == 200
+
+
+def test_the_logs_own_policy_decides_and_records_the_refusal(moving_clock: object) -> None:
+    with ComplaintLog(authorization=POLICY) as log:
+        with TestClient(create_app(log, authenticate=from_header)) as client:
+            refused = client.post("/complaints", json=NEW, headers=as_user("audit.kim"))
+            assert refused.status_code == 403
+        assert [(a.actor, a.command) for a in log.denied_attempts()] == [("audit.kim", "receive")]

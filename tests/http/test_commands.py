@@ -1,0 +1,177 @@
+"""Recording over HTTP: receive, every step, idempotency, and refusals as problems."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from http_support import MONDAY, NEW
+
+from complaintlog import ComplaintLog
+from complaintlog.http import create_app
+from complaintlog.rules import STEP_COMMANDS
+
+# Every step of the log, with a body it accepts, in an order the process allows.
+STEPS: list[tuple[str, dict[str, Any]]] = [
+    ("acknowledge", {"message": "Sorry!"}),
+    ("assign", {"assignee": "ivo", "team": "network"}),
+    ("reclassify", {"reason": "assessed", "severity": "high"}),
+    ("escalate", {"level": "supervisor", "reason": "angry"}),
+    ("make_promise", {"promise": "Technician visit", "due": "2026-06-02T09:00:00+00:00"}),
+    ("inform", {"message": "On the way"}),
+    ("pause", {"reason": "waiting for the router's serial number"}),
+    ("resume", {}),
+    ("resolve", {"remedy": "repair", "summary": "Router replaced"}),
+    ("follow_up", {"solved": False, "note": "still drops"}),
+    ("resolve", {"remedy": "replacement", "summary": "New line"}),
+    ("record_survey", {"score": 4}),
+    ("reopen", {"reason": "customer_returned"}),
+    ("withdraw", {"reason": "moved away"}),
+]
+
+
+def receive(client: TestClient, body: dict[str, Any] | None = None, **headers: str) -> str:
+    response = client.post("/complaints", json=body or NEW, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_every_step_of_the_log_has_a_route_and_records_its_event(
+    client: TestClient, log: ComplaintLog
+) -> None:
+    assert {step for step, _ in STEPS} == set(STEP_COMMANDS)
+    cid = receive(client)
+    for step, body in STEPS:
+        response = client.post(f"/complaints/{cid}/{step}", json=body)
+        assert response.status_code == 200, (step, response.text)
+        assert response.json()["step"] == step
+    events = [entry.event for entry in log.history(cid)]
+    # receive, each step, and the reopening that follow_up(solved=False) records with it
+    assert len(events) == 1 + len(STEPS) + 1
+    assert events.count("Reopened") == 2
+    view = log.get(cid)
+    assert (view.status.value, view.assignee, view.team) == ("withdrawn", "ivo", "network")
+    assert [p.promise for p in view.promises] == ["Technician visit"]
+
+
+def test_a_step_without_required_fields_may_leave_the_body_out(client: TestClient) -> None:
+    cid = receive(client)
+    assert client.post(f"/complaints/{cid}/acknowledge").status_code == 200
+
+
+def test_make_promise_answers_the_promise_id(client: TestClient, log: ComplaintLog) -> None:
+    cid = receive(client)
+    due = (MONDAY + timedelta(days=1)).isoformat()
+    answer = client.post(f"/complaints/{cid}/make_promise", json={"promise": "Call", "due": due})
+    assert answer.json()["result"] == str(log.get(cid).promises[0].promise_id)
+
+
+def test_the_actor_is_the_authenticated_one_never_the_body(
+    client: TestClient, log: ComplaintLog
+) -> None:
+    cid = receive(client)
+    forged = client.post(f"/complaints/{cid}/acknowledge", json={"actor": "boss"})
+    assert forged.status_code == 422
+    assert forged.json()["field"] == "actor"
+    assert client.post(f"/complaints/{cid}/acknowledge").status_code == 200
+    assert [e.actor for e in log.history(cid)] == ["anonymous", "anonymous"]
+
+
+def test_a_retried_receive_returns_the_first_answer_and_records_once(
+    client: TestClient, log: ComplaintLog
+) -> None:
+    first = client.post("/complaints", json=NEW, headers={"Idempotency-Key": "req-1"})
+    again = client.post("/complaints", json=NEW, headers={"Idempotency-Key": "req-1"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json()
+    assert log.max_position() == 2  # the complaint and its external reference, once
+
+
+def test_a_retried_step_records_once(client: TestClient, log: ComplaintLog) -> None:
+    cid = receive(client)
+    body = {"assignee": "ivo"}
+    for _ in range(3):
+        answer = client.post(
+            f"/complaints/{cid}/assign", json=body, headers={"Idempotency-Key": "a"}
+        )
+        assert answer.status_code == 200
+    assert [e.event for e in log.history(cid)] == ["Received", "Assigned"]
+
+
+def test_the_same_key_with_another_body_is_a_422(client: TestClient, log: ComplaintLog) -> None:
+    cid = receive(client)
+    key = {"Idempotency-Key": "a"}
+    assert client.post(
+        f"/complaints/{cid}/assign", json={"assignee": "ivo"}, headers=key
+    ).is_success
+    other = client.post(f"/complaints/{cid}/assign", json={"assignee": "eva"}, headers=key)
+    assert other.status_code == 422
+    assert other.headers["content-type"] == "application/problem+json"
+    assert other.json()["field"] == "Idempotency-Key"
+    assert log.get(cid).assignee == "ivo"
+
+
+def test_invalid_input_is_a_422_naming_field_value_and_rule(
+    client: TestClient, log: ComplaintLog
+) -> None:
+    answer = client.post("/complaints", json={**NEW, "channel": "pigeon"})
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (problem["status"], problem["field"], problem["value"]) == (422, "channel", "'pigeon'")
+    assert "phone" in problem["rule"]  # the rule lists the channels there are
+    assert log.max_position() == 0
+
+
+def test_the_logs_own_validation_is_a_422_too(client: TestClient) -> None:
+    cid = receive(client)
+    far = (MONDAY + timedelta(days=4000)).isoformat()
+    answer = client.post(f"/complaints/{cid}/make_promise", json={"promise": "x", "due": far})
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "due"
+    assert "days of being made" in answer.json()["rule"]
+
+
+def test_a_refused_step_is_a_409_with_the_rule_and_records_nothing(
+    client: TestClient, log: ComplaintLog
+) -> None:
+    cid = receive(client)
+    answer = client.post(f"/complaints/{cid}/resolve", json={"remedy": "refund", "summary": "x"})
+    assert answer.status_code == 409
+    assert answer.json()["rule"] == "Resolved implies Acknowledged"
+    assert len(log.history(cid)) == 1
+
+
+def test_an_unknown_complaint_is_a_404_and_an_unknown_step_too(client: TestClient) -> None:
+    unknown = "00000000-0000-4000-8000-000000000000"
+    answer = client.post(f"/complaints/{unknown}/acknowledge")
+    assert answer.status_code == 404
+    assert answer.json()["title"] == "No such complaint"
+    cid = receive(client)
+    assert client.post(f"/complaints/{cid}/teleport").status_code == 404
+
+
+def test_a_duplicate_external_reference_is_a_409(client: TestClient) -> None:
+    receive(client)
+    again = client.post("/complaints", json=NEW)
+    assert again.status_code == 409
+    assert again.json()["field"] == "external_ref"
+
+
+def test_read_only_serves_no_recording_route(log: ComplaintLog) -> None:
+    with TestClient(create_app(log, read_only=True)) as client:
+        assert client.post("/complaints", json=NEW).status_code == 405
+        assert client.get("/complaints").status_code == 200
+        paths = client.get("/openapi.json").json()["paths"]
+        assert all("post" not in operations for operations in paths.values())
+    assert log.max_position() == 0
+
+
+def test_a_time_out_of_any_sane_range_is_a_422_not_a_crash(client: TestClient) -> None:
+    """Found by schemathesis: year 1 cannot be converted to UTC (OverflowError)."""
+    cid = receive(client)
+    due = "0001-01-01T00:00:01+01:01"
+    answer = client.post(f"/complaints/{cid}/make_promise", json={"promise": "x", "due": due})
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "due"
