@@ -106,8 +106,14 @@ class LogReader:
         self._connection: sqlite3.Connection | None = None
         path = log.settings.sqlite_path
         if log.settings.kind == "sqlite" and path is not None:
+            # Used by one thread at a time, but not always the one that opened it (a web
+            # server's worker threads take turns, under the caller's lock).
             self._connection = sqlite3.connect(
-                f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None
+                f"{path.absolute().as_uri()}?mode=ro",
+                uri=True,
+                timeout=30,
+                isolation_level=None,
+                check_same_thread=False,
             )
         self._postgres = log.settings.kind == "postgres"
         self._postgres_connection: Any = None  # opened by the first read by complaint
