@@ -24,9 +24,19 @@ def moving_clock() -> MovingClock:
     return MovingClock(MONDAY)
 
 
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every kind of store (PostgreSQL: a fresh schema; skips without a server, not in CI)."""
+    if request.param == "memory":
+        return "memory://"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'complaints.db'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
 @pytest.fixture
-def log(moving_clock: MovingClock) -> Iterator[ComplaintLog]:
-    with ComplaintLog("memory://", clock=moving_clock) as opened:
+def log(moving_clock: MovingClock, store_url: str) -> Iterator[ComplaintLog]:
+    with ComplaintLog(store_url, clock=moving_clock) as opened:
         yield opened
 
 
