@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from http_support import MONDAY, NEW, LiveServer, MovingClock
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.schemas import APIOperation

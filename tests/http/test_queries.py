@@ -9,8 +9,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 from http_support import MONDAY, NEW, MovingClock
 
-from complaintlog import ComplaintLog
-
 
 def receive(client: TestClient, **changes: Any) -> str:
     response = client.post("/complaints", json={**NEW, **changes})

@@ -8,6 +8,7 @@ without a hook is refused, 401).
 
 from __future__ import annotations
 
+import copy
 import importlib
 import ipaddress
 from collections.abc import Callable
@@ -90,4 +91,21 @@ def serve_command(
             log, projections=views, policy=access, authenticate=hook, read_only=read_only
         )
         opts.say(f"serving {log.settings.redacted_url} on http://{host}:{port}/")
-        uvicorn.run(app, host=host, port=port, log_level="warning" if opts.quiet else "info")
+        level = "WARNING" if opts.quiet else "INFO"
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=level.lower(),
+            log_config=_log_config(level),
+            access_log=False,  # uvicorn's lines carry the path and query: see AccessLog
+        )
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus complaintlog's own request lines (no personal data)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["complaintlog.http"] = {"handlers": ["default"], "level": level}
+    return config

@@ -35,6 +35,8 @@ _env = jinja2.Environment(
 )
 Read = Annotated[Reader, Depends(reader)]
 _PAGE = 50
+_AGENDA = 30
+"""Agenda items shown on the page, soonest due first (the API has them all)."""
 
 
 def _when(moment: datetime | None, zone: Any) -> str:
@@ -79,7 +81,7 @@ def _by_person(items: list[AgendaItem]) -> list[dict[str, Any]]:
 def _agenda(read: Reader, views: Projections) -> dict[str, Any]:
     now = read.services.log.clock()
     items = agenda_items(views, now)
-    return {"now": now, "items": items, "people": _by_person(items)}
+    return {"now": now, "items": items[:_AGENDA], "total": len(items), "people": _by_person(items)}
 
 
 def dashboard_routes() -> APIRouter:

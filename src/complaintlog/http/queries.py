@@ -167,11 +167,12 @@ def _work_routes(router: APIRouter) -> None:
         team: Annotated[str | None, Query(max_length=200)] = None,
         until: Moment | None = None,
         as_of: Moment | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Items[AgendaItem]:
         moment = as_of or read.services.log.clock()
         with read.services.caught_up() as views:
             items = agenda_items(views, moment, until=until, assignee=assignee, team=team)
-        return Items[AgendaItem](items=items)
+        return Items[AgendaItem](items=items[:limit])
 
     @router.get(
         "/breaches",
