@@ -19,8 +19,15 @@ from complaintlog.projections import Clock, ComplaintState, Projections
 
 __all__ = ["AgendaItem", "agenda_items"]
 
-_ACTIONS = {Metric.PROMISE: "inform"}
-"""A clock's metric names its action, except a promise's: it is kept by informing."""
+_ACTIONS = {
+    Metric.ACKNOWLEDGE: "acknowledge",
+    Metric.FIRST_RESPONSE: "respond",
+    Metric.RESOLVE: "resolve",
+    Metric.PROMISE: "inform",  # a promise is kept by informing the customer (or resolving)
+    Metric.FOLLOW_UP: "follow_up",
+    Metric.SURVEY: "send_survey",
+}
+"""The agenda's action for a clock of each metric, named as the agenda view names them."""
 
 
 class AgendaItem(BaseModel):
