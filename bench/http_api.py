@@ -1,0 +1,228 @@
+"""Requests per second of complaintlog's HTTP API against a trivial FastAPI endpoint.
+
+    python bench/http_api.py [--requests 2000] [--store sqlite|postgres ...] [--json FILE]
+
+For each store, one uvicorn process (one worker, loopback, complaintlog's access log on
+as in production) serves ``create_app(log)`` with two trivial routes added to the same app:
+``POST /trivial`` (a pydantic body shaped like a complaint, answered with a new id, 201)
+and ``GET /trivial/{id}`` (a small JSON answer). One client process sends requests one
+after the other over a kept-alive connection (httpx), in rounds that interleave the four
+cases, so a drift of the machine's speed hits them alike:
+
+* ``receive``: ``POST /complaints`` (a new complaint, a unique ``external_ref``, an
+  ``Idempotency-Key``), against ``POST /trivial``;
+* ``get_state``: ``GET /complaints/{id}`` of complaints received in the warm-up, against
+  ``GET /trivial/{id}``.
+
+The figure is requests per second of each case, and each complaintlog case as a share of
+its trivial counterpart (the issue's target: at least half). PostgreSQL comes from
+``--postgres-url`` (default ``$COMPLAINTLOG_TEST_POSTGRES_URL``); its schema is dropped at
+the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+CASES = ("trivial_post", "receive", "trivial_get", "get_state")
+ROUNDS = 5
+WARM_UP = 100
+BODY: dict[str, Any] = {
+    "customer": {"id": "C-1", "name": "Ana Horvat", "email": "ana@example.org"},
+    "channel": "phone",
+    "subject": "Router",
+    "description": "No connection since Monday",
+}
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+class Person(BaseModel):
+    id: str
+    name: str | None = None
+    email: str | None = None
+
+
+class Trivial(BaseModel):
+    """The trivial endpoint's body: the shape of a complaint, validated by pydantic."""
+
+    customer: Person
+    channel: str
+    subject: str
+    description: str
+    external_ref: str | None = None
+
+
+def serve(store: str, port: int) -> None:
+    import uvicorn
+    from fastapi import FastAPI
+
+    from complaintlog import ComplaintLog
+    from complaintlog.http import create_app
+
+    with ComplaintLog(store) as log:
+        app: FastAPI = create_app(log)
+
+        @app.post("/trivial", status_code=201)
+        def trivial_post(body: Trivial) -> dict[str, str]:
+            return {"id": str(uuid.uuid4())}
+
+        @app.get("/trivial/{item}")
+        def trivial_get(item: uuid.UUID) -> dict[str, str]:
+            return {"id": str(item), "status": "received"}
+
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# -- the client ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def started(store: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", store, "--port", str(port)],
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    msg = f"the server for {store} did not start"
+    raise RuntimeError(msg)
+
+
+def measure(url: str, requests: int) -> dict[str, float]:
+    import httpx
+
+    per_round = max(1, requests // ROUNDS)
+    seconds = dict.fromkeys(CASES, 0.0)
+    counts = dict.fromkeys(CASES, 0)
+    with httpx.Client(base_url=url, timeout=60) as client:
+        ids = []
+        for n in range(WARM_UP):
+            body = {**BODY, "external_ref": f"warm-{n}"}
+            ids.append(client.post("/complaints", json=body).json()["id"])
+            client.post("/trivial", json=body)
+            client.get(f"/complaints/{ids[-1]}")
+            client.get(f"/trivial/{ids[-1]}")
+        for round_number in range(ROUNDS):
+            for case in CASES:
+                start = time.perf_counter()
+                for n in range(per_round):
+                    key = f"{round_number}-{n}"
+                    if case == "receive":
+                        answer = client.post(
+                            "/complaints",
+                            json={**BODY, "external_ref": f"bench-{key}"},
+                            headers={"Idempotency-Key": f"bench-{key}"},
+                        )
+                    elif case == "trivial_post":
+                        answer = client.post("/trivial", json={**BODY, "external_ref": key})
+                    elif case == "get_state":
+                        answer = client.get(f"/complaints/{ids[n % len(ids)]}")
+                    else:
+                        answer = client.get(f"/trivial/{ids[n % len(ids)]}")
+                    if answer.status_code >= 300:
+                        msg = f"{case}: {answer.status_code} {answer.text[:200]}"
+                        raise RuntimeError(msg)
+                seconds[case] += time.perf_counter() - start
+                counts[case] += per_round
+    figures = {f"{case}_rps": counts[case] / seconds[case] for case in CASES}
+    figures["receive_vs_trivial"] = figures["receive_rps"] / figures["trivial_post_rps"]
+    figures["get_state_vs_trivial"] = figures["get_state_rps"] / figures["trivial_get_rps"]
+    figures["requests_per_case"] = float(per_round * ROUNDS)
+    return figures
+
+
+def store_for(kind: str, folder: Path, pg_url: str) -> tuple[str, str | None]:
+    """A fresh store URL, and the PostgreSQL schema to drop afterwards."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'http-bench.db'}", None
+    import psycopg
+
+    schema = f"bench_http_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in pg_url else "?"
+    return f"{pg_url}{separator}schema={schema}", schema
+
+
+def drop(pg_url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", metavar="STORE", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--requests", type=int, default=2000, help="per case (default 2000)")
+    parser.add_argument(
+        "--store", choices=["sqlite", "postgres"], action="append", help="(default: both)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "COMPLAINTLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for kind in args.store or ["sqlite", "postgres"]:
+            store, schema = store_for(kind, Path(folder), args.postgres_url)
+            process, url = started(store)
+            try:
+                results[kind] = measure(url, args.requests)
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
+                if schema is not None:
+                    drop(args.postgres_url, schema)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"{'store':10} {'case':14} {'req/s':>9}   vs trivial")
+    for kind, figures in results.items():
+        for case in ("trivial_post", "receive", "trivial_get", "get_state"):
+            ratio = figures.get(f"{case}_vs_trivial")
+            shown = f"{ratio:.2f}" if ratio is not None else ""
+            print(f"{kind:10} {case:14} {figures[f'{case}_rps']:9.0f}   {shown}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"commit": commit, "figures": results}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
