@@ -64,7 +64,9 @@ class Services:
             self.projections = None
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """Async, as every dependency here: they never block, and a sync one would cost a
+    worker-thread hop per request."""
     found = request.app.state.complaintlog
     assert isinstance(found, Services)
     return found
@@ -82,7 +84,7 @@ class Reader:
     identity: Identity
 
 
-def reader(
+async def reader(
     found: Annotated[Services, Depends(services)], who: Annotated[Identity, Depends(identity)]
 ) -> Reader:
     authorize_read(found.policy, who)
