@@ -1,6 +1,7 @@
 """A week of a small complaints team, served with complaintlog's HTTP API and dashboard.
 
-    python examples/http_dashboard.py                      # http://127.0.0.1:8765/
+    python examples/http_dashboard.py                      # what is due, through the API
+    python examples/http_dashboard.py --serve              # http://127.0.0.1:8765/
     python examples/http_dashboard.py --screenshot docs/img/dashboard.png
 
 The week is made up (seeded, so the same every time): four handlers, a few complaints a
@@ -104,6 +105,7 @@ def screenshot(url: str, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help="serve until interrupted")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--screenshot", type=Path)
     options = parser.parse_args()
@@ -111,10 +113,18 @@ def main() -> None:
     with ComplaintLog("memory://", clock=clock) as log:
         a_week(log, clock, random.Random(19))
         app = create_app(log)
-        if options.screenshot is None:
+        if options.serve:
             import uvicorn
 
             uvicorn.run(app, host="127.0.0.1", port=options.port)
+            return
+        if options.screenshot is None:
+            from fastapi.testclient import TestClient
+
+            with TestClient(app) as client:
+                items = client.get("/agenda", params={"limit": 1000}).json()["items"]
+            overdue = sum(item["overdue"] for item in items)
+            print(f"Friday 17:30: {len(items)} items due, {overdue} overdue")
             return
         import threading
         import time

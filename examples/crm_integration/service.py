@@ -12,8 +12,6 @@ Run it: ``uvicorn service:app --port 8765`` (the store is ``crm-complaints.db``)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,13 +29,10 @@ def crm_user(request: Request) -> Identity | None:
 
 def make_app(log: ComplaintLog) -> FastAPI:
     complaints = create_app(log, authenticate=crm_user)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with complaints.router.lifespan_context(complaints):
-            yield
-
-    crm = FastAPI(title="Example CRM", lifespan=lifespan)
+    # The outer app runs the mounted app's lifespan (which closes the views it opened).
+    crm = FastAPI(
+        title="Example CRM", lifespan=lambda app: complaints.router.lifespan_context(complaints)
+    )
 
     @crm.exception_handler(ComplaintLogError)
     async def complaint_error(request: Request, error: Exception) -> JSONResponse:
