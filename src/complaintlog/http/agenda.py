@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from complaintlog import Metric
+from complaintlog.domain.sla_policy import Metric
 from complaintlog.projections import Clock, ComplaintState, Projections
 
 __all__ = ["AgendaItem", "agenda_items"]

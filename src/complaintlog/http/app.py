@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel
 
-from complaintlog import ComplaintLog, Policy, __version__
+from complaintlog.application import ComplaintLog
+from complaintlog.application.authorization import Policy
 from complaintlog.http.access_log import AccessLog
 from complaintlog.http.commands import command_routes
 from complaintlog.http.context import Services, services
@@ -54,7 +56,7 @@ def _health_routes() -> APIRouter:
 
     @router.get("/health", summary="Liveness: the process answers")
     def health() -> Health:
-        return Health(status="ok", version=__version__)
+        return Health(status="ok", version=metadata.version("complaintlog"))
 
     @router.get("/ready", summary="Readiness: the store answers", responses=responses(503))
     def ready(found: Services = Depends(services)) -> Readiness:  # noqa: B008
@@ -97,7 +99,7 @@ def create_app(
 
     app = FastAPI(
         title="complaintlog",
-        version=__version__,
+        version=metadata.version("complaintlog"),
         description=_DESCRIPTION,
         lifespan=lifespan,
     )

@@ -15,12 +15,13 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
 from pydantic import BaseModel
 
-from complaintlog import ComplaintNotFoundError, ComplaintView
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.rules import STEP_COMMANDS
+from complaintlog.errors import ComplaintNotFoundError
 from complaintlog.http.context import Services, identity, services
 from complaintlog.http.models import Created, StepResult, body_model
 from complaintlog.http.problems import responses
 from complaintlog.http.security import Identity, authorize_command
-from complaintlog.rules import STEP_COMMANDS
 
 __all__ = ["command_routes"]
 

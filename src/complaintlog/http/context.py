@@ -16,7 +16,8 @@ from typing import Annotated
 import attrs
 from fastapi import Depends, Request
 
-from complaintlog import ComplaintLog, Policy
+from complaintlog.application import ComplaintLog
+from complaintlog.application.authorization import Policy
 from complaintlog.http.security import Authenticate, Identity, authorize_read, identify
 from complaintlog.projections import Projections
 

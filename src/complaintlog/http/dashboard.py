@@ -20,7 +20,7 @@ import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from complaintlog import Status
+from complaintlog.domain.status import Status
 from complaintlog.http.agenda import AgendaItem, agenda_items
 from complaintlog.http.context import Reader, reader
 from complaintlog.projections import Projections

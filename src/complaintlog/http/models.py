@@ -18,13 +18,10 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
-from complaintlog import (
-    Category,
-    ComplaintLog,
-    ComplaintView,
-    HistoryEntry,
-    Money,
-)
+from complaintlog.application import ComplaintLog
+from complaintlog.application.history import HistoryEntry
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.values import Category, Money
 from complaintlog.projections import Clock, ComplaintState, PeriodStatistics, Rate
 
 __all__ = [

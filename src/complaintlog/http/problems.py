@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
-from complaintlog import (
+from complaintlog.errors import (
     ComplaintLogError,
     ComplaintNotFoundError,
     ComplaintRuleError,

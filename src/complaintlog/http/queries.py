@@ -14,7 +14,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 
-from complaintlog import ComplaintNotFoundError, InvalidValueError, Metric, Status
+from complaintlog.domain.sla_policy import Metric
+from complaintlog.domain.status import Status
+from complaintlog.errors import ComplaintNotFoundError, InvalidValueError
 from complaintlog.http.agenda import AgendaItem, agenda_items
 from complaintlog.http.context import Reader, reader
 from complaintlog.http.models import (

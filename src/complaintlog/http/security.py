@@ -20,8 +20,10 @@ from uuid import UUID
 import attrs
 from fastapi import HTTPException, Request
 
-from complaintlog import ComplaintView, NotAuthorizedError, Policy
-from complaintlog.rules import Command
+from complaintlog.application.authorization import Policy
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.rules import Command
+from complaintlog.errors import NotAuthorizedError
 
 __all__ = ["ANONYMOUS", "Authenticate", "Identity", "authorize_command", "authorize_read"]
 
