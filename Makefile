@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs browser pytest bench bench-full clean
+.PHONY: demo test lint typecheck docs browser pytest bench bench-full bench-http clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: lint typecheck docs pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --size 20000 --store sqlite
+
+# The HTTP API against a trivial FastAPI endpoint (SQLite and PostgreSQL; see docs/performance.md).
+bench-http: $(STAMP)
+	$(BIN)/python bench/http_api.py --requests 2000
 
 # The full suite behind docs/performance.md (30 to 60 minutes on 2 cores; PostgreSQL must run).
 BENCH_OUT := bench/results
