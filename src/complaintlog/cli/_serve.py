@@ -19,7 +19,7 @@ import typer
 
 from complaintlog.application.authorization import Policy
 from complaintlog.cli._common import fail, open_log, options, user_errors
-from complaintlog.cli._report import _policy
+from complaintlog.cli._report import policy_named
 
 __all__ = ["is_loopback", "serve_command"]
 
@@ -85,7 +85,7 @@ def serve_command(
             '--access-policy whose [access] says authentication = "required"'
         )
         raise fail(msg, 2)
-    sla = _policy(policy)
+    sla = policy_named(policy)
     with open_log(opts) as log, Projections(log, policy=sla) as views:
         app = create_app(
             log, projections=views, policy=access, authenticate=hook, read_only=read_only

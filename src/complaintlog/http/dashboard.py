@@ -96,7 +96,6 @@ def dashboard_routes() -> APIRouter:
             week = report_data(
                 log,
                 policy=views.policy,
-                as_of=now,
                 period="day",
                 by="team",
                 since=now - timedelta(days=6),
