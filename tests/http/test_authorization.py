@@ -110,3 +110,44 @@ def test_the_logs_own_policy_decides_and_records_the_refusal(moving_clock: objec
             refused = client.post("/complaints", json=NEW, headers=as_user("audit.kim"))
             assert refused.status_code == 403
         assert [(a.actor, a.command) for a in log.denied_attempts()] == [("audit.kim", "receive")]
+
+
+READERS = Policy.from_mapping(
+    {
+        "roles": {
+            "lead": {"commands": ["receive", "assign"], "personal_data": True},
+            "billing": {"commands": [], "read_teams": ["billing"]},
+        }
+    }
+)
+
+
+def test_reads_show_only_readable_teams_and_mask_personal_data(log: ComplaintLog) -> None:
+    app = create_app(log, policy=READERS, authenticate=from_header)
+    lead, clerk = as_user("rita:lead"), as_user("bo:billing")
+    with TestClient(app) as client:
+        ids = {}
+        for ref, team in (("B-1", "billing"), ("N-1", "network")):
+            body = {**NEW, "external_ref": ref}
+            ids[ref] = client.post("/complaints", json=body, headers=lead).json()["id"]
+            client.post(
+                f"/complaints/{ids[ref]}/assign", json={"assignee": "x", "team": team}, headers=lead
+            )
+        assert (
+            client.get(f"/complaints/{ids['B-1']}", headers=lead).json()["customer"]["name"]
+            == "Ana Horvat"
+        )
+        mine = client.get(f"/complaints/{ids['B-1']}", headers=clerk).json()
+        assert (mine["customer"]["name"], mine["customer"]["email"]) == ("[masked]", "[masked]")
+        other = client.get(f"/complaints/{ids['N-1']}", headers=clerk)
+        assert other.status_code == 403
+        assert other.json()["rule"] == "team not readable"
+        assert client.get(f"/complaints/{ids['N-1']}/history", headers=clerk).status_code == 403
+        listed = client.get("/complaints", headers=clerk).json()["items"]
+        assert [item["external_ref"] for item in listed] == ["B-1"]
+        history = client.get(f"/complaints/{ids['B-1']}/history", headers=clerk).json()["items"]
+        assert history[0]["payload"]["customer"]["name"] == "[masked]"
+        page = client.get(f"/ui/complaints/{ids['B-1']}", headers=clerk).text
+        assert "Ana Horvat" not in page
+        assert "ana@example.org" not in page
+        assert client.get(f"/ui/complaints/{ids['N-1']}", headers=clerk).status_code == 403

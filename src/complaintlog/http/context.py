@@ -18,7 +18,8 @@ from fastapi import Depends, Request
 
 from complaintlog.application import ComplaintLog
 from complaintlog.application.authorization import Policy
-from complaintlog.http.security import Authenticate, Identity, authorize_read, identify
+from complaintlog.application.authorization.reading import ReadAccess
+from complaintlog.http.security import Authenticate, Identity, identify, read_access
 from complaintlog.projections import Projections
 
 __all__ = ["Reader", "Services", "identity", "reader", "services"]
@@ -79,14 +80,14 @@ async def identity(request: Request, found: Annotated[Services, Depends(services
 
 @attrs.frozen
 class Reader:
-    """The services and identity of a request allowed to read."""
+    """The services, identity and read access of a request allowed to read."""
 
     services: Services
     identity: Identity
+    access: ReadAccess
 
 
 async def reader(
     found: Annotated[Services, Depends(services)], who: Annotated[Identity, Depends(identity)]
 ) -> Reader:
-    authorize_read(found.policy, who)
-    return Reader(found, who)
+    return Reader(found, who, read_access(found.policy, who))

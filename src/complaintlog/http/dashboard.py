@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
+import attrs
 import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from complaintlog.domain.status import Status
 from complaintlog.http.agenda import AgendaItem, agenda_items
 from complaintlog.http.context import Reader, reader
+from complaintlog.http.security import readable, readable_team
 from complaintlog.projections import Projections
 from complaintlog.report import render_chart, report_data
 
@@ -80,7 +82,7 @@ def _by_person(items: list[AgendaItem]) -> list[dict[str, Any]]:
 
 def _agenda(read: Reader, views: Projections) -> dict[str, Any]:
     now = read.services.log.clock()
-    items = agenda_items(views, now)
+    items = [i for i in agenda_items(views, now) if readable_team(read.access, i.team)]
     return {"now": now, "items": items[:_AGENDA], "total": len(items), "people": _by_person(items)}
 
 
@@ -141,7 +143,11 @@ def dashboard_routes() -> APIRouter:
             rows = views.current_state.search(
                 status=status, assignee=assignee or None, limit=_PAGE * (page + 1) + 1
             )
-            shown = rows[_PAGE * page : _PAGE * (page + 1)]
+            shown = [
+                row
+                for row in rows[_PAGE * page : _PAGE * (page + 1)]
+                if readable_team(read.access, row.team)
+            ]
             return _render(
                 request,
                 "complaints.html",
@@ -157,8 +163,11 @@ def dashboard_routes() -> APIRouter:
     @router.get("/ui/complaints/{complaint_id}", response_class=HTMLResponse, name="timeline")
     def timeline(request: Request, read: Read, complaint_id: UUID) -> HTMLResponse:
         log = read.services.log
-        view = log.get(complaint_id)
-        history = log.history(complaint_id)
+        view = readable(read.access, log.get(complaint_id))
+        history = [
+            attrs.evolve(e, payload=read.access.shown_payload(e.payload, view.personal_fields))
+            for e in log.history(complaint_id)
+        ]
         with read.services.caught_up() as views:
             clocks = views.sla.clocks(complaint_id)
             return _render(

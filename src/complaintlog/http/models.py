@@ -235,7 +235,8 @@ class HistoryEntryOut(BaseModel):
     payload: dict[str, Any]
 
     @classmethod
-    def of(cls, entry: HistoryEntry) -> HistoryEntryOut:
+    def of(cls, entry: HistoryEntry, payload: dict[str, Any]) -> HistoryEntryOut:
+        """``payload``: the entry's payload as the reader may see it."""
         return cls(
             complaint_id=entry.complaint_id,
             version=entry.version,
@@ -243,7 +244,7 @@ class HistoryEntryOut(BaseModel):
             occurred_at=entry.occurred_at,
             recorded_at=entry.recorded_at,
             actor=entry.actor,
-            payload=entry.payload,
+            payload=payload,
         )
 
 

@@ -30,6 +30,7 @@ from complaintlog.http.models import (
     SummaryOut,
 )
 from complaintlog.http.problems import responses
+from complaintlog.http.security import readable, readable_team
 
 __all__ = ["query_routes"]
 
@@ -100,11 +101,12 @@ def _complaint_routes(router: APIRouter) -> None:
                 limit=limit + 1,
                 after=after,
             )
-        page = found[:limit]
+        scanned = found[:limit]
         more = len(found) > limit
-        last = page[-1] if page else None
+        last = scanned[-1] if scanned else None
+        shown = [state for state in scanned if readable_team(read.access, state.team)]
         return Page(
-            items=[SummaryOut.of(state) for state in page],
+            items=[SummaryOut.of(state) for state in shown],
             next_cursor=_cursor(last.received_at, last.complaint_id) if more and last else None,
         )
 
@@ -119,6 +121,7 @@ def _complaint_routes(router: APIRouter) -> None:
         found = read.services.log.find(external_ref)
         if found is None:
             raise ComplaintNotFoundError(external_ref)
+        readable(read.access, read.services.log.get(found))
         return Created(id=found)
 
     @router.get(
@@ -133,7 +136,9 @@ def _complaint_routes(router: APIRouter) -> None:
         as_known_at: Moment | None = None,
     ) -> ComplaintOut:
         view = read.services.log.get(complaint_id, as_of=as_of, as_known_at=as_known_at)
-        return ComplaintOut.of(view)
+        if as_of is not None or as_known_at is not None:  # its team now decides
+            readable(read.access, read.services.log.get(complaint_id))
+        return ComplaintOut.of(readable(read.access, view))
 
     @router.get(
         "/complaints/{complaint_id}/history",
@@ -141,8 +146,12 @@ def _complaint_routes(router: APIRouter) -> None:
         responses=responses(401, 403, 404, 422, 503),
     )
     def history(read: Read, complaint_id: UUID) -> Items[HistoryEntryOut]:
+        view = readable(read.access, read.services.log.get(complaint_id))
         entries = read.services.log.history(complaint_id)
-        return Items[HistoryEntryOut](items=[HistoryEntryOut.of(e) for e in entries])
+        shown = read.access.shown_payload
+        return Items[HistoryEntryOut](
+            items=[HistoryEntryOut.of(e, shown(e.payload, view.personal_fields)) for e in entries]
+        )
 
     @router.get(
         "/complaints/{complaint_id}/clocks",
@@ -150,9 +159,8 @@ def _complaint_routes(router: APIRouter) -> None:
         responses=responses(401, 403, 404, 422, 503),
     )
     def clocks(read: Read, complaint_id: UUID, as_of: Moment | None = None) -> Items[ClockOut]:
+        readable(read.access, read.services.log.get(complaint_id))
         with read.services.caught_up() as views:
-            if views.current_state.get(complaint_id) is None:
-                raise ComplaintNotFoundError(complaint_id)
             found = views.sla.clocks(complaint_id, as_of=as_of)
         return Items[ClockOut](items=[ClockOut.of(clock) for clock in found])
 
@@ -174,7 +182,8 @@ def _work_routes(router: APIRouter) -> None:
         moment = as_of or read.services.log.clock()
         with read.services.caught_up() as views:
             items = agenda_items(views, moment, until=until, assignee=assignee, team=team)
-        return Items[AgendaItem](items=items[:limit])
+        shown = [item for item in items if readable_team(read.access, item.team)]
+        return Items[AgendaItem](items=shown[:limit])
 
     @router.get(
         "/breaches",
@@ -194,6 +203,13 @@ def _work_routes(router: APIRouter) -> None:
             found = views.sla.breaches(
                 moment, metric=metric, ongoing_only=ongoing_only, limit=limit, offset=offset
             )
+            if read.access.teams is not None:
+                teams = {c.complaint_id: views.current_state.get(c.complaint_id) for c in found}
+                found = [
+                    c
+                    for c in found
+                    if readable_team(read.access, getattr(teams[c.complaint_id], "team", None))
+                ]
         return Items[ClockOut](items=[ClockOut.of(clock) for clock in found])
 
     @router.get(

@@ -21,11 +21,20 @@ import attrs
 from fastapi import HTTPException, Request
 
 from complaintlog.application.authorization import Policy
+from complaintlog.application.authorization.reading import EVERYTHING, ReadAccess
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import Command
 from complaintlog.errors import NotAuthorizedError
 
-__all__ = ["ANONYMOUS", "Authenticate", "Identity", "authorize_command", "authorize_read"]
+__all__ = [
+    "ANONYMOUS",
+    "Authenticate",
+    "Identity",
+    "authorize_command",
+    "read_access",
+    "readable",
+    "readable_team",
+]
 
 ANONYMOUS = "anonymous"
 
@@ -66,14 +75,30 @@ def _for(policy: Policy, identity: Identity) -> Policy:
     return attrs.evolve(policy, actors={identity.actor: known})
 
 
-def authorize_read(policy: Policy | None, identity: Identity) -> None:
-    """A read needs any role of the policy."""
+def read_access(policy: Policy | None, identity: Identity) -> ReadAccess:
+    """What the identity may read (``Policy.read_access``): which teams' complaints, and
+    whether personal data is shown or masked. Reading at all needs a role of the policy."""
     if policy is None:
-        return
-    roles = _for(policy, identity).roles_of(identity.actor)
-    if not roles:
+        return EVERYTHING
+    access = _for(policy, identity).read_access(identity.actor)
+    if not access.roles:
         detail = "reading needs a role of the policy"
         raise NotAuthorizedError(identity.actor, (), "read", "unknown actor", detail)
+    return access
+
+
+def readable(access: ReadAccess, view: ComplaintView) -> ComplaintView:
+    """The complaint as the reader may see it, or 403 if it is another team's."""
+    if not access.may_read(view):
+        raise NotAuthorizedError(
+            access.actor, access.roles, "read", "team not readable", access.why_not(view), view.id
+        )
+    return access.shown(view)
+
+
+def readable_team(access: ReadAccess, team: str | None) -> bool:
+    """Whether the reader may read the complaints of ``team`` (for lists)."""
+    return access.teams is None or (team is not None and team in access.teams)
 
 
 def authorize_command(
