@@ -15,6 +15,12 @@ from complaintlog.rules import STEP_COMMANDS
 # Every step of the log, with a body it accepts, in an order the process allows.
 STEPS: list[tuple[str, dict[str, Any]]] = [
     ("acknowledge", {"message": "Sorry!"}),
+    ("record_desired_remedy", {"remedy": "refund"}),
+    (
+        "attach_evidence",
+        {"name": "receipt.pdf", "media_type": "application/pdf", "sha256": "a" * 64},
+    ),
+    ("note", {"text": "Called twice, no answer"}),
     ("assign", {"assignee": "ivo", "team": "network"}),
     ("reclassify", {"reason": "assessed", "severity": "high"}),
     ("escalate", {"level": "supervisor", "reason": "angry"}),
@@ -25,6 +31,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("resolve", {"remedy": "repair", "summary": "Router replaced"}),
     ("follow_up", {"solved": False, "note": "still drops"}),
     ("resolve", {"remedy": "replacement", "summary": "New line"}),
+    ("send_survey", {"channel": "email"}),
     ("record_survey", {"score": 4}),
     ("reopen", {"reason": "customer_returned"}),
     ("withdraw", {"reason": "moved away"}),
