@@ -115,8 +115,12 @@ def test_the_agenda_shows_a_breach_for_its_assignee_and_team(
         "due": "2026-06-01T10:00:00Z",
         "assignee": "ivo",
         "team": "a",
+        "opens": None,
         "overdue": True,
-        "source": "acknowledge_golden_hour",
+        "source": "target",
+        "target": "acknowledge_golden_hour",
+        "promise_id": None,
+        "cycle": 1,
     }
     items = client.get("/agenda").json()["items"]
     assert [item for item in items if item["overdue"]] == [expected]

@@ -1,10 +1,7 @@
-"""``GET /agenda`` until the agenda view (issue #15) lands: what is due, from the SLA view.
+"""``GET /agenda``: what is due, from the agenda view (``Projections(log).agenda``).
 
-Each item is an SLA clock someone must act on: an ongoing breach (``overdue``) or a clock
-past its warning threshold. Items carry the fields the agenda view defines
-(``complaint_id``, ``external_ref``, ``action``, ``due``, ``assignee``, ``team``,
-``overdue``, ``source``), so the agenda view can take this module's place without a
-change to the API.
+The web form of :class:`complaintlog.projections.agenda.AgendaItem`: the same fields, as a
+pydantic model so the OpenAPI document describes them.
 """
 
 from __future__ import annotations
@@ -14,44 +11,46 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from complaintlog.domain.sla_policy import Metric
-from complaintlog.projections import Clock, ComplaintState, Projections
+from complaintlog.projections import Projections
+from complaintlog.projections.agenda import AgendaItem as DueItem
 
 __all__ = ["AgendaItem", "agenda_items"]
-
-_ACTIONS = {
-    Metric.ACKNOWLEDGE: "acknowledge",
-    Metric.FIRST_RESPONSE: "respond",
-    Metric.RESOLVE: "resolve",
-    Metric.PROMISE: "inform",  # a promise is kept by informing the customer (or resolving)
-    Metric.FOLLOW_UP: "follow_up",
-    Metric.SURVEY: "send_survey",
-}
-"""The agenda's action for a clock of each metric, named as the agenda view names them."""
 
 
 class AgendaItem(BaseModel):
     complaint_id: UUID
     external_ref: str | None
     action: str
+    """acknowledge, respond, inform, resolve, send_survey or follow_up."""
     due: datetime
+    """The deadline (for ``send_survey``, the close of its window)."""
+    opens: datetime | None
+    """When the action may first be taken (the survey window's opening), if it has a start."""
     assignee: str | None
     team: str | None
     overdue: bool
     source: str
-    """What the item comes from: the SLA target's name, or ``promise``."""
+    """``promise`` for a promise made to the customer, else ``target``."""
+    target: str
+    """The policy's target (for a promise, the target that measures it)."""
+    promise_id: UUID | None
+    cycle: int
 
 
-def _item(clock: Clock, state: ComplaintState | None, as_of: datetime) -> AgendaItem:
+def _item(due: DueItem) -> AgendaItem:
     return AgendaItem(
-        complaint_id=clock.complaint_id,
-        external_ref=state.external_ref if state else None,
-        action=_ACTIONS.get(clock.metric, clock.metric.value),
-        due=clock.due,
-        assignee=state.assignee if state else None,
-        team=state.team if state else None,
-        overdue=clock.due < as_of,
-        source="promise" if clock.metric is Metric.PROMISE else clock.target,
+        complaint_id=due.complaint_id,
+        external_ref=due.external_ref,
+        action=due.action.value,
+        due=due.due,
+        opens=due.opens,
+        assignee=due.assignee,
+        team=due.team,
+        overdue=due.overdue,
+        source=due.source,
+        target=due.target,
+        promise_id=due.promise_id,
+        cycle=due.cycle,
     )
 
 
@@ -63,23 +62,7 @@ def agenda_items(
     assignee: str | None = None,
     team: str | None = None,
 ) -> list[AgendaItem]:
-    """Ongoing breaches and clocks at risk at ``as_of``, due by ``until`` if given, soonest
-    first, for one assignee or team if given."""
-    clocks = [
-        *views.sla.breaches(as_of, ongoing_only=True),
-        *views.sla.at_risk(as_of),
-    ]
-    states: dict[UUID, ComplaintState | None] = {}
-    items: list[AgendaItem] = []
-    for clock in clocks:
-        if until is not None and clock.due > until:
-            continue
-        if clock.complaint_id not in states:
-            states[clock.complaint_id] = views.current_state.get(clock.complaint_id)
-        item = _item(clock, states[clock.complaint_id], as_of)
-        if assignee is not None and item.assignee != assignee:
-            continue
-        if team is not None and item.team != team:
-            continue
-        items.append(item)
-    return sorted(items, key=lambda item: (item.due, item.complaint_id.hex, item.action))
+    """What is due by ``until`` (default ``as_of``) as the agenda stood at ``as_of``, earliest
+    due first, for one assignee or team if given."""
+    due = views.agenda.due(as_of=as_of, until=until, assignee=assignee, team=team)
+    return [_item(item) for item in due]

@@ -168,7 +168,7 @@ def _complaint_routes(router: APIRouter) -> None:
 def _work_routes(router: APIRouter) -> None:
     @router.get(
         "/agenda",
-        summary="What is due: breaches and clocks at risk, soonest first",
+        summary="What is due by until (default as_of, default now), as the agenda stood at as_of",
         responses=responses(401, 403, 422, 503),
     )
     def agenda(
