@@ -8,7 +8,7 @@ Whatever is accepted must read back exactly; whatever is refused must leave no t
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complaintlog import ComplaintLog, ComplaintLogError
+from complaintlog import ComplaintLog, ComplaintLogError, InvalidValueError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CLOCK = T0 + timedelta(days=30)
@@ -165,3 +165,25 @@ def test_any_accepted_text_reads_back_identically_from_sqlite(
             return
     with ComplaintLog(f"sqlite:///{folder}/h.db", clock=lambda: CLOCK) as reopened:
         assert reopened.get(cid).description == text.strip()
+
+
+@pytest.mark.parametrize(
+    ("field", "moment"),
+    [
+        ("due", datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))),
+        ("at", datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))),
+        ("due", datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))),
+    ],
+)
+def test_a_moment_at_the_ends_of_the_calendar_is_refused_not_overflowed(
+    field: str, moment: datetime
+) -> None:
+    """Converting these to UTC overflows ``datetime``: schemathesis found it over HTTP."""
+    log = ComplaintLog()
+    cid = log.receive(customer={"id": "C-1"}, channel="phone", subject="s", description="d")
+    arguments: dict[str, Any] = {"promise": "call back", "due": datetime.now(UTC) + timedelta(1)}
+    arguments[field] = moment
+    with pytest.raises(InvalidValueError, match=field) as raised:
+        log.make_promise(cid, **arguments)
+    assert "not plausible" in str(raised.value)
+    assert len(log.history(cid)) == 1

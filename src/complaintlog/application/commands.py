@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from complaintlog.application.arguments import (
     CategoryArg,
@@ -41,6 +41,7 @@ from complaintlog.application.validation import (
     LONGEST_PROMISE,
     Clock,
     IdempotencyKey,
+    Moment,
     PersonalField,
     Score,
     WaitingForArg,
@@ -283,7 +284,7 @@ class CommandMethods(StepCommands):
         ]
         | None = None,
         personal_fields: tuple[PersonalField, ...] = (),
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> UUID:
@@ -361,7 +362,7 @@ class CommandMethods(StepCommands):
         message: Text | None = None,
         regret: bool | None = None,
         thanks: bool | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -383,7 +384,7 @@ class CommandMethods(StepCommands):
         *,
         assignee: Label,
         team: Label | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -397,7 +398,7 @@ class CommandMethods(StepCommands):
         *,
         level: LevelArg,
         reason: Text,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -414,9 +415,9 @@ class CommandMethods(StepCommands):
         complaint_id: ComplaintId,
         *,
         promise: Text,
-        due: AwareDatetime,
+        due: Moment,
         alongside: bool = False,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> UUID:
@@ -452,7 +453,7 @@ class CommandMethods(StepCommands):
         *,
         message: Text,
         promise_id: UUID | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -472,7 +473,7 @@ class CommandMethods(StepCommands):
         reason: Text,
         category: CategoryArg | None = None,
         severity: SeverityArg | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -495,7 +496,7 @@ class CommandMethods(StepCommands):
         *,
         reason: Text,
         waiting_for: WaitingForArg = WaitingFor.CUSTOMER,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -514,7 +515,7 @@ class CommandMethods(StepCommands):
         complaint_id: ComplaintId,
         *,
         note: Text | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -533,7 +534,7 @@ class CommandMethods(StepCommands):
         upheld: UpheldArg | None = None,
         options_offered: tuple[RemedyArg, ...] = (),
         chosen: RemedyArg | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -573,7 +574,7 @@ class CommandMethods(StepCommands):
         *,
         reason: ReopenReasonArg,
         note: Text | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -591,7 +592,7 @@ class CommandMethods(StepCommands):
         *,
         solved: bool,
         note: Text | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -607,7 +608,7 @@ class CommandMethods(StepCommands):
         *,
         score: Score,
         comment: Text | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -624,7 +625,7 @@ class CommandMethods(StepCommands):
         complaint_id: ComplaintId,
         *,
         reason: Text | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:

@@ -11,7 +11,6 @@ import attrs
 from eventsourcing.persistence import (
     IntegrityError,
 )
-from pydantic import AwareDatetime
 
 from complaintlog.application.commands import CommandMethods
 from complaintlog.application.event_store import (
@@ -24,6 +23,7 @@ from complaintlog.application.personal_data import (
     Erasure,
 )
 from complaintlog.application.validation import (
+    Moment,
     validated,
 )
 from complaintlog.domain.complaint import Complaint, Stamp
@@ -80,7 +80,7 @@ class ErasureCommands(CommandMethods):
         customer_id: Label,
         *,
         reason: Text,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
     ) -> Erasure:
         """Crypto-shred the customer's personal data and record that it happened.

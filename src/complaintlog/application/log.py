@@ -30,7 +30,6 @@ from eventsourcing.persistence import (
     Notification,
     Recorder,
 )
-from pydantic import AwareDatetime
 
 from complaintlog.application.arguments import (
     ComplaintId,
@@ -63,6 +62,7 @@ from complaintlog.application.reader import Reader
 from complaintlog.application.review import ReviewCommands
 from complaintlog.application.validation import (
     Clock,
+    Moment,
     utc_now,
     validated,
 )
@@ -313,8 +313,8 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         self,
         complaint_id: ComplaintId,
         *,
-        as_of: AwareDatetime | None = None,
-        as_known_at: AwareDatetime | None = None,
+        as_of: Moment | None = None,
+        as_known_at: Moment | None = None,
     ) -> ComplaintView:
         """The complaint's state now, or as of a past business time.
 
@@ -456,7 +456,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         actor: Label | None = None,
         command: Label | None = None,
         complaint_id: ComplaintId | None = None,
-        since: AwareDatetime | None = None,
+        since: Moment | None = None,
     ) -> tuple[DeniedAttempt, ...]:
         """Commands the authorisation policy refused, in recording order, filtered.
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from complaintlog.application.arguments import ChannelArg, ComplaintId, RemedyArg
-from complaintlog.application.validation import IdempotencyKey, validated
+from complaintlog.application.validation import IdempotencyKey, Moment, validated
 from complaintlog.domain.complaint import Complaint, Stamp
 from complaintlog.domain.values import Channel, Label, Remedy, Text
 
@@ -60,7 +60,7 @@ class StepCommands:
         complaint_id: ComplaintId,
         *,
         channel: ChannelArg,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -76,7 +76,7 @@ class StepCommands:
         *,
         remedy: RemedyArg,
         note: Text | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -97,7 +97,7 @@ class StepCommands:
         media_type: MediaType,
         sha256: Sha256,
         uri: Label | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:
@@ -117,7 +117,7 @@ class StepCommands:
         complaint_id: ComplaintId,
         *,
         text: Text,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> None:

@@ -9,11 +9,9 @@ policy decides who may record them (``note_review`` and ``sign_off``).
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime
-
 from complaintlog.application.arguments import ComplaintId
 from complaintlog.application.commands import CommandMethods
-from complaintlog.application.validation import validated
+from complaintlog.application.validation import Moment, validated
 from complaintlog.domain.values import Label, Text
 
 __all__ = ["ReviewCommands"]
@@ -28,7 +26,7 @@ class ReviewCommands(CommandMethods):
         complaint_id: ComplaintId,
         *,
         note: Text,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
     ) -> None:
         """Record a reviewer's note on the complaint's file."""
@@ -40,7 +38,7 @@ class ReviewCommands(CommandMethods):
         complaint_id: ComplaintId,
         *,
         note: Text | None = None,
-        at: AwareDatetime | None = None,
+        at: Moment | None = None,
         actor: Label | None = None,
     ) -> None:
         """Record that a reviewer signed the complaint's file off."""

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
 
-from pydantic import Field, StringConstraints, ValidationError, validate_call
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    ValidationError,
+    validate_call,
+)
 
 from complaintlog.domain.values import (
     WaitingFor,
@@ -24,6 +31,7 @@ from complaintlog.errors import (
 __all__ = [
     "EARLIEST_BUSINESS_TIME",
     "LONGEST_PROMISE",
+    "Moment",
     "Clock",
     "IdempotencyKey",
     "PersonalField",
@@ -52,6 +60,24 @@ EARLIEST_BUSINESS_TIME = datetime(1900, 1, 1, tzinfo=UTC)
 """Business time before this is a typing or import error, not a complaint."""
 LONGEST_PROMISE = timedelta(days=3653)
 """A promise due more than ten years after it is made is not a promise to a customer."""
+
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+"""The years a moment may name: earlier is a typing or import error, and a moment near
+either end of ``datetime``'s range cannot even be converted between time zones."""
+
+
+def _plausible_year(moment: datetime) -> datetime:
+    if moment.year < FIRST_YEAR:
+        msg = f"a time before {FIRST_YEAR}-01-01 is not plausible"
+        raise ValueError(msg)
+    if moment.year > LAST_YEAR:
+        msg = f"a time after the year {LAST_YEAR} is not plausible"
+        raise ValueError(msg)
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+"""A timezone-aware moment in a plausible year: the type of every time a command takes."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
