@@ -109,6 +109,11 @@ class KeyRing:
         self._sealing: dict[str, _Cached] = {}  # customer id -> the key this process seals with
         self._opening: dict[str, _Cached] = {}  # key id -> key, for reading
 
+    def prepare(self) -> None:
+        """Open the store now (a lazy one creates its table)."""
+        if isinstance(self.store, LazyKeyStore):
+            _ = self.store.store
+
     # sealing
 
     def cached_sealing_key(self, customer_id: str) -> CustomerKey | None:

@@ -38,6 +38,7 @@ __all__ = [
     "KeyStore",
     "LazyKeyStore",
     "MemoryKeyStore",
+    "PostgresKeySql",
     "PostgresKeyStore",
     "SQLiteKeyStore",
     "key_store_for",
@@ -62,6 +63,9 @@ _SQLITE_SELECT = (
     "SELECT key_id, customer_id, secret, created_at FROM complaintlog_personal_keys "
     "WHERE key_id IN (SELECT value FROM json_each(?))"
 )
+SQLITE_CREATE = _SQLITE_CREATE
+SQLITE_INSERT = _SQLITE_INSERT
+SQLITE_SELECT = _SQLITE_SELECT
 _SQLITE_DELETE = "DELETE FROM complaintlog_personal_keys WHERE customer_id = ?"
 _KEY_BYTES = 32
 _TRUNCATE_PATIENCE = 5.0
@@ -251,38 +255,62 @@ class SQLiteKeyStore:
             self._conn.close()
 
 
+@attrs.frozen
+class PostgresKeySql:
+    """The key table's statements in one schema (the role's default when ``None``)."""
+
+    insert: Any
+    select: Any
+    delete: Any
+    all: Any
+    update: Any
+    create: list[Any]
+
+    @classmethod
+    def for_schema(cls, schema: str | None) -> PostgresKeySql:
+        from psycopg import sql
+
+        table = sql.Identifier(schema, KEY_TABLE) if schema else sql.Identifier(KEY_TABLE)
+        return cls(
+            insert=sql.SQL(
+                "INSERT INTO {} (key_id, customer_id, secret, created_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (key_id) DO NOTHING"
+            ).format(table),
+            select=sql.SQL(
+                "SELECT key_id, customer_id, secret, created_at FROM {} WHERE key_id = ANY(%s)"
+            ).format(table),
+            delete=sql.SQL("DELETE FROM {} WHERE customer_id = %s").format(table),
+            all=sql.SQL("SELECT key_id, customer_id, secret, created_at FROM {}").format(table),
+            update=sql.SQL("UPDATE {} SET secret = %s WHERE key_id = %s").format(table),
+            create=[
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
+                    "customer_id text NOT NULL, secret bytea NOT NULL, "
+                    "created_at timestamptz NOT NULL)"
+                ).format(table),
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (customer_id)").format(
+                    sql.Identifier(f"{KEY_TABLE}_by_customer"), table
+                ),
+            ],
+        )
+
+
 class PostgresKeyStore:
     """Keys in ``complaintlog_personal_keys`` in the events' PostgreSQL schema (psycopg 3)."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         import psycopg
-        from psycopg import sql
 
         self._psycopg = psycopg
         self._lock = threading.Lock()
         self._connect_args = postgres_connect_args(env)
-        schema = env.get("POSTGRES_SCHEMA") or None
-        table = sql.Identifier(schema, KEY_TABLE) if schema else sql.Identifier(KEY_TABLE)
-        self._insert = sql.SQL(
-            "INSERT INTO {} (key_id, customer_id, secret, created_at) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (key_id) DO NOTHING"
-        ).format(table)
-        self._select = sql.SQL(
-            "SELECT key_id, customer_id, secret, created_at FROM {} WHERE key_id = ANY(%s)"
-        ).format(table)
-        self._delete = sql.SQL("DELETE FROM {} WHERE customer_id = %s").format(table)
-        self._all = sql.SQL("SELECT key_id, customer_id, secret, created_at FROM {}").format(table)
-        self._update = sql.SQL("UPDATE {} SET secret = %s WHERE key_id = %s").format(table)
-        self._create = [
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
-                "customer_id text NOT NULL, secret bytea NOT NULL, "
-                "created_at timestamptz NOT NULL)"
-            ).format(table),
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (customer_id)").format(
-                sql.Identifier(f"{KEY_TABLE}_by_customer"), table
-            ),
-        ]
+        statements = PostgresKeySql.for_schema(env.get("POSTGRES_SCHEMA") or None)
+        self._insert = statements.insert
+        self._select = statements.select
+        self._delete = statements.delete
+        self._create = statements.create
+        self._all = statements.all
+        self._update = statements.update
         self._conn = psycopg.connect(**self._connect_args)
         try:
             with self._conn.transaction():

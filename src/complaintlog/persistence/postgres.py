@@ -51,19 +51,24 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
             connection.transaction(),
             connection.cursor() as cursor,
         ):
-            self._lock_table(cursor)
-            self._notify_channel(cursor)
-            cursor.execute(self.max_notification_id_statement)
-            found = cursor.fetchone()
-            before = int(found["max"] or 0) if found is not None else 0
-            with cursor.copy(self._copy_statement) as copy:
-                copy.set_types(self._types)
-                for event in stored_events:
-                    copy.write_row(
-                        (event.originator_id, event.originator_version, event.topic, event.state)
-                    )
-            cursor.execute(self._ids_after_statement, (before,))
-            ids = [int(row["notification_id"]) for row in cursor.fetchall()]
+            return self.copy_events(cursor, stored_events)
+
+    def copy_events(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """Lock, notify, copy and number the events inside the cursor's open transaction
+        (ours, or a caller's: :mod:`complaintlog.persistence.bound`). Rows are dicts."""
+        self._lock_table(cursor)
+        self._notify_channel(cursor)
+        cursor.execute(self.max_notification_id_statement)
+        found = cursor.fetchone()
+        before = int(found["max"] or 0) if found is not None else 0
+        with cursor.copy(self._copy_statement) as copy:
+            copy.set_types(self._types)
+            for event in stored_events:
+                copy.write_row(
+                    (event.originator_id, event.originator_version, event.topic, event.state)
+                )
+        cursor.execute(self._ids_after_statement, (before,))
+        ids = [int(row["notification_id"]) for row in cursor.fetchall()]
         if len(ids) != len(stored_events):  # pragma: no cover - only if the lock failed us
             msg = f"{len(stored_events)} events copied, {len(ids)} notification ids found"
             raise OperationalError(msg)

@@ -1,0 +1,181 @@
+"""``log.using(connection)``: the log's commands inside the caller's own transaction.
+
+A CRM marks an order disputed and records the complaint's ``Received`` in one transaction
+of its database: both commit, or neither. The bound log reads and writes through the
+caller's connection (:mod:`complaintlog.persistence.bound`) and never commits or rolls
+back; every save is a savepoint, so a save that lost a race to another writer is undone
+alone, the complaint reloaded and the command run again while it is still valid, exactly
+as on the log itself. Events are chained and sealed by the same code as the log's.
+
+On PostgreSQL a save takes the events table's insert lock (what keeps positions in commit
+order) and holds it until the caller commits: keep the transaction short after it.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from complaintlog.application.arguments import ComplaintId
+from complaintlog.application.authorization import Denial
+from complaintlog.application.commands import Action, CommandMethods
+from complaintlog.application.dry_run import dry_run
+from complaintlog.application.event_store import MAX_ATTEMPTS
+from complaintlog.application.personal_data import CustomerKey, KeyRing
+from complaintlog.application.validation import validated
+from complaintlog.domain.access import AccessAttempt
+from complaintlog.domain.complaint import Complaint, Stamp
+from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.external_reference import ExternalReference
+from complaintlog.domain.rules import Command
+from complaintlog.domain.values import Label
+from complaintlog.errors import (
+    ComplaintNotFoundError,
+    ComplaintRuleError,
+    ConcurrencyError,
+    DuplicateExternalReferenceError,
+)
+from complaintlog.persistence.bound import Binding, BoundKeyStore
+from complaintlog.persistence.mapper import PydanticMapper
+
+if TYPE_CHECKING:
+    from complaintlog.application.log import ComplaintLog
+
+__all__ = ["BoundLog"]
+
+
+class BoundLog(CommandMethods):
+    """The log's commands and reads through a caller's connection, in its transaction.
+
+    Made by :meth:`ComplaintLog.using`. Cheap to make: one per request or transaction.
+    """
+
+    def __init__(self, log: ComplaintLog, binding: Binding) -> None:
+        self._log = log
+        self._binding = binding
+        self._clock = log.clock
+        self._max_clock_skew = log._max_clock_skew
+        self._rules = log._rules
+        self._policy = log._policy
+        self._keys = KeyRing(BoundKeyStore(binding), cache_seconds=log._keys.cache_seconds)
+        mapper = copy.copy(log.mapper)
+        mapper.opener = self._keys  # keys this transaction created open before its commit
+        self._mapper: PydanticMapper = mapper
+
+    @property
+    def connection_kind(self) -> str:
+        """``postgres`` or ``sqlite``."""
+        return self._binding.kind
+
+    # -- loading and saving ----------------------------------------------------------------
+
+    def _existing(self, complaint_id: UUID) -> Complaint | None:
+        aggregate: Any = None
+        for stored in self._binding.select_events(complaint_id):
+            aggregate = cast(Any, self._mapper.to_domain_event(stored)).mutate(aggregate)
+        return aggregate if isinstance(aggregate, Complaint) else None
+
+    def _load(self, complaint_id: UUID) -> Complaint:
+        complaint = self._existing(complaint_id)
+        if complaint is None:
+            raise ComplaintNotFoundError(complaint_id)
+        return complaint
+
+    def _save(self, *objects: Any) -> None:
+        events = [e for obj in objects if obj is not None for e in obj.collect_events()]
+        if not events:
+            return
+        stored = [self._mapper.to_stored_event(event) for event in events]
+        with self._binding.atomic("save") as cursor:
+            self._binding.insert_events(cursor, stored)
+
+    def _sealing_key(self, customer_id: str) -> CustomerKey:
+        committed = self._log._keys.cached_sealing_key(customer_id)
+        return committed if committed is not None else self._keys.sealing_key(customer_id)
+
+    def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
+        """Recorded in the caller's transaction (another connection could wait on its locks)."""
+        attempt = AccessAttempt.deny(
+            recorded_at=stamp.recorded_at,
+            occurred_at=stamp.occurred_at,
+            actor=denial.actor,
+            roles=denial.roles,
+            command=denial.command,
+            complaint_id=command.complaint_id,
+            rule=denial.rule,
+            detail=denial.detail,
+        )
+        self._save(attempt)
+
+    def _execute(
+        self,
+        complaint_id: UUID,
+        command: str,
+        arguments: Mapping[str, Any],
+        stamp: Stamp,
+        action: Action,
+    ) -> Any:
+        for attempt in range(MAX_ATTEMPTS):
+            complaint = self._load(complaint_id)
+            done, result = complaint.earlier_result(stamp.idempotency)
+            if done:
+                return result
+            try:
+                self._check_rules(complaint, command, arguments, stamp)
+                result = action(complaint, stamp)
+            except ComplaintRuleError as error:
+                if attempt == 0:
+                    raise
+                raise ConcurrencyError(complaint_id, command) from error
+            try:
+                self._save(complaint)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # backoff
+                continue
+            return result
+        raise ConcurrencyError(
+            complaint_id, command, f"still conflicting after {MAX_ATTEMPTS} attempts"
+        )
+
+    def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
+        try:
+            self._save(complaint, index)
+        except IntegrityError:
+            existing = self._existing(complaint.id)
+            if existing is not None:  # a racing retry with the same idempotency key
+                first = complaint.pending_events[0] if complaint.pending_events else None
+                idempotency = first.idempotency if isinstance(first, Complaint.Event) else None
+                _, result = existing.earlier_result(idempotency)
+                return cast(UUID, result) if result is not None else existing.id
+            if index is not None:
+                holder = self.find(index.external_ref)
+                if holder is not None:
+                    raise DuplicateExternalReferenceError(index.external_ref, holder) from None
+            raise ConcurrencyError(complaint.id, "receive") from None
+        return complaint.id
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @validated
+    def get(self, complaint_id: ComplaintId) -> ComplaintView:
+        """The complaint as this transaction sees it (its own writes included)."""
+        return ComplaintView.of(self._load(cast(UUID, complaint_id)), self._clock())
+
+    @validated
+    def find(self, external_ref: Label) -> UUID | None:
+        """The id of the complaint known as ``external_ref``, as this transaction sees it."""
+        index: Any = None
+        for stored in self._binding.select_events(ExternalReference.id_for(external_ref)):
+            index = cast(Any, self._mapper.to_domain_event(stored)).mutate(index)
+        return index.complaint_id if isinstance(index, ExternalReference) else None
+
+    def validate(self, command: str, /, *args: Any, **arguments: Any) -> Any:
+        """Check a command as it would run in this transaction, recording nothing
+        (see :meth:`ComplaintLog.validate`)."""
+        return dry_run(self, command, args, arguments)
