@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any, cast
 from uuid import UUID
 
+import attrs
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import (
     IntegrityError,
@@ -90,6 +91,7 @@ from complaintlog.errors import (
 from complaintlog.persistence.bound import bind_connection
 from complaintlog.persistence.key_wrapping import wrapped_key_store
 from complaintlog.persistence.mapper import PydanticMapper
+from complaintlog.persistence.pools import POOL_ENV, register_pool
 from complaintlog.persistence.positions import position_of
 from complaintlog.persistence.seal import AuditKey, AuditKeyProvider, audit_key_from_env
 from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_time, parse_store_url
@@ -105,6 +107,12 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
     >>> log = ComplaintLog("postgresql://me@db:5432/crm") # doctest: +SKIP
 
     Without a URL the store comes from ``$COMPLAINTLOG_STORE``, else memory.
+
+    On PostgreSQL every log, view set and key store of a process borrows from one shared
+    connection pool per server, database and user (at most 4 connections, or
+    ``?pool_size=N`` in the URL), or from ``pool=``, a ``psycopg_pool.ConnectionPool`` the
+    application already has. A log is safe to share between threads: one per process is
+    the intended use (see docs/howto-production.md).
     """
 
     def __init__(
@@ -118,8 +126,15 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         env: Mapping[str, str] | None = None,
         key_cache_seconds: float = 60.0,
         audit_key: bytes | AuditKeyProvider | None = None,
+        pool: Any = None,
     ) -> None:
         self.settings: StoreSettings = parse_store_url(store)
+        if pool is not None:
+            if self.settings.kind != "postgres":
+                only = "a connection pool is for a postgresql:// store"
+                raise InvalidValueError("pool", type(pool).__name__, only)
+            token = register_pool(pool)
+            self.settings = attrs.evolve(self.settings, env={**self.settings.env, POOL_ENV: token})
         self._clock = clock or utc_now
         self._max_clock_skew = max_clock_skew
         self._rules = tuple(rules)
@@ -146,6 +161,10 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         self.mapper.audit_key = sealing
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create the personal-data key table now instead of on first use (deploys)."""
+        self._keys.prepare()
 
     def close(self) -> None:
         self._app.close()
@@ -211,8 +230,8 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
         docs/howto-production.md.
         """
         if self.settings.kind == "memory":
-            rule = "a memory:// log has no database to share; use sqlite or postgresql"
-            raise InvalidValueError("connection", type(connection).__name__, rule)
+            why = "a memory:// log has no database to share; use sqlite or postgresql"
+            raise InvalidValueError("connection", type(connection).__name__, why)
         if self.settings.kind == "postgres":
             self._keys.prepare()  # the key table exists before a transaction writes to it
         binding = bind_connection(

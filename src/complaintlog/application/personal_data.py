@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import TypeAdapter
 
 from complaintlog.domain.personal import ERASED, Sealed
-from complaintlog.errors import PersonalDataError
+from complaintlog.errors import PersonalDataError, StoreUnavailableError
 
 if TYPE_CHECKING:
     pass
@@ -142,6 +142,8 @@ class KeyRing:
             return
         try:
             self.store.insert(keys)
+        except StoreUnavailableError:
+            raise  # a lost connection, retried already: not corrupt data
         except Exception as error:  # the drivers raise many kinds; all mean "not stored"
             msg = f"cannot store personal-data keys: {error}"
             raise PersonalDataError(msg) from error
@@ -217,6 +219,8 @@ class KeyRing:
     def _fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
         try:
             return self.store.fetch(key_ids)
+        except StoreUnavailableError:
+            raise  # a lost connection, retried already: not corrupt data
         except Exception as error:  # the drivers raise many kinds; all mean "cannot read"
             msg = f"cannot read personal-data keys: {error}"
             raise PersonalDataError(msg) from error
@@ -230,6 +234,8 @@ class KeyRing:
             self._opening.pop(key_id, None)
         try:
             return self.store.destroy(customer_id)
+        except StoreUnavailableError:
+            raise  # a lost connection, retried already: not corrupt data
         except Exception as error:  # the drivers raise many kinds; all mean "not destroyed"
             msg = f"cannot destroy the keys of customer {customer_id!r}: {error}"
             raise PersonalDataError(msg) from error

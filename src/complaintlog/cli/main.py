@@ -19,6 +19,7 @@ from complaintlog.cli._export import export_command
 from complaintlog.cli._file import file_command
 from complaintlog.cli._import import import_command
 from complaintlog.cli._keys import keys_app
+from complaintlog.cli._migrate import migrate_command
 from complaintlog.cli._report import report_command, what_if_command
 from complaintlog.cli._returns import regulatory_return_command
 from complaintlog.cli._review import erase_command, review_app
@@ -99,6 +100,7 @@ app.command("show")(show_command)
 app.command("file")(file_command)
 app.command("export")(export_command)
 app.command("schema")(schema_command)
+app.command("migrate")(migrate_command)
 app.command("report")(report_command)
 app.command("agenda")(agenda_command)
 app.command("what-if")(what_if_command)

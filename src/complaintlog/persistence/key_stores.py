@@ -20,14 +20,16 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from complaintlog.persistence.settings import postgres_connect_args
+from complaintlog.errors import StoreUnavailableError
+from complaintlog.persistence.pools import pool_for
 
 if TYPE_CHECKING:
     from complaintlog.persistence.settings import StoreSettings
@@ -165,6 +167,7 @@ class SQLiteKeyStore:
     """
 
     def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        self._path = path
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(
             str(path), timeout=timeout, isolation_level=None, check_same_thread=False
@@ -187,9 +190,17 @@ class SQLiteKeyStore:
             self._conn.close()
             raise
 
+    @contextmanager
+    def _errors(self, operation: str) -> Iterator[None]:
+        """The file locked past the timeout, or gone: the store is unavailable."""
+        try:
+            yield
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailableError(f"sqlite:///{self._path}", operation, error) from error
+
     def insert(self, keys: Sequence[CustomerKey]) -> None:
         rows = [(k.key_id, k.customer_id, k.secret, k.created_at.isoformat()) for k in keys]
-        with self._lock:
+        with self._lock, self._errors("store personal-data keys"):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(_SQLITE_INSERT, rows)
@@ -199,7 +210,7 @@ class SQLiteKeyStore:
             self._conn.execute("COMMIT")
 
     def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
-        with self._lock:
+        with self._lock, self._errors("read personal-data keys"):
             rows = self._conn.execute(_SQLITE_SELECT, (json.dumps(list(key_ids)),)).fetchall()
         return {
             key_id: CustomerKey(
@@ -209,7 +220,7 @@ class SQLiteKeyStore:
         }
 
     def destroy(self, customer_id: str) -> int:
-        with self._lock:
+        with self._lock, self._errors("destroy personal-data keys"):
             cursor = self._conn.execute(_SQLITE_DELETE, (customer_id,))
             count = cursor.rowcount
             self._empty_the_log()
@@ -296,42 +307,51 @@ class PostgresKeySql:
 
 
 class PostgresKeyStore:
-    """Keys in ``complaintlog_personal_keys`` in the events' PostgreSQL schema (psycopg 3)."""
+    """Keys in ``complaintlog_personal_keys`` in the events' PostgreSQL schema (psycopg 3).
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    Connections are borrowed from the process's shared pool
+    (:mod:`complaintlog.persistence.pools`) one operation at a time. A dropped connection
+    is retried like an event write (10 attempts, 0.2 s apart, on fresh connections), then
+    reported as :class:`~complaintlog.errors.StoreUnavailableError`.
+    """
+
+    ATTEMPTS = 10
+    WAIT = 0.2
+
+    def __init__(self, env: Mapping[str, str], store: str = "postgresql") -> None:
         import psycopg
 
         self._psycopg = psycopg
-        self._lock = threading.Lock()
-        self._connect_args = postgres_connect_args(env)
-        statements = PostgresKeySql.for_schema(env.get("POSTGRES_SCHEMA") or None)
+        self._pool = pool_for(env)
+        self._store = store
+        statements = PostgresKeySql.for_schema(env.get("POSTGRES_SCHEMA") or "public")
         self._insert = statements.insert
         self._select = statements.select
         self._delete = statements.delete
         self._create = statements.create
         self._all = statements.all
         self._update = statements.update
-        self._conn = psycopg.connect(**self._connect_args)
-        try:
-            with self._conn.transaction():
-                # one creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (0x636C6B6579,))
-                for statement in self._create:
-                    self._conn.execute(statement)
-        except BaseException:
-            self._conn.close()
-            raise
 
-    def _run(self, work: Callable[[Any], Any]) -> Any:
-        """Run ``work(connection)``, reconnecting once if the connection was dropped."""
-        with self._lock:
+        def create(conn: Any) -> None:
+            with conn.transaction():
+                # one creator at a time: concurrent CREATE ... IF NOT EXISTS can still collide
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (0x636C6B6579,))
+                for statement in self._create:
+                    conn.execute(statement)
+
+        self._run(create, "create the key table")
+
+    def _run(self, work: Callable[[Any], Any], operation: str) -> Any:
+        """Run ``work(connection)`` on a borrowed connection, retrying a lost connection."""
+        for attempt in range(self.ATTEMPTS):
             try:
-                return work(self._conn)
-            except self._psycopg.OperationalError:
-                if not self._conn.closed and not self._conn.broken:
-                    raise
-                self._conn = self._psycopg.connect(**self._connect_args)
-                return work(self._conn)
+                with self._pool.connection() as conn:
+                    return work(conn)
+            except (self._psycopg.OperationalError, self._psycopg.InterfaceError) as error:
+                if attempt + 1 == self.ATTEMPTS:
+                    raise StoreUnavailableError(self._store, operation, error) from error
+                time.sleep(self.WAIT)
+        raise AssertionError  # pragma: no cover - the loop returns or raises
 
     def insert(self, keys: Sequence[CustomerKey]) -> None:
         rows = [(k.key_id, k.customer_id, k.secret, k.created_at) for k in keys]
@@ -340,29 +360,35 @@ class PostgresKeyStore:
             with conn.transaction(), conn.cursor() as cursor:
                 cursor.executemany(self._insert, rows)
 
-        self._run(work)
+        self._run(work, "store personal-data keys")
 
     def fetch(self, key_ids: Collection[str]) -> dict[str, CustomerKey]:
         ids = list(key_ids)
 
         def work(conn: Any) -> list[tuple[Any, ...]]:
-            return list(conn.execute(self._select, (ids,)).fetchall())
+            from psycopg.rows import tuple_row
 
-        return {
-            row[0]: CustomerKey(row[0], row[1], bytes(row[2]), row[3]) for row in self._run(work)
-        }
+            with conn.cursor(row_factory=tuple_row) as cursor:
+                return list(cursor.execute(self._select, (ids,)).fetchall())
+
+        rows = self._run(work, "read personal-data keys")
+        return {row[0]: CustomerKey(row[0], row[1], bytes(row[2]), row[3]) for row in rows}
 
     def destroy(self, customer_id: str) -> int:
         def work(conn: Any) -> int:
             return int(conn.execute(self._delete, (customer_id,)).rowcount)
 
-        return int(self._run(work))
+        return int(self._run(work, "destroy personal-data keys"))
 
     def all_keys(self) -> list[CustomerKey]:
         def work(conn: Any) -> list[tuple[Any, ...]]:
-            return list(conn.execute(self._all).fetchall())
+            from psycopg.rows import tuple_row
 
-        return [CustomerKey(r[0], r[1], bytes(r[2]), r[3]) for r in self._run(work)]
+            with conn.cursor(row_factory=tuple_row) as cursor:
+                return list(cursor.execute(self._all).fetchall())
+
+        rows = self._run(work, "read personal-data keys")
+        return [CustomerKey(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
 
     def replace(self, keys: Sequence[CustomerKey]) -> None:
         rows = [(k.secret, k.key_id) for k in keys]
@@ -371,11 +397,10 @@ class PostgresKeyStore:
             with conn.transaction(), conn.cursor() as cursor:
                 cursor.executemany(self._update, rows)
 
-        self._run(work)
+        self._run(work, "re-wrap personal-data keys")
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Nothing to close: the connections are the pool's."""
 
 
 class LazyKeyStore:
@@ -426,7 +451,7 @@ def key_store_for(settings: StoreSettings, env: Mapping[str, str]) -> KeyStore:
         store = LazyKeyStore(lambda: SQLiteKeyStore(path))
     elif settings.kind == "postgres":
         frozen = dict(env)
-        store = LazyKeyStore(lambda: PostgresKeyStore(frozen))
+        store = LazyKeyStore(lambda: PostgresKeyStore(frozen, settings.redacted_url))
     else:
         store = MemoryKeyStore()
     return store

@@ -16,11 +16,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import Environment, EnvType, retry
 from psycopg.sql import SQL, Identifier
 
-__all__ = ["CopyingPostgresRecorder"]
+from complaintlog.persistence.pools import pool_for
+
+__all__ = ["CopyingPostgresRecorder", "PostgresStoreFactory"]
+
+
+class PostgresStoreFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL factory, borrowing from the process's shared pool (or the
+    application's, :mod:`complaintlog.persistence.pools`) instead of a pool of its own."""
+
+    def __init__(self, env: Environment | EnvType | None):
+        super().__init__(env)
+        own = self.datastore.pool
+        self.datastore.pool = pool_for(self.env)  # type: ignore[assignment]
+        own.close()
 
 
 class CopyingPostgresRecorder(PostgresApplicationRecorder):

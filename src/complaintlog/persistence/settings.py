@@ -136,7 +136,7 @@ def _postgres(url: str) -> StoreSettings:
         raise StoreConfigurationError(msg)
     query = parse_qs(parts.query)
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "complaintlog.persistence.postgres:PostgresStoreFactory",
         "APPLICATION_RECORDER_TOPIC": "complaintlog.persistence.postgres:CopyingPostgresRecorder",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
@@ -147,4 +147,6 @@ def _postgres(url: str) -> StoreSettings:
     }
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
+    if "pool_size" in query:
+        env["COMPLAINTLOG_POOL_SIZE"] = query["pool_size"][0]
     return StoreSettings("postgres", env, url)

@@ -8,6 +8,7 @@ See ``docs/projections.md``.
 from complaintlog.projections._facade import Projections
 from complaintlog.projections._framework.follower import Follower, recorded_by
 from complaintlog.projections._framework.reader import LogReader
+from complaintlog.projections._migrate import Migration, migrate
 from complaintlog.projections._store import ProjectionConflictError, ViewStore
 from complaintlog.projections.agenda import (
     AgendaAction,
@@ -51,6 +52,9 @@ __all__ = [
     "Rate",
     "StatisticsProjection",
     "StatisticsView",
+    # deploys
+    "Migration",
+    "migrate",
     # running projections yourself
     "Follower",
     "LogReader",

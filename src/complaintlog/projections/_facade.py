@@ -66,6 +66,7 @@ class Projections:
             batch_size=batch_size,
             event_filter=event_filter,
         )
+        self._follower.create_missing()
         readers = CompleteViews(self.store)  # never half a rebuilt view
         self.current_state = CurrentStateView(readers, self._follower.reader, known_by=known_by)
         self.sla = SlaView(readers, self.policy)

@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from complaintlog.errors import ComplaintLogError, StoreConfigurationError
+from complaintlog.errors import ComplaintLogError, StoreConfigurationError, StoreUnavailableError
 from complaintlog.persistence.checkpointer import Checkpointer
 
 __all__ = [
@@ -333,30 +333,50 @@ def postgres_connection(env: Mapping[str, str]) -> Any:
 
 
 class PostgresViewStore(ViewStore):
-    """Tables in the application's PostgreSQL database and schema."""
+    """Tables in the application's PostgreSQL database and schema, through connections
+    borrowed from the process's shared pool one query or transaction at a time."""
 
     kind = "postgres"
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        self.connection = postgres_connection(env)
-        from psycopg import sql
+        from complaintlog.persistence.pools import pool_for
 
-        schema = env.get("POSTGRES_SCHEMA")
-        if schema:
-            self.connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        self._pool = pool_for(env)
+        self._schema = env.get("POSTGRES_SCHEMA") or "public"
+        self._store = f"postgresql database {env.get('POSTGRES_DBNAME', '')}"
+
+    @contextmanager
+    def _connection(self, operation: str) -> Iterator[Any]:
+        import psycopg
+        from psycopg.rows import tuple_row
+
+        try:
+            with self._pool.connection(search_path=self._schema) as conn:
+                saved = conn.row_factory
+                conn.row_factory = tuple_row
+                try:
+                    yield conn
+                finally:
+                    conn.row_factory = saved
+        except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+            raise StoreUnavailableError(self._store, operation, error) from error
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self.connection.cursor() as cursor:
+        with self._connection("read the views") as conn, conn.cursor() as cursor:
             cursor.execute(_pg(sql), params)
             return list(cursor.fetchall())
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        with self.connection.transaction(), self.connection.cursor() as cursor:
+        with (
+            self._connection("write the views") as conn,
+            conn.transaction(),
+            conn.cursor() as cursor,
+        ):
             yield _PostgresTransaction(cursor)
 
     def close(self) -> None:
-        self.connection.close()
+        """Nothing to close: the connections are the pool's."""
 
 
 def open_view_store(kind: str, env: Mapping[str, str], sqlite_path: Path | None) -> ViewStore:

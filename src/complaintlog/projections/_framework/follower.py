@@ -92,6 +92,9 @@ def recorded_by(moment: datetime) -> EventFilter:
     return keep
 
 
+_CREATOR_LOCK = 0x636C_7669_6577  # "clview"
+
+
 class Follower:
     """Keeps projections up to date with the log, each with its own tracking position."""
 
@@ -116,6 +119,23 @@ class Follower:
         self.reader.close()
 
     # -- schema and positions ---------------------------------------------------------------
+
+    def create_missing(self) -> None:
+        """Create the tables and indexes that do not exist yet (on open: a view is empty,
+        not missing, before its first catch-up). Changes nothing that exists."""
+        with self.store.transaction() as tx:
+            if tx.kind == "postgres":  # concurrent CREATE ... IF NOT EXISTS can collide
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (_CREATOR_LOCK,))
+            tx.execute(
+                compose(
+                    "CREATE TABLE IF NOT EXISTS {tracking_table} (projection TEXT PRIMARY KEY, "
+                    "position BIGINT NOT NULL, config TEXT NOT NULL)",
+                    tracking_table=TRACKING_TABLE,
+                )
+            )
+            for projection in self.projections:
+                projection.create_tables(tx)
+                projection.create_indexes(tx)
 
     def ensure_schema(self) -> None:
         """Create missing tables; rebuild a projection whose configuration changed."""

@@ -19,9 +19,10 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
+from complaintlog.application.event_store import store_errors
 from complaintlog.domain.complaint import Complaint
 from complaintlog.errors import UnreadableRecordError
-from complaintlog.projections._store import Row, compose, postgres_connection
+from complaintlog.projections._store import Row, compose
 
 if TYPE_CHECKING:
     from complaintlog.application import ComplaintLog
@@ -116,15 +117,11 @@ class LogReader:
                 check_same_thread=False,
             )
         self._postgres = log.settings.kind == "postgres"
-        self._postgres_connection: Any = None  # opened by the first read by complaint
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        if self._postgres_connection is not None:
-            self._postgres_connection.close()
-            self._postgres_connection = None
 
     def read(self, after: int, limit: int, stop: int | None = None) -> list[LogEvent]:
         """Up to ``limit`` events with positions after ``after`` (and up to ``stop``)."""
@@ -227,18 +224,20 @@ class LogReader:
             msg = "reading by complaint needs a SQLite file or PostgreSQL store"
             raise RuntimeError(msg)
         from psycopg import sql
+        from psycopg.rows import tuple_row
 
         recorder: Any = self._recorder()
-        if self._postgres_connection is None:
-            self._postgres_connection = postgres_connection(self._log.settings.env)
         statement = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {table} WHERE "
         ).format(table=sql.Identifier(recorder.datastore.schema, recorder.events_table_name))
-        rows = self._postgres_connection.execute(
-            statement + sql.SQL(condition),  # condition: constant SQL of this module
-            params,
-        ).fetchall()
+        with (
+            store_errors(self._log.settings.redacted_url, "read the log"),
+            recorder.datastore.get_connection() as conn,  # the log's pool
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute(statement + sql.SQL(condition), params)  # condition: constant SQL
+            rows = cursor.fetchall()
         return [(row[0], row[1].hex, row[2], row[3], bytes(row[4])) for row in rows]
 
     def _recorder(self) -> ApplicationRecorder:
