@@ -38,9 +38,7 @@ from complaintlog.application.arguments import (
 from complaintlog.application.authorization import Denial, Policy
 from complaintlog.application.authorization.reading import EVERYTHING
 from complaintlog.application.batch import Batch
-from complaintlog.application.bound import BoundLog
 from complaintlog.application.commands import Action
-from complaintlog.application.dry_run import dry_run
 from complaintlog.application.erasure import ErasureCommands
 from complaintlog.application.event_store import (
     MAX_ATTEMPTS,
@@ -63,10 +61,10 @@ from complaintlog.application.personal_data import (
 )
 from complaintlog.application.reader import Reader
 from complaintlog.application.review import ReviewCommands
+from complaintlog.application.transactions import TransactionMethods
 from complaintlog.application.validation import (
     Clock,
     Moment,
-    IdempotencyKey,
     utc_now,
     validated,
 )
@@ -88,7 +86,6 @@ from complaintlog.errors import (
     StoreConfigurationError,
     UnreadableRecordError,
 )
-from complaintlog.persistence.bound import bind_connection
 from complaintlog.persistence.key_wrapping import wrapped_key_store
 from complaintlog.persistence.mapper import PydanticMapper
 from complaintlog.persistence.pools import POOL_ENV, register_pool
@@ -99,7 +96,7 @@ from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_ti
 __all__ = ["ComplaintLog"]
 
 
-class ComplaintLog(ErasureCommands, ReviewCommands):
+class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods):
     """Record, query and replay complaints.
 
     >>> log = ComplaintLog()                              # in memory
@@ -219,46 +216,6 @@ class ComplaintLog(ErasureCommands, ReviewCommands):
     def batch(self) -> Batch:
         """A unit of work for bulk loads: every command in it is saved in one transaction."""
         return Batch(self)
-
-    def using(self, connection: Any) -> BoundLog:
-        """This log's commands inside the caller's open transaction on ``connection``.
-
-        ``connection`` is a psycopg ``Connection`` (PostgreSQL), a ``sqlite3.Connection``
-        (SQLite), or a SQLAlchemy ``Connection`` or ``Session`` over either, connected to
-        this log's database (file). The bound log never commits or rolls back: the
-        caller's commit records the events, its rollback discards them. See
-        docs/howto-production.md.
-        """
-        if self.settings.kind == "memory":
-            why = "a memory:// log has no database to share; use sqlite or postgresql"
-            raise InvalidValueError("connection", type(connection).__name__, why)
-        if self.settings.kind == "postgres":
-            self._keys.prepare()  # the key table exists before a transaction writes to it
-        binding = bind_connection(
-            connection,
-            kind=self.settings.kind,
-            store=self.settings.redacted_url,
-            recorder=self._app.recorder,
-            env=dict(self._app.env),
-        )
-        return BoundLog(self, binding)
-
-    def validate(self, command: str, /, *args: Any, **arguments: Any) -> Any:
-        """Check ``command`` with ``arguments`` as it would run now, recording nothing.
-
-        Raises what the command would raise (bad input, authorisation, rules, lifecycle);
-        returns what it would return: for ``receive`` with an ``idempotency_key`` the id
-        the complaint gets (:meth:`complaint_id_for`). A later real run can still fail if
-        another writer changes the complaint in between.
-        """
-        return dry_run(self, command, args, arguments)
-
-    @staticmethod
-    @validated
-    def complaint_id_for(idempotency_key: IdempotencyKey) -> UUID:
-        """The id ``receive(..., idempotency_key=key)`` gives the complaint, known in advance
-        (a CRM can store it beside its own rows before or in the same transaction)."""
-        return Complaint.id_for_idempotency_key(idempotency_key)
 
     # -- loading and saving ----------------------------------------------------------------
 
