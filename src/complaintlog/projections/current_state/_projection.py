@@ -47,7 +47,7 @@ class CurrentStateProjection(Projection[_State]):
     def create_indexes(self, tx: Transaction) -> None:
         # Every list query pages oldest first: (filter, received_us, complaint_id) indexes
         # answer a page by walking the index, at any table size.
-        for column in ("is_open", "status", "assignee", "customer_id"):
+        for column in ("is_open", "status", "assignee", "customer_id", "team"):
             tx.execute(
                 f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} "
                 f"ON {TABLE} ({column}, received_us, complaint_id)"

@@ -302,32 +302,46 @@ class CurrentStateView:
         conditions = _category_conditions(dimension, cause, product)
         return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
+    def by_team(
+        self,
+        team: str,
+        *,
+        open_only: bool = False,
+        as_of: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        after: Cursor | None = None,
+    ) -> list[ComplaintState]:
+        """Complaints assigned to ``team``, oldest first."""
+        return self.search(
+            team=team, open_only=open_only, as_of=as_of, limit=limit, offset=offset, after=after
+        )
+
     def search(
         self,
         *,
         status: Status | str | None = None,
-        assignee: str | None = None,
+        open_only: bool = False,
         team: str | None = None,
+        assignee: str | None = None,
+        customer_id: str | None = None,
         dimension: str | None = None,
         cause: str | None = None,
         product: str | None = None,
-        open_only: bool = False,
         as_of: datetime | None = None,
         limit: int = 100,
+        offset: int = 0,
         after: Cursor | None = None,
     ) -> list[ComplaintState]:
-        """Complaints matching every filter given (none: all), oldest first, by cursor."""
-        given = {
-            "status": Status(status).value if status is not None else None,
-            "assignee": assignee,
-            "team": team,
-            "dimension": dimension,
-            "cause": cause,
-            "product": product,
-            "is_open": 1 if open_only else None,
-        }
-        conditions = {column: value for column, value in given.items() if value is not None}
-        return self._list(conditions, as_of=as_of, limit=limit, offset=0, after=after)
+        """Complaints matching every filter given (none: all), oldest first, in pages.
+
+        >>> views.current_state.search(team="billing", status="acknowledged",
+        ...                            product="broadband")  # doctest: +SKIP
+        """
+        conditions = _filters(
+            status, open_only, team, assignee, customer_id, dimension, cause, product
+        )
+        return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
     def count(
         self,
@@ -336,17 +350,16 @@ class CurrentStateView:
         open_only: bool = False,
         assignee: str | None = None,
         customer_id: str | None = None,
+        team: str | None = None,
+        dimension: str | None = None,
+        cause: str | None = None,
+        product: str | None = None,
         as_of: datetime | None = None,
     ) -> int:
-        conditions: dict[str, Any] = {}
-        if status is not None:
-            conditions["status"] = Status(status).value
-        if open_only:
-            conditions["is_open"] = 1
-        if assignee is not None:
-            conditions["assignee"] = assignee
-        if customer_id is not None:
-            conditions["customer_id"] = customer_id
+        """How many complaints match every filter given (the filters of :meth:`search`)."""
+        conditions = _filters(
+            status, open_only, team, assignee, customer_id, dimension, cause, product
+        )
         clauses = [f"{column} = ?" for column in conditions]
         params: list[Any] = list(conditions.values())
         if as_of is None:
@@ -408,4 +421,33 @@ def _category_conditions(
     }
     if not conditions:
         raise InvalidValueError("category", None, "give a dimension, a cause or a product")
+    return conditions
+
+
+def _filters(
+    status: Status | str | None,
+    open_only: bool,
+    team: str | None,
+    assignee: str | None,
+    customer_id: str | None,
+    dimension: str | None,
+    cause: str | None,
+    product: str | None,
+) -> dict[str, Any]:
+    """Column conditions of the filters given; values are parameters, never SQL."""
+    conditions: dict[str, Any] = {}
+    if status is not None:
+        conditions["status"] = Status(status).value
+    if open_only:
+        conditions["is_open"] = 1
+    for column, value in (
+        ("team", team),
+        ("assignee", assignee),
+        ("customer_id", customer_id),
+        ("dimension", dimension),
+        ("cause", cause),
+        ("product", product),
+    ):
+        if value is not None:
+            conditions[column] = value
     return conditions
