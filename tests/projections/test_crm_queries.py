@@ -6,8 +6,8 @@ Python, not from the view."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest

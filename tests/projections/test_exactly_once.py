@@ -22,7 +22,7 @@ import pytest
 
 from complaintlog import ComplaintLog
 from complaintlog.domain.sla_policy import SlaPolicy
-from complaintlog.projections import ProjectionConflictError, Projections
+from complaintlog.projections import ProjectionConflictError, Projections, ViewPolicyMismatchError
 from complaintlog.projections._store import SqliteViewStore
 from complaintlog.projections.sla import SlaProjection
 
@@ -191,17 +191,24 @@ def test_a_racing_runner_is_refused_and_writes_nothing(
         assert dump(first.store) == clean_replay(sqlite_log, policy)
 
 
-def test_a_changed_policy_rebuilds_the_sla_view(sqlite_log: ComplaintLog) -> None:
+def test_another_policy_is_refused_until_changed_explicitly(sqlite_log: ComplaintLog) -> None:
     record_history(sqlite_log, 10)
     with Projections(sqlite_log, policy=SlaPolicy.preset("default")) as views:
         views.catch_up()
-    with Projections(sqlite_log, policy=SlaPolicy.preset("fca")) as views:
+        before = dump(views.store)
+    with pytest.raises(ViewPolicyMismatchError, match="change_policy"):
+        Projections(sqlite_log, policy=SlaPolicy.preset("fca"))
+    with Projections(sqlite_log, policy=SlaPolicy.preset("default")) as views:
+        assert dump(views.store) == before  # nothing was rebuilt by the refused opening
+    with Projections.change_policy(sqlite_log, policy=SlaPolicy.preset("fca")) as views:
         views.catch_up()
         targets = {
             row[0] for row in views.store.query("SELECT target FROM complaintlog_sla_clocks")
         }
         assert targets == {"summary_resolution", "final_response", "promise"}
         assert dump(views.store) == clean_replay(sqlite_log, SlaPolicy.preset("fca"))
+    with pytest.raises(ViewPolicyMismatchError):  # the old policy's workers are refused now
+        Projections(sqlite_log, policy=SlaPolicy.preset("default"))
 
 
 def test_two_runners_taking_turns_never_work_from_stale_state(

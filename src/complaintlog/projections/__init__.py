@@ -9,7 +9,11 @@ from complaintlog.projections._facade import Projections
 from complaintlog.projections._framework.follower import Follower, recorded_by
 from complaintlog.projections._framework.reader import LogReader
 from complaintlog.projections._migrate import Migration, migrate
-from complaintlog.projections._store import ProjectionConflictError, ViewStore
+from complaintlog.projections._store import (
+    ProjectionConflictError,
+    ViewPolicyMismatchError,
+    ViewStore,
+)
 from complaintlog.projections.agenda import (
     AgendaAction,
     AgendaItem,
@@ -59,6 +63,7 @@ __all__ = [
     "Follower",
     "LogReader",
     "ProjectionConflictError",
+    "ViewPolicyMismatchError",
     "ViewStore",
     "recorded_by",
 ]

@@ -34,8 +34,9 @@ class Projections:
     >>> views.agenda.due(as_of=now, assignee="ana")                 # doctest: +SKIP
 
     ``catch_up()`` processes what was recorded since the last call (poll it, or call it
-    before reading); ``rebuild()`` replays the whole log. A view built under another policy
-    or calendar is rebuilt automatically by the first ``catch_up()``.
+    before reading); ``rebuild()`` replays the whole log. Views built under another policy
+    or calendar are refused (:class:`ViewPolicyMismatchError`): a policy changes only by
+    :meth:`change_policy`.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class Projections:
         store: ViewStore | None = None,
         event_filter: EventFilter | None = None,
         known_by: datetime | None = None,
+        adopt_policy: bool = False,
     ) -> None:
         self.log = log
         self.policy = policy if policy is not None else SlaPolicy.preset("default")
@@ -66,7 +68,13 @@ class Projections:
             batch_size=batch_size,
             event_filter=event_filter,
         )
-        self._follower.create_missing()
+        try:
+            self._follower.create_missing()
+            if not adopt_policy:
+                self._follower.check_configs()
+        except BaseException:
+            self.close()
+            raise
         readers = CompleteViews(self.store)  # never half a rebuilt view
         self.current_state = CurrentStateView(readers, self._follower.reader, known_by=known_by)
         self.sla = SlaView(readers, self.policy)
@@ -88,6 +96,22 @@ class Projections:
     def positions(self) -> dict[str, int]:
         """Each projection's position in the log (the last notification id it processed)."""
         return self._follower.positions()
+
+    @classmethod
+    def change_policy(
+        cls, log: ComplaintLog, *, policy: SlaPolicy, time_zone: str | ZoneInfo | None = None
+    ) -> Projections:
+        """Rebuild the store's views under ``policy`` and return them: the explicit way to
+        change the policy (stop the workers that follow the old one first; they would be
+        refused from now on)."""
+        views = cls(log, policy=policy, time_zone=time_zone, adopt_policy=True)
+        try:
+            views._follower.ensure_schema(adopt=True)
+            views.rebuild()
+        except BaseException:
+            views.close()
+            raise
+        return views
 
     # -- time travel and what-if ------------------------------------------------------------
 

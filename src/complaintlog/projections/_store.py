@@ -36,6 +36,7 @@ __all__ = [
     "TRACKING_TABLE",
     "ProjectionConflictError",
     "Transaction",
+    "ViewPolicyMismatchError",
     "ViewStore",
     "compose",
     "create_table",
@@ -92,6 +93,25 @@ class ProjectionConflictError(ComplaintLogError):
             f"projection {projection!r} is no longer at position {expected}: another runner "
             "processed these events; catch_up() again to continue from where it stopped"
         )
+
+
+class ViewPolicyMismatchError(StoreConfigurationError):
+    """The stored views were built under another SLA policy or calendar than the one given."""
+
+    def __init__(self, projection: str, stored: str, given: str) -> None:
+        self.projection = projection
+        self.stored = stored
+        self.given = given
+        super().__init__(
+            f"the {projection!r} views in this store were built under another configuration "
+            f"(stored: {_short(stored)}; given: {_short(given)}): open them with the stored "
+            "policy, or change it explicitly with Projections.change_policy(log, policy=...) "
+            "after stopping the workers that follow the old one"
+        )
+
+
+def _short(config: str, length: int = 120) -> str:
+    return config if len(config) <= length else config[: length - 3] + "..."
 
 
 class Transaction(Protocol):

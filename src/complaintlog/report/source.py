@@ -20,8 +20,8 @@ current-state lookup per listed complaint.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -42,8 +42,10 @@ from complaintlog.projections import (
     PeriodStatistics,
     Projections,
     Rate,
+    ViewPolicyMismatchError,
 )
 from complaintlog.projections import what_if as replay_what_if
+from complaintlog.projections._store import SqliteViewStore
 from complaintlog.projections.statistics import GROUPINGS, PERIODS
 from complaintlog.report.agenda import agenda_rows
 from complaintlog.report.data import (
@@ -126,13 +128,31 @@ def report_data(
     moment = as_of if as_of is not None else log.clock()
     with ExitStack() as stack:
         if views is None:
-            views = stack.enter_context(Projections(log, policy=policy))
+            views = stack.enter_context(views_under(log, policy))
             if known_at is None:
                 views.catch_up()
         if known_at is not None:
             views = stack.enter_context(views.as_known_at(known_at))
         data = _Report(views, policy, moment, as_of, period, by).build(since)
     return attrs.evolve(data, past=as_of is not None, known_at=known_at)
+
+
+@contextmanager
+def views_under(log: ComplaintLog, policy: SlaPolicy) -> Iterator[Projections]:
+    """The store's views if they were built under ``policy``; else throwaway in-memory
+    views replayed from the log (a report never changes the stored views' policy)."""
+    try:
+        views = Projections(log, policy=policy)
+    except ViewPolicyMismatchError:
+        memory = SqliteViewStore(":memory:")
+        try:
+            with Projections(log, policy=policy, store=memory) as replayed:
+                yield replayed
+        finally:
+            memory.close()
+        return
+    with views:
+        yield views
 
 
 class _Labels:
@@ -494,7 +514,7 @@ def what_if(
     """
     moment = as_of if as_of is not None else log.clock()
     diff = replay_what_if(log, policy, against, moment, ongoing_only=True)
-    with Projections(log, policy=policy) as views:
+    with views_under(log, policy) as views:
         # only the current state is brought up to date: the stored SLA view keeps its policy
         follower = Follower(log, views.store, [CurrentStateProjection()])
         try:

@@ -58,6 +58,7 @@ from complaintlog.projections._store import (
     TRACKING_TABLE,
     ProjectionConflictError,
     Transaction,
+    ViewPolicyMismatchError,
     ViewStore,
     compose,
 )
@@ -137,11 +138,23 @@ class Follower:
                 projection.create_tables(tx)
                 projection.create_indexes(tx)
 
-    def ensure_schema(self) -> None:
-        """Create missing tables; rebuild a projection whose configuration changed."""
-        if self._ensured:
+    def check_configs(self) -> None:
+        """Refuse views built under another configuration (policy, calendar)."""
+        for projection in self.projections:
+            tracked = self.store.tracking(projection.name)
+            if tracked is None or tracked[0] < 0:  # new, or a marker of a rebuild under way
+                continue
+            if tracked[1] != projection.config():
+                raise ViewPolicyMismatchError(projection.name, tracked[1], projection.config())
+
+    def ensure_schema(self, *, adopt: bool = False) -> None:
+        """Create missing tables; a projection whose configuration changed is refused, or
+        with ``adopt`` reset to be rebuilt under the new one."""
+        if self._ensured and not adopt:
             return
         self.store.ensure_tracking()
+        if not adopt:
+            self.check_configs()
         for projection in self.projections:
             tracked = self.store.tracking(projection.name)
             if tracked is None or tracked[1] != projection.config():
