@@ -26,7 +26,7 @@ from complaintlog.application.arguments import ComplaintId
 from complaintlog.application.authorization import Denial
 from complaintlog.application.commands import Action, CommandMethods
 from complaintlog.application.dry_run import dry_run
-from complaintlog.application.event_store import MAX_ATTEMPTS
+from complaintlog.application.event_store import MAX_ATTEMPTS, customers_of
 from complaintlog.application.personal_data import CustomerKey, KeyRing
 from complaintlog.application.validation import validated
 from complaintlog.domain.access import AccessAttempt
@@ -93,7 +93,7 @@ class BoundLog(CommandMethods):
             return
         stored = [self._mapper.to_stored_event(event) for event in events]
         with self._binding.atomic("save") as cursor:
-            self._binding.insert_events(cursor, stored)
+            self._binding.insert_events(cursor, stored, customers_of(events))
 
     def _sealing_key(self, customer_id: str) -> CustomerKey:
         committed = self._log._keys.cached_sealing_key(customer_id)

@@ -173,9 +173,12 @@ class ErasureCommands(CommandMethods):
     def _complaints_of(self, customer_id: str) -> dict[UUID, bool]:
         """The customer's complaints, each with whether its personal data is stored in plain.
 
-        Scans the log's ``Received`` events (filtered in SQL): erasure is rare, and the log
-        is the only index every store has.
+        From the store's customer index (SQLite, PostgreSQL); the in-memory store reads the
+        log's ``Received`` events (filtered in SQL).
         """
+        indexed = self._app.complaints_of_customer(customer_id)
+        if indexed is not None:
+            return {complaint_id: self._stored_in_plain(complaint_id) for complaint_id in indexed}
         found: dict[UUID, bool] = {}
         for notification in notifications_of(self._app.recorder, RECEIVED_TOPIC):
             state = self.mapper.decode_stored_state(notification)
@@ -188,3 +191,14 @@ class ErasureCommands(CommandMethods):
                 customer.get(name) for name in PERSONAL_CUSTOMER_FIELDS
             )
         return found
+
+    def _stored_in_plain(self, complaint_id: UUID) -> bool:
+        """Whether the complaint's ``Received`` holds personal data in plain (0.1.0)."""
+        first = self._app.recorder.select_events(complaint_id, limit=1)
+        if not first:
+            return False
+        state = self.mapper.decode_stored_state(first[0])
+        customer = state.get("customer") or {}
+        return not state.get("personal") and any(
+            customer.get(name) for name in PERSONAL_CUSTOMER_FIELDS
+        )

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "RECEIVED_TOPIC",
     "ComplaintApplication",
+    "customers_of",
     "notifications_of",
     "store_errors",
 ]
@@ -59,9 +60,41 @@ class ComplaintApplication(Application[UUID]):
         if not events:
             return []
         stored = list(map(self.mapper.to_stored_event, events))
+        customers = customers_of(events)
+        if customers and hasattr(self.recorder, "index_customers"):
+            kwargs["customers"] = customers  # indexed in the same transaction
         with store_errors(self.store_url, "save"):
             self.recorder.insert_events(stored, **kwargs)
         return []
+
+    def complaints_of_customer(self, customer_id: str) -> list[UUID] | None:
+        """The customer's complaints from the store's index (``None``: the store has none)."""
+        find = getattr(self.recorder, "complaints_of_customer", None)
+        if find is None:
+            return None
+        with store_errors(self.store_url, "read the customer index"):
+            found: list[UUID] | None = find(customer_id)
+        return found
+
+    def index_earlier_complaints(self) -> None:
+        """Index the complaints of a store written before the index existed, once."""
+        recorder: Any = self.recorder
+        if not hasattr(recorder, "index_customers"):
+            return
+        with store_errors(self.store_url, "index customers"):
+            if recorder.complaints_of_customer("") is not None:
+                return  # done before
+            pairs: list[tuple[str, UUID]] = []
+            for notification in notifications_of(recorder, RECEIVED_TOPIC):
+                mapper: Any = self.mapper
+                customer = mapper.decode_stored_state(notification).get("customer") or {}
+                originator = notification.originator_id
+                complaint = originator if isinstance(originator, UUID) else UUID(str(originator))
+                pairs.append((str(customer.get("id", "")), complaint))
+                if len(pairs) >= _PAGE:
+                    recorder.index_customers(pairs, done=False)
+                    pairs = []
+            recorder.index_customers(pairs, done=True)
 
     def construct_mapper(self) -> PydanticMapper:
         return PydanticMapper(
@@ -69,6 +102,15 @@ class ComplaintApplication(Application[UUID]):
             cipher=self.factory.cipher(),
             compressor=self.factory.compressor(),
         )
+
+
+def customers_of(events: list[Any]) -> list[tuple[str, UUID]]:
+    """``(customer id, complaint id)`` of the ``Received`` events among ``events``."""
+    return [
+        (event.customer.id, event.originator_id)
+        for event in events
+        if isinstance(event, Complaint.Received)
+    ]
 
 
 @contextmanager

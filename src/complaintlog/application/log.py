@@ -153,6 +153,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods):
         except Exception as error:  # the drivers raise many kinds; all mean "cannot open"
             msg = f"cannot open store {self.settings.redacted_url}: {error}"
             raise StoreConfigurationError(msg) from error
+        self._app.index_earlier_complaints()
         self._keys = KeyRing(key_store, cache_seconds=key_cache_seconds)
         self.mapper.opener = self._keys
         self.mapper.audit_key = sealing

@@ -51,7 +51,9 @@ class Binding(Protocol):
     def atomic(self, operation: str) -> Any:
         """A context manager: a savepoint in the caller's transaction, yielding a cursor."""
 
-    def insert_events(self, cursor: Any, stored: Sequence[StoredEvent]) -> None: ...
+    def insert_events(
+        self, cursor: Any, stored: Sequence[StoredEvent], customers: Sequence[tuple[str, UUID]]
+    ) -> None: ...
 
     def select_events(self, originator_id: UUID) -> list[StoredEvent]: ...
 
@@ -146,8 +148,10 @@ class PsycopgBinding:
             with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
                 yield cursor
 
-    def insert_events(self, cursor: Any, stored: Sequence[StoredEvent]) -> None:
-        self._recorder.copy_events(cursor, stored)
+    def insert_events(
+        self, cursor: Any, stored: Sequence[StoredEvent], customers: Sequence[tuple[str, UUID]]
+    ) -> None:
+        self._recorder.copy_events(cursor, stored, customers)
 
     def select_events(self, originator_id: UUID) -> list[StoredEvent]:
         from psycopg.rows import dict_row
@@ -227,8 +231,10 @@ class SqliteBinding:
             if own:
                 conn.execute("COMMIT")
 
-    def insert_events(self, cursor: Any, stored: Sequence[StoredEvent]) -> None:
-        self._recorder._insert_events(cursor, stored)
+    def insert_events(
+        self, cursor: Any, stored: Sequence[StoredEvent], customers: Sequence[tuple[str, UUID]]
+    ) -> None:
+        self._recorder._insert_events(cursor, stored, customers=customers)
 
     def select_events(self, originator_id: UUID) -> list[StoredEvent]:
         with self._errors("read"):

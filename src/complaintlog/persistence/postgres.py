@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType, retry
 from psycopg.sql import SQL, Identifier
 
+from complaintlog.persistence.customer_index import BACKFILLED, PostgresCustomerSql, rows_of
 from complaintlog.persistence.pools import pool_for
 
 __all__ = ["CopyingPostgresRecorder", "PostgresStoreFactory"]
@@ -52,6 +54,23 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
             "SELECT notification_id FROM {}.{} WHERE notification_id > %s ORDER BY notification_id"
         ).format(*table)
         self._types = [self.datastore.originator_id_type, "int8", "text", "bytea"]
+        self.customers = PostgresCustomerSql(self.datastore.schema)
+        self.sql_create_statements.append(self.customers.create)
+
+    def complaints_of_customer(self, customer_id: str) -> list[UUID] | None:
+        """The customer's complaints from the index (``None``: not indexed yet)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(self.customers.select, (BACKFILLED[0],))
+            if not cursor.fetchall():
+                return None
+            cursor.execute(self.customers.select, (customer_id,))
+            return [UUID(row["complaint_id"]) for row in cursor.fetchall()]
+
+    def index_customers(self, customers: Sequence[tuple[str, UUID]], *, done: bool) -> None:
+        """Index complaints written before the index existed (``done``: all of them)."""
+        rows = rows_of(customers) + ([BACKFILLED] if done else [])
+        with self.datastore.transaction(commit=True) as cursor:
+            self.customers.write(cursor, rows)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -64,9 +83,14 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
             connection.transaction(),
             connection.cursor() as cursor,
         ):
-            return self.copy_events(cursor, stored_events)
+            return self.copy_events(cursor, stored_events, kwargs.get("customers", ()))
 
-    def copy_events(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def copy_events(
+        self,
+        cursor: Any,
+        stored_events: Sequence[StoredEvent],
+        customers: Sequence[tuple[str, UUID]] = (),
+    ) -> list[int]:
         """Lock, notify, copy and number the events inside the cursor's open transaction
         (ours, or a caller's: :mod:`complaintlog.persistence.bound`). Rows are dicts."""
         self._lock_table(cursor)
@@ -82,6 +106,7 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
                 )
         cursor.execute(self._ids_after_statement, (before,))
         ids = [int(row["notification_id"]) for row in cursor.fetchall()]
+        self.customers.write(cursor, rows_of(customers))
         if len(ids) != len(stored_events):  # pragma: no cover - only if the lock failed us
             msg = f"{len(stored_events)} events copied, {len(ids)} notification ids found"
             raise OperationalError(msg)

@@ -35,6 +35,13 @@ from eventsourcing.sqlite import (
 from eventsourcing.utils import Environment, EnvType
 
 from complaintlog.persistence.checkpointer import Checkpointer
+from complaintlog.persistence.customer_index import (
+    BACKFILLED,
+    SQLITE_CREATE,
+    SQLITE_INSERT,
+    SQLITE_SELECT,
+    rows_of,
+)
 
 __all__ = ["BatchSQLiteRecorder", "SQLiteStoreFactory"]
 
@@ -53,10 +60,29 @@ class BatchSQLiteRecorder(SQLiteApplicationRecorder):
             pool.committed()
         return ids
 
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), SQLITE_CREATE]
+
+    def complaints_of_customer(self, customer_id: str) -> list[UUID] | None:
+        """The customer's complaints from the index (``None``: not indexed yet)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(SQLITE_SELECT, (BACKFILLED[0],))
+            if not c.fetchall():
+                return None
+            c.execute(SQLITE_SELECT, (customer_id,))
+            return [UUID(row[0]) for row in c.fetchall()]
+
+    def index_customers(self, customers: Sequence[tuple[str, UUID]], *, done: bool) -> None:
+        """Index complaints written before the index existed (``done``: all of them)."""
+        rows = rows_of(customers) + ([BACKFILLED] if done else [])
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(SQLITE_INSERT, rows)
+
     def _insert_events(
         self,
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
+        customers: Sequence[tuple[str, UUID]] = (),
         **_: Any,
     ) -> Sequence[int] | None:
         rows = [
@@ -71,6 +97,8 @@ class BatchSQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany(self.insert_events_statement, rows)
         c.execute(self.select_max_notification_id_statement)
         last = int(c.fetchone()[0] or 0)
+        if customers:
+            c.executemany(SQLITE_INSERT, rows_of(customers))
         return list(range(last - len(rows) + 1, last + 1))
 
 
