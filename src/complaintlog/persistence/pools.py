@@ -170,9 +170,10 @@ def register_pool(pool: Any) -> str:
 
 def close_shared_pools() -> None:
     """Close the pools complaintlog made (at exit, or in tests and forked workers)."""
+    mine = str(os.getpid())
     with _LOCK:
-        pools = list(_SHARED.values())
-        _SHARED.clear()
+        pools = [pool for key, pool in _SHARED.items() if key[0] == mine]
+        _SHARED.clear()  # a forked child forgets its parent's pools without touching them
     for pool in pools:
         pool.pool.close()
 
