@@ -66,6 +66,8 @@ def load_into_sqlite(path: Path) -> None:
             "VALUES (?, ?, ?, ?, ?)",
             _rows(),
         )
+        # 0.1.0 had no customer index: opening its store must build one from the log
+        conn.execute("DROP TABLE complaintlog_customer_complaints")
     conn.close()
 
 
