@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from complaintlog.application.authorization import Denial
 from complaintlog.application.commands import Action, CommandMethods
 from complaintlog.application.dry_run import dry_run
 from complaintlog.application.event_store import MAX_ATTEMPTS, customers_of
+from complaintlog.application.history import recorded_commands
 from complaintlog.application.personal_data import CustomerKey, KeyRing
 from complaintlog.application.validation import validated
 from complaintlog.domain.access import AccessAttempt
@@ -94,6 +95,17 @@ class BoundLog(CommandMethods):
         stored = [self._mapper.to_stored_event(event) for event in events]
         with self._binding.atomic("save") as cursor:
             self._binding.insert_events(cursor, stored, customers_of(events))
+
+    def _prior_commands(self, complaint: Complaint) -> Callable[[], Sequence[Command]]:
+        """The commands recorded on ``complaint``, as this transaction sees them."""
+
+        def read() -> Sequence[Command]:
+            stored = self._binding.select_events(complaint.id)
+            events = [cast(Complaint.Event, self._mapper.to_domain_event(s)) for s in stored]
+            erased = any(isinstance(e, Complaint.PersonalDataErased) for e in events)
+            return recorded_commands(events[: complaint.version], erased)
+
+        return read
 
     def _sealing_key(self, customer_id: str) -> CustomerKey:
         committed = self._log._keys.cached_sealing_key(customer_id)

@@ -8,7 +8,7 @@ dropped: no event, no key, no refusal is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -57,6 +57,8 @@ class _Unit(Protocol):
 
     def _existing(self, complaint_id: UUID) -> Complaint | None: ...
 
+    def _prior_commands(self, complaint: Complaint) -> Callable[[], Sequence[Command]]: ...
+
     def find(self, external_ref: str) -> UUID | None: ...
 
 
@@ -71,6 +73,9 @@ class _DryRun(CommandMethods):
 
     def _existing(self, complaint_id: UUID) -> Complaint | None:
         return self._unit._existing(complaint_id)
+
+    def _prior_commands(self, complaint: Complaint) -> Callable[[], Sequence[Command]]:
+        return self._unit._prior_commands(complaint)
 
     def _sealing_key(self, customer_id: str) -> CustomerKey:
         return CustomerKey.new(customer_id)  # seals the throwaway copy; never stored

@@ -39,16 +39,15 @@ from complaintlog.application.authorization import Denial, Policy
 from complaintlog.application.authorization.reading import EVERYTHING
 from complaintlog.application.batch import Batch
 from complaintlog.application.commands import Action
+from complaintlog.application.denied import DeniedAttempts
 from complaintlog.application.erasure import ErasureCommands
 from complaintlog.application.event_store import (
     MAX_ATTEMPTS,
     RECEIVED_TOPIC,
     ComplaintApplication,
-    notifications_of,
     store_errors,
 )
 from complaintlog.application.history import (
-    DeniedAttempt,
     HistoryEntry,
     Step,
     history_entry,
@@ -68,7 +67,7 @@ from complaintlog.application.validation import (
     utc_now,
     validated,
 )
-from complaintlog.domain.access import DENIED_TOPIC, AccessAttempt
+from complaintlog.domain.access import AccessAttempt
 from complaintlog.domain.complaint import Complaint, Stamp
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.external_reference import ExternalReference
@@ -96,7 +95,7 @@ from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_ti
 __all__ = ["ComplaintLog"]
 
 
-class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods):
+class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAttempts):
     """Record, query and replay complaints.
 
     >>> log = ComplaintLog()                              # in memory
@@ -467,46 +466,3 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods):
                 }
             return state
         return reveal_state(state, self._keys, complaint_id)
-
-    # -- authorisation ---------------------------------------------------------------------
-
-    @validated
-    def denied_attempts(
-        self,
-        *,
-        actor: Label | None = None,
-        command: Label | None = None,
-        complaint_id: ComplaintId | None = None,
-        since: Moment | None = None,
-    ) -> tuple[DeniedAttempt, ...]:
-        """Commands the authorisation policy refused, in recording order, filtered.
-
-        ``since`` compares with the recording time.
-        """
-        found: list[DeniedAttempt] = []
-        for notification in notifications_of(self._app.recorder, DENIED_TOPIC):
-            event = self.mapper.to_domain_event(notification)
-            assert isinstance(event, AccessAttempt.Denied)
-            if actor is not None and event.actor != actor:
-                continue
-            if command is not None and event.command != command:
-                continue
-            if complaint_id is not None and event.complaint_id != complaint_id:
-                continue
-            if since is not None and event.timestamp < since:
-                continue
-            found.append(
-                DeniedAttempt(
-                    position=notification.id,
-                    attempt_id=event.originator_id,
-                    recorded_at=event.timestamp,
-                    occurred_at=event.occurred_at,
-                    actor=event.actor,
-                    roles=event.roles,
-                    command=event.command,
-                    complaint_id=event.complaint_id,
-                    rule=event.rule,
-                    detail=event.detail,
-                )
-            )
-        return tuple(found)

@@ -54,7 +54,7 @@ def migrate(store: str | None = None) -> Migration:
         created.append(f"schema {schema}")
     with ComplaintLog(settings.url) as log:
         log.prepare()
-        Projections(log).close()  # opening the views creates their tables
+        Projections(log, adopt_policy=True).close()  # opening creates the missing tables
     after = _tables(settings)
     created += [f"table {name}" for name in sorted(set(after) - set(before))]
     existing = tuple(sorted(set(before) & set(after)))
