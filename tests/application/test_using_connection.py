@@ -331,3 +331,26 @@ def test_complaint_id_for_checks_the_key() -> None:
     assert first != ComplaintLog.complaint_id_for("order-2")
     with pytest.raises(InvalidValueError, match="idempotency_key"):
         ComplaintLog.complaint_id_for("")
+
+
+def test_keys_written_in_the_callers_transaction_are_wrapped_by_the_kek(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    from complaintlog.persistence.key_wrapping import is_wrapped
+
+    path = tmp_path / "kek.db"
+    kek = base64.b64encode(os.urandom(32)).decode()
+    with ComplaintLog(f"sqlite:///{path}", env={"COMPLAINTLOG_KEK": kek}) as log:
+        conn = sqlite3.connect(path)
+        try:
+            complaint_id = log.using(conn).receive(**receive_args())
+            conn.commit()
+            secrets = [
+                row[0] for row in conn.execute("SELECT secret FROM complaintlog_personal_keys")
+            ]
+        finally:
+            conn.close()
+        assert secrets
+        assert all(is_wrapped(bytes(secret)) for secret in secrets)
+        assert log.get(complaint_id).customer.email == CUSTOMER["email"]

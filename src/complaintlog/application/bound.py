@@ -43,6 +43,7 @@ from complaintlog.errors import (
     DuplicateExternalReferenceError,
 )
 from complaintlog.persistence.bound import Binding, BoundKeyStore
+from complaintlog.persistence.key_wrapping import WrappingKeyStore
 from complaintlog.persistence.mapper import PydanticMapper
 
 if TYPE_CHECKING:
@@ -64,7 +65,11 @@ class BoundLog(CommandMethods):
         self._max_clock_skew = log._max_clock_skew
         self._rules = log._rules
         self._policy = log._policy
-        self._keys = KeyRing(BoundKeyStore(binding), cache_seconds=log._keys.cache_seconds)
+        store: Any = BoundKeyStore(binding)
+        outer = log._keys.store
+        if isinstance(outer, WrappingKeyStore):  # keys wrapped by the same KEK as the log's
+            store = WrappingKeyStore(store, outer.keks)
+        self._keys = KeyRing(store, cache_seconds=log._keys.cache_seconds)
         mapper = copy.copy(log.mapper)
         mapper.opener = self._keys  # keys this transaction created open before its commit
         self._mapper: PydanticMapper = mapper
