@@ -111,8 +111,10 @@ class KeyRing:
 
     def prepare(self) -> None:
         """Open the store now (a lazy one creates its table)."""
-        if isinstance(self.store, LazyKeyStore):
-            _ = self.store.store
+        store: Any = self.store
+        store = getattr(store, "inner", store)  # under the KEK's wrapping
+        if isinstance(store, LazyKeyStore):
+            _ = store.store
 
     # sealing
 
