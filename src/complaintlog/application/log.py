@@ -45,6 +45,7 @@ from complaintlog.application.event_store import (
     MAX_ATTEMPTS,
     RECEIVED_TOPIC,
     ComplaintApplication,
+    notifications_of,
     store_errors,
 )
 from complaintlog.application.history import (
