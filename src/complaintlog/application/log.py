@@ -48,6 +48,7 @@ from complaintlog.application.event_store import (
     notifications_of,
     store_errors,
 )
+from complaintlog.application.follow import follow
 from complaintlog.application.history import (
     HistoryEntry,
     Step,
@@ -436,6 +437,17 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
             if len(page) < limit:
                 return
             start = page[-1].id + 1
+
+    def follow(
+        self, after: int = 0, *, stop_when_idle: bool = False, page_size: int = 1000
+    ) -> Iterator[Notification]:
+        """The events recorded after position ``after``, then each new one as it is committed.
+
+        Waits by ``LISTEN``/``NOTIFY`` on PostgreSQL and by watching ``PRAGMA data_version``
+        on SQLite (:mod:`complaintlog.application.follow`); ``stop_when_idle`` ends at the
+        log's end instead of waiting.
+        """
+        return follow(self, after, stop_when_idle=stop_when_idle, page_size=page_size)
 
     def max_position(self) -> int:
         """The position of the last recorded event (0 when the log is empty)."""
