@@ -65,6 +65,48 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
+NATS_URL = os.environ.get("COMPLAINTLOG_TEST_NATS_URL", "nats://127.0.0.1:4222")
+RABBITMQ_URL = os.environ.get(
+    "COMPLAINTLOG_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"
+)
+
+
+def broker_unavailable_reason(url: str, default_port: int) -> str | None:
+    """None when something accepts connections at the broker's address; otherwise why not."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    address = (parts.hostname or "127.0.0.1", parts.port or default_port)
+    try:
+        with socket.create_connection(address, timeout=3):
+            return None
+    except OSError as error:
+        return f"no broker at {address[0]}:{address[1]} ({url.split('@')[-1]}): {error}"
+
+
+def _broker(url: str, default_port: int) -> str:
+    reason = broker_unavailable_reason(url, default_port)
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true but the broker is unreachable: {reason}")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """NATS with JetStream (``COMPLAINTLOG_TEST_NATS_URL``); tests using it are marked
+    ``nats`` and skip with the reason when none answers, except under CI."""
+    return _broker(NATS_URL, 4222)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """RabbitMQ (``COMPLAINTLOG_TEST_RABBITMQ_URL``); tests using it are marked ``rabbitmq``."""
+    return _broker(RABBITMQ_URL, 5672)
+
+
 @pytest.fixture
 def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     """A store URL naming a fresh schema, dropped after the test."""

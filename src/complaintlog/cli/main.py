@@ -20,6 +20,8 @@ from complaintlog.cli._file import file_command
 from complaintlog.cli._import import import_command
 from complaintlog.cli._keys import keys_app
 from complaintlog.cli._migrate import migrate_command
+from complaintlog.cli._project import project_command
+from complaintlog.cli._relay import relay_command
 from complaintlog.cli._report import report_command, what_if_command
 from complaintlog.cli._returns import regulatory_return_command
 from complaintlog.cli._review import erase_command, review_app
@@ -106,6 +108,8 @@ app.command("agenda")(agenda_command)
 app.command("what-if")(what_if_command)
 app.command("regulatory-return")(regulatory_return_command)
 app.command("serve")(serve_command)
+app.command("project")(project_command)
+app.command("relay")(relay_command)
 app.add_typer(audit_app, name="audit")
 app.command("erase")(erase_command)
 app.add_typer(review_app, name="review")
