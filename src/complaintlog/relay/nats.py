@@ -45,7 +45,7 @@ class NatsPublisher:
 
     async def connect(self) -> None:
         from nats.aio.client import Client
-        from nats.js.errors import NotFoundError
+        from nats.js.errors import BadRequestError, NotFoundError
 
         async def quiet(_: Exception) -> None:  # the relay reports failures itself
             return None
@@ -64,6 +64,10 @@ class NatsPublisher:
                 await self._jetstream.stream_info(self.stream)
             except NotFoundError:
                 await self._jetstream.add_stream(name=self.stream, subjects=[f"{self.prefix}.>"])
+        except BadRequestError as error:  # e.g. another stream holds these subjects: no retry
+            await self.close()
+            msg = f"NATS refused stream {self.stream!r} on {self.prefix}.>: {error.description}"
+            raise RelayConfigurationError(msg) from error
         except Exception as error:  # nats-py raises many kinds; all mean "not now"
             await self.close()
             raise BrokerUnavailableError(self.destination, "connect", error) from error
