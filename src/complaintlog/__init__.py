@@ -3,10 +3,11 @@
 The public API is what this module exports; everything else may change.
 """
 
-from complaintlog.application import Batch, Clock, ComplaintLog
+from complaintlog.application import Batch, ComplaintLog
 from complaintlog.application.authorization import Policy, Role
 from complaintlog.application.history import DeniedAttempt, HistoryEntry
 from complaintlog.application.personal_data import Erasure
+from complaintlog.application.validation import ClockFunction
 from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.complaint_view import (
@@ -67,14 +68,19 @@ from complaintlog.errors import (
     TimeTooFarInFutureError,
     ViewBeingRebuiltError,
 )
+from complaintlog.projections import Clock as SlaClock
 from complaintlog.projections import Projections
+
+Clock = ClockFunction
+"""The name ``ClockFunction`` had before 0.2: still importable, no longer in ``__all__``,
+since an SLA view row is a clock too (:class:`SlaClock`)."""
 
 __version__ = "0.1.0"
 
 __all__ = [
     # application
     "Batch",
-    "Clock",
+    "ClockFunction",
     "ComplaintLog",
     # authorisation
     "Policy",
@@ -101,6 +107,7 @@ __all__ = [
     "WaitingFor",
     # read models
     "Projections",
+    "SlaClock",
     # views
     "ComplaintView",
     "DeniedAttempt",

@@ -225,6 +225,13 @@ class TimeRunsBackwardsError(ComplaintRuleError):
 class TimeTooFarInFutureError(ComplaintRuleError):
     rule = "no event lies beyond the allowed clock skew in the future"
 
+    def __init__(self, complaint_id: UUID, command: str, detail: str) -> None:
+        hint = (
+            " (the future is measured against the log's clock: a script recording fixed "
+            "dates passes ComplaintLog(clock=...) returning a time after them)"
+        )
+        super().__init__(complaint_id, command, detail + hint)
+
 
 class RuleViolationError(ComplaintRuleError):
     """A company's own process rule (``ComplaintLog(rules=[...])``) refused the command."""

@@ -261,23 +261,26 @@ def test_ru_preset_10_calendar_days() -> None:
     assert claim.due(at(moscow, 2025, 3, 1, 12), ru.calendar) == at(moscow, 2025, 3, 11, 12)
 
 
-def test_default_preset_follows_the_domain_notes() -> None:
+def test_default_preset_is_neutral_office_hours_in_utc() -> None:
+    """Issue #14: no particular hotline's hours or zone; the store's zone replaces UTC."""
     policy = SlaPolicy.preset("default")
     calendar = policy.calendar
+    assert calendar.time_zone == ZoneInfo("UTC")
+    assert calendar.hours == {day: ((time(9), time(17)),) for day in range(5)}
+    assert "Zagreb" not in policy.source + policy.description + calendar.name
+    policy = SlaPolicy.preset("default").in_time_zone(ZAGREB)
+    calendar = policy.calendar
     assert calendar.time_zone == ZAGREB
-    assert calendar.hours == {
-        day: ((time(8, 30), time(12)), (time(14), time(17, 30))) for day in range(5)
-    }
     golden = policy.target("acknowledge_golden_hour")
     assert (golden.within, golden.channels) == (H, frozenset({Channel.PHONE, Channel.SOCIAL}))
-    # Phone call Fri 6 Feb 2026 17:00: 30 min Friday, Mon 08:30 + 30 min = 09:00.
-    assert golden.due(at(ZAGREB, 2026, 2, 6, 17), calendar) == at(ZAGREB, 2026, 2, 9, 9)
-    # An e-mail on Friday 10:00: close of the next business day, Mon 17:30.
+    # Phone call Fri 6 Feb 2026 16:30: 30 min Friday, Mon 09:00 + 30 min = 09:30.
+    assert golden.due(at(ZAGREB, 2026, 2, 6, 16, 30), calendar) == at(ZAGREB, 2026, 2, 9, 9, 30)
+    # An e-mail on Friday 10:00: close of the next business day, Mon 17:00.
     written = policy.target("acknowledge")
-    assert written.due(at(ZAGREB, 2026, 2, 6, 10), calendar) == at(ZAGREB, 2026, 2, 9, 17, 30)
-    # Received Mon 2 Feb: Tue 3 (1) ... Fri 13 (9), Mon 16 (10) -> 17:30.
+    assert written.due(at(ZAGREB, 2026, 2, 6, 10), calendar) == at(ZAGREB, 2026, 2, 9, 17)
+    # Received Mon 2 Feb: Tue 3 (1) ... Fri 13 (9), Mon 16 (10) -> 17:00.
     resolve = policy.target("resolve")
-    assert resolve.due(at(ZAGREB, 2026, 2, 2, 9), calendar) == at(ZAGREB, 2026, 2, 16, 17, 30)
+    assert resolve.due(at(ZAGREB, 2026, 2, 2, 9), calendar) == at(ZAGREB, 2026, 2, 16, 17)
     assert policy.target("follow_up").within == timedelta(days=5)
     promise = policy.target("keep_promise")
     assert (promise.metric, promise.within) == (Metric.PROMISE, timedelta(0))

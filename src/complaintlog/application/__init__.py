@@ -8,6 +8,6 @@ The log is split by concern: :mod:`.log` (the service, its lifecycle and queries
 
 from complaintlog.application.batch import Batch
 from complaintlog.application.log import ComplaintLog
-from complaintlog.application.validation import Clock
+from complaintlog.application.validation import Clock, ClockFunction
 
-__all__ = ["Batch", "Clock", "ComplaintLog"]
+__all__ = ["Batch", "Clock", "ClockFunction", "ComplaintLog"]

@@ -14,7 +14,7 @@ from complaintlog.application.authorization import Denial, Policy
 from complaintlog.application.commands import Action, CommandMethods
 from complaintlog.application.history import recorded_commands
 from complaintlog.application.personal_data import CustomerKey, KeyRing
-from complaintlog.application.validation import Clock
+from complaintlog.application.validation import ClockFunction
 from complaintlog.domain.complaint import Complaint, Stamp
 from complaintlog.domain.external_reference import ExternalReference
 from complaintlog.domain.rules import Command, ProcessRule
@@ -36,7 +36,7 @@ class _Log(Protocol):
     _keys: KeyRing
 
     @property
-    def clock(self) -> Clock: ...
+    def clock(self) -> ClockFunction: ...
 
     def save_batch(self, complaints: list[Complaint], indexes: list[ExternalReference]) -> None:
         """Save the batch's aggregates in one transaction."""

@@ -39,7 +39,7 @@ from complaintlog.application.personal_data import (
 from complaintlog.application.validation import (
     EARLIEST_BUSINESS_TIME,
     LONGEST_PROMISE,
-    Clock,
+    ClockFunction,
     IdempotencyKey,
     Moment,
     PersonalField,
@@ -54,6 +54,7 @@ from complaintlog.domain.external_reference import ExternalReference
 from complaintlog.domain.personal import SEALED
 from complaintlog.domain.rules import Command, ProcessRule, check_rules
 from complaintlog.domain.values import (
+    LONGEST_TEXT,
     Category,
     Channel,
     Customer,
@@ -89,7 +90,7 @@ class CommandMethods(StepCommands):
     Subclasses decide how a complaint is loaded and when changes are saved.
     """
 
-    _clock: Clock
+    _clock: ClockFunction
     _max_clock_skew: timedelta
     _rules: tuple[ProcessRule, ...]
     _policy: Policy | None
@@ -279,7 +280,7 @@ class CommandMethods(StepCommands):
         desired_outcome: Text | None = None,
         external_ref: Label | None = None,
         attributes: Annotated[
-            Mapping[Label, Annotated[str, StringConstraints(max_length=20_000, strict=True)]],
+            Mapping[Label, Annotated[str, StringConstraints(max_length=LONGEST_TEXT, strict=True)]],
             Field(max_length=MAX_ATTRIBUTES),
         ]
         | None = None,

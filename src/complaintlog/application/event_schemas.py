@@ -25,8 +25,8 @@ def event_schemas() -> dict[str, Any]:
     for name, value in vars(Complaint).items():
         if not (isinstance(value, type) and issubclass(value, Complaint.Event)):
             continue
-        if value is Complaint.Event:
-            continue
+        if value is Complaint.Event or name == "Created":
+            continue  # eventsourcing's own creation class: Received is the one recorded
         hints = typing.get_type_hints(value)
         fields = {field: hints[field] for field in getattr(value, "__dataclass_fields__", {})}
         state = TypedDict(name, fields)  # type: ignore[misc]  # built from the event's fields

@@ -65,6 +65,7 @@ from complaintlog.application.review import ReviewCommands
 from complaintlog.application.transactions import TransactionMethods
 from complaintlog.application.validation import (
     Clock,
+    ClockFunction,
     Moment,
     utc_now,
     validated,
@@ -117,7 +118,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
         self,
         store: str | None = None,
         *,
-        clock: Clock | None = None,
+        clock: ClockFunction | None = None,
         max_clock_skew: timedelta = timedelta(minutes=5),
         rules: Iterable[ProcessRule] = (),
         authorization: Policy | None = None,
@@ -201,7 +202,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
         return set(self._keys.existing(key_ids))
 
     @property
-    def clock(self) -> Clock:
+    def clock(self) -> ClockFunction:
         return self._clock
 
     @property

@@ -33,6 +33,7 @@ __all__ = [
     "LONGEST_PROMISE",
     "Moment",
     "Clock",
+    "ClockFunction",
     "IdempotencyKey",
     "PersonalField",
     "Score",
@@ -42,8 +43,11 @@ __all__ = [
     "validated",
 ]
 
-Clock = Callable[[], datetime]
+ClockFunction = Callable[[], datetime]
 """Returns the current time, timezone-aware. Injected so tests and replays control time."""
+
+Clock = ClockFunction
+"""The former name of :data:`ClockFunction`, kept for ``complaintlog.application.Clock``."""
 
 IdempotencyKey = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -108,9 +112,14 @@ def validated(method: Callable[P, R]) -> Callable[P, R]:
     """Validate a command's arguments with pydantic and translate its errors into ours."""
     checked = validate_call(method)
     parameters = list(inspect.signature(method).parameters)
+    keywords = frozenset(parameters)
 
     @functools.wraps(method)
     def command(*args: P.args, **kwargs: P.kwargs) -> R:
+        for name in kwargs:
+            if name not in keywords:  # as Python itself says it, not as a value error
+                msg = f"{method.__name__}() got an unexpected keyword argument {name!r}"
+                raise TypeError(msg)
         try:
             return checked(*args, **kwargs)
         except ValidationError as error:

@@ -299,6 +299,21 @@ class SlaPolicy:
         return _policy_from_text(text, Path.cwd())
 
     @classmethod
+    def named(cls, spec: SlaPolicy | str | Path) -> SlaPolicy:
+        """A policy as the CLI's ``--policy`` takes it: a policy, a preset name, or the
+        path of a TOML file (a ``Path``, or a ``str`` ending in ``.toml`` or holding a
+        ``/``)."""
+        if isinstance(spec, SlaPolicy):
+            return spec
+        if isinstance(spec, Path) or (isinstance(spec, str) and _is_path(spec)):
+            if not Path(spec).is_file():
+                raise InvalidValueError("policy", str(spec), "no such policy file")
+            return cls.from_toml(Path(spec))
+        if not isinstance(spec, str):
+            raise InvalidValueError("policy", spec, "an SlaPolicy, a preset name or a TOML path")
+        return cls.preset(spec)
+
+    @classmethod
     def presets(cls) -> tuple[str, ...]:
         """Names of the shipped policies."""
         return _preset_names()
@@ -324,9 +339,20 @@ class SlaPolicy:
                 return target
         raise InvalidValueError("target", name, f"not in policy {self.name!r}")
 
+    def in_time_zone(self, time_zone: str | ZoneInfo) -> SlaPolicy:
+        """The same hours and holidays in another zone: the neutral default policy takes
+        the zone of the store it reports on."""
+        calendar = self.calendar
+        moved = BusinessCalendar(time_zone, calendar.hours, calendar.holidays, calendar.name)
+        return self.with_calendar(moved)
+
     def with_calendar(self, calendar: BusinessCalendar) -> SlaPolicy:
         """The same targets on another calendar: for what-if replays."""
         return attrs.evolve(self, calendar=calendar)
+
+
+def _is_path(spec: str) -> bool:
+    return spec.endswith(".toml") or "/" in spec or "\\" in spec
 
 
 @lru_cache(maxsize=1)

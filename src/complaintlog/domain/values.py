@@ -11,7 +11,7 @@ import functools
 import re
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from babel.numbers import get_currency_precision, is_currency
 from pydantic import (
@@ -20,8 +20,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
+
+from complaintlog.errors import InvalidValueError
 
 __all__ = [
     "Category",
@@ -68,9 +71,13 @@ Label = Annotated[
 ]
 """A short single-line name: a person, a team, a product, a reference."""
 
+LONGEST_TEXT = 1_000_000
+"""Characters in one free text or attribute value: real narratives run past 20,000; a
+megabyte of text is no complaint but a mistake, refused with a clear error."""
+
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, strict=True),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=LONGEST_TEXT, strict=True),
     AfterValidator(_reject_control_characters),
 ]
 """Free text written by people: descriptions, reasons, messages (non-empty)."""
@@ -204,6 +211,22 @@ class SurveyScore(IntEnum):
 
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    def __init__(self, **data: Any) -> None:
+        """Built by hand (``Money(amount="abc", ...)``), a bad value is our error, not
+        pydantic's; values validated inside a command never pass through here."""
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            field = f"{type(self).__name__}.{where}" if where else type(self).__name__
+            rule = first["msg"].removeprefix("Value error, ")
+            raise InvalidValueError(field, first.get("input"), rule) from None
+
+    # Validation inside a command (a dict for a field) must not run this __init__: its
+    # errors would lose their field path. Pydantic skips an __init__ marked as its own.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
 class Customer(_Value):

@@ -4,7 +4,7 @@ The CFPB data says when a complaint arrived, when it reached the company and how
 company answered, but not when the customer was acknowledged, what was promised, whether
 it was escalated or paused, or what the customer thought afterwards. For a demo, a
 benchmark or a report worth looking at, :class:`Simulation` fills those gaps with
-plausible steps on the timings the domain describes (../shared/DOMAIN.md):
+plausible steps on the timings complaint-handling practice describes (docs/sla.md):
 
 - acknowledgement within the golden hour on phone and social media, within hours on the
   web and by e-mail, within days for letters; one in ten is slow;

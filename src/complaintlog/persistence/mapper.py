@@ -14,6 +14,7 @@ plaintext beside the stored boxes, or know that the key is gone.
 from __future__ import annotations
 
 import typing
+from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -139,6 +140,10 @@ class PydanticMapper(Mapper[UUID]):
         typed["originator_id"] = (
             originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
         )
+        for name, value in typed.items():
+            if isinstance(value, datetime) and value.tzinfo is not UTC:
+                # pydantic reads an offset as its own TzInfo: hand back datetime.UTC
+                typed[name] = value.astimezone(UTC)
         sealed = typed.get("personal")
         if isinstance(sealed, Sealed) and self.opener is not None:
             self.opener.open(sealed, typed["originator_id"])

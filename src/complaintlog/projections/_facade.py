@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -43,7 +44,7 @@ class Projections:
         self,
         log: ComplaintLog,
         *,
-        policy: SlaPolicy | None = None,
+        policy: SlaPolicy | str | Path | None = None,
         time_zone: str | ZoneInfo | None = None,
         batch_size: int = 10_000,
         store: ViewStore | None = None,
@@ -52,7 +53,7 @@ class Projections:
         adopt_policy: bool = False,
     ) -> None:
         self.log = log
-        self.policy = policy if policy is not None else SlaPolicy.preset("default")
+        self.policy = SlaPolicy.named(policy if policy is not None else "default")
         self._owns_store = store is None
         settings = log.settings
         self.store = store or open_view_store(settings.kind, settings.env, settings.sqlite_path)

@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from uuid import UUID
 
 import attrs
@@ -32,7 +31,7 @@ from complaintlog.application import ComplaintLog
 from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.sla_policy import Metric, SlaPolicy
 from complaintlog.domain.status import Status
-from complaintlog.errors import ComplaintLogError, InvalidValueError
+from complaintlog.errors import InvalidValueError
 from complaintlog.projections import (
     Clock,
     ComplaintState,
@@ -73,12 +72,7 @@ _SOURCE = (
 
 def load_policy(spec: str) -> SlaPolicy:
     """A preset name (``fca``, ``cfpb``, ``psd2``, ``ru``, ``default``) or a TOML file."""
-    if spec.endswith(".toml") or "/" in spec:
-        if not Path(spec).is_file():
-            msg = f"no policy file {spec}"
-            raise ComplaintLogError(msg)
-        return SlaPolicy.from_toml(Path(spec))
-    return SlaPolicy.preset(spec)
+    return SlaPolicy.named(spec)
 
 
 def business_day_hours(calendar: BusinessCalendar) -> float:
