@@ -39,7 +39,21 @@ from complaintlog.domain.calendar import BusinessCalendar, WorkingInterval
 from complaintlog.domain.values import Category, Channel, Severity
 from complaintlog.errors import InvalidValueError
 
-__all__ = ["ClockKind", "Metric", "SlaPolicy", "SlaTarget"]
+__all__ = ["STEPS_NOT_RECORDED", "ClockKind", "Metric", "SlaPolicy", "SlaTarget", "not_recorded_in"]
+
+STEPS_NOT_RECORDED = "steps_not_recorded"
+"""The Received attribute naming, space-separated, the metrics (``acknowledge resolve
+follow_up survey``...) whose steps the complaint's source never records, or records only
+at an assumed time. Their targets do not apply to the complaint: a target that can never be
+met, or whose time was invented, is no breach and no success. Imports set it."""
+
+
+def not_recorded_in(attributes: Iterable[Iterable[str]] | None) -> str | None:
+    """The metrics named by ``STEPS_NOT_RECORDED`` in stored attributes (pairs), if any."""
+    for key, value in attributes or ():
+        if key == STEPS_NOT_RECORDED:
+            return " ".join(value.split()) or None
+    return None
 
 
 class Metric(StrEnum):

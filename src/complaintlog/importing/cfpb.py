@@ -108,6 +108,9 @@ UPHELD = {
 }
 """``Company response to consumer`` -> upheld outcome; a response not listed is unknown."""
 
+NOT_RECORDED = ("acknowledge", "first_response", "resolve", "follow_up", "survey")
+"""The metrics whose times CFPB never gives (see :data:`STEPS_NOT_RECORDED`)."""
+
 OPEN_RESPONSES = frozenset({"in progress", "untimely response"})
 """Responses that leave the complaint open."""
 
@@ -194,6 +197,8 @@ class CfpbFormat:
             "attributes": attributes,
         }
         corrections = (attributes["correction"],) if "correction" in attributes else ()
+        # CFPB records no acknowledgement, follow-up or survey, and no response time but
+        # its own "Timely response?" verdict: the resolution time is assumed.
         return ComplaintPlan(
             line=row.line,
             external_ref=ref,
@@ -204,6 +209,7 @@ class CfpbFormat:
             steps=tuple(steps),
             corrections=corrections,
             received_source=f"Date received = {received_raw}",
+            not_recorded=NOT_RECORDED,
         )
 
     def _resolution(

@@ -304,15 +304,36 @@ class MappedFormat:
             "desired_outcome": field("desired_outcome", row),
             "attributes": attributes,
         }
+        steps = tuple(self._steps(row, received_at))
         return ComplaintPlan(
             line=row.line,
             external_ref=ref,
             received_at=received_at,
             actor=self.actor,
             receive=receive,
-            steps=tuple(self._steps(row, received_at)),
+            steps=steps,
             received_source=received_source,
+            not_recorded=self._not_recorded(steps),
         )
+
+    def _not_recorded(self, steps: tuple[Step, ...]) -> tuple[str, ...]:
+        """The metrics this row's source gives no real time for: the mapping has no column
+        for the step, or this row's time for it was assumed."""
+        named = self.mapping.steps
+        missing: list[str] = []
+        assumed = {step.command for step in steps if step.assumed}
+        if "acknowledged" not in named or "acknowledge" in assumed:
+            missing.append("acknowledge")
+            if not any(s.command == "make_promise" and not s.assumed for s in steps):
+                missing.append("first_response")
+        for step_name, metric in (
+            ("resolved", "resolve"),
+            ("followed_up", "follow_up"),
+            ("surveyed", "survey"),
+        ):
+            if step_name not in named:
+                missing.append(metric)
+        return tuple(missing)
 
     def _steps(self, row: SourceRow, received_at: datetime) -> list[Step]:
         actor, field, source_name = self.actor, self._field, self.mapping.source.name

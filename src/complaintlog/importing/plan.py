@@ -20,6 +20,7 @@ import attrs
 
 from complaintlog.application import Batch
 from complaintlog.domain.rules import STEP_COMMANDS
+from complaintlog.domain.sla_policy import STEPS_NOT_RECORDED
 from complaintlog.importing.errors import RowRejectedError
 
 __all__ = ["ComplaintPlan", "Step"]
@@ -72,6 +73,9 @@ class ComplaintPlan:
     """The source gives dates only, placed at a time of day: a date of today placed
     after the recording clock (noon US/Eastern before 17:00 UTC) is today, not the
     future, and is recorded at the clock instead."""
+    not_recorded: tuple[str, ...] = ()
+    """Metrics whose steps this source never records (or only at an assumed time): written
+    to the ``steps_not_recorded`` attribute, so their SLA targets do not apply."""
 
     def with_steps(self, steps: tuple[Step, ...]) -> ComplaintPlan:
         return attrs.evolve(self, steps=steps)
@@ -134,8 +138,13 @@ class ComplaintPlan:
 
     def apply(self, batch: Batch) -> UUID:
         """Record the complaint and its steps in ``batch``; returns the complaint's id."""
+        receive = dict(self.receive)
+        if self.not_recorded:
+            attributes = dict(receive.get("attributes") or {})
+            attributes[STEPS_NOT_RECORDED] = " ".join(self.not_recorded)
+            receive["attributes"] = attributes
         complaint_id = batch.receive(
-            **self.receive,
+            **receive,
             external_ref=self.external_ref,
             at=self.received_at,
             actor=self.actor,

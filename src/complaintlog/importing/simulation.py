@@ -239,7 +239,9 @@ class Simulation:
     # -- filling the gaps ----------------------------------------------------------------
 
     def enrich(self, plan: ComplaintPlan) -> ComplaintPlan:
-        """The plan with the missing steps simulated and assumed times re-timed."""
+        """The plan with the missing steps simulated and assumed times re-timed (so every
+        step has a time again, and every SLA target applies)."""
+        plan = attrs.evolve(plan, not_recorded=())
         rng = random.Random(f"{self.seed}:{plan.external_ref}")
         zone = plan.received_at.tzinfo or ZoneInfo("UTC")
         channel = Channel(plan.receive.get("channel", Channel.OTHER))

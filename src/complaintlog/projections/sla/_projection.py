@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy, SlaTarget
+from complaintlog.domain.sla_policy import (
+    ClockKind,
+    Metric,
+    SlaPolicy,
+    SlaTarget,
+    not_recorded_in,
+)
 from complaintlog.domain.values import Category, Channel, Severity
 from complaintlog.projections import _sla_days
 from complaintlog.projections._day_starts import DayStarts
@@ -270,6 +276,7 @@ class SlaProjection(Projection[_Case]):
         case.product = category.get("product")
         case.cycle = 1
         case.paused_since_us = None
+        case.not_recorded = not_recorded_in(data["attributes"])
         case.clocks = []
         self._start_all(case, "acknowledge", at)
         self._start_all(case, "first_response", at)
@@ -277,7 +284,10 @@ class SlaProjection(Projection[_Case]):
         return case
 
     def targets(self, case: _Case, metric: str) -> tuple[SlaTarget, ...]:
-        """The policy's targets of ``metric`` for this complaint (cached by classification)."""
+        """The policy's targets of ``metric`` for this complaint (cached by classification);
+        none when the complaint's source never records the step the metric measures."""
+        if case.not_recorded is not None and metric in case.not_recorded.split():
+            return ()
         # only what some target of the policy looks at is part of the key
         key = (
             metric,

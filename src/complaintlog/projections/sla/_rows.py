@@ -27,6 +27,7 @@ _CASE_COLUMNS = (
     "product",
     "cycle",
     "paused_since_us",
+    "not_recorded",
 )
 _CLOCK_COLUMNS = (
     "complaint_id",
@@ -70,7 +71,7 @@ def _type(name: str) -> str:
     return "TEXT"
 
 
-_CASE_NULLABLE = tuple(name == "paused_since_us" for name in _CASE_COLUMNS)
+_CASE_NULLABLE = tuple(name in {"paused_since_us", "not_recorded"} for name in _CASE_COLUMNS)
 """Which case columns the row builder may mark NULL (:func:`marks`); the category parts
 are bound as they are, rarely missing."""
 _CLOCK_NULLABLE = tuple("NOT NULL" not in _type(name) for name in _ALL_CLOCK_COLUMNS)
@@ -177,10 +178,14 @@ class _Case:
     product: str | None
     cycle: int
     paused_since_us: int | None
+    not_recorded: str | None
+    """The metrics whose steps the complaint's source never records, space-separated:
+    their targets do not apply (see ``STEPS_NOT_RECORDED``)."""
     clocks: list[_Clock]
 
     def row(self, null: int | None = None) -> tuple[Any, ...]:
         paused = self.paused_since_us
+        not_recorded = self.not_recorded
         return (
             self.complaint_id,
             self.channel,
@@ -190,4 +195,5 @@ class _Case:
             self.product,
             self.cycle,
             null if paused is None else paused,
+            null if not_recorded is None else not_recorded,
         )
