@@ -7,12 +7,16 @@ requests, 2013) or with the csv module.
 from __future__ import annotations
 
 import csv
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from complaintlog import ComplaintLog, SlaPolicy
 from complaintlog.data import bundled_csv
-from complaintlog.importing import import_csv
+from complaintlog.importing import MappingFileError, import_csv
+from complaintlog.importing.mapping import Mapping
 from complaintlog.report import report_data
 
 DATA = Path(__file__).parent / "data"
@@ -66,12 +70,66 @@ def test_an_assumed_acknowledgement_is_no_miss(tmp_path: Path) -> None:
     mapping = (DATA / "acme.toml").read_text(encoding="utf-8")
     log = _log()
     summary = import_csv(log, DATA / "acme.csv", mapping=DATA / "acme.toml")
-    assert summary.stored == 3
+    assert summary.stored == 4
     assert 'acknowledged = "Acknowledged"' in mapping
     data = report_data(log, policy=SlaPolicy.preset("default"))
     ack = {row.metric: row for row in data.metrics}["acknowledge"]
     # A-1 acknowledged after 5 minutes (met); A-3 closed without an acknowledgement time
-    # (assumed at the closing: not measured); A-2 open and not yet acknowledged (missed).
-    assert (ack.decided, ack.on_time) == (2, 1)
+    # (assumed at the closing: not measured); open and never acknowledged
+    # (missed).
+    assert (ack.decided, ack.on_time) == (3, 1)
     view = log.get(log.find("acme:A-3"))  # type: ignore[arg-type]
     assert dict(view.attributes)["steps_not_recorded"].split()[:1] == ["acknowledge"]
+
+
+def test_a_column_of_a_step_that_never_happened_is_kept() -> None:
+    log = _log()
+    import_csv(log, DATA / "city.csv", mapping=DATA / "city.toml")
+    open_one = log.get(log.find("city:R-3"))  # type: ignore[arg-type]
+    # {Status} is only used by the resolution summary: R-3 is open, so it stays here
+    assert dict(open_one.attributes)["Status"] == "Open"
+    assert dict(open_one.attributes)["Ward"] == "7"
+    closed = log.get(log.find("city:R-1"))  # type: ignore[arg-type]
+    assert "Status" not in dict(closed.attributes)  # recorded in the resolution summary
+    assert closed.resolutions[0].summary == "Closed: Filled"
+
+
+def test_a_team_is_responsible_from_receipt_without_a_routing_time() -> None:
+    log = _log()
+    import_csv(log, DATA / "city.csv", mapping=DATA / "city.toml")
+    view = log.get(log.find("city:R-2"))  # type: ignore[arg-type]
+    assert (view.team, view.assignee) == ("Sanitation", "Sanitation")
+    assigned = next(e for e in log.history(view.id) if e.event == "Assigned")
+    assert assigned.occurred_at == view.received_at
+
+
+def test_an_unknown_channel_is_recorded_as_other_with_the_source_value() -> None:
+    log = _log()
+    mapping = Mapping.model_validate(
+        {**tomllib.loads((DATA / "city.toml").read_text(encoding="utf-8")), "values": {}}
+    )
+    summary = import_csv(log, DATA / "city.csv", mapping=mapping)
+    assert summary.rejected == 0
+    assert summary.other_channels == {"Mobile App": 1}
+    assert summary.as_dict()["channels_recorded_as_other"] == {"Mobile App": 1}
+    view = log.get(log.find("city:R-4"))  # type: ignore[arg-type]
+    assert (view.channel, dict(view.attributes)["Source"]) == ("other", "Mobile App")
+
+
+def test_a_literal_that_is_never_valid_refuses_the_mapping_once(tmp_path: Path) -> None:
+    text = (DATA / "city.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('remedy = "explanation"', 'remedy = "closed"'), encoding="utf-8")
+    log = _log()
+    with pytest.raises(MappingFileError, match=r"fields.remedy = 'closed'") as caught:
+        import_csv(log, DATA / "city.csv", mapping=bad)
+    assert "more" not in str(caught.value)
+    assert log.max_position() == 0
+
+
+def test_the_summary_names_the_index_events_the_export_also_lists() -> None:
+    log = _log()
+    summary = import_csv(log, DATA / "city.csv", mapping=DATA / "city.toml")
+    assert summary.index_events == summary.stored == 4
+    assert summary.events + summary.index_events == log.max_position()
+    assert summary.as_dict()["events_in_store"] == log.max_position()

@@ -19,9 +19,14 @@ def log() -> ComplaintLog:
 
 def test_a_mapped_file_is_imported_with_its_steps_values_and_rejects(log: ComplaintLog) -> None:
     summary = import_csv(log, DATA / "acme.csv", mapping=DATA / "acme.toml")
-    assert (summary.rows, summary.imported, summary.corrected) == (7, 2, 1)
-    assert (summary.duplicate, summary.rejected) == (1, 3)
-    assert [r.line for r in summary.rejects] == [5, 6, 8]
+    assert (summary.rows, summary.imported, summary.corrected) == (7, 3, 1)
+    # line 6's channel "Pigeon" is no refusal: recorded as other, the raw value kept
+    assert (summary.duplicate, summary.rejected) == (1, 2)
+    assert [r.line for r in summary.rejects] == [5, 8]
+    assert summary.other_channels == {"Pigeon": 1}
+    pigeon = log.get(log.find("acme:A-5"))  # type: ignore[arg-type]
+    assert pigeon.channel is Channel.OTHER
+    assert dict(pigeon.attributes)["Channel"] == "Pigeon"
     complaint_id = log.find("acme:A-1")
     assert complaint_id is not None
     view = log.get(complaint_id)
@@ -33,6 +38,9 @@ def test_a_mapped_file_is_imported_with_its_steps_values_and_rejects(log: Compla
     assert view.promises[0].state is PromiseState.KEPT
     assert view.received_at.isoformat() == "2025-02-03T08:15:00+00:00"  # Zagreb is UTC+1
     assert dict(view.attributes)["Region"] == "Zagreb"  # unmapped columns are kept
+    # Telefon was mapped to phone: the raw value is kept too; Agent is recorded at receipt
+    assert dict(view.attributes)["Channel"] == "Telefon"
+    assert view.assignee == "marko"
 
 
 def test_a_resolution_without_acknowledgement_time_says_it_was_assumed(log: ComplaintLog) -> None:
@@ -50,7 +58,7 @@ def test_importing_a_mapped_file_again_adds_nothing(log: ComplaintLog) -> None:
     before = log.max_position()
     again = import_csv(log, DATA / "acme.csv", mapping=DATA / "acme.toml")
     assert log.max_position() == before
-    assert again.duplicate == 4  # the three stored rows and the repeated one
+    assert again.duplicate == 5  # the four stored rows and the repeated one
 
 
 @pytest.mark.parametrize(

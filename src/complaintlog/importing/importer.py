@@ -67,6 +67,8 @@ def import_csv(
 
     def saved(plan: ComplaintPlan) -> None:
         by_line.pop(plan.line, None)
+        if plan.channel_source is not None:
+            summary.other_channels[plan.channel_source] += 1
         if plan.corrected:
             summary.corrected += 1
             summary.corrections.append((plan.line, "; ".join(plan.corrections)))
@@ -114,7 +116,8 @@ def import_csv(
             progress(summary.rows, total)
     writer.flush()
     # every stored complaint also registered its external reference (one index event)
-    summary.events = log.max_position() - first_position - summary.stored
+    summary.index_events = summary.stored
+    summary.events = log.max_position() - first_position - summary.index_events
     summary.seconds = time.perf_counter() - started
     if rejects is not None:
         write_rejects(Path(rejects), source.header, summary.rejects)

@@ -113,6 +113,45 @@ _ENUMS: dict[str, frozenset[str]] = {
 }
 
 
+_STEP_COMMAND = {
+    "received": "receive",
+    "acknowledged": "acknowledge",
+    "assigned": "assign",
+    "escalated": "escalate",
+    "promise_made": "make_promise",
+    "promise_due": "make_promise",
+    "informed": "inform",
+    "resolved": "resolve",
+    "followed_up": "follow_up",
+    "surveyed": "record_survey",
+    "reopened": "reopen",
+    "withdrawn": "withdraw",
+}
+"""The command each step column times."""
+
+_FIELD_COMMAND = {
+    "assignee": "assign",
+    "team": "assign",
+    "escalation_level": "escalate",
+    "escalation_reason": "escalate",
+    "promise": "make_promise",
+    "inform_message": "inform",
+    "remedy": "resolve",
+    "resolution_summary": "resolve",
+    "compensation_amount": "resolve",
+    "compensation_currency": "resolve",
+    "accepted": "resolve",
+    "solved": "follow_up",
+    "follow_up_note": "follow_up",
+    "survey_score": "record_survey",
+    "survey_comment": "record_survey",
+    "reopen_reason": "reopen",
+    "reopen_note": "reopen",
+    "withdraw_reason": "withdraw",
+}
+"""The command recording each field; the others are recorded by ``receive``."""
+
+
 class _Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -171,6 +210,18 @@ class Mapping(BaseModel):
         for step_name, needed in needs.items():
             if step_name in self.steps and needed not in self.fields:
                 found.append(f"steps.{step_name} needs fields.{needed}")
+        for name, template in self.fields.items():
+            allowed = _ENUMS.get(name)
+            literal = template.strip()
+            if allowed is None or _PLACEHOLDER.search(template) or not literal:
+                continue
+            table = self.values.get(name, {})
+            code = table.get(literal, table.get("*", literal.lower()))
+            if code not in allowed and not (name == "remedy" and code == "open"):
+                found.append(
+                    f"fields.{name} = {template!r} is a literal that is never a valid {name}: "
+                    f"use one of {sorted(allowed)}"
+                )
         for field, table in self.values.items():
             allowed = _ENUMS.get(field)
             if allowed is None:
@@ -219,10 +270,29 @@ class MappedFormat:
         source = self.mapping.source
         return TimeReader(zone(source.timezone), source.date_formats, source.time_of_day)
 
-    def _used_columns(self) -> set[str]:
-        used = set(self.mapping.steps.values())
-        for template in (*self.mapping.fields.values(), self.mapping.source.external_ref or ""):
-            used.update(_PLACEHOLDER.findall(template))
+    def _recorded_columns(self, row: SourceRow, steps: tuple[Step, ...]) -> set[str]:
+        """The columns whose values an event of this row holds as they are: the time
+        columns of the steps recorded, and the columns of the fields recorded verbatim.
+        Every other column is kept as an attribute, so nothing in the file is lost."""
+        commands = {step.command for step in steps} | {"receive"}
+        used = {self.mapping.steps["received"]}
+        used.update(
+            column
+            for step, column in self.mapping.steps.items()
+            if _STEP_COMMAND.get(step) in commands
+        )
+        for name, template in self.mapping.fields.items():
+            if _FIELD_COMMAND.get(name, "receive") not in commands:
+                continue
+            raw = _render(template, row).strip()
+            try:
+                verbatim = self._field(name, row) == raw
+            except RowRejectedError:
+                verbatim = False
+            if verbatim:
+                used.update(_PLACEHOLDER.findall(template))
+        for column in _PLACEHOLDER.findall(self.mapping.source.external_ref or ""):
+            used.add(column)
         return used
 
     def external_ref(self, row: SourceRow) -> str:
@@ -248,6 +318,8 @@ class MappedFormat:
                 return table["*"]
         if name in _ENUMS and raw:
             code = raw.lower()
+            if name == "channel" and code not in _ENUMS[name]:
+                return Channel.OTHER.value  # never refused; the column keeps the raw value
             if code not in _ENUMS[name] and not (name == "remedy" and code == "open"):
                 msg = f"fields.{name} = {raw!r} is not a known {name}: add it to values.{name}"
                 raise RowRejectedError(msg)
@@ -286,7 +358,8 @@ class MappedFormat:
             "cause": field("cause", row),
             "dimension": field("dimension", row),
         }
-        used = self._used_columns()
+        steps = tuple(self._steps(row, received_at))
+        used = self._recorded_columns(row, steps)
         attributes = {
             column: value
             for column, value in zip(self.header, row.cells, strict=True)
@@ -304,7 +377,14 @@ class MappedFormat:
             "desired_outcome": field("desired_outcome", row),
             "attributes": attributes,
         }
-        steps = tuple(self._steps(row, received_at))
+        raw_channel = _render(self.mapping.fields.get("channel", ""), row).strip()
+        table = self.mapping.values.get("channel", {})
+        unknown = (
+            raw_channel
+            and raw_channel not in table
+            and "*" not in table
+            and raw_channel.lower() not in _ENUMS["channel"]
+        )
         return ComplaintPlan(
             line=row.line,
             external_ref=ref,
@@ -314,6 +394,7 @@ class MappedFormat:
             steps=steps,
             received_source=received_source,
             not_recorded=self._not_recorded(steps),
+            channel_source=raw_channel if unknown else None,
         )
 
     def _not_recorded(self, steps: tuple[Step, ...]) -> tuple[str, ...]:
@@ -351,9 +432,23 @@ class MappedFormat:
         acknowledged = self._time("acknowledged", row)
         if acknowledged is not None:
             steps.append(Step("acknowledge", *acknowledged[:1], actor, source=acknowledged[1]))
-        assignee = field("assignee", row)
-        if assignee is not None:
-            add("assigned", "assign", assignee=assignee, team=field("team", row))
+        assignee, team = field("assignee", row), field("team", row)
+        if "assigned" in self.mapping.steps:
+            if assignee is not None or team is not None:
+                add("assigned", "assign", assignee=assignee or team, team=team)
+        elif assignee is not None or team is not None:
+            # no routing time in the source: responsible from receipt (a team alone is
+            # the one responsible, so it is the assignee too); first, at the receipt time
+            steps.insert(
+                0,
+                Step(
+                    "assign",
+                    received_at,
+                    actor,
+                    {"assignee": assignee or team, "team": team},
+                    source=f"{self.mapping.steps['received']} (responsible from receipt)",
+                ),
+            )
         if "escalated" in self.mapping.steps:
             add(
                 "escalated",

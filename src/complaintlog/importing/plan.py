@@ -76,6 +76,9 @@ class ComplaintPlan:
     not_recorded: tuple[str, ...] = ()
     """Metrics whose steps this source never records (or only at an assumed time): written
     to the ``steps_not_recorded`` attribute, so their SLA targets do not apply."""
+    channel_source: str | None = None
+    """A channel value the format did not know, recorded as ``other`` (the raw value stays
+    in its column's attribute)."""
 
     def with_steps(self, steps: tuple[Step, ...]) -> ComplaintPlan:
         return attrs.evolve(self, steps=steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import attrs
@@ -37,6 +38,12 @@ class ImportSummary:
     rejected: int = 0
     events: int = 0
     """Complaint events recorded (the external-reference index events not counted)."""
+    index_events: int = 0
+    """External-reference index events recorded (one per stored complaint with a
+    reference): ``export`` lists them too, so it shows ``events + index_events``."""
+    other_channels: Counter[str] = attrs.field(factory=Counter)
+    """Channel values the format did not know, each recorded as ``other``, with how often
+    (the raw value stays in its column's attribute)."""
     seconds: float = 0.0
     rejects: list[Rejected] = attrs.field(factory=list)
     corrections: list[tuple[int, str]] = attrs.field(factory=list)
@@ -64,6 +71,9 @@ class ImportSummary:
             "duplicate": self.duplicate,
             "rejected": self.rejected,
             "events": self.events,
+            "index_events": self.index_events,
+            "events_in_store": self.events + self.index_events,
+            "channels_recorded_as_other": dict(self.other_channels.most_common()),
             "seconds": round(self.seconds, 3),
             "events_per_second": round(self.events_per_second, 1),
             "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects],
