@@ -75,8 +75,7 @@ def _payload_text(payload: dict[str, Any]) -> str:
             value = ", ".join(f"{k}={v}" for k, v in value)
         elif isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
-        text = str(value)
-        parts.append(f"{name}: {text[:300]}{'...' if len(text) > 300 else ''}")
+        parts.append(f"{name}: {value}")  # whole: the table folds long values
     return "\n".join(parts)
 
 

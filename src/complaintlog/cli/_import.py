@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -30,10 +32,14 @@ from complaintlog.cli._common import (
 from complaintlog.importing import ImportSummary, import_csv
 from complaintlog.importing import Progress as ImportProgress
 from complaintlog.importing.simulation import Simulation
+from complaintlog.persistence.settings import parse_store_url
+from complaintlog.report.terminal import safe_text
 
 __all__ = ["import_command", "progress_bar", "rows_advance", "show_summary"]
 
 _SHOWN_REJECTS = 10
+REJECTED = 3
+"""Exit code of an import that rejected every row (or, with ``--strict``, any row)."""
 
 
 def progress_bar(opts: Options, description: str) -> Progress:
@@ -60,6 +66,44 @@ def run_import(
     policy: Policy | None = None,
 ) -> ImportSummary:
     kwargs = {"default": store_default} if store_default else {}
+    store_file = parse_store_url(opts.store_url(**kwargs)).sqlite_path
+    new_file = store_file is not None and not store_file.exists()
+    try:
+        return _import_into_store(
+            opts, log_file, kwargs, mapping, rejects, simulate, batch_size, policy
+        )
+    except BaseException:
+        if new_file and store_file is not None:
+            _remove_if_empty(store_file)  # a failure before any write leaves nothing behind
+        raise
+
+
+def _remove_if_empty(store_file: Path) -> None:
+    """Delete a store file this command created if it holds no event."""
+    try:
+        with closing(sqlite3.connect(store_file)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            if (
+                "stored_events" in tables
+                and db.execute("SELECT 1 FROM stored_events LIMIT 1").fetchone()
+            ):
+                return
+    except sqlite3.Error:
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{store_file}{suffix}").unlink(missing_ok=True)
+
+
+def _import_into_store(
+    opts: Options,
+    log_file: Path,
+    kwargs: dict[str, str],
+    mapping: Path | None,
+    rejects: Path | None,
+    simulate: int | None,
+    batch_size: int,
+    policy: Policy | None,
+) -> ImportSummary:
     with open_log(opts, must_exist=False, policy=policy, **kwargs) as log:
         enrich = Simulation(simulate, now=log.clock()).enrich if simulate is not None else None
         bar = progress_bar(opts, "import")
@@ -93,7 +137,9 @@ def show_summary(opts: Options, summary: ImportSummary) -> None:
         ("imported with a correction", summary.corrected),
         ("already in the store (duplicate)", summary.duplicate),
         ("rejected", summary.rejected),
-        ("events recorded", summary.events),
+        ("complaint events recorded", summary.events),
+        ("reference index events recorded", summary.index_events),
+        ("all events recorded (as export lists them)", summary.events + summary.index_events),
     ):
         table.add_row(name, f"{value:,}")
     table.add_row("events per second", f"{summary.events_per_second:,.0f}")
@@ -102,6 +148,11 @@ def show_summary(opts: Options, summary: ImportSummary) -> None:
         opts.out.print(f"corrected line {line}: {text}", overflow="fold")
     for rejected in summary.rejects[:_SHOWN_REJECTS]:
         opts.out.print(f"rejected line {rejected.line}: {rejected.reason}", overflow="fold")
+    for raw, count in summary.other_channels.most_common(_SHOWN_REJECTS):
+        opts.out.print(
+            safe_text(f"channel {raw!r} is no known channel: recorded as other ({count:,} rows)"),
+            overflow="fold",
+        )
     hidden = max(0, len(summary.rejects) - _SHOWN_REJECTS)
     if hidden:
         opts.out.print(f"... and {hidden} more rejected rows (see --rejects FILE)")
@@ -152,15 +203,21 @@ def import_command(
             "role allowing each step; refused rows are rejected.",
         ),
     ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Any rejected row is a failure (exit code 3).")
+    ] = False,
 ) -> None:
     """Import a CSV file; importing it again adds nothing.
 
     The CFPB export (18 or 14 columns) is recognised by its header; any other layout needs
     a TOML mapping (see docs/importing.md). Every row is counted once: imported, imported
-    with a correction, duplicate or rejected. Exit code 0 even with rejected rows (they are
-    listed); 1 when the file cannot be read at all.
+    with a correction, duplicate or rejected. Exit codes: 0 when rows were recorded or
+    already there (rejected rows are listed); 3 when every row was rejected, or with
+    --strict when any was (what was valid is still recorded); 1 when the file, the mapping
+    or the store cannot be used (nothing is written, and no new store file is left);
+    2 for a wrong option.
 
-    Example: complaintlog import complaints.csv --rejects rejects.csv
+    Example: complaintlog import complaints.csv --rejects rejects.csv --strict
     """
     opts = options(ctx)
     if not file.exists():
@@ -175,3 +232,6 @@ def import_command(
         policy=load_policy(policy),
     )
     show_summary(opts, summary)
+    if summary.rejected and (strict or summary.rejected == summary.rows):
+        why = "every row was rejected" if summary.rejected == summary.rows else "--strict"
+        raise fail(f"{summary.rejected:,} of {summary.rows:,} rows rejected ({why})", REJECTED)
