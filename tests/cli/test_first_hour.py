@@ -62,7 +62,7 @@ def _store(tmp_path: Path) -> tuple[str, Path]:
 def test_a_command_failing_before_any_write_leaves_no_store_file(
     tmp_path: Path, mapping_text: str | None, fragment: str
 ) -> None:
-    url, file = _store(tmp_path)
+    url, _ = _store(tmp_path)
     mapping = tmp_path / "m.toml"
     if mapping_text is not None:
         mapping.write_text(mapping_text, encoding="utf-8")
