@@ -29,6 +29,7 @@ from complaintlog.report import (
     load_policy,
     render_html,
     report_data,
+    report_policy,
     to_csv,
     to_markdown,
     to_rich,
@@ -108,6 +109,14 @@ def report_command(
         Path | None,
         typer.Option("--html", help="Also write one self-contained HTML page with charts."),
     ] = None,
+    time_zone: Annotated[
+        str | None,
+        typer.Option(
+            "--time-zone",
+            help="Count days and business hours in this IANA zone (default: the policy's; "
+            "for the neutral default policy, the zone the store's data was imported in).",
+        ),
+    ] = None,
 ) -> None:
     """Report the three projections: current state, SLA clocks, statistics.
 
@@ -126,12 +135,16 @@ def report_command(
     if by not in GROUPINGS:
         hint = " (a category has three parts: pick one)" if by == "category" else ""
         raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}{hint}", 2)
-    sla = policy_named(policy)
-    zone = sla.calendar.time_zone
-    moment = parse_as_of(as_of, zone=zone)
-    known_at = parse_as_of(as_known_at, option="--as-known-at", zone=zone)
-    start = parse_as_of(since, option="--since", end_of_day=False, zone=zone)
+    policy_named(policy)  # a bad --policy is a usage error before the store is opened
     with open_log(opts) as log:
+        try:
+            sla = report_policy(log, policy, time_zone)
+        except InvalidValueError as error:
+            raise fail(f"--time-zone {time_zone!r}: {error.rule}", 2) from None
+        zone = sla.calendar.time_zone
+        moment = parse_as_of(as_of, zone=zone)
+        known_at = parse_as_of(as_known_at, option="--as-known-at", zone=zone)
+        start = parse_as_of(since, option="--since", end_of_day=False, zone=zone)
         data = report_data(
             log,
             policy=sla,

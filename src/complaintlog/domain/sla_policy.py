@@ -39,13 +39,26 @@ from complaintlog.domain.calendar import BusinessCalendar, WorkingInterval
 from complaintlog.domain.values import Category, Channel, Severity
 from complaintlog.errors import InvalidValueError
 
-__all__ = ["STEPS_NOT_RECORDED", "ClockKind", "Metric", "SlaPolicy", "SlaTarget", "not_recorded_in"]
+__all__ = [
+    "SOURCE_TIME_ZONE",
+    "STEPS_NOT_RECORDED",
+    "ClockKind",
+    "Metric",
+    "SlaPolicy",
+    "SlaTarget",
+    "not_recorded_in",
+]
 
 STEPS_NOT_RECORDED = "steps_not_recorded"
 """The Received attribute naming, space-separated, the metrics (``acknowledge resolve
 follow_up survey``...) whose steps the complaint's source never records, or records only
 at an assumed time. Their targets do not apply to the complaint: a target that can never be
 met, or whose time was invented, is no breach and no success. Imports set it."""
+
+
+SOURCE_TIME_ZONE = "source_time_zone"
+"""The Received attribute naming the zone an import read the source's local times in:
+the neutral default policy counts business days in the store's zone (see ``report``)."""
 
 
 def not_recorded_in(attributes: Iterable[Iterable[str]] | None) -> str | None:

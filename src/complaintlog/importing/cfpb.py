@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 
+from complaintlog.domain.sla_policy import SOURCE_TIME_ZONE
 from complaintlog.domain.values import Channel, Remedy, ReopenReason, Upheld
 from complaintlog.importing.errors import RowRejectedError
 from complaintlog.importing.plan import ComplaintPlan, Step
@@ -274,6 +275,7 @@ class CfpbFormat:
         if _ZIP.match(zip_code):
             attributes["zip5"] = zip_code.zfill(5)  # the 2017 export lost leading zeros
         attributes["source_format"] = self.name
+        attributes[SOURCE_TIME_ZONE] = CFPB_ZONE
         attributes["row_sha256"] = row.digest
         return attributes
 

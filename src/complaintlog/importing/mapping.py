@@ -39,6 +39,7 @@ from typing import Any
 
 import attrs
 
+from complaintlog.domain.sla_policy import SOURCE_TIME_ZONE
 from complaintlog.domain.values import Channel, ReopenReason, Severity
 from complaintlog.importing._mapping_file import (
     _ENUMS,
@@ -171,6 +172,7 @@ class MappedFormat:
             if column not in used and value.strip()
         }
         attributes["source_format"] = self.mapping.source.name
+        attributes[SOURCE_TIME_ZONE] = self.mapping.source.timezone
         attributes["row_sha256"] = row.digest
         receive: dict[str, Any] = {
             "customer": {k: v for k, v in customer.items() if v is not None},

@@ -24,6 +24,8 @@ from complaintlog.report.source import (
     WhatIf,
     load_policy,
     report_data,
+    report_policy,
+    store_time_zone,
     what_if,
 )
 
@@ -40,6 +42,8 @@ __all__ = [
     "ReportData",
     "WhatIf",
     "load_policy",
+    "report_policy",
+    "store_time_zone",
     "report_data",
     "what_if",
     # renderings

@@ -185,6 +185,11 @@ class ReportData:
     agenda: list[AgendaRow] = attrs.field(factory=list)
     """What is due by the end of the report's date (in the policy's time zone), overdue
     first."""
+    time_zone: str = "UTC"
+    """The zone of the policy's calendar: days, periods and business hours are its."""
+    data_ends: str | None = None
+    """The last period in which a complaint was received or resolved: the report of an old
+    data set says where its data stops, rather than showing empty periods."""
 
     @property
     def now(self) -> str:
@@ -217,4 +222,6 @@ class ReportData:
                 latest.resolve_median_hours if latest else None
             ),
             "repeat_complaints": self.totals.repeat_complaints,
+            "time_zone": self.time_zone,
+            "data_ends": self.data_ends,
         }

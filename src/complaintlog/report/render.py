@@ -315,7 +315,7 @@ def sections(
         Section(
             "broken-promises",
             f"Broken promises, most recently due first: {len(data.broken_promises):,}",
-            ("complaint", "made", "was due", "kept", ">hours late"),
+            ("complaint", "made", "was due", "fulfilled late", ">hours late"),
             [
                 (
                     p.complaint[:26],
@@ -338,12 +338,18 @@ def sections(
                 limit,
             )
         )
-    shown = data.periods[-periods:] if periods else data.periods
+    active = [row for row in data.periods if row.received or row.resolved]
+    shown = active[-periods:] if periods else active
     parts.append(
         Section(
             "periods",
             f"Statistics per {data.period}"
-            + (f" (latest {len(shown)} of {len(data.periods)})" if shown != data.periods else ""),
+            + (
+                f" (latest {len(shown)} of {len(active)} with data)"
+                if len(shown) != len(data.periods)
+                else ""
+            )
+            + (f"; the data ends in {data.data_ends}" if data.data_ends else ""),
             (
                 data.period,
                 ">received",
@@ -442,7 +448,11 @@ def _rich_table(section: Section) -> Table:
 
 def title(data: ReportData) -> str:
     known = f", as recorded by {data.known_at:%Y-%m-%d %H:%M %Z}" if data.known_at else ""
-    return f"Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}{known}, policy {data.policy!r}"
+    ends = f"; the data ends in {data.data_ends}" if data.data_ends else ""
+    return (
+        f"Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}{known}, "
+        f"policy {data.policy!r} in {data.time_zone}{ends}"
+    )
 
 
 def to_rich(data: ReportData) -> RenderableType:
@@ -473,8 +483,10 @@ def to_markdown(data: ReportData) -> str:
     lines = [
         f"# {_md_cell(title(data))}",
         "",
-        f"Policy {_md_cell(data.policy)}, per {data.period} since {data.since:%Y-%m-%d}, "
-        f"by {_md_cell(data.by)}. Source: {_md_cell(data.source)}.",
+        f"Policy {_md_cell(data.policy)} in {_md_cell(data.time_zone)}, per {data.period} "
+        f"since {data.since:%Y-%m-%d}, by {_md_cell(data.by)}"
+        + (f"; the data ends in {data.data_ends}" if data.data_ends else "")
+        + f". Source: {_md_cell(data.source)}.",
         "",
         "| figure | value |",
         "| --- | ---: |",

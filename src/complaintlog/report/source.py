@@ -29,7 +29,7 @@ import attrs
 
 from complaintlog.application import ComplaintLog
 from complaintlog.domain.calendar import BusinessCalendar
-from complaintlog.domain.sla_policy import Metric, SlaPolicy
+from complaintlog.domain.sla_policy import SOURCE_TIME_ZONE, Metric, SlaPolicy
 from complaintlog.domain.status import Status
 from complaintlog.errors import InvalidValueError
 from complaintlog.projections import (
@@ -57,7 +57,16 @@ from complaintlog.report.data import (
     ReportData,
 )
 
-__all__ = ["GROUPINGS", "PERIODS", "WhatIf", "load_policy", "report_data", "what_if"]
+__all__ = [
+    "GROUPINGS",
+    "PERIODS",
+    "WhatIf",
+    "load_policy",
+    "report_data",
+    "report_policy",
+    "store_time_zone",
+    "what_if",
+]
 
 NO_GROUP = "(none)"
 DAILY_WINDOW = timedelta(days=91)
@@ -66,13 +75,35 @@ _US = timedelta(microseconds=1)
 _SOURCE = (
     "projections: current state, SLA clocks under policy {policy!r} (informational targets "
     "apart), statistics; durations are business time on the calendar {calendar!r} "
-    "({hours:g} h a business day)"
+    "in {zone} ({hours:g} h a business day)"
 )
 
 
 def load_policy(spec: str) -> SlaPolicy:
     """A preset name (``fca``, ``cfpb``, ``psd2``, ``ru``, ``default``) or a TOML file."""
     return SlaPolicy.named(spec)
+
+
+def report_policy(
+    log: ComplaintLog, spec: SlaPolicy | str = "default", time_zone: str | None = None
+) -> SlaPolicy:
+    """The policy a report uses: ``spec`` (a policy, preset or TOML path) in ``time_zone``
+    when one is given; the neutral ``default`` preset takes the store's zone otherwise
+    (:func:`store_time_zone`), and UTC when the store names none."""
+    policy = SlaPolicy.named(spec)
+    zone = time_zone or (store_time_zone(log) if spec == "default" else None)
+    return policy.in_time_zone(zone) if zone else policy
+
+
+def store_time_zone(log: ComplaintLog) -> str | None:
+    """The zone the store's first imported complaint was read in (``source_time_zone``),
+    if an import set one: the neutral default policy counts business days there."""
+    for notification in log.notifications(limit=20, stop=20):
+        if not notification.topic.endswith("Complaint.Received"):
+            continue
+        attributes = log.event_state(notification).get("attributes") or ()
+        return next((value for key, value in attributes if key == SOURCE_TIME_ZONE), None)
+    return None
 
 
 def business_day_hours(calendar: BusinessCalendar) -> float:
@@ -287,7 +318,14 @@ class _Report:
             by=self.by,
             since=since,
             source=_SOURCE.format(
-                policy=self.policy.name, calendar=self.policy.calendar.name, hours=hours
+                policy=self.policy.name,
+                calendar=self.policy.calendar.name,
+                hours=hours,
+                zone=self.policy.calendar.time_zone.key,
+            ),
+            time_zone=self.policy.calendar.time_zone.key,
+            data_ends=next(
+                (row.period for row in reversed(trend) if row.received or row.resolved), None
             ),
             business_day_hours=hours,
             status_counts=self.status_counts,

@@ -1,0 +1,81 @@
+"""Issue #14: a report on imported history says which policy and zone it used, shows the
+periods that have data and where the data ends.
+
+The expected figures come from tests/importing/data/city.csv read by hand: four requests
+received in January, February and March 2013 (two in March), closed in January, March
+(two) and one still open.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from complaintlog import ComplaintLog
+from complaintlog.cli import app
+from complaintlog.importing import import_csv
+from complaintlog.report import report_data, report_policy, store_time_zone, to_rich
+
+DATA = Path(__file__).parents[1] / "importing" / "data"
+NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
+
+
+def _city() -> ComplaintLog:
+    log = ComplaintLog(clock=lambda: NOW)
+    import_csv(log, DATA / "city.csv", mapping=DATA / "city.toml")
+    return log
+
+
+def test_the_neutral_default_takes_the_zone_the_data_was_imported_in() -> None:
+    log = _city()
+    assert store_time_zone(log) == "America/Chicago"
+    policy = report_policy(log)
+    assert (policy.name, policy.calendar.time_zone.key) == ("default", "America/Chicago")
+    assert report_policy(log, "default", "Europe/Paris").calendar.time_zone.key == "Europe/Paris"
+    assert report_policy(log, "fca").calendar.time_zone.key == "Europe/London"  # its own
+    assert store_time_zone(ComplaintLog(clock=lambda: NOW)) is None
+
+
+def test_the_report_names_policy_zone_and_where_the_data_ends() -> None:
+    log = _city()
+    data = report_data(log, policy=report_policy(log), period="month")
+    assert (data.policy, data.time_zone, data.data_ends) == (
+        "default",
+        "America/Chicago",
+        "2013-03",
+    )
+    from rich.console import Console
+
+    console = Console(width=100, record=True)
+    console.print(to_rich(data))
+    text = " ".join(console.export_text().split())
+    assert "policy 'default' in America/Chicago" in text
+    assert "the data ends in 2013-03" in text
+    # the periods table shows the three months with data, not the 2026 months without
+    assert "2013-01" in text
+    assert "2013-03" in text
+    assert "2026-11" not in text
+
+
+def test_the_report_command_uses_the_store_zone_and_takes_time_zone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    runner = CliRunner()
+    imported = runner.invoke(
+        app,
+        ["--store", url, "import", str(DATA / "city.csv"), "--mapping", str(DATA / "city.toml")],
+    )
+    assert imported.exit_code == 0, imported.output
+    shown = runner.invoke(app, ["--store", url, "report", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    head = json.loads(shown.stdout)["headline"]
+    assert (head["time_zone"], head["data_ends"]) == ("America/Chicago", "2013-03")
+    other = runner.invoke(
+        app, ["--store", url, "report", "--format", "json", "--time-zone", "Asia/Tokyo"]
+    )
+    assert json.loads(other.stdout)["headline"]["time_zone"] == "Asia/Tokyo"
+    bad = runner.invoke(app, ["--store", url, "report", "--time-zone", "Mars/Base"])
+    assert bad.exit_code == 2
+    assert "--time-zone 'Mars/Base'" in bad.stderr
