@@ -121,3 +121,20 @@ def test_a_zoneinfo_policy_time_zone_stays_a_zoneinfo() -> None:
     log = ComplaintLog(clock=lambda: AT + timedelta(days=1))
     with Projections(log, policy="fca") as views:
         assert isinstance(views.policy.calendar.time_zone, ZoneInfo)
+
+
+def test_remedies_take_a_company_code_as_causes_do() -> None:
+    log = ComplaintLog(clock=lambda: AT + timedelta(days=1))
+    complaint = _received(log)
+    log.acknowledge(complaint, at=AT + timedelta(minutes=1))
+    log.resolve(complaint, remedy="voucher", summary="A voucher", at=AT + timedelta(hours=1))
+    assert log.get(complaint).remedy == "voucher"
+    other = _received(log)
+    log.acknowledge(other, at=AT + timedelta(minutes=1))
+    log.resolve(other, remedy="refund", summary="Refunded", at=AT + timedelta(hours=1))
+    assert log.get(other).remedy is complaintlog.Remedy.REFUND  # standard codes stay enums
+    third = _received(log)
+    log.acknowledge(third, at=AT + timedelta(minutes=1))
+    with pytest.raises(InvalidValueError, match="remedy"):
+        log.resolve(third, remedy="Not A Code", summary="?", at=AT + timedelta(hours=1))
+    assert complaintlog.Remedy("non_monetary_relief") is complaintlog.Remedy.NON_MONETARY_RELIEF

@@ -381,7 +381,7 @@ def test_malformed_complaints_are_refused_with_the_field_named(
         ({"compensation": {"amount": "5", "currency": "XYZ"}}, "compensation.currency"),
         ({"compensation": {"amount": "5.001", "currency": "EUR"}}, "compensation"),
         ({"compensation": {"amount": "5.5", "currency": "JPY"}}, "compensation"),
-        ({"remedy": "cash"}, "remedy"),
+        ({"remedy": "Cash!"}, "remedy"),  # a company code is lowercase ("cash" is one)
     ],
 )
 def test_malformed_resolutions_are_refused_and_nothing_is_recorded(

@@ -23,7 +23,7 @@ FILES = {CFPB_SAMPLE: 1000, CFPB_2013_2017: 3186}
 REMEDY_OF_RESPONSE = {
     "Closed with explanation": Remedy.EXPLANATION,
     "Closed with monetary relief": Remedy.COMPENSATION,
-    "Closed with non-monetary relief": Remedy.REPAIR,
+    "Closed with non-monetary relief": Remedy.NON_MONETARY_RELIEF,
     "Closed without relief": Remedy.NO_ACTION,
     "Closed": Remedy.NO_ACTION,
 }

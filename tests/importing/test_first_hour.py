@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from complaintlog import ComplaintLog, SlaPolicy
+from complaintlog import ComplaintLog, Remedy, SlaPolicy
 from complaintlog.data import bundled_csv
 from complaintlog.importing import MappingFileError, import_csv
 from complaintlog.importing.mapping import Mapping
@@ -133,3 +133,35 @@ def test_the_summary_names_the_index_events_the_export_also_lists() -> None:
     assert summary.index_events == summary.stored == 4
     assert summary.events + summary.index_events == log.max_position()
     assert summary.as_dict()["events_in_store"] == log.max_position()
+
+
+def test_cfpb_non_monetary_relief_is_a_remedy_of_that_meaning() -> None:
+    with bundled_csv().open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = sum(
+        r["Company response to consumer"] == "Closed with non-monetary relief" for r in rows
+    )
+    assert expected > 0
+    log = _log()
+    import_csv(log, bundled_csv())
+    found = 0
+    for row in rows:
+        if row["Company response to consumer"] == "Closed with non-monetary relief":
+            view = log.get(log.find(f"cfpb:{row['Complaint ID']}"))  # type: ignore[arg-type]
+            assert view.remedy is Remedy.NON_MONETARY_RELIEF
+            found += 1
+    assert found == expected
+
+
+def test_a_mapping_may_give_a_company_remedy_code(tmp_path: Path) -> None:
+    text = (DATA / "city.toml").read_text(encoding="utf-8")
+    own = tmp_path / "own.toml"
+    own.write_text(
+        text.replace('remedy = "explanation"', 'remedy = "{Resolution}"')
+        + '\n[values.remedy]\n"Filled" = "pothole_filled"\n"Removed" = "cleaned"\n',
+        encoding="utf-8",
+    )
+    log = _log()
+    summary = import_csv(log, DATA / "city.csv", mapping=own)
+    assert summary.rejected == 0, summary.rejects
+    assert log.get(log.find("city:R-1")).remedy == "pothole_filled"  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from complaintlog.domain.values import (
     EscalationLevel,
     Money,
     Remedy,
+    RemedyCode,
     ReopenReason,
     Severity,
     Upheld,
@@ -39,7 +40,7 @@ else:
     ChannelArg = Channel
     SeverityArg = Severity
     LevelArg = EscalationLevel
-    RemedyArg = Remedy
+    RemedyArg = RemedyCode
     ReopenReasonArg = ReopenReason
     UpheldArg = Upheld
     CustomerArg = Customer

@@ -64,7 +64,6 @@ from complaintlog.application.reader import Reader
 from complaintlog.application.review import ReviewCommands
 from complaintlog.application.transactions import TransactionMethods
 from complaintlog.application.validation import (
-    Clock,
     ClockFunction,
     Moment,
     utc_now,

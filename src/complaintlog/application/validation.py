@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
@@ -83,6 +84,8 @@ def _plausible_year(moment: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
 """A timezone-aware moment in a plausible year: the type of every time a command takes."""
 
+_UNION_MEMBER = re.compile(r"^(?:[a-z-]+\[.*\]|str|int|float|bool|bytes)$")
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -98,7 +101,8 @@ def as_utc(moment: datetime) -> datetime:
 
 def _invalid(error: ValidationError, parameters: list[str]) -> InvalidValueError:
     first = error.errors()[0]
-    loc = list(first["loc"])
+    # a union's member names its type in the location ("remedy.str-enum[Remedy]"): drop it
+    loc = [part for part in first["loc"] if not _UNION_MEMBER.match(str(part))]
     if loc and isinstance(loc[0], int) and loc[0] < len(parameters):
         loc[0] = parameters[loc[0]]  # a positional argument: name it
     field = ".".join(str(part) for part in loc) or "value"

@@ -44,11 +44,12 @@ from complaintlog.domain.values import (
     Customer,
     EscalationLevel,
     Money,
-    Remedy,
+    RemedyCode,
     ReopenReason,
     Severity,
     Upheld,
     WaitingFor,
+    standard_remedy,
 )
 
 __all__ = [
@@ -347,7 +348,7 @@ class Complaint(Aggregate, ComplaintCommands):
         recorded (empty and ``None``).
         """
 
-        remedy: Remedy
+        remedy: RemedyCode
         summary: str
         compensation: Money | None
         accepted: bool | None
@@ -375,7 +376,7 @@ class Complaint(Aggregate, ComplaintCommands):
                 ResolutionRecord(
                     cycle=complaint.cycle.number,
                     resolved_at=self.occurred_at,
-                    remedy=self.remedy,
+                    remedy=standard_remedy(self.remedy),  # stored as text: an enum again
                     summary=self.summary,
                     compensation=self.compensation,
                     accepted=self.accepted,

@@ -15,7 +15,7 @@ from uuid import UUID
 import attrs
 from pydantic import BaseModel, ConfigDict
 
-from complaintlog.domain.values import Money, Remedy, Upheld, WaitingFor
+from complaintlog.domain.values import Money, RemedyCode, Upheld, WaitingFor
 
 __all__ = [
     "CycleFacts",
@@ -84,7 +84,7 @@ class PauseRecord:
 class ResolutionRecord:
     cycle: int
     resolved_at: datetime
-    remedy: Remedy
+    remedy: RemedyCode
     summary: str
     compensation: Money | None
     accepted: bool | None

@@ -21,7 +21,7 @@ from complaintlog.domain.values import (
     Customer,
     EscalationLevel,
     Money,
-    Remedy,
+    RemedyCode,
     Severity,
     Upheld,
     WaitingFor,
@@ -112,7 +112,7 @@ class EscalationView:
 class ResolutionView:
     cycle: int
     resolved_at: datetime
-    remedy: Remedy
+    remedy: RemedyCode
     summary: str
     compensation: Money | None
     accepted: bool | None
@@ -201,7 +201,7 @@ class ComplaintView:
         return last.resolved_at if last is not None and last.cycle == self.cycle else None
 
     @property
-    def remedy(self) -> Remedy | None:
+    def remedy(self) -> RemedyCode | None:
         return self.resolutions[-1].remedy if self.resolutions else None
 
     @property

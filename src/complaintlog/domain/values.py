@@ -17,6 +17,7 @@ from babel.numbers import get_currency_precision, is_currency
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -34,11 +35,13 @@ __all__ = [
     "EscalationLevel",
     "Money",
     "Remedy",
+    "RemedyCode",
     "ReopenReason",
     "ServqualDimension",
     "Severity",
     "Upheld",
     "WaitingFor",
+    "standard_remedy",
 ]
 
 
@@ -181,6 +184,8 @@ class Remedy(StrEnum):
     STORE_CREDIT = "store_credit"
     DISCOUNT = "discount"
     COMPENSATION = "compensation"
+    NON_MONETARY_RELIEF = "non_monetary_relief"
+    """Something set right without money: a record corrected, collection stopped."""
     NO_ACTION = "no_action"
 
 
@@ -190,6 +195,21 @@ class Upheld(StrEnum):
     FULLY = "fully"
     PARTLY = "partly"
     NOT = "not"
+
+
+def standard_remedy(value: Any) -> Any:
+    """A standard code as the :class:`Remedy` it is; any other value as given."""
+    if isinstance(value, str) and not isinstance(value, Remedy):
+        try:
+            return Remedy(value)
+        except ValueError:
+            return value
+    return value
+
+
+RemedyCode = Annotated[Remedy | TaxonomyCode, BeforeValidator(standard_remedy)]
+"""A standard :class:`Remedy`, or a company's own lowercase code (``"voucher"``), as a
+category's cause may be."""
 
 
 class ReopenReason(StrEnum):

@@ -19,6 +19,7 @@ from complaintlog.importing.times import zone
 
 __all__ = ["FieldName", "Mapping", "StepName", "load_mapping"]
 
+_OWN_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 StepName = Literal[
@@ -185,7 +186,8 @@ class Mapping(BaseModel):
                 continue
             table = self.values.get(name, {})
             code = table.get(literal, table.get("*", literal.lower()))
-            if code not in allowed and not (name == "remedy" and code == "open"):
+            own = name == "remedy" and code in table.values()  # a company's own code
+            if code not in allowed and not own and not (name == "remedy" and code == "open"):
                 found.append(
                     f"fields.{name} = {template!r} is a literal that is never a valid {name}: "
                     f"use one of {sorted(allowed)}"
@@ -195,7 +197,9 @@ class Mapping(BaseModel):
             if allowed is None:
                 continue
             for raw, code in table.items():
-                if code not in allowed and not (field == "remedy" and code == "open"):
+                if field == "remedy" and (code == "open" or _OWN_CODE.match(code)):
+                    continue  # remedies take a company's own lowercase codes too
+                if code not in allowed:
                     found.append(
                         f"values.{field}: {raw!r} -> {code!r} is not one of {sorted(allowed)}"
                     )

@@ -8,8 +8,9 @@ How a CFPB row becomes a lifecycle (see docs/importing.md for the reasons):
 - ``Date sent to company`` -> Assigned to the company (assignee = ``Company``).
 - ``Company response to consumer`` -> Resolved with a remedy: ``Closed with explanation``
   -> explanation, ``Closed with monetary relief`` -> compensation (amount unknown, so no
-  money), ``Closed with non-monetary relief`` -> repair (the company fixed something: a
-  credit report corrected, collection stopped), ``Closed without relief`` and ``Closed``
+  money), ``Closed with non-monetary relief`` -> non_monetary_relief (the company set
+  something right without money: a credit report corrected, collection stopped),
+  ``Closed with relief`` (older exports) -> repair, ``Closed without relief`` and ``Closed``
   -> no_action. ``In progress`` and ``Untimely response`` stay open; the latter is flagged
   in the attribute ``untimely_response``. Whether it was upheld, as the FCA and the
   ombudsmen count it: relief (monetary or not) -> ``fully``, ``Closed with explanation``
@@ -93,7 +94,7 @@ CHANNELS = {
 REMEDIES = {
     "closed with explanation": Remedy.EXPLANATION,
     "closed with monetary relief": Remedy.COMPENSATION,
-    "closed with non-monetary relief": Remedy.REPAIR,
+    "closed with non-monetary relief": Remedy.NON_MONETARY_RELIEF,
     "closed with relief": Remedy.REPAIR,
     "closed without relief": Remedy.NO_ACTION,
     "closed": Remedy.NO_ACTION,

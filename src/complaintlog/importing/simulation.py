@@ -506,6 +506,7 @@ class Simulation:
     @staticmethod
     def _score(rng: random.Random, remedy: Remedy, broken: bool, took: timedelta) -> int:
         base = {
+            Remedy.NON_MONETARY_RELIEF: 3.9,
             Remedy.COMPENSATION: 4.4,
             Remedy.REFUND: 4.3,
             Remedy.REPAIR: 4.0,
@@ -516,7 +517,7 @@ class Simulation:
             Remedy.EXPLANATION: 3.3,
             Remedy.APOLOGY: 3.0,
             Remedy.NO_ACTION: 2.0,
-        }[remedy]
+        }.get(remedy, 3.5)  # a company's own code: middling
         if broken:
             base -= 1.2
         if took > timedelta(days=15):

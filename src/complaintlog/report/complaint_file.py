@@ -199,7 +199,7 @@ def complaint_file(
             {
                 "cycle": r.cycle,
                 "resolved_at": r.resolved_at.astimezone(zone),
-                "remedy": r.remedy.value,
+                "remedy": str(r.remedy),
                 "summary": r.summary,
                 "redress": str(r.compensation) if r.compensation else None,
                 "accepted": r.accepted,
