@@ -8,6 +8,7 @@ received in January, February and March 2013 (two in March), closed in January, 
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +17,10 @@ from typer.testing import CliRunner
 
 from complaintlog import ComplaintLog
 from complaintlog.cli import app
+from complaintlog.data import bundled_csv
 from complaintlog.importing import import_csv
 from complaintlog.report import report_data, report_policy, store_time_zone, to_rich
+from complaintlog.report.render import headline_rows
 
 DATA = Path(__file__).parents[1] / "importing" / "data"
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
@@ -79,3 +82,16 @@ def test_the_report_command_uses_the_store_zone_and_takes_time_zone(tmp_path: Pa
     bad = runner.invoke(app, ["--store", url, "report", "--time-zone", "Mars/Base"])
     assert bad.exit_code == 2
     assert "--time-zone 'Mars/Base'" in bad.stderr
+
+
+def test_cfpb_timely_response_no_is_a_figure_of_its_own() -> None:
+    path = bundled_csv()
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        expected = sum(row["Timely response?"] == "No" for row in csv.DictReader(handle))
+    assert expected > 0
+    log = ComplaintLog(clock=lambda: NOW)
+    import_csv(log, path)
+    data = report_data(log, policy=report_policy(log, "cfpb"))
+    assert data.late_by_source == expected
+    assert data.headline()["late_by_source"] == expected
+    assert ("Late by the source's own verdict", f"{expected:,}") in headline_rows(data)

@@ -41,11 +41,13 @@ from complaintlog.errors import InvalidValueError
 
 __all__ = [
     "SOURCE_TIME_ZONE",
+    "LATE_BY_SOURCE",
     "STEPS_NOT_RECORDED",
     "ClockKind",
     "Metric",
     "SlaPolicy",
     "SlaTarget",
+    "late_by_source_in",
     "not_recorded_in",
 ]
 
@@ -55,6 +57,11 @@ follow_up survey``...) whose steps the complaint's source never records, or reco
 at an assumed time. Their targets do not apply to the complaint: a target that can never be
 met, or whose time was invented, is no breach and no success. Imports set it."""
 
+
+LATE_BY_SOURCE = "late_by_source"
+"""The Received attribute holding a source's own verdict that the complaint was answered
+late (CFPB: ``Timely response? = No``), when the source gives no times to measure it by:
+the report counts it as a figure of its own."""
 
 SOURCE_TIME_ZONE = "source_time_zone"
 """The Received attribute naming the zone an import read the source's local times in:
@@ -66,6 +73,14 @@ def not_recorded_in(attributes: Iterable[Iterable[str]] | None) -> str | None:
     for key, value in attributes or ():
         if key == STEPS_NOT_RECORDED:
             return " ".join(value.split()) or None
+    return None
+
+
+def late_by_source_in(attributes: Iterable[Iterable[str]] | None) -> str | None:
+    """The source's own lateness verdict (``LATE_BY_SOURCE``) in stored attributes."""
+    for key, value in attributes or ():
+        if key == LATE_BY_SOURCE:
+            return value or None
     return None
 
 

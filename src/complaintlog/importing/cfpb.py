@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from complaintlog.domain.sla_policy import SOURCE_TIME_ZONE
+from complaintlog.domain.sla_policy import LATE_BY_SOURCE, SOURCE_TIME_ZONE
 from complaintlog.domain.values import Channel, Remedy, ReopenReason, Upheld
 from complaintlog.importing.errors import RowRejectedError
 from complaintlog.importing.plan import ComplaintPlan, Step
@@ -277,6 +277,8 @@ class CfpbFormat:
             attributes["zip5"] = zip_code.zfill(5)  # the 2017 export lost leading zeros
         attributes["source_format"] = self.name
         attributes[SOURCE_TIME_ZONE] = CFPB_ZONE
+        if row.get("Timely response?").lower() == "no":
+            attributes[LATE_BY_SOURCE] = "Timely response? = No"
         attributes["row_sha256"] = row.digest
         return attributes
 

@@ -187,6 +187,8 @@ class ReportData:
     first."""
     time_zone: str = "UTC"
     """The zone of the policy's calendar: days, periods and business hours are its."""
+    late_by_source: int = 0
+    """Complaints their source itself calls late (CFPB ``Timely response? = No``)."""
     data_ends: str | None = None
     """The last period in which a complaint was received or resolved: the report of an old
     data set says where its data stops, rather than showing empty periods."""
@@ -222,6 +224,7 @@ class ReportData:
                 latest.resolve_median_hours if latest else None
             ),
             "repeat_complaints": self.totals.repeat_complaints,
+            "late_by_source": self.late_by_source,
             "time_zone": self.time_zone,
             "data_ends": self.data_ends,
         }

@@ -203,6 +203,11 @@ def headline_rows(data: ReportData) -> list[tuple[str, str]]:
         (f"Breaching an SLA target {data.now}", f"{head['breaching_now']:,}"),
         ("At risk (past the warning point)", f"{head['at_risk']:,}"),
         ("Broken promises", f"{head['broken_promises']:,}"),
+        *(
+            [("Late by the source's own verdict", f"{head['late_by_source']:,}")]
+            if head["late_by_source"]
+            else []
+        ),
         ("Resolved on time", percent(head["resolved_on_time"])),
         (
             f"Median business days to resolve, {latest}",

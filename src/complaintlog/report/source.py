@@ -324,6 +324,7 @@ class _Report:
                 zone=self.policy.calendar.time_zone.key,
             ),
             time_zone=self.policy.calendar.time_zone.key,
+            late_by_source=self.views.sla.late_by_source(),
             data_ends=next(
                 (row.period for row in reversed(trend) if row.received or row.resolved), None
             ),

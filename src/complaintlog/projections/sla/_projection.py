@@ -15,6 +15,7 @@ from complaintlog.domain.sla_policy import (
     Metric,
     SlaPolicy,
     SlaTarget,
+    late_by_source_in,
     not_recorded_in,
 )
 from complaintlog.domain.values import Category, Channel, Severity
@@ -277,6 +278,7 @@ class SlaProjection(Projection[_Case]):
         case.cycle = 1
         case.paused_since_us = None
         case.not_recorded = not_recorded_in(data["attributes"])
+        case.late_by_source = late_by_source_in(data["attributes"])
         case.clocks = []
         self._start_all(case, "acknowledge", at)
         self._start_all(case, "first_response", at)

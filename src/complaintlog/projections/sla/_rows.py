@@ -28,6 +28,7 @@ _CASE_COLUMNS = (
     "cycle",
     "paused_since_us",
     "not_recorded",
+    "late_by_source",
 )
 _CLOCK_COLUMNS = (
     "complaint_id",
@@ -71,7 +72,9 @@ def _type(name: str) -> str:
     return "TEXT"
 
 
-_CASE_NULLABLE = tuple(name in {"paused_since_us", "not_recorded"} for name in _CASE_COLUMNS)
+_CASE_NULLABLE = tuple(
+    name in {"paused_since_us", "not_recorded", "late_by_source"} for name in _CASE_COLUMNS
+)
 """Which case columns the row builder may mark NULL (:func:`marks`); the category parts
 are bound as they are, rarely missing."""
 _CLOCK_NULLABLE = tuple("NOT NULL" not in _type(name) for name in _ALL_CLOCK_COLUMNS)
@@ -181,11 +184,14 @@ class _Case:
     not_recorded: str | None
     """The metrics whose steps the complaint's source never records, space-separated:
     their targets do not apply (see ``STEPS_NOT_RECORDED``)."""
+    late_by_source: str | None
+    """The source's own verdict that the complaint was answered late (``LATE_BY_SOURCE``)."""
     clocks: list[_Clock]
 
     def row(self, null: int | None = None) -> tuple[Any, ...]:
         paused = self.paused_since_us
         not_recorded = self.not_recorded
+        late = self.late_by_source
         return (
             self.complaint_id,
             self.channel,
@@ -196,4 +202,5 @@ class _Case:
             self.cycle,
             null if paused is None else paused,
             null if not_recorded is None else not_recorded,
+            null if late is None else late,
         )

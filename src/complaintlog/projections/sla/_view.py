@@ -19,7 +19,7 @@ from complaintlog.projections._framework.reader import from_us, to_us
 from complaintlog.projections._holders import holder_filter
 from complaintlog.projections._store import ViewStore, compose
 from complaintlog.projections.sla._arithmetic import target_named, warn_time
-from complaintlog.projections.sla._rows import _ALL_CLOCK_COLUMNS, _CLOCK_LIST, CLOCKS
+from complaintlog.projections.sla._rows import _ALL_CLOCK_COLUMNS, _CLOCK_LIST, CASES, CLOCKS
 
 __all__ = ["Clock", "SlaView"]
 
@@ -218,6 +218,14 @@ class SlaView:
         rows = self._store.query(
             compose("SELECT COUNT(*) FROM {clocks} WHERE {where}", clocks=CLOCKS, where=where),
             (to_us(as_of), *params),
+        )
+        return int(rows[0][0])
+
+    def late_by_source(self) -> int:
+        """Complaints whose source itself says they were answered late (CFPB's
+        ``Timely response? = No``): a figure apart, since no time measures it."""
+        rows = self._store.query(
+            compose("SELECT COUNT(*) FROM {cases} WHERE late_by_source IS NOT NULL", cases=CASES)
         )
         return int(rows[0][0])
 
