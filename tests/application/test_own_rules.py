@@ -149,7 +149,9 @@ def test_the_built_in_process_rules_are_checked_before_the_house_rules(log: Comp
         assert [e.event for e in ruled.history(cid)] == ["Received", "Acknowledged"]  # type: ignore[arg-type]
 
 
-def test_a_rule_can_refuse_new_complaints(log: ComplaintLog) -> None:
+def test_a_rule_flags_a_new_complaint_but_never_refuses_it(log: ComplaintLog) -> None:
+    """Issue #14: receiving is never refused for a business reason."""
+
     @process_rule("only known customers")
     def known_customers(state: ComplaintView | None, command: Command) -> str | None:
         if command.name == "receive" and not command.arguments["customer"].id.startswith("K"):
@@ -157,9 +159,11 @@ def test_a_rule_can_refuse_new_complaints(log: ComplaintLog) -> None:
         return None
 
     ruled = ComplaintLog(rules=[known_customers], clock=log.clock)
-    with pytest.raises(RuleViolationError, match="unknown customer"):
-        receive(ruled)
-    assert ruled.max_position() == 0
+    cid = receive(ruled)
+    flags = dict(ruled.get(cid).attributes)["rule_flags"]  # type: ignore[arg-type]
+    assert flags == "only known customers: unknown customer"
+    with pytest.raises(InvalidValueError, match="customer"):
+        ruled.receive(customer={}, channel="web", subject="s", description="d", at=T0)  # type: ignore[arg-type]
 
 
 def test_something_that_is_not_a_rule_is_refused_at_construction() -> None:

@@ -75,11 +75,15 @@ from complaintlog.errors import (
     NotAuthorizedError,
 )
 
-__all__ = ["MAX_ATTRIBUTES", "Action", "CommandMethods"]
+__all__ = ["MAX_ATTRIBUTES", "RULE_FLAGS", "Action", "CommandMethods"]
 
 MAX_ATTRIBUTES = 200
-"""The most attributes a complaint may carry (each name a Label, each value at most 20,000
-characters): enough for any export's extra columns, not a way to store a file."""
+"""The most attributes a complaint may carry (each name a Label, each value at most
+1,000,000 characters): enough for any export's extra columns, not a way to store a file."""
+
+RULE_FLAGS = "rule_flags"
+"""The Received attribute holding what the company's rules say about a new complaint they
+would have refused: a complaint is never turned away, it is flagged."""
 
 Action = Callable[[Complaint, Stamp], Any]
 
@@ -227,6 +231,21 @@ class CommandMethods(StepCommands):
             check_rules(self._rules, state, command)
         return result
 
+    def _flags_for_new(self, arguments: Mapping[str, Any], stamp: Stamp) -> list[str]:
+        """Authorise a new complaint, then ask the rules about it: receiving is never
+        refused for a business reason, so what a rule would refuse is kept as a flag
+        (``rule: reason``) in the ``rule_flags`` attribute instead."""
+        if not self._rules and self._policy is None:
+            return []
+        command = self._command("receive", arguments, stamp)
+        self._authorize(None, command, stamp)
+        flags = []
+        for rule in self._rules:
+            reason = rule(None, command)
+            if reason is not None:
+                flags.append(f"{rule.name}: {reason}")
+        return flags
+
     def _authorize(self, state: ComplaintView | None, command: Command, stamp: Stamp) -> None:
         """Refuse, record and raise when the policy does not allow the command."""
         if self._policy is None:
@@ -323,7 +342,9 @@ class CommandMethods(StepCommands):
                     legacy = stamp.idempotency.model_copy(update={"digest": digest(arguments)})
                     _, result = existing.earlier_result(legacy)
                 return cast(UUID, result)
-        self._check_rules(None, "receive", arguments, stamp)
+        flags = self._flags_for_new(arguments, stamp)
+        if flags:  # a rule may flag a new complaint, never turn it away
+            attributes = {**(attributes or {}), RULE_FLAGS: "; ".join(flags)}
         complaint_id = (
             Complaint.id_for_idempotency_key(stamp.idempotency.key)
             if stamp.idempotency is not None
