@@ -4,7 +4,8 @@ A rule is any callable ``rule(state, command) -> str | None`` with a ``name``: i
 complaint as it stands (``None`` for a new complaint) and the command about to run, and
 returns the reason to refuse it, or ``None`` to let it through. Pass rules to
 ``ComplaintLog(rules=[...])``; they apply to every command, in batches too, on every store.
-A refusal raises :class:`RuleViolationError` and records nothing.
+A refusal raises :class:`RuleViolationError` and records nothing. ``receive`` is never
+refused: what a rule says about a new complaint is kept as its ``rule_flags`` attribute.
 
 >>> @process_rule("no no_action resolutions on social media")
 ... def no_silent_social_closures(state, command):
