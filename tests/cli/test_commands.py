@@ -248,7 +248,6 @@ def test_report_per_period_fits_100_columns(demo: tuple[str, str], period: str) 
         (("--policy", "nope"), "known presets"),
         (("--period", "decade"), "--period"),
         (("--by", "mood"), "--by"),
-        (("--by", "category"), "pick one"),
         (("--since", "last spring"), "--since"),
     ],
 )

@@ -95,3 +95,37 @@ def test_cfpb_timely_response_no_is_a_figure_of_its_own() -> None:
     assert data.late_by_source == expected
     assert data.headline()["late_by_source"] == expected
     assert ("Late by the source's own verdict", f"{expected:,}") in headline_rows(data)
+
+
+def test_report_by_category_groups_by_all_three_parts() -> None:
+    log = ComplaintLog(clock=lambda: NOW)
+    at = datetime(2025, 3, 3, 10, tzinfo=UTC)
+    for customer, category in (
+        ("a", {"dimension": "reliability", "cause": "billing", "product": "Card"}),
+        ("b", {"dimension": "reliability", "cause": "billing", "product": "Card"}),
+        ("c", {"cause": "billing", "product": "Loan"}),
+        ("d", None),
+    ):
+        log.receive(
+            customer={"id": customer},
+            channel="web",
+            subject="s",
+            description="d",
+            category=category,  # type: ignore[arg-type]
+            at=at,
+        )
+    data = report_data(log, policy=report_policy(log), by="category")
+    received = {row.group: row.received for row in data.groups}
+    assert received == {"reliability/billing/Card": 2, "-/billing/Loan": 1, "(none)": 1}
+
+
+def test_the_report_command_takes_by_category(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    runner = CliRunner()
+    runner.invoke(
+        app,
+        ["--store", url, "import", str(DATA / "city.csv"), "--mapping", str(DATA / "city.toml")],
+    )
+    shown = runner.invoke(app, ["--store", url, "report", "--by", "category", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["by"] == "category"

@@ -77,7 +77,7 @@ def report_command(
         str,
         typer.Option(
             help="Group by dimension, cause or product (the three parts of a category), "
-            "channel, severity or team."
+            "category (all three), channel, severity or team."
         ),
     ] = "product",
     as_of: Annotated[
@@ -133,8 +133,7 @@ def report_command(
     if period not in PERIODS:
         raise fail(f"--period {period!r}: use one of {', '.join(PERIODS)}", 2)
     if by not in GROUPINGS:
-        hint = " (a category has three parts: pick one)" if by == "category" else ""
-        raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}{hint}", 2)
+        raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}", 2)
     policy_named(policy)  # a bad --policy is a usage error before the store is opened
     with open_log(opts) as log:
         try:

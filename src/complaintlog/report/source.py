@@ -208,6 +208,8 @@ def group_of(state: ComplaintState, by: str) -> str:
     value: str | None
     if by in {"dimension", "cause", "product"}:
         value = getattr(state.category, by) if state.category is not None else None
+    elif by == "category":
+        value = state.category.key if state.category is not None else None
     elif by == "channel":
         value = state.channel.value
     elif by == "severity":

@@ -23,6 +23,7 @@ _COLUMNS = (
     "cause",
     "product",
     "team",
+    "category",
     "received_us",
     "acknowledged_us",
     "ack_business_us",
@@ -82,6 +83,9 @@ class _Facts:
     cause: str | None
     product: str | None
     team: str | None
+    category: str | None
+    """The three parts as one key (``dimension/cause/product``, ``-`` for a missing part),
+    so a report can group by the whole category; derived when the row is written."""
     received_us: int
     acknowledged_us: int | None
     ack_business_us: int | None
@@ -107,6 +111,7 @@ class _Facts:
             self.cause,
             self.product,
             self.team,
+            _category_key(self.dimension, self.cause, self.product),
             self.received_us,
             self.acknowledged_us,
             self.ack_business_us,
@@ -120,3 +125,11 @@ class _Facts:
             self.ack_thanks,
             orjson.dumps(self.cycles).decode(),
         )
+
+
+def _category_key(dimension: str | None, cause: str | None, product: str | None) -> str | None:
+    """As ``Category.key``; ``None`` for a complaint with no category."""
+    parts = (dimension, cause, product)
+    if all(part is None for part in parts):
+        return None
+    return "/".join(part or "-" for part in parts)

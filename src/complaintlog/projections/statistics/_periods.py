@@ -15,8 +15,17 @@ from complaintlog.errors import InvalidValueError
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
-Grouping = Literal["dimension", "cause", "product", "channel", "severity", "team"]
-GROUPINGS: tuple[str, ...] = ("dimension", "cause", "product", "channel", "severity", "team")
+Grouping = Literal["dimension", "cause", "product", "category", "channel", "severity", "team"]
+GROUPINGS: tuple[str, ...] = (
+    "dimension",
+    "cause",
+    "product",
+    "category",
+    "channel",
+    "severity",
+    "team",
+)
+"""``category`` is the whole category, ``dimension/cause/product`` (``-`` for a missing part)."""
 
 
 def periods(
