@@ -283,3 +283,22 @@ def test_the_export_lifts_old_records_to_the_schema_of_today(old_store: Complain
         envelope = {"occurred_at", "timestamp", "actor", "originator_id", "originator_version"}
         envelope |= {"originator_topic"}
         assert required - envelope <= set(record["payload"]), record["event"]
+
+
+def test_projections_see_old_events_through_the_upcasters(old_store: ComplaintLog) -> None:
+    """Issue #14: the views read stored JSON directly; an old version reaches them lifted,
+    exactly as the aggregate sees it."""
+    from complaintlog.projections._framework.reader import LogReader
+
+    reader = LogReader(old_store)
+    try:
+        events = reader.read(0, 10_000)
+    finally:
+        reader.close()
+    pauses = [state for _, _, kind, _, state in events if kind == "Paused"]
+    received = [state for _, _, kind, _, state in events if kind == "Received"]
+    assert pauses
+    assert received
+    assert all(state["waiting_for"] == WaitingFor.CUSTOMER.value for state in pauses)
+    assert all("personal" in state for state in received)
+    assert not any("class_version" in state for _, _, _, _, state in events)

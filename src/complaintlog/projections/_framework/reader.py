@@ -11,13 +11,14 @@ the log without the catch-up machinery.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.utils import TopicError, resolve_topic
 
 from complaintlog.application.event_store import store_errors
 from complaintlog.domain.complaint import Complaint
@@ -80,7 +81,41 @@ def _kind(topic: str) -> str:
     return topic[_PREFIX_LENGTH:] if topic.startswith(COMPLAINT_TOPIC_PREFIX) else ""
 
 
+Upcast = Callable[[dict[str, Any]], None]
+_UPCASTS: dict[str, Upcast | None] = {}
+
+
+def upcaster(topic: str) -> Upcast | None:
+    """What lifts a stored state of ``topic`` to its class's current version, the way the
+    mapper does for the aggregate (``upcast_v1_v2``, ...): ``None`` when nothing can need
+    it. Projections read the JSON directly, so they must see old versions converted too."""
+    try:
+        return _UPCASTS[topic]
+    except KeyError:
+        pass
+    try:
+        event_class = resolve_topic(topic)
+    except (ImportError, AttributeError, ValueError, TopicError):
+        event_class = None
+    version = getattr(event_class, "class_version", 1)
+    found: Upcast | None = None
+    if version > 1:
+
+        def lift(state: dict[str, Any]) -> None:
+            stored = state.pop("class_version", 1)
+            while stored < version:
+                getattr(event_class, f"upcast_v{stored}_v{stored + 1}")(state)
+                stored += 1
+
+        found = lift
+    _UPCASTS[topic] = found
+    return found
+
+
 def _event(position: int, originator_id: str, topic: str, state: dict[str, Any]) -> LogEvent:
+    lift = upcaster(topic)
+    if lift is not None:
+        lift(state)
     kind = _kind(topic)
     if kind:
         return (position, originator_id, kind, parse_us(state["occurred_at"]), state)
@@ -262,6 +297,7 @@ class LogReader:
             loads = orjson.loads
             parse = datetime.fromisoformat
             kinds = self._kinds
+            upcasts = _UPCASTS
             events: list[LogEvent] = []
             append = events.append
             position = 0
@@ -271,6 +307,9 @@ class LogReader:
                     kind = kinds.get(topic)
                     if kind is None:
                         kind = kinds[topic] = _kind(topic)
+                    lift = upcasts.get(topic) if topic in upcasts else upcaster(topic)
+                    if lift is not None:
+                        lift(state)
                     if len(originator_id) != 32:
                         originator_id = _hex(originator_id)
                     if kind:
