@@ -36,7 +36,7 @@ from pydantic import (
 )
 
 from complaintlog.domain.calendar import BusinessCalendar, WorkingInterval
-from complaintlog.domain.values import Category, Channel, Severity
+from complaintlog.domain.values import Category, Channel, Severity, WaitingFor
 from complaintlog.errors import InvalidValueError
 
 __all__ = [
@@ -156,6 +156,17 @@ def _severities(values: Iterable[Severity | str] | None) -> frozenset[Severity] 
         raise InvalidValueError("severities", values, f"severities are {[*Severity]}") from error
 
 
+def _waits(values: Iterable[WaitingFor | str] | None) -> frozenset[WaitingFor] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        raise InvalidValueError("paused_by", values, "a collection of waits, not one")
+    try:
+        return frozenset(WaitingFor(value) for value in values)
+    except ValueError as error:
+        raise InvalidValueError("paused_by", values, f"waits are {[*WaitingFor]}") from error
+
+
 def _categories(values: Iterable[str] | None) -> frozenset[str] | None:
     if values is None:
         return None
@@ -207,6 +218,18 @@ class SlaTarget:
     warning_at: float = 0.75
     by_end_of_business_day: bool = False
     informational: bool = False
+    paused_by: frozenset[WaitingFor] | None = attrs.field(
+        default=None, converter=_waits, repr=_set_repr
+    )
+    """Which waits stop the clock when ``pauses_stop_clock``: ``None`` for every wait, or
+    e.g. ``{WaitingFor.CUSTOMER}`` (a wait on a third party is the firm's own time)."""
+
+    @property
+    def stopped_by(self) -> frozenset[WaitingFor]:
+        """The waits that stop this target's clock (none when pauses do not stop it)."""
+        if not self.pauses_stop_clock:
+            return frozenset()
+        return self.paused_by if self.paused_by is not None else frozenset(WaitingFor)
 
     def __attrs_post_init__(self) -> None:
         for flag in ("pauses_stop_clock", "by_end_of_business_day", "informational"):
@@ -511,6 +534,7 @@ class _TargetFile(_File):
     categories: list[Annotated[StrictStr, Field(min_length=1)]] | None = None
     warning_at: Annotated[float, Field(gt=0, le=1, strict=True)] = 0.75
     informational: StrictBool = False
+    paused_by: list[WaitingFor] | None = None
 
     @field_validator("within", "not_before")
     @classmethod
@@ -552,6 +576,7 @@ class _TargetFile(_File):
             warning_at=self.warning_at,
             by_end_of_business_day=within.in_business_days,
             informational=self.informational,
+            paused_by=self.paused_by,
         )
 
 

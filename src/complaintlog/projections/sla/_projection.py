@@ -42,10 +42,12 @@ from complaintlog.projections.sla._rows import (
     _OUTCOME,
     CASES,
     CLOCKS,
+    WAIT_BITS,
     _Case,
     _Clock,
     _Spec,
     _type,
+    wait_mask,
 )
 
 __all__ = ["SlaProjection"]
@@ -248,7 +250,7 @@ class SlaProjection(Projection[_Case]):
                 case "SurveySent" | "Surveyed":
                     self._meet(case, at, "survey")
                 case "Paused":
-                    self._pause(case, at)
+                    self._pause(case, at, WAIT_BITS.get(data["waiting_for"], 1))
                 case "Resumed":
                     self._end_pause(case, at)
                 case "Withdrawn":
@@ -279,6 +281,7 @@ class SlaProjection(Projection[_Case]):
         case.paused_since_us = None
         case.not_recorded = not_recorded_in(data["attributes"])
         case.late_by_source = late_by_source_in(data["attributes"])
+        case.paused_for = None
         case.clocks = []
         self._start_all(case, "acknowledge", at)
         self._start_all(case, "first_response", at)
@@ -326,7 +329,7 @@ class SlaProjection(Projection[_Case]):
                 target.name,
                 target.metric.value,
                 target.clock.value,
-                1 if target.pauses_stop_clock else 0,
+                wait_mask(target),
                 target.clock is ClockKind.CALENDAR,
                 target.within // _US,
                 target.not_before // _US if target.not_before is not None else None,
@@ -360,7 +363,8 @@ class SlaProjection(Projection[_Case]):
         clock.earliest_us = earliest
         clock.promised_us = promised
         clock.paused_total_us = 0
-        clock.paused_since_us = at if case.paused_since_us is not None and spec[4] else None
+        paused = case.paused_since_us is not None and spec[4] & (case.paused_for or 0)
+        clock.paused_since_us = at if paused else None
         clock.met_us = None
         clock.cancelled_us = None
         clock.dirty = True
@@ -437,10 +441,12 @@ class SlaProjection(Projection[_Case]):
             self._unpause(clock, at)
         clock.dirty = True
 
-    def _pause(self, case: _Case, at: int) -> None:
+    def _pause(self, case: _Case, at: int, wait: int) -> None:
+        """Stop the running clocks that this wait (a ``WAIT_BITS`` bit) stops."""
         case.paused_since_us = at
+        case.paused_for = wait
         for clock in case.clocks:
-            if clock.stops_on_pause and clock.running and at < clock.due_us:
+            if clock.stops_on_pause & wait and clock.running and at < clock.due_us:
                 self._ensure_warn(clock)
                 clock.paused_since_us = at
                 clock.dirty = True
@@ -449,6 +455,7 @@ class SlaProjection(Projection[_Case]):
         if case.paused_since_us is None:
             return
         case.paused_since_us = None
+        case.paused_for = None
         for clock in case.clocks:
             if clock.paused_since_us is not None:
                 self._unpause(clock, at)

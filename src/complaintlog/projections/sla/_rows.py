@@ -13,7 +13,16 @@ from typing import Any
 
 from complaintlog.domain.sla_policy import SlaTarget
 
-__all__ = ["CASES", "CLOCKS"]
+__all__ = ["CASES", "CLOCKS", "WAIT_BITS", "wait_mask"]
+
+WAIT_BITS = {"customer": 1, "third_party": 2, "internal": 4}
+"""Each wait (``WaitingFor``) as a bit of a clock's ``stops_on_pause`` mask."""
+
+
+def wait_mask(target: SlaTarget) -> int:
+    """The mask of the waits that stop ``target``'s clock."""
+    return sum(WAIT_BITS[wait.value] for wait in target.stopped_by)
+
 
 CASES = "complaintlog_sla_cases"
 CLOCKS = "complaintlog_sla_clocks"
@@ -29,6 +38,7 @@ _CASE_COLUMNS = (
     "paused_since_us",
     "not_recorded",
     "late_by_source",
+    "paused_for",
 )
 _CLOCK_COLUMNS = (
     "complaint_id",
@@ -65,6 +75,8 @@ def _type(name: str) -> str:
         return "TEXT NOT NULL"
     if name in {"severity"}:
         return "TEXT NOT NULL"
+    if name == "paused_for":
+        return "BIGINT"
     if name in {"cycle", "stops_on_pause", "started_us", "due_us", "paused_total_us"}:
         return "BIGINT NOT NULL"
     if name.endswith("_us") or name == "on_time":
@@ -73,7 +85,8 @@ def _type(name: str) -> str:
 
 
 _CASE_NULLABLE = tuple(
-    name in {"paused_since_us", "not_recorded", "late_by_source"} for name in _CASE_COLUMNS
+    name in {"paused_since_us", "not_recorded", "late_by_source", "paused_for"}
+    for name in _CASE_COLUMNS
 )
 """Which case columns the row builder may mark NULL (:func:`marks`); the category parts
 are bound as they are, rarely missing."""
@@ -93,6 +106,7 @@ class _Clock:
     promise_id: str | None
     clock_kind: str
     stops_on_pause: int
+    """The waits that stop this clock, as a mask of ``WAIT_BITS`` (0: none)."""
     started_us: int
     due_us: int
     warn_us: int | None
@@ -186,12 +200,15 @@ class _Case:
     their targets do not apply (see ``STEPS_NOT_RECORDED``)."""
     late_by_source: str | None
     """The source's own verdict that the complaint was answered late (``LATE_BY_SOURCE``)."""
+    paused_for: int | None
+    """While paused, the bit (``WAIT_BITS``) of whom the complaint waits on."""
     clocks: list[_Clock]
 
     def row(self, null: int | None = None) -> tuple[Any, ...]:
         paused = self.paused_since_us
         not_recorded = self.not_recorded
         late = self.late_by_source
+        paused_for = self.paused_for
         return (
             self.complaint_id,
             self.channel,
@@ -203,4 +220,5 @@ class _Case:
             null if paused is None else paused,
             null if not_recorded is None else not_recorded,
             null if late is None else late,
+            null if paused_for is None else paused_for,
         )
