@@ -202,7 +202,8 @@ def test_fca_preset_final_response_in_8_weeks_and_summary_by_3rd_business_day() 
     assert "DISP 1.5" in fca.source
     calendar = fca.calendar
     assert calendar.hours == {day: ((time(9), time(17)),) for day in range(5)}
-    assert len(calendar.holidays) == 24  # 8 England and Wales bank holidays a year, 2025-2027
+    weekdays_off = {d for d in calendar.holidays if 2025 <= d.year <= 2027 and d.weekday() < 5}
+    assert len(weekdays_off) == 24  # 8 England and Wales bank holidays a year, on weekdays
     assert {date(2026, 12, 28), date(2027, 12, 27), date(2027, 12, 28)} <= calendar.holidays
 
     # Mon 22 Dec 2025: Tue 23 (1), Wed 24 (2), 25-26 holidays, weekend, Mon 29 (3) -> 17:00.
@@ -241,10 +242,12 @@ def test_psd2_preset_15_and_35_business_days() -> None:
     assert "101" in psd2.source
     brussels = ZoneInfo("Europe/Brussels")
     received = at(brussels, 2025, 6, 2, 10)  # Monday
-    # Tue 3 Jun is the 1st business day; three weeks of 5 end on Mon 23 Jun (15th).
-    assert reply.due(received, psd2.calendar) == at(brussels, 2025, 6, 23, 17)
-    # 20 more: Tue 24 Jun (16th) ... Fri 18 Jul (34th), Mon 21 Jul (35th).
-    assert limit.due(received, psd2.calendar) == at(brussels, 2025, 7, 21, 17)
+    # Belgian holidays (the preset's member state unless told): Whit Monday 9 Jun and the
+    # National Day 21 Jul 2025. Tue 3 Jun is the 1st business day; Fri 6 Jun the 4th, Tue
+    # 10 Jun the 5th, ... Mon 23 Jun the 14th, Tue 24 Jun the 15th.
+    assert reply.due(received, psd2.calendar) == at(brussels, 2025, 6, 24, 17)
+    # 20 more: Wed 25 Jun (16th) ... Fri 18 Jul (33rd), Tue 22 Jul (34th), Wed 23 Jul (35th).
+    assert limit.due(received, psd2.calendar) == at(brussels, 2025, 7, 23, 17)
 
 
 def test_ru_preset_10_calendar_days() -> None:
@@ -313,6 +316,7 @@ def test_the_toml_example_in_the_docs_loads() -> None:
         "answer_the_phone_fast",
         "resolve",
         "refunds",
+        "resolve_our_side",
         "keep_promise",
         "survey",
     ]
@@ -427,3 +431,23 @@ def test_toml_errors_name_the_field(change: tuple[str, str], field: str, rule: s
 def test_a_missing_toml_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidValueError, match="cannot read"):
         SlaPolicy.from_toml(str(tmp_path / "nope.toml"))
+
+
+def test_presets_take_public_holidays_from_the_holidays_package() -> None:
+    """Issue #14: no hand-written tables; a preset takes a country and subdivision."""
+    cfpb = SlaPolicy.preset("cfpb").calendar.holidays
+    assert {date(2024, 7, 4), date(2024, 11, 28), date(2024, 12, 25)} <= cfpb  # federal
+    fca = SlaPolicy.preset("fca").calendar.holidays
+    assert {date(2025, 12, 25), date(2025, 12, 26), date(2026, 8, 31)} <= fca
+    assert date(2025, 3, 17) not in fca  # St Patrick's Day: Northern Ireland only
+    ru = SlaPolicy.preset("ru").calendar.holidays
+    assert {date(2024, 1, 2), date(2024, 4, 29), date(2024, 6, 12)} <= ru  # incl. transfers
+    psd2_de = SlaPolicy.preset("psd2", country="DE", subdivision="BY").calendar.holidays
+    assert date(2025, 10, 3) in psd2_de  # German Unity Day
+    assert date(2025, 1, 6) in psd2_de  # Epiphany: Bavaria
+    assert date(2025, 7, 21) not in psd2_de  # Belgian National Day
+    assert date(2025, 7, 21) in SlaPolicy.preset("psd2").calendar.holidays
+    with pytest.raises(InvalidValueError, match="holidays_country"):
+        SlaPolicy.preset("psd2", country="XX")
+    with pytest.raises(InvalidValueError, match="holidays_subdivision"):
+        SlaPolicy.preset("fca", country="GB", subdivision="ZZZ")

@@ -133,7 +133,7 @@ def test_rejects_keep_rows_verbatim_and_warn(tmp_path: Path) -> None:
             str(rejects),
         ],
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # every row rejected (#14)
     with rejects.open(encoding="utf-8", newline="") as handle:
         header, row = list(csv.reader(handle))
     assert "WARNING" in header[1]

@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from complaintlog.domain.calendar import BusinessCalendar, WorkingInterval
+from complaintlog.domain.public_holidays import public_holidays
 from complaintlog.domain.values import Category, Channel, Severity, WaitingFor
 from complaintlog.errors import InvalidValueError
 
@@ -356,12 +357,20 @@ class SlaPolicy:
         return _policy_from_text(source, Path.cwd())
 
     @classmethod
-    def preset(cls, name: str) -> SlaPolicy:
-        """A shipped policy: see :meth:`presets` and ``docs/sla.md`` for their sources."""
+    def preset(
+        cls, name: str, *, country: str | None = None, subdivision: str | None = None
+    ) -> SlaPolicy:
+        """A shipped policy: see :meth:`presets` and ``docs/sla.md`` for their sources.
+
+        ``country`` (and ``subdivision``) replace the preset's public holidays with that
+        country's, e.g. ``SlaPolicy.preset("psd2", country="DE", subdivision="BY")``."""
         if name not in cls.presets():
             raise InvalidValueError("preset", name, f"known presets: {', '.join(cls.presets())}")
         text = files("complaintlog.policies").joinpath(f"{name}.toml").read_text(encoding="utf-8")
-        return _policy_from_text(text, Path.cwd())
+        if country is None and subdivision is not None:
+            raise InvalidValueError("subdivision", subdivision, "needs a country")
+        place = None if country is None else (country, subdivision)
+        return _policy_from_text(text, Path.cwd(), place)
 
     @classmethod
     def named(cls, spec: SlaPolicy | str | Path) -> SlaPolicy:
@@ -520,6 +529,10 @@ class _CalendarFile(_File):
     holidays: list[Annotated[date, Field(strict=True)]] = []
     holidays_ics: list[StrictStr] = []
     """iCalendar files, relative to the TOML file."""
+    holidays_country: StrictStr | None = None
+    """A country's public holidays from the ``holidays`` package (ISO 3166: "US", "GB")."""
+    holidays_subdivision: StrictStr | None = None
+    """Its subdivision's too ("ENG" for England and Wales, "BY" for Bavaria)."""
 
 
 class _TargetFile(_File):
@@ -588,11 +601,19 @@ class _PolicyFile(_File):
     targets: Annotated[list[_TargetFile], Field(min_length=1)]
 
 
-def _policy_from_text(text: str, base: Path) -> SlaPolicy:
+def _policy_from_text(
+    text: str, base: Path, place: tuple[str, str | None] | None = None
+) -> SlaPolicy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InvalidValueError("toml", text, f"not valid TOML: {error}") from error
+    if place is not None:  # the country's public holidays instead of the file's
+        table = dict(data.get("calendar") or {})
+        table.update(holidays=[], holidays_country=place[0], holidays_subdivision=place[1])
+        if place[1] is None:
+            table.pop("holidays_subdivision")
+        data["calendar"] = table
     try:
         spec = _PolicyFile.model_validate(data)
     except ValidationError as error:
@@ -620,6 +641,16 @@ def _calendar_from(spec: _CalendarFile, base: Path) -> BusinessCalendar:
     except InvalidValueError as error:
         field = re.sub(r"hours\[(\d)\]", lambda day: f"hours.{_WEEKDAYS[int(day[1])]}", error.field)
         raise InvalidValueError(f"calendar.{field}", error.value, error.rule) from error
+    if spec.holidays_country is not None:
+        try:
+            found = public_holidays(spec.holidays_country, spec.holidays_subdivision)
+        except InvalidValueError as error:
+            raise InvalidValueError(f"calendar.{error.field}", error.value, error.rule) from error
+        calendar = calendar.with_holidays(found)
+    elif spec.holidays_subdivision is not None:
+        raise InvalidValueError(
+            "calendar.holidays_subdivision", spec.holidays_subdivision, "needs holidays_country"
+        )
     for index, ics in enumerate(spec.holidays_ics):
         try:
             calendar = calendar.with_ical_holidays(base / ics)
