@@ -70,7 +70,8 @@ def test_a_damaged_later_event(
     with ComplaintLog(audited_url) as log:
         fill_log(log)
         tamper = tamper_with(log)
-        tamper.set_state(4, tamper.state(4).replace(b'"refund"', b'"refunx"'))  # Resolved
+        # Resolved: a currency that does not exist (a remedy may be any company code now)
+        tamper.set_state(4, tamper.state(4).replace(b'"EUR"', b'"EUX"'))
         one_line_naming(run(audited_url, "show", "CRM-0"), 4)
         tamper.set_state(4, b"\x00" + tamper.state(4))
         tamper.close()
