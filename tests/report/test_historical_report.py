@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -129,3 +129,19 @@ def test_the_report_command_takes_by_category(tmp_path: Path) -> None:
     shown = runner.invoke(app, ["--store", url, "report", "--by", "category", "--format", "json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["by"] == "category"
+
+
+def test_the_broken_promises_column_says_fulfilled_late_not_kept() -> None:
+    from complaintlog.report.render import sections
+
+    log = ComplaintLog(clock=lambda: NOW)
+    at = datetime(2025, 3, 3, 10, tzinfo=UTC)
+    cid = log.receive(customer={"id": "c"}, channel="web", subject="s", description="d", at=at)
+    log.acknowledge(cid, at=at)
+    log.make_promise(cid, promise="call back", due=at + timedelta(hours=2), at=at)
+    log.inform(cid, message="called", at=at + timedelta(hours=5))  # fulfilled, late
+    data = report_data(log, policy=report_policy(log))
+    (section,) = [s for s in sections(data) if s.key == "broken-promises"]
+    assert "fulfilled late" in section.columns
+    assert "kept" not in section.columns
+    assert len(section.rows) == 1
