@@ -44,6 +44,7 @@ from complaintlog.domain.values import (
     Customer,
     EscalationLevel,
     Money,
+    Remedy,
     RemedyCode,
     ReopenReason,
     Severity,

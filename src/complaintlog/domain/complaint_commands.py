@@ -21,6 +21,7 @@ from complaintlog.domain.values import (
     Channel,
     EscalationLevel,
     Money,
+    Remedy,
     RemedyCode,
     ReopenReason,
     Severity,

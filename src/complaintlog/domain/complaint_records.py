@@ -15,7 +15,7 @@ from uuid import UUID
 import attrs
 from pydantic import BaseModel, ConfigDict
 
-from complaintlog.domain.values import Money, RemedyCode, Upheld, WaitingFor
+from complaintlog.domain.values import Money, Remedy, RemedyCode, Upheld, WaitingFor
 
 __all__ = [
     "CycleFacts",

@@ -21,6 +21,7 @@ from complaintlog.domain.values import (
     Customer,
     EscalationLevel,
     Money,
+    Remedy,
     RemedyCode,
     Severity,
     Upheld,
