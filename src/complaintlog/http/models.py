@@ -207,7 +207,7 @@ class ComplaintOut(BaseModel):
                 ResolutionOut(
                     cycle=r.cycle,
                     resolved_at=r.resolved_at,
-                    remedy=r.remedy.value,
+                    remedy=str(r.remedy),
                     summary=r.summary,
                     compensation=r.compensation,
                     accepted=r.accepted,
