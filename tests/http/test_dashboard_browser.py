@@ -130,7 +130,8 @@ def test_a_complaint_is_followed_from_the_list_to_its_timeline(site: str, page: 
     steps = page.locator("#timeline tbody tr td:nth-child(4)").all_inner_texts()
     assert steps == ["Received", "Acknowledged", "Assigned", "PromiseMade"]
     first = page.locator("#timeline tbody tr").first.locator("td").all_inner_texts()
-    assert first[1:3] == ["2026-06-01 11:00 CEST", "2026-06-01 11:00 CEST"]  # Zagreb time
+    # in the zone of the neutral default policy (#14): UTC, 11:00 Zagreb time
+    assert first[1:3] == ["2026-06-01 09:00 UTC", "2026-06-01 09:00 UTC"]
     promise = page.locator("#promises tbody tr").inner_text()
     assert "Call back" in promise
     assert "broken" in promise
