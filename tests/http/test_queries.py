@@ -145,8 +145,8 @@ def test_statistics_per_day(client: TestClient) -> None:
         "/statistics",
         params={
             "period": "day",
-            "start": "2026-06-01T00:00:00+02:00",
-            "end": "2026-06-02T00:00:00+02:00",
+            "start": "2026-06-01T00:00:00+00:00",
+            "end": "2026-06-02T00:00:00+00:00",
         },
     ).json()["items"]
     assert [(r["period"], r["received"], r["resolved"]) for r in rows] == [("2026-06-01", 2, 1)]
