@@ -108,11 +108,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def backends(crm_url: str, name_like: str) -> int:
+    """Connections named ``name_like``, not counting this test process's own pool (earlier
+    tests in the same run leave it open: it is shared per process)."""
     import psycopg
 
     with psycopg.connect(crm_url.split("?")[0], autocommit=True) as conn:
         row = conn.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name LIKE %s", (name_like,)
+            "SELECT COUNT(*) FROM pg_stat_activity "
+            "WHERE application_name LIKE %s AND application_name <> %s",
+            (name_like, f"complaintlog {os.getpid()}"),
         ).fetchone()
     return int(row[0]) if row else 0
 
