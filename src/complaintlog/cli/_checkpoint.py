@@ -3,6 +3,7 @@ on a secret the database does not hold (see docs/security.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,12 +11,24 @@ from typing import Annotated
 import typer
 
 from complaintlog.application.audit import checkpoint, verify
-from complaintlog.application.checkpoints import BLOCK, read_checkpoints, write_checkpoint
+from complaintlog.application.checkpoints import (
+    BLOCK,
+    Checkpoint,
+    read_checkpoints,
+    write_checkpoint,
+)
 from complaintlog.cli._common import fail, open_log, options, print_json, user_errors
 from complaintlog.cli._evidence import bad_day_sentence, first_bad_checkpoint
 from complaintlog.persistence.seal import KEY_ENV, KEY_FILE_ENV, new_audit_key
+from complaintlog.relay import publisher_for
+from complaintlog.relay.envelope import Message
+from complaintlog.relay.errors import BrokerUnavailableError
+from complaintlog.relay.relay import Publisher
 
 __all__ = ["checkpoint_command", "new_key_command", "public_key_command"]
+
+_PUBLISH_PATIENCE = 10.0
+"""Seconds a checkpoint waits for the broker to take it before giving up."""
 
 
 @user_errors
@@ -42,6 +55,27 @@ def checkpoint_command(
             "when introducing the key).",
         ),
     ] = False,
+    publish: Annotated[
+        str | None,
+        typer.Option(
+            "--publish",
+            help="Also publish the signed checkpoint to a broker the database's "
+            "administrators cannot rewrite: nats://host:4222 (with --stream) or "
+            "amqp://user:password@host:5672/vhost (with --exchange).",
+        ),
+    ] = None,
+    stream: Annotated[
+        str | None, typer.Option("--stream", help="JetStream stream, for nats://.")
+    ] = None,
+    subject_prefix: Annotated[
+        str,
+        typer.Option(
+            "--subject-prefix", help="Subject prefix: the checkpoint goes to P.Checkpoint."
+        ),
+    ] = "complaintlog",
+    exchange: Annotated[
+        str | None, typer.Option("--exchange", help="Topic exchange, for amqp://.")
+    ] = None,
 ) -> None:
     """Verify the whole log, then append its head, signed with the audit key, to a file.
 
@@ -64,9 +98,37 @@ def checkpoint_command(
                 raise fail(f"nothing appended: {bad_day_sentence(bad, earlier)}")
         signed = checkpoint(log, block=block, adopt_unsealed=adopt_unsealed)
     write_checkpoint(signed, output)
+    if publish is not None:
+        publisher = publisher_for(
+            publish, stream=stream, subject_prefix=subject_prefix, exchange=exchange
+        )
+        asyncio.run(_publish(publisher, signed))
+        opts.say(f"checkpoint at {signed.head} published to {publisher.destination}")
     if opts.json:
         sys.stdout.write(signed.to_json() + "\n")
     opts.say(f"checkpoint at {signed.head} ({signed.events:,} records) appended to {output}")
+
+
+async def _publish(publisher: Publisher, signed: Checkpoint) -> None:
+    """One message: the checkpoint's JSON line, its id stable per head (a re-send is the
+    same message), subject or routing key ``<prefix>.Checkpoint``."""
+    message = Message(
+        id=f"checkpoint-{signed.head}",
+        position=int(signed.head.partition(":")[0]),
+        event_type="Checkpoint",
+        complaint_id="",
+        body=signed.to_json().encode(),
+        content_type="application/json",
+    )
+    try:
+        async with asyncio.timeout(_PUBLISH_PATIENCE):
+            await publisher.connect()
+            try:
+                await publisher.publish(message)
+            finally:
+                await publisher.close()
+    except TimeoutError as error:  # a broker that never answers must not hang a cron job
+        raise BrokerUnavailableError(publisher.destination, "publish", error) from error
 
 
 @user_errors
