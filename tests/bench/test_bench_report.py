@@ -62,6 +62,39 @@ def test_targets_are_judged_on_their_own_runs(tmp_path: Path) -> None:
     }
 
 
+def test_the_read_side_targets_of_issue_17_and_15(tmp_path: Path) -> None:
+    found = verdicts(
+        tmp_path,
+        report(
+            "sqlite",
+            100_000,
+            rebuild_vs_es_read=0.99,
+            store_with_views_mb_per_million_events=600.0,
+            agenda_one_assignee_first_50_ms=1.5,
+            agenda_one_assignee_ms=2_000.0,
+        ),
+        report(
+            "sqlite",
+            1_000_000,
+            rebuild_vs_es_read=1.0,
+            rebuild_s=60.0,
+            agenda_one_assignee_first_50_ms=20.0,
+            agenda_one_assignee_ms=999.0,
+        ),
+    )
+    hundred_k = "SQLite, 100,000 complaints (3 runs)"
+    million = "SQLite, 1,000,000 complaints (3 runs)"
+    assert found == {
+        ("rebuild >= 1.0 x eventsourcing read + decode", hundred_k): "0.99 x **missed**",
+        ("rebuild >= 1.0 x eventsourcing read + decode", million): "1.00 x met",
+        ("1M: rebuild of every view < 60 s", million): "60.00 s **missed**",
+        ("store with the views <= 600 MB per million events", hundred_k): "600.00 MB met",
+        ("one assignee's agenda, first 50 items < 20 ms", hundred_k): "1.50 ms met",
+        ("one assignee's agenda, first 50 items < 20 ms", million): "20.00 ms **missed**",
+        ("1M: one assignee's whole agenda, now to tomorrow < 1,000 ms", million): ("999.00 ms met"),
+    }
+
+
 def test_every_figure_of_every_run_is_in_the_table(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     path.write_text(json.dumps(report("sqlite", 20_000, cl_import=12_345.4, open_page_ms=0.5)))
