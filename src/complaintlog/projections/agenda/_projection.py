@@ -39,7 +39,7 @@ from complaintlog.projections.sla._rows import _Case, _Clock
 
 __all__ = ["AgendaProjection"]
 
-AGENDA_CONFIG = "agenda 3"
+AGENDA_CONFIG = "agenda 4"
 
 
 class AgendaProjection(SlaProjection):
@@ -60,9 +60,10 @@ class AgendaProjection(SlaProjection):
     def create_tables(self, tx: Transaction) -> None:
         super().create_tables(tx)
         items = ", ".join(f"{name} {item_type(name)}" for name in ITEM_COLUMNS)
-        tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {ITEMS} ({items}, PRIMARY KEY (complaint_id, item_key))"
-        )
+        # A segment is keyed by its clock and its start: no separate item key to store (it
+        # took a sixth of the agenda's bytes, in the table and in its key index).
+        key = "complaint_id, clock_key, from_us"
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {ITEMS} ({items}, PRIMARY KEY ({key}))")
         holders = "complaint_id TEXT NOT NULL, assignee TEXT, team TEXT, external_ref TEXT"
         create_table(tx, HOLDERS, holders, "complaint_id")
 
@@ -143,7 +144,13 @@ class AgendaProjection(SlaProjection):
         new = self.rows_are_new
         write_rows(tx, HOLDERS, HOLDER_COLUMNS, holder_marks, "complaint_id", holder_rows, new=new)
         write_rows(
-            tx, ITEMS, ITEM_COLUMNS, item_marks, "complaint_id, item_key", item_rows, new=new
+            tx,
+            ITEMS,
+            ITEM_COLUMNS,
+            item_marks,
+            "complaint_id, clock_key, from_us",
+            item_rows,
+            new=new,
         )
 
     # -- the fold ---------------------------------------------------------------------------
@@ -199,7 +206,7 @@ class AgendaProjection(SlaProjection):
                     continue
                 if segment.from_us == at:  # changed at the moment it began: no stretch
                     self._fill_segment(segment, clock, holder)
-                    holder.pending[segment.item_key] = segment
+                    holder.pending[segment.clock_key, segment.from_us] = segment
                     continue
                 self._end_segment(holder, segment, at)
             self._start_segment(holder, clock, at)
@@ -207,7 +214,7 @@ class AgendaProjection(SlaProjection):
     @staticmethod
     def _end_segment(holder: Holder, segment: Segment, at: int) -> None:
         segment.end_us = at
-        holder.pending[segment.item_key] = segment
+        holder.pending[segment.clock_key, segment.from_us] = segment
         del holder.open[segment.clock_key]
 
     @staticmethod
@@ -221,7 +228,6 @@ class AgendaProjection(SlaProjection):
     def _start_segment(self, holder: Holder, clock: _Clock, at: int) -> None:
         segment = Segment()
         segment.complaint_id = holder.complaint_id
-        segment.item_key = f"{clock.clock_key}@{at}"
         segment.clock_key = clock.clock_key
         segment.action = ACTIONS[clock.metric]
         segment.target = clock.target
@@ -232,4 +238,4 @@ class AgendaProjection(SlaProjection):
         segment.external_ref = holder.external_ref
         self._fill_segment(segment, clock, holder)
         holder.open[clock.clock_key] = segment
-        holder.pending[segment.item_key] = segment
+        holder.pending[segment.clock_key, segment.from_us] = segment
