@@ -108,3 +108,44 @@ def test_stored_state_is_the_events_fields_whichever_way_it_was_encoded() -> Non
             expected["class_version"] = type(event).class_version
         assert state == orjson.loads(orjson.dumps(expected, default=json_default))
     assert verify(log).ok
+
+
+def test_the_stored_bytes_are_the_sorted_content_then_chain_topic_and_version() -> None:
+    """The mapper's per-class layout (topic, version tail) writes what encoding the pieces
+    one by one gives: the content with sorted keys, then ``chain``, ``originator_topic``
+    (the first event only) and ``class_version`` (above 1 only)."""
+    from complaintlog.persistence.mapper import PydanticMapper
+
+    mapper = PydanticMapper(transcoder=None)  # type: ignore[arg-type]
+    stamp = Stamp(occurred_at=AT, recorded_at=AT, latest_allowed=AT + timedelta(minutes=5))
+    complaint = Complaint.receive(
+        stamp, customer=Customer(id="C-1"), channel=Channel.EMAIL, subject="S", description="D"
+    )
+    complaint.acknowledge(stamp)
+    complaint.assign(stamp, assignee="agent-1", team="care")
+    unchained = ("chain", "originator_topic")
+    versions = []
+    for event in complaint.collect_events():
+        fields = vars(event)
+        content = {
+            k: v
+            for k, v in fields.items()
+            if k not in {"originator_id", "originator_version", *unchained}
+        }
+        expected = orjson.loads(orjson.dumps(content, default=json_default))
+        for name in unchained:
+            if name in fields:
+                expected[name] = fields[name]
+        version = getattr(type(event), "class_version", 1)
+        if version > 1:
+            expected["class_version"] = version
+        versions.append(version)
+        stored = mapper.to_stored_event(event)
+        assert stored.topic == f"complaintlog.domain.complaint:{type(event).__qualname__}"
+        assert stored.originator_version == event.originator_version
+        # the same keys in the same order: sorted content first, then the unchained fields
+        assert list(orjson.loads(stored.state).items()) == [
+            *sorted((k, v) for k, v in expected.items() if k not in {*unchained, "class_version"}),
+            *((k, expected[k]) for k in (*unchained, "class_version") if k in expected),
+        ]
+    assert versions == [2, 2, 1]  # both tails are exercised

@@ -85,15 +85,16 @@ class BatchSQLiteRecorder(SQLiteApplicationRecorder):
         customers: Sequence[tuple[str, UUID]] = (),
         **_: Any,
     ) -> Sequence[int] | None:
-        rows = [
-            (
-                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                s.originator_version,
-                s.topic,
-                s.state,
-            )
-            for s in stored_events
-        ]
+        hexes: dict[Any, str] = {}  # a batch holds each complaint's events together
+        rows = []
+        for s in stored_events:
+            originator = s.originator_id
+            text = hexes.get(originator)
+            if text is None:
+                text = hexes[originator] = (
+                    originator.hex if isinstance(originator, UUID) else originator
+                )
+            rows.append((text, s.originator_version, s.topic, s.state))
         c.executemany(self.insert_events_statement, rows)
         c.execute(self.select_max_notification_id_statement)
         last = int(c.fetchone()[0] or 0)
