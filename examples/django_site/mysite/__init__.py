@@ -1,0 +1,1 @@
+"""A Django project that serves complaintlog's API beside its own views."""
