@@ -1,13 +1,16 @@
 """Requests per second of complaintlog's HTTP API against a trivial FastAPI endpoint.
 
-    python bench/http_api.py [--requests 2000] [--store sqlite|postgres ...] [--json FILE]
+    python bench/http_api.py [--requests 2000] [--store sqlite|postgres ...]
+                             [--concurrency 1 --concurrency 8] [--json FILE]
 
 For each store, one uvicorn process (one worker, loopback, complaintlog's access log on
 as in production) serves ``create_app(log)`` with two trivial routes added to the same app:
 ``POST /trivial`` (a pydantic body shaped like a complaint, answered with a new id, 201)
-and ``GET /trivial/{id}`` (a small JSON answer). One client process sends requests one
-after the other over a kept-alive connection (httpx), in rounds that interleave the four
-cases, so a drift of the machine's speed hits them alike:
+and ``GET /trivial/{id}`` (a small JSON answer); the trivial routes are plain ``def``
+endpoints, as the API's own are. A client process runs ``--concurrency`` clients at once
+(1: one request after the other; 8: as a busy CRM would), each sending one request after
+the other over its own kept-alive connection (httpx), in rounds that interleave the four
+cases, so a drift of the machine's speed hits them alike; every case gets the same clients:
 
 * ``receive``: ``POST /complaints`` (a new complaint, a unique ``external_ref``, an
   ``Idempotency-Key``), against ``POST /trivial``;
@@ -16,7 +19,9 @@ cases, so a drift of the machine's speed hits them alike:
 
 The figures are requests per second of each case over all rounds, and each complaintlog
 case as a share of its trivial counterpart: the median over the rounds of the ratio within
-the round (the issue's target: at least half). PostgreSQL comes from
+the round (the issue's target: at least half), and how busy the server's process was (its
+CPU seconds per second: near 1.0, the one worker is the limit, not the client). Each
+concurrency gets a fresh server and store. PostgreSQL comes from
 ``--postgres-url`` (default ``$COMPLAINTLOG_TEST_POSTGRES_URL``); its schema is dropped at
 the end.
 """
@@ -33,6 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -119,47 +125,74 @@ def started(store: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(msg)
 
 
-def measure(url: str, requests: int) -> dict[str, float]:
+def _one(client: Any, case: str, key: str, ids: list[str], n: int) -> None:
+    if case == "receive":
+        answer = client.post(
+            "/complaints",
+            json={**BODY, "external_ref": f"bench-{key}"},
+            headers={"Idempotency-Key": f"bench-{key}"},
+        )
+    elif case == "trivial_post":
+        answer = client.post("/trivial", json={**BODY, "external_ref": key})
+    elif case == "get_state":
+        answer = client.get(f"/complaints/{ids[n % len(ids)]}")
+    else:
+        answer = client.get(f"/trivial/{ids[n % len(ids)]}")
+    if answer.status_code >= 300:
+        msg = f"{case}: {answer.status_code} {answer.text[:200]}"
+        raise RuntimeError(msg)
+
+
+def _server_cpu(pid: int) -> float:
+    """Seconds of CPU the server process has used (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(url: str, requests: int, concurrency: int, server: int) -> dict[str, float]:
+    """Each case's rate with ``concurrency`` clients at once (each its own kept-alive
+    connection, one request after the other), in rounds that interleave the cases."""
     import httpx
 
-    per_round = max(1, requests // ROUNDS)
+    per_round = max(concurrency, requests // ROUNDS // concurrency * concurrency)
     seconds = dict.fromkeys(CASES, 0.0)
+    cpu = dict.fromkeys(CASES, 0.0)
     counts = dict.fromkeys(CASES, 0)
     rounds: list[dict[str, float]] = []
-    with httpx.Client(base_url=url, timeout=60) as client:
+    clients = [httpx.Client(base_url=url, timeout=60) for _ in range(concurrency)]
+    try:
         ids = []
+        client = clients[0]
         for n in range(WARM_UP):
             body = {**BODY, "external_ref": f"warm-{n}"}
             ids.append(client.post("/complaints", json=body).json()["id"])
             client.post("/trivial", json=body)
             client.get(f"/complaints/{ids[-1]}")
             client.get(f"/trivial/{ids[-1]}")
-        for round_number in range(ROUNDS):
-            rounds.append({})
-            for case in CASES:
-                start = time.perf_counter()
-                for n in range(per_round):
-                    key = f"{round_number}-{n}"
-                    if case == "receive":
-                        answer = client.post(
-                            "/complaints",
-                            json={**BODY, "external_ref": f"bench-{key}"},
-                            headers={"Idempotency-Key": f"bench-{key}"},
-                        )
-                    elif case == "trivial_post":
-                        answer = client.post("/trivial", json={**BODY, "external_ref": key})
-                    elif case == "get_state":
-                        answer = client.get(f"/complaints/{ids[n % len(ids)]}")
-                    else:
-                        answer = client.get(f"/trivial/{ids[n % len(ids)]}")
-                    if answer.status_code >= 300:
-                        msg = f"{case}: {answer.status_code} {answer.text[:200]}"
-                        raise RuntimeError(msg)
-                took = time.perf_counter() - start
-                rounds[-1][case] = per_round / took
-                seconds[case] += took
-                counts[case] += per_round
+        with ThreadPoolExecutor(concurrency) as pool:
+            for round_number in range(ROUNDS):
+                rounds.append({})
+                for case in CASES:
+
+                    def share(c: int, case: str = case, round_number: int = round_number) -> None:
+                        for n in range(c, per_round, concurrency):
+                            _one(clients[c], case, f"{round_number}-{n}", ids, n)
+
+                    used = _server_cpu(server)
+                    start = time.perf_counter()
+                    list(pool.map(share, range(concurrency)))
+                    took = time.perf_counter() - start
+                    cpu[case] += _server_cpu(server) - used
+                    rounds[-1][case] = per_round / took
+                    seconds[case] += took
+                    counts[case] += per_round
+    finally:
+        for client in clients:
+            client.close()
     figures = {f"{case}_rps": counts[case] / seconds[case] for case in CASES}
+    # How busy the server's process was (1.0: one core all the time): a client that cannot
+    # keep the server busy would show here, on the trivial cases first.
+    figures.update({f"{case}_server_cpu": cpu[case] / seconds[case] for case in CASES})
     # Each round's ratio is taken within the round, moments apart: the median of those is
     # steadier than a ratio of totals on a machine whose speed drifts.
     figures["receive_vs_trivial"] = statistics.median(
@@ -169,6 +202,7 @@ def measure(url: str, requests: int) -> dict[str, float]:
         r["get_state"] / r["trivial_get"] for r in rounds
     )
     figures["requests_per_case"] = float(per_round * ROUNDS)
+    figures["concurrency"] = float(concurrency)
     return figures
 
 
@@ -216,6 +250,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--requests", type=int, default=2000, help="per case (default 2000)")
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        action="append",
+        help="clients at once, the same for every case (repeatable; default: 1 and 8)",
+    )
+    parser.add_argument(
         "--store", choices=["sqlite", "postgres"], action="append", help="(default: both)"
     )
     parser.add_argument(
@@ -232,35 +272,42 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for kind in args.store or ["sqlite", "postgres"]:
-            store, schema = store_for(kind, Path(folder), args.postgres_url)
-            process, url = started(store)
-            try:
-                results[kind] = measure(url, args.requests)
-            finally:
-                process.terminate()
-                process.wait(timeout=60)
-                if schema is not None:
-                    drop(args.postgres_url, schema)
+            for concurrency in args.concurrency or [1, 8]:
+                here = Path(folder, f"{kind}-{concurrency}")
+                here.mkdir()
+                store, schema = store_for(kind, here, args.postgres_url)
+                process, url = started(store)
+                try:
+                    figures = measure(url, args.requests, concurrency, process.pid)
+                finally:
+                    process.terminate()
+                    process.wait(timeout=60)
+                    if schema is not None:
+                        drop(args.postgres_url, schema)
+                results[f"{kind} c={concurrency}"] = figures
             direct, schema = store_for(kind, Path(folder) / "direct", args.postgres_url)
             Path(folder, "direct").mkdir(exist_ok=True)
             try:
-                results[kind].update(in_process(direct, min(args.requests, 500)))
+                results[f"{kind} in process"] = in_process(direct, min(args.requests, 500))
             finally:
                 if schema is not None:
                     drop(args.postgres_url, schema)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    print(f"{'store':10} {'case':14} {'req/s':>9}   vs trivial")
+    print(f"{'store':20} {'case':14} {'req/s':>9} {'server cpu':>11}   vs trivial")
     for kind, figures in results.items():
-        for case in ("trivial_post", "receive", "trivial_get", "get_state"):
+        if "log_receive_ms" in figures:
+            print(
+                f"{kind:20} log.receive {figures['log_receive_ms']:.2f} ms, "
+                f"log.get {figures['log_get_ms']:.2f} ms (no HTTP)"
+            )
+            continue
+        for case in CASES:
             ratio = figures.get(f"{case}_vs_trivial")
             shown = f"{ratio:.2f}" if ratio is not None else ""
-            print(f"{kind:10} {case:14} {figures[f'{case}_rps']:9.0f}   {shown}")
-        print(
-            f"{kind:10} log.receive {figures['log_receive_ms']:.2f} ms, "
-            f"log.get {figures['log_get_ms']:.2f} ms (in process, no HTTP)"
-        )
+            busy = figures[f"{case}_server_cpu"]
+            print(f"{kind:20} {case:14} {figures[f'{case}_rps']:9.0f} {busy:11.2f}   {shown}")
     if args.json is not None:
         args.json.write_text(json.dumps({"commit": commit, "figures": results}, indent=2) + "\n")
 

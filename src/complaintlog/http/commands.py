@@ -61,8 +61,8 @@ def _receive_route(router: APIRouter) -> None:
             arguments=arguments,
             at=arguments.get("at") or found.log.clock(),
         )
-        complaint_id = found.log.receive(
-            **arguments, actor=who.actor, idempotency_key=idempotency_key
+        complaint_id = found.writer.run(
+            "receive", **arguments, actor=who.actor, idempotency_key=idempotency_key
         )
         response.headers["Location"] = f"complaints/{complaint_id}"
         return Created(id=complaint_id)
@@ -108,8 +108,12 @@ def _run_step(
         arguments=arguments,
         at=arguments.get("at") or found.log.clock(),
     )
-    result = getattr(found.log, step)(
-        complaint_id, **arguments, actor=who.actor, idempotency_key=idempotency_key
+    result = found.writer.run(
+        step,
+        complaint_id=complaint_id,
+        **arguments,
+        actor=who.actor,
+        idempotency_key=idempotency_key,
     )
     return StepResult(
         complaint_id=complaint_id, step=step, result=result if isinstance(result, UUID) else None

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from complaintlog.application import ComplaintLog
 from complaintlog.application.authorization import Policy
 from complaintlog.application.authorization.reading import ReadAccess
+from complaintlog.application.group_commit import GroupCommit
 from complaintlog.http.security import Authenticate, Identity, identify, read_access
 from complaintlog.projections import Projections
 
@@ -33,6 +34,10 @@ class Services:
     authenticate: Authenticate | None
     read_only: bool = False
     owns_projections: bool = False
+    writer: GroupCommit = attrs.field(
+        default=attrs.Factory(lambda self: GroupCommit(self.log), takes_self=True)
+    )
+    """Runs the routes' commands: concurrent requests share a transaction."""
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def views(self) -> Projections:
