@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from http_support import MONDAY, NEW
 
@@ -182,3 +185,59 @@ def test_a_time_out_of_any_sane_range_is_a_422_not_a_crash(client: TestClient) -
     answer = client.post(f"/complaints/{cid}/make_promise", json={"promise": "x", "due": due})
     assert answer.status_code == 422
     assert answer.json()["field"] == "due"
+
+
+def test_requests_that_arrive_together_share_a_commit_and_keep_their_answers(
+    app: Any, log: ComplaintLog
+) -> None:
+    """Six receives queued behind one commit (the test holds the leader's lock until all
+    six wait): retries answer the first id, refusals are theirs alone, one complaint per
+    key or reference is recorded. The same answers as one after the other."""
+    earlier = log.receive(**{**NEW, "external_ref": "OLD"})
+    requests = [
+        ({**NEW, "external_ref": "T-1"}, "same"),
+        ({**NEW, "external_ref": "T-1"}, "same"),  # a retry
+        ({**NEW, "external_ref": "T-2"}, "same"),  # the key with another body
+        ({**NEW, "external_ref": "T-3"}, None),
+        ({**NEW, "external_ref": "OLD"}, None),  # taken: the commit fails, each runs alone
+        ({**NEW, "external_ref": "T-4"}, None),
+    ]
+    answers: list[httpx.Response] = []
+
+    async def send_all() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers.extend(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            "/complaints",
+                            json=body,
+                            headers={"Idempotency-Key": key} if key else {},
+                        )
+                        for body, key in requests
+                    )
+                )
+            )
+
+    writer = app.state.complaintlog.writer
+    sender = threading.Thread(target=asyncio.run, args=(send_all(),))
+    with writer._leader_lock:
+        sender.start()
+        while len(writer._waiting) < len(requests) and sender.is_alive():
+            sender.join(0.005)
+    sender.join()
+
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [201, 201, 422, 201, 409, 201]
+    assert answers[0].json() == answers[1].json()
+    assert answers[4].json()["field"] == "external_ref"
+    found = {ref: log.find(ref) for ref in ("T-1", "T-2", "T-3", "T-4", "OLD")}
+    assert found["T-2"] is None
+    assert found["OLD"] == earlier
+    assert str(found["T-1"]) == answers[0].json()["id"]
+    complaints = list(log.complaint_ids())  # nothing recorded twice, nothing lost
+    assert sorted(map(str, complaints)) == sorted(
+        str(found[r]) for r in ("T-1", "T-3", "T-4", "OLD")
+    )
+    assert sum(len(log.history(c)) for c in complaints) == 4
