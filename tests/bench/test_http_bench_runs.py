@@ -11,16 +11,14 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "http_api.py"
+CASES = ("trivial_post", "receive", "trivial_get", "get_state")
 FIGURES = {
-    "trivial_post_rps",
-    "receive_rps",
-    "trivial_get_rps",
-    "get_state_rps",
+    *(f"{case}_rps" for case in CASES),
+    *(f"{case}_server_cpu" for case in CASES),
     "receive_vs_trivial",
     "get_state_vs_trivial",
     "requests_per_case",
-    "log_receive_ms",
-    "log_get_ms",
+    "concurrency",
 }
 
 
@@ -32,14 +30,22 @@ def test_a_tiny_run_reports_every_figure(
         request.getfixturevalue("postgres_url")  # skips (or fails under CI) without a server
     out = tmp_path / "http.json"
     result = subprocess.run(
-        [sys.executable, str(BENCH), "--requests", "40", "--store", store, "--json", str(out)],
+        [
+            *(sys.executable, str(BENCH), "--requests", "40", "--store", store),
+            *("--concurrency", "1", "--concurrency", "2", "--json", str(out)),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(out.read_text())["figures"][store]
-    assert set(figures) == FIGURES
-    assert all(math.isfinite(value) and value > 0 for value in figures.values())
-    assert figures["requests_per_case"] == 40
+    found = json.loads(out.read_text())["figures"]
+    assert set(found) == {f"{store} c=1", f"{store} c=2", f"{store} in process"}
+    for concurrency in (1, 2):
+        figures = found[f"{store} c={concurrency}"]
+        assert set(figures) == FIGURES
+        assert all(math.isfinite(value) and value >= 0 for value in figures.values())
+        assert all(figures[f"{case}_rps"] > 0 for case in CASES)  # CPU may round to 0 ticks
+        assert (figures["requests_per_case"], figures["concurrency"]) == (40, concurrency)
+    assert set(found[f"{store} in process"]) == {"log_receive_ms", "log_get_ms"}
