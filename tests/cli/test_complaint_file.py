@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from complaintlog.cli import app
 
-from .conftest import Demo
+from .conftest import ENGLAND_AND_WALES_BANK_HOLIDAYS, Demo
 
 runner = CliRunner()
 LONDON = ZoneInfo("Europe/London")
@@ -75,16 +75,13 @@ def test_the_timeline_is_every_event_in_london_time_with_backdating(
         assert shown["backdated"] is (late > timedelta(hours=1))
 
 
-def _fca_holidays() -> set[date]:
-    text = (files("complaintlog.policies") / "fca.toml").read_text()
-    return set(tomllib.loads(text)["calendar"]["holidays"])
-
-
 def _close_of_third_business_day(received: datetime) -> datetime:
-    holidays = _fca_holidays()
+    """Counted on the hand-checked table of England and Wales bank holidays."""
+    holidays = ENGLAND_AND_WALES_BANK_HOLIDAYS
     day, counted = received.astimezone(LONDON).date(), 0
     while counted < 3:
         day += timedelta(days=1)
+        assert min(holidays).year <= day.year <= max(holidays).year, "beyond the table"
         if day.weekday() < 5 and day not in holidays:
             counted += 1
     return datetime.combine(day, time(17), tzinfo=LONDON)
@@ -182,12 +179,32 @@ def test_a_pdf_needs_an_output_file(demo: Demo, chosen: list[dict[str, Any]]) ->
     assert "--output" in err
 
 
-def test_a_year_without_holidays_is_warned_about(demo: Demo, chosen: list[dict[str, Any]]) -> None:
-    """The CFPB sample is from years the FCA preset lists no bank holidays for."""
-    year = _at(chosen[0]["occurred_at"]).year
-    assert year not in {d.year for d in _fca_holidays()}
-    code, stdout, _ = _invoke(
+def test_the_fca_preset_knows_the_bank_holidays_of_every_year_of_the_sample(
+    demo: Demo, chosen: list[dict[str, Any]]
+) -> None:
+    """The preset takes England and Wales bank holidays from the holidays package, so the
+    CFPB sample's years (2012 on) are counted with theirs: no warning about them."""
+    code, stdout, err = _invoke(
         demo.store, "--json", "file", chosen[0]["payload"]["external_ref"], "--policy", "fca"
+    )
+    assert code == 0, err
+    assert not [w for w in json.loads(stdout)["warnings"] if "holidays" in w]
+
+
+def test_a_year_without_holidays_is_warned_about(
+    demo: Demo, chosen: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A policy listing its holidays by hand, leaving out one year, says so for that year."""
+    year = _at(chosen[0]["occurred_at"]).year
+    listed = sorted(d for d in ENGLAND_AND_WALES_BANK_HOLIDAYS if d.year != year)
+    text = (files("complaintlog.policies") / "fca.toml").read_text()
+    text = text.replace('holidays_country = "GB"', f"holidays = [{', '.join(map(str, listed))}]")
+    text = "\n".join(line for line in text.splitlines() if "holidays_subdivision" not in line)
+    policy = tmp_path / "fca_by_hand.toml"
+    policy.write_text(text)
+    assert tomllib.loads(text)["calendar"]["holidays"] == listed
+    code, stdout, _ = _invoke(
+        demo.store, "--json", "file", chosen[0]["payload"]["external_ref"], "--policy", str(policy)
     )
     assert code == 0
     assert any(str(year) in w and "holidays" in w for w in json.loads(stdout)["warnings"])

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from complaintlog import ComplaintLog
 from complaintlog.cli import app
 
-from .conftest import Demo
+from .conftest import ENGLAND_AND_WALES_BANK_HOLIDAYS, Demo
 
 runner = CliRunner()
 LONDON = ZoneInfo("Europe/London")
@@ -44,10 +44,12 @@ def _toml(name: str, package: str) -> dict[str, Any]:
 
 
 def _close_of_third_business_day(received: datetime) -> datetime:
-    holidays = set(_toml("fca.toml", "complaintlog.policies")["calendar"]["holidays"])
+    """Counted on the hand-checked table of England and Wales bank holidays."""
+    holidays = ENGLAND_AND_WALES_BANK_HOLIDAYS
     day, counted = received.astimezone(LONDON).date(), 0
     while counted < 3:
         day += timedelta(days=1)
+        assert min(holidays).year <= day.year <= max(holidays).year, "beyond the table"
         if day.weekday() < 5 and day not in holidays:
             counted += 1
     return datetime.combine(day, time(17), tzinfo=LONDON)
@@ -193,7 +195,10 @@ def test_csv_and_xlsx_carry_the_same_figures(
     assert values[header.index("opened")] == fca["totals"][0]["opened"]
 
 
-def test_a_year_without_bank_holidays_is_noted(demo: Demo) -> None:
+def test_the_fca_preset_counts_2020_with_its_bank_holidays(demo: Demo) -> None:
+    """The preset's bank holidays come from the holidays package: 2020 is covered (its
+    early May bank holiday moved to Friday 8 May for VE Day), so the return warns of
+    nothing."""
     code, stdout, err = _invoke(
         demo.store,
         "--json",
@@ -203,6 +208,31 @@ def test_a_year_without_bank_holidays_is_noted(demo: Demo) -> None:
         "2020-01-01",
         "--until",
         "2020-12-31",
+    )
+    assert code == 0, err
+    assert not [n for n in json.loads(stdout)["notes"] if "holidays" in n]
+    assert "warning" not in err
+
+
+def test_a_year_without_bank_holidays_is_noted(demo: Demo, tmp_path: Path) -> None:
+    """A policy listing bank holidays by hand for some years only says so for the others."""
+    listed = sorted(d for d in ENGLAND_AND_WALES_BANK_HOLIDAYS if d.year >= 2025)
+    text = (files("complaintlog.policies") / "fca.toml").read_text()
+    text = text.replace('holidays_country = "GB"', f"holidays = [{', '.join(map(str, listed))}]")
+    text = "\n".join(line for line in text.splitlines() if "holidays_subdivision" not in line)
+    policy = tmp_path / "fca_by_hand.toml"
+    policy.write_text(text)
+    code, stdout, err = _invoke(
+        demo.store,
+        "--json",
+        "regulatory-return",
+        "fca",
+        "--since",
+        "2020-01-01",
+        "--until",
+        "2020-12-31",
+        "--policy",
+        str(policy),
     )
     assert code == 0
     assert any("2020" in note and "holidays" in note for note in json.loads(stdout)["notes"])

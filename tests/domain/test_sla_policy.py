@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 from datetime import UTC, date, datetime, time, timedelta
+from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -189,6 +191,34 @@ def test_presets_are_listed() -> None:
     assert caught.value.field == "preset"
 
 
+ENGLAND_AND_WALES_2024_2025 = {
+    # gov.uk/bank-holidays, checked by hand: New Year's Day, Good Friday, Easter Monday,
+    # early May, spring and summer bank holidays, Christmas Day, Boxing Day.
+    date(2024, 1, 1), date(2024, 3, 29), date(2024, 4, 1), date(2024, 5, 6),
+    date(2024, 5, 27), date(2024, 8, 26), date(2024, 12, 25), date(2024, 12, 26),
+    date(2025, 1, 1), date(2025, 4, 18), date(2025, 4, 21), date(2025, 5, 5),
+    date(2025, 5, 26), date(2025, 8, 25), date(2025, 12, 25), date(2025, 12, 26),
+}  # fmt: skip
+
+
+def test_fca_preset_takes_england_and_wales_bank_holidays_from_the_package() -> None:
+    """No hand-written table in the preset (#14): GB/ENG from the holidays package, so any
+    year is counted with its bank holidays, substitute days and one-off days included."""
+    text = (files("complaintlog.policies") / "fca.toml").read_text(encoding="utf-8")
+    calendar = tomllib.loads(text)["calendar"]
+    assert (calendar["holidays_country"], calendar["holidays_subdivision"]) == ("GB", "ENG")
+    assert "holidays" not in calendar
+    holidays = SlaPolicy.preset("fca").calendar.holidays
+    assert {d for d in holidays if d.year in {2024, 2025}} >= ENGLAND_AND_WALES_2024_2025
+    # Substitute days: Boxing Day 2026 and Christmas 2027 fall on Saturdays.
+    assert {date(2026, 12, 28), date(2027, 12, 27), date(2027, 12, 28)} <= holidays
+    # One-off days: VE Day 2020 (early May moved to Friday 8 May), the Coronation 2023.
+    assert {date(2020, 5, 8), date(2023, 5, 8)} <= holidays
+    assert date(2020, 5, 4) not in holidays
+    assert date(2024, 3, 18) not in holidays  # St Patrick's Day (observed): Northern Ireland
+    assert date(2024, 8, 5) not in holidays  # Scotland's summer bank holiday
+
+
 def test_fca_preset_final_response_in_8_weeks_and_summary_by_3rd_business_day() -> None:
     fca = SlaPolicy.preset("fca")
     summary, final = fca.target("summary_resolution"), fca.target("final_response")
@@ -202,9 +232,10 @@ def test_fca_preset_final_response_in_8_weeks_and_summary_by_3rd_business_day() 
     assert "DISP 1.5" in fca.source
     calendar = fca.calendar
     assert calendar.hours == {day: ((time(9), time(17)),) for day in range(5)}
-    weekdays_off = {d for d in calendar.holidays if 2025 <= d.year <= 2027 and d.weekday() < 5}
-    assert len(weekdays_off) == 24  # 8 England and Wales bank holidays a year, on weekdays
+    weekdays_off = {d for d in calendar.holidays if 2024 <= d.year <= 2025 and d.weekday() < 5}
+    assert weekdays_off == ENGLAND_AND_WALES_2024_2025
     assert {date(2026, 12, 28), date(2027, 12, 27), date(2027, 12, 28)} <= calendar.holidays
+    assert "from the holidays package" in fca.source
 
     # Mon 22 Dec 2025: Tue 23 (1), Wed 24 (2), 25-26 holidays, weekend, Mon 29 (3) -> 17:00.
     assert summary.due(at(LONDON, 2025, 12, 22, 10), calendar) == at(LONDON, 2025, 12, 29, 17)

@@ -1,8 +1,9 @@
 """Which years a calendar's holidays cover, so a deadline is never counted on a guess.
 
-A calendar lists its holidays for some years (the FCA preset: 2025 to 2027). Asked about
-another year, it would count that year's bank holidays as business days without a word: a
-deadline on 26 December 2024 would look like an ordinary Thursday. Callers ask
+A calendar may list its holidays for some years only (a hand-written ``holidays`` list;
+a country's from the ``holidays`` package cover 1995-2050). Asked about another year, it
+would count that year's bank holidays as business days without a word: a deadline on 26
+December 2024 would look like an ordinary Thursday. Callers ask
 :func:`uncovered_years` first and warn (or refuse) when the answer is not empty.
 """
 
