@@ -141,13 +141,15 @@ class ComplaintRuleError(ComplaintLogError):
 
     rule = "process rule"
 
-    def __init__(self, complaint_id: UUID, command: str, detail: str) -> None:
+    def __init__(self, complaint_id: UUID | None, command: str, detail: str) -> None:
         self.complaint_id = complaint_id
+        """``None`` for a complaint not recorded yet (a ``receive`` dated in the future)."""
         self.command = command
         self.detail = detail
         group = getattr(self, "group", None)
         label = self.rule if group is None else f"{self.rule}, in {group}"
-        super().__init__(f"complaint {complaint_id}: {command} refused ({label}): {detail}")
+        which = f"complaint {complaint_id}" if complaint_id is not None else "a new complaint"
+        super().__init__(f"{which}: {command} refused ({label}): {detail}")
 
 
 class ComplaintWithdrawnError(ComplaintRuleError):
@@ -225,7 +227,7 @@ class TimeRunsBackwardsError(ComplaintRuleError):
 class TimeTooFarInFutureError(ComplaintRuleError):
     rule = "no event lies beyond the allowed clock skew in the future"
 
-    def __init__(self, complaint_id: UUID, command: str, detail: str) -> None:
+    def __init__(self, complaint_id: UUID | None, command: str, detail: str) -> None:
         hint = (
             " (the future is measured against the log's clock: a script recording fixed "
             "dates passes ComplaintLog(clock=...) returning a time after them)"
@@ -247,7 +249,7 @@ class RuleViolationError(ComplaintRuleError):
         self.rule = rule
         self.group = group
         """The ``all_of`` group the refusing rule belongs to, if any."""
-        super().__init__(complaint_id or UUID(int=0), command, detail)
+        super().__init__(complaint_id, command, detail)
 
 
 class NotAuthorizedError(ComplaintLogError, PermissionError):

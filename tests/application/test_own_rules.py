@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -13,7 +17,9 @@ from complaintlog import (
     InvalidValueError,
     NotAcknowledgedError,
     RuleViolationError,
+    TimeTooFarInFutureError,
 )
+from complaintlog.aio import AsyncComplaintLog
 from complaintlog.rules import Command, all_of, process_rule
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -164,6 +170,34 @@ def test_a_rule_flags_a_new_complaint_but_never_refuses_it(log: ComplaintLog) ->
     assert flags == "only known customers: unknown customer"
     with pytest.raises(InvalidValueError, match="customer"):
         ruled.receive(customer={}, channel="web", subject="s", description="d", at=T0)  # type: ignore[arg-type]
+
+
+def test_no_way_of_receiving_refuses_for_a_rule_and_no_error_names_a_nil_complaint(
+    tmp_path: Path,
+) -> None:
+    """Issue #14: the log, a batch, a caller's transaction, a dry run and the async log all
+    flag what a refusing rule (in a group) says about a new complaint; an input error on
+    receive names no complaint, never 00000000-..."""
+    refuse_all = all_of("house", [process_rule("never")(lambda state, command: "no")])
+    expected = "house: never: no"
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    arguments = {"customer": {"id": "c"}, "channel": "web", "subject": "s", "description": "d"}
+    with ComplaintLog(url, rules=[refuse_all], clock=lambda: T0 + timedelta(days=1)) as ruled:
+        ids = [ruled.receive(**arguments, at=T0)]  # type: ignore[arg-type]
+        with ruled.batch() as batch:
+            ids.append(batch.receive(**arguments, at=T0))  # type: ignore[arg-type]
+        with sqlite3.connect(tmp_path / "c.db") as connection:
+            ids.append(ruled.using(connection).receive(**arguments, at=T0))  # type: ignore[arg-type]
+        ids.append(asyncio.run(AsyncComplaintLog.wrap(ruled).receive(**arguments, at=T0)))  # type: ignore[arg-type]
+        assert isinstance(ruled.validate("receive", **arguments, at=T0), UUID)
+        for cid in ids:
+            assert dict(ruled.get(cid).attributes) == {"rule_flags": expected}
+        with pytest.raises(TimeTooFarInFutureError) as caught:
+            ruled.receive(**arguments, at=T0 + timedelta(days=30))  # type: ignore[arg-type]
+        assert caught.value.complaint_id is None
+        assert str(caught.value).startswith("a new complaint: receive refused")
+        assert str(UUID(int=0)) not in str(caught.value)
+        assert len(list(ruled.complaint_ids())) == 4
 
 
 def test_something_that_is_not_a_rule_is_refused_at_construction() -> None:

@@ -188,11 +188,21 @@ def test_a_currency_without_a_limit_is_refused(guarded: ComplaintLog) -> None:
 
 
 def test_the_auditor_records_nothing_but_review_notes(guarded: ComplaintLog) -> None:
+    # A complaint is never turned away (#14): the auditor's is recorded, and flagged.
+    flagged = guarded.receive(
+        customer={"id": "C-1"}, channel="web", subject="s", description="d", at=T0, actor="kim"
+    )
+    assert dict(guarded.get(flagged).attributes) == {
+        "rule_flags": "authorization (command not allowed): actor 'kim' (auditor): "
+        "none of the roles ['auditor'] may run receive"
+    }
+    assert guarded.denied_attempts(actor="kim") == ()  # nothing was denied
     with pytest.raises(NotAuthorizedError, match="command not allowed"):
-        open_complaint(guarded, actor="kim")
-    assert [a.command for a in guarded.denied_attempts(actor="kim")] == ["receive"]
-    assert guarded.denied_attempts(actor="kim")[0].complaint_id is None
+        guarded.acknowledge(flagged, at=T0, actor="kim")
+    assert [a.command for a in guarded.denied_attempts(actor="kim")] == ["acknowledge"]
+    assert guarded.denied_attempts(actor="kim")[0].complaint_id == flagged
     complaint_id = open_complaint(guarded)
+    assert "rule_flags" not in dict(guarded.get(complaint_id).attributes)
     for command, arguments in [
         ("assign", {"assignee": "x"}),
         ("inform", {"message": "m"}),
@@ -207,13 +217,53 @@ def test_the_auditor_records_nothing_but_review_notes(guarded: ComplaintLog) -> 
     assert guarded.get(complaint_id).status.value == "acknowledged"
 
 
-def test_an_unknown_or_missing_actor_is_refused(guarded: ComplaintLog) -> None:
+def test_an_unknown_or_missing_actor_is_flagged_on_receive_and_refused_after(
+    guarded: ComplaintLog,
+) -> None:
+    new = {"customer": {"id": "C-1"}, "channel": "web", "subject": "s", "description": "d"}
+    stranger = guarded.receive(**new, at=T0, actor="mallory")
+    nobody = guarded.receive(**new, at=T0)
+    flags = [dict(guarded.get(cid).attributes)["rule_flags"] for cid in (stranger, nobody)]
+    assert flags == [
+        "authorization (unknown actor): actor 'mallory': the actor holds no role",
+        "authorization (actor required): no actor: pass actor=",
+    ]
+    assert [e.actor for e in guarded.history(stranger)] == ["mallory"]
     with pytest.raises(NotAuthorizedError, match="unknown actor"):
-        open_complaint(guarded, actor="mallory")
+        guarded.acknowledge(stranger, at=T0, actor="mallory")
     with pytest.raises(NotAuthorizedError, match="actor required"):
-        guarded.receive(customer={"id": "C-1"}, channel="web", subject="s", description="d")
+        guarded.acknowledge(nobody, at=T0)
     assert [a.rule for a in guarded.denied_attempts()] == ["unknown actor", "actor required"]
-    assert guarded.max_position() == 2  # the two refusals, nothing else
+    # two complaints received, two refusals: nothing else
+    assert guarded.max_position() == 4
+
+
+def test_a_flag_is_added_to_the_callers_own_and_malformed_input_is_still_refused(
+    guarded: ComplaintLog,
+) -> None:
+    cid = guarded.receive(
+        customer={"id": "C-1"},
+        channel="web",
+        subject="s",
+        description="d",
+        attributes={"rule_flags": "imported: checked by hand"},
+        at=T0,
+        actor="kim",
+    )
+    assert dict(guarded.get(cid).attributes)["rule_flags"] == (
+        "imported: checked by hand; authorization (command not allowed): actor 'kim' "
+        "(auditor): none of the roles ['auditor'] may run receive"
+    )
+    before = list(guarded.complaint_ids())
+    for left_out in ("customer", "channel"):
+        new = {"customer": {"id": "C-1"}, "channel": "web", "subject": "s", "description": "d"}
+        del new[left_out]
+        with pytest.raises(InvalidValueError) as caught:
+            guarded.receive(**new, at=T0, actor="ana")
+        assert (caught.value.field, caught.value.value) == (left_out, None)
+        assert "required" in caught.value.rule
+        assert "ArgsKwargs" not in str(caught.value)
+    assert list(guarded.complaint_ids()) == before
 
 
 def test_resolving_at_first_contact_also_needs_the_acknowledge_right() -> None:
@@ -263,7 +313,7 @@ def test_refusals_are_filtered_and_outlive_the_process(tmp_path: Path, policy: P
     url = f"sqlite:///{tmp_path / 'c.db'}"
     with ComplaintLog(url, authorization=policy) as log:
         for actor in ("kim", "mallory", "kim"):
-            with pytest.raises(NotAuthorizedError):
+            with pytest.raises(NotAuthorizedError):  # recorded, flagged; then refused
                 open_complaint(log, actor=actor)
         middle = log.denied_attempts()[1].recorded_at
     with ComplaintLog(url) as reader:  # no policy needed to read the refusals
@@ -272,7 +322,8 @@ def test_refusals_are_filtered_and_outlive_the_process(tmp_path: Path, policy: P
         assert len(reader.denied_attempts(since=middle)) == 2
         assert reader.denied_attempts(command="resolve") == ()
         topics = {n.topic for n in reader.notifications()}
-        assert topics == {DENIED_TOPIC}
+        assert DENIED_TOPIC in topics
+        assert reader.denied_attempts(command="receive") == ()
 
 
 def test_a_directory_can_name_the_roles(store_url: str) -> None:

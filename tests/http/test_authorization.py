@@ -87,7 +87,15 @@ def test_without_a_hook_everyone_is_anonymous_with_the_policys_anonymous_role(
     )
     with TestClient(create_app(log, policy=reader)) as client:
         assert client.get("/complaints").status_code == 200
-        assert client.post("/complaints", json=NEW).status_code == 403
+        # a complaint is never turned away (#14): recorded, flagged; the next step is refused
+        created = client.post("/complaints", json=NEW)
+        assert created.status_code == 201
+        cid = created.json()["id"]
+        assert dict(log.get(cid).attributes) == {
+            "rule_flags": "authorization (command not allowed): actor 'anonymous' (auditor): "
+            "none of the roles ['auditor'] may run receive"
+        }
+        assert client.post(f"/complaints/{cid}/acknowledge").status_code == 403
     nobody = Policy.from_mapping({"roles": {"agent": {"commands": ["receive"]}}})
     with TestClient(create_app(log, policy=nobody)) as client:
         assert client.get("/complaints").status_code == 403
@@ -107,9 +115,37 @@ def test_a_policy_requiring_authentication_refuses_requests_without_a_hook(
 def test_the_logs_own_policy_decides_and_records_the_refusal(moving_clock: object) -> None:
     with ComplaintLog(authorization=POLICY) as log:
         with TestClient(create_app(log, authenticate=from_header)) as client:
-            refused = client.post("/complaints", json=NEW, headers=as_user("audit.kim"))
+            created = client.post("/complaints", json=NEW, headers=as_user("audit.kim"))
+            assert created.status_code == 201  # never turned away: flagged by the log
+            cid = created.json()["id"]
+            refused = client.post(f"/complaints/{cid}/acknowledge", headers=as_user("audit.kim"))
             assert refused.status_code == 403
-        assert [(a.actor, a.command) for a in log.denied_attempts()] == [("audit.kim", "receive")]
+        assert [(a.actor, a.command) for a in log.denied_attempts()] == [
+            ("audit.kim", "acknowledge")
+        ]
+        flags = dict(log.get(cid).attributes)["rule_flags"]
+        assert flags.startswith("authorization (command not allowed): actor 'audit.kim'")
+
+
+def test_roles_from_the_hook_flag_a_new_complaint_the_policy_would_refuse(
+    guarded: TestClient, log: ComplaintLog
+) -> None:
+    """The web layer asks the policy with the hook's roles (the log has none): a denial of
+    receive becomes a flag, after any the caller sent, and the complaint is recorded."""
+    body = {**NEW, "attributes": {"rule_flags": "from the CRM"}}
+    created = guarded.post("/complaints", json=body, headers=as_user("kim:auditor"))
+    assert created.status_code == 201
+    assert dict(log.get(created.json()["id"]).attributes) == {
+        "rule_flags": "from the CRM; authorization (command not allowed): actor 'kim' "
+        "(auditor): none of the roles ['auditor'] may run receive"
+    }
+    assert log.denied_attempts() == ()
+    missing = guarded.post(
+        "/complaints",
+        json={k: v for k, v in NEW.items() if k != "channel"},
+        headers=as_user("kim:auditor"),
+    )
+    assert missing.status_code == 422  # malformed input is still refused
 
 
 READERS = Policy.from_mapping(

@@ -136,6 +136,35 @@ def test_the_runner_accepts_a_correct_rule_and_reports_refusals_and_coverage() -
     assert clean.coverage == ("rule 'no compensation above 100 EUR': applied",)
 
 
+@process_rule("social complaints are public")
+def flags_social(state: ComplaintView | None, command: Command) -> str | None:
+    if command.name == "receive" and command.arguments.get("channel") == "social":
+        return "route to the social media team"
+    return None
+
+
+def spec_social(steps: Sequence[Step]) -> str | None:
+    entry = steps[-1].entry
+    return "social" if entry.event == "Received" and entry.payload["channel"] == "social" else None
+
+
+def one_receipt(channel: str) -> Lifecycle:
+    arguments = {"customer": {"id": "c"}, "channel": channel, "subject": "s", "description": "d"}
+    return Lifecycle((PlannedCommand("receive", T0, arguments),))
+
+
+def test_the_runner_takes_a_flag_on_a_new_complaint_as_the_rules_verdict() -> None:
+    """receive is never refused (#14): the rules flag it, and the runner compares the flag."""
+    report = check_rules_against_spec([flags_social], spec_social, one_receipt("social"))
+    assert [c.name for c in report.recorded] == ["receive"]
+    assert report.refused == ()
+    check_rules_against_spec([flags_social], spec_social, one_receipt("web"))
+    with pytest.raises(RuleDisagreement, match=r"over-refusal at command 0 .*flagged"):
+        check_rules_against_spec([flags_social], lambda steps: None, one_receipt("social"))
+    with pytest.raises(RuleDisagreement, match="breach got through at command 0"):
+        check_rules_against_spec([], spec_social, one_receipt("social"))
+
+
 def test_the_runner_finds_an_over_refusal_and_a_breach_that_got_through() -> None:
     with pytest.raises(RuleDisagreement, match=r"over-refusal at command 1 .*'100.00'"):
         check_rules_against_spec([limit_rule(True)], spec_limit, one_payout("100.00"))

@@ -75,15 +75,27 @@ from complaintlog.errors import (
     NotAuthorizedError,
 )
 
-__all__ = ["MAX_ATTRIBUTES", "RULE_FLAGS", "Action", "CommandMethods"]
+__all__ = ["MAX_ATTRIBUTES", "RULE_FLAGS", "Action", "CommandMethods", "with_flags"]
 
 MAX_ATTRIBUTES = 200
 """The most attributes a complaint may carry (each name a Label, each value at most
 1,000,000 characters): enough for any export's extra columns, not a way to store a file."""
 
 RULE_FLAGS = "rule_flags"
-"""The Received attribute holding what the company's rules say about a new complaint they
-would have refused: a complaint is never turned away, it is flagged."""
+"""The Received attribute holding what the company's rules and the authorisation policy
+say about a new complaint they would have refused (``"rule: reason"``, joined by ``"; "``):
+a complaint is never turned away, it is flagged."""
+
+
+def with_flags(
+    attributes: Mapping[str, str] | None, flags: Sequence[str]
+) -> Mapping[str, str] | None:
+    """``attributes`` with ``flags`` added to ``rule_flags`` (after any the caller gave)."""
+    if not flags:
+        return attributes
+    given = (attributes or {}).get(RULE_FLAGS)
+    return {**(attributes or {}), RULE_FLAGS: "; ".join([*([given] if given else []), *flags])}
+
 
 Action = Callable[[Complaint, Stamp], Any]
 
@@ -232,14 +244,16 @@ class CommandMethods(StepCommands):
         return result
 
     def _flags_for_new(self, arguments: Mapping[str, Any], stamp: Stamp) -> list[str]:
-        """Authorise a new complaint, then ask the rules about it: receiving is never
-        refused for a business reason, so what a rule would refuse is kept as a flag
-        (``rule: reason``) in the ``rule_flags`` attribute instead."""
+        """Ask the authorisation policy, then the rules, about a new complaint: receiving
+        is never refused for a business reason, so what either would refuse is kept as a
+        flag (``rule: reason``) in the ``rule_flags`` attribute instead."""
         if not self._rules and self._policy is None:
             return []
         command = self._command("receive", arguments, stamp)
-        self._authorize(None, command, stamp)
         flags = []
+        denial = self._policy.decide(None, command) if self._policy is not None else None
+        if denial is not None:
+            flags.append(denial.flag())
         for rule in self._rules:
             reason = rule(None, command)
             if reason is not None:
@@ -342,9 +356,8 @@ class CommandMethods(StepCommands):
                     legacy = stamp.idempotency.model_copy(update={"digest": digest(arguments)})
                     _, result = existing.earlier_result(legacy)
                 return cast(UUID, result)
-        flags = self._flags_for_new(arguments, stamp)
-        if flags:  # a rule may flag a new complaint, never turn it away
-            attributes = {**(attributes or {}), RULE_FLAGS: "; ".join(flags)}
+        # the policy and the rules may flag a new complaint, never turn it away
+        attributes = with_flags(attributes, self._flags_for_new(arguments, stamp))
         complaint_id = (
             Complaint.id_for_idempotency_key(stamp.idempotency.key)
             if stamp.idempotency is not None

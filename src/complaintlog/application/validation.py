@@ -107,9 +107,17 @@ def _invalid(error: ValidationError, parameters: list[str]) -> InvalidValueError
         loc[0] = parameters[loc[0]]  # a positional argument: name it
     field = ".".join(str(part) for part in loc) or "value"
     rule = first["msg"]
+    value = first.get("input")
+    if first["type"] in _MISSING:  # the input is every argument: name the missing one only
+        value = None
+        rule = f"required: pass {field}=" if "." not in field else f"required: {field} is missing"
     if error.error_count() > 1:
         rule += f" (and {error.error_count() - 1} more problems)"
-    return InvalidValueError(field, first.get("input"), rule)
+    return InvalidValueError(field, value, rule)
+
+
+_MISSING = frozenset({"missing", "missing_argument", "missing_keyword_only_argument"})
+"""pydantic's error types for a required argument left out."""
 
 
 def _validate_call_wrapper(checked: Callable[..., Any]) -> Callable[..., Any] | None:

@@ -167,7 +167,7 @@ class ComplaintGuards(ComplaintState):
     def _check_not_in_future(complaint_id: UUID | None, command: str, stamp: Stamp) -> None:
         if stamp.occurred_at > stamp.latest_allowed:
             raise TimeTooFarInFutureError(
-                complaint_id or UUID(int=0),
+                complaint_id,
                 command,
                 f"at={stamp.occurred_at.isoformat()} is after {stamp.latest_allowed.isoformat()}",
             )

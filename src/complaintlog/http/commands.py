@@ -15,13 +15,14 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
 from pydantic import BaseModel
 
+from complaintlog.application.commands import with_flags
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import STEP_COMMANDS
 from complaintlog.errors import ComplaintNotFoundError
 from complaintlog.http.context import Services, identity, services
 from complaintlog.http.models import Created, StepResult, body_model
 from complaintlog.http.problems import responses
-from complaintlog.http.security import Identity, authorize_command
+from complaintlog.http.security import Identity, authorize_command, receive_flag
 
 __all__ = ["command_routes"]
 
@@ -52,15 +53,11 @@ def _receive_route(router: APIRouter) -> None:
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Created:
         arguments = _arguments(body)
-        authorize_command(
-            found.command_policy(who),
-            who,
-            name="receive",
-            complaint_id=None,
-            state=None,
-            arguments=arguments,
-            at=arguments.get("at") or found.log.clock(),
+        flag = receive_flag(
+            found.command_policy(who), who, arguments, arguments.get("at") or found.log.clock()
         )
+        if flag is not None:  # a complaint is never turned away: the denial is a flag
+            arguments["attributes"] = with_flags(arguments.get("attributes"), [flag])
         complaint_id = found.writer.run(
             "receive", **arguments, actor=who.actor, idempotency_key=idempotency_key
         )

@@ -5,8 +5,9 @@ optionally, the roles the CRM's own directory gives them), an actor name (the po
 actor table gives the roles), or ``None`` when the request is not authenticated (401).
 Without a hook every request acts as the one actor ``anonymous`` with the policy's
 ``anonymous_role``. With a policy, a command must be one the policy lets the actor run
-(``Policy.decide``), and a read needs any role of the policy; without one, everything is
-allowed, which is what the loopback default of ``complaintlog serve`` is for.
+(``Policy.decide``; a new complaint is never refused: a denial of ``receive`` becomes a
+flag on it), and a read needs any role of the policy; without one, everything is allowed,
+which is what the loopback default of ``complaintlog serve`` is for.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "Authenticate",
     "Identity",
     "authorize_command",
+    "receive_flag",
     "read_access",
     "readable",
     "readable_team",
@@ -99,6 +101,20 @@ def readable(access: ReadAccess, view: ComplaintView) -> ComplaintView:
 def readable_team(access: ReadAccess, team: str | None) -> bool:
     """Whether the reader may read the complaints of ``team`` (for lists)."""
     return access.teams is None or (team is not None and team in access.teams)
+
+
+def receive_flag(
+    policy: Policy | None, identity: Identity, arguments: Mapping[str, Any], at: datetime
+) -> str | None:
+    """What the policy says against the identity recording a new complaint, as a flag
+    (``Denial.flag``): ``receive`` is never refused, so a denial is kept, not raised."""
+    if policy is None:
+        return None
+    command = Command(
+        name="receive", complaint_id=None, arguments=arguments, occurred_at=at, actor=identity.actor
+    )
+    denial = _for(policy, identity).decide(None, command)
+    return denial.flag() if denial is not None else None
 
 
 def authorize_command(

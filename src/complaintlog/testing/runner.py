@@ -11,7 +11,10 @@ it on the ruled log:
 - the rules let it through, but the spec finds a breach: a **breach got through**.
 
 A refused command is left out of both logs, and the lifecycle goes on; commands the
-built-in rules then refuse are skipped in both.
+built-in rules then refuse are skipped in both. ``receive`` is never refused: the rules
+flag a new complaint instead (its ``rule_flags`` attribute), so there a flag is the
+rules' "refusal": flagged without a breach is an over-refusal, a breach not flagged got
+through; the complaint is recorded either way.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from uuid import UUID
 import attrs
 
 from complaintlog.application import ComplaintLog
+from complaintlog.application.commands import RULE_FLAGS
 from complaintlog.application.history import Step
 from complaintlog.domain.rules import ProcessRule
 from complaintlog.errors import ComplaintRuleError, RuleViolationError
@@ -114,7 +118,14 @@ class _Run:
             self.refused.append((planned, refusal.rule, refusal.detail))
             self._rebuild_shadow()
             return
-        if breach is not None:
+        flag = self._rules_flag(ruled_id, shadow_id) if planned.name == "receive" else None
+        if flag is not None and breach is None:
+            msg = (
+                f"over-refusal at command {index} {planned!r}: the rules flagged the new "
+                f"complaint ({flag}), but the spec finds no breach"
+            )
+            raise RuleDisagreement(msg)
+        if breach is not None and flag is None:
             msg = (
                 f"breach got through at command {index} {planned!r}: the rules let it "
                 f"through, but the spec says: {breach}"
@@ -122,6 +133,13 @@ class _Run:
             raise RuleDisagreement(msg)
         self.recorded.append(planned)
         self.ids = self.ids or (ruled_id, shadow_id)
+
+    def _rules_flag(self, ruled_id: UUID, shadow_id: UUID) -> str | None:
+        """The flags the rules put on a new complaint (beyond the shadow's: a policy in
+        both logs flags alike)."""
+        ruled = dict(self.ruled.get(ruled_id).attributes).get(RULE_FLAGS, "")
+        shadow = dict(self.shadow.get(shadow_id).attributes).get(RULE_FLAGS, "")
+        return ruled.removeprefix(shadow).removeprefix("; ") or None
 
     def _expect_refusal_too(
         self, index: int, planned: PlannedCommand, built_in: ComplaintRuleError

@@ -7,6 +7,12 @@ command and the rule), records nothing in the complaint, and is itself recorded 
 ``AccessAttempt`` (see ``ComplaintLog.denied_attempts``). Without a policy everything is
 allowed.
 
+``receive`` is the exception: a complaint is never turned away, so a policy cannot refuse
+one. ``decide`` still says what it thinks of the actor recording it (``receive`` among a
+role's commands names who is expected to record complaints), and the log keeps a denial
+as a flag on the new complaint (its ``rule_flags`` attribute, see :meth:`Denial.flag`)
+instead of raising; nothing is recorded as a denied attempt, because nothing was denied.
+
 The rules, in order:
 
 1. a command needs an actor (``actor=``), and the actor needs at least one known role;
@@ -117,6 +123,13 @@ class Denial:
     command: str
     rule: str
     detail: str
+
+    def flag(self) -> str:
+        """The denial as a flag on a new complaint (``receive`` is never refused):
+        ``authorization (command not allowed): actor 'kim' (auditor): ...``."""
+        who = f"actor {self.actor!r}" if self.actor is not None else "no actor"
+        roles = f" ({', '.join(self.roles)})" if self.roles else ""
+        return f"authorization ({self.rule}): {who}{roles}: {self.detail}"
 
 
 @attrs.frozen
