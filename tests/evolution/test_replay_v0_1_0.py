@@ -124,11 +124,12 @@ def test_old_rows_replay_into_the_views_of_their_time(old_store: ComplaintLog) -
 
 UPCAST_SINCE_0_1_0: dict[str, dict[str, Any]] = {
     "Acknowledged": {"regret": None, "thanks": None},
-    "PromiseMade": {"alongside": False},
+    "PromiseMade": {"alongside": False, "delay_reason": None},
     "CustomerInformed": {"promise_id": None},
     "Resolved": {"upheld": None, "options_offered": [], "chosen": None},
 }
-"""The fields events gained with the agenda (#15), as their upcasters fill them."""
+"""The fields events gained with the agenda (#15) and the holding reply (#14), as their
+upcasters fill them."""
 
 
 def test_old_rows_replay_into_the_histories_of_their_time(old_store: ComplaintLog) -> None:

@@ -56,6 +56,9 @@ def test_the_upcasters_fill_what_version_1_did_not_store() -> None:
         state: dict[str, Any] = {}
         event.upcast_v1_v2(state)  # type: ignore[attr-defined]
         assert state == added
+    promise: dict[str, Any] = {"alongside": True}
+    Complaint.PromiseMade.upcast_v2_v3(promise)
+    assert promise == {"alongside": True, "delay_reason": None}  # no holding reply (#14)
 
 
 def test_a_resolution_records_whether_it_was_upheld(log: ComplaintLog) -> None:

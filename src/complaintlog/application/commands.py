@@ -452,6 +452,7 @@ class CommandMethods(StepCommands):
         promise: Text,
         due: Moment,
         alongside: bool = False,
+        delay_reason: Text | None = None,
         at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
@@ -459,7 +460,10 @@ class CommandMethods(StepCommands):
         """Promise the customer something by ``due``; returns the promise's id.
 
         A new promise supersedes the open ones; ``alongside=True`` keeps them open beside it
-        (a call-back and a written answer), each with its own due time.
+        (a call-back and a written answer), each with its own due time. With
+        ``delay_reason`` the promise is a *holding reply* (PSD2 art. 101(2)): it tells the
+        customer why the final reply is late and that it comes by ``due``; a target with a
+        ``holding_reply_limit`` (the ``psd2`` preset's ``reply``) is then due at ``due``.
         """
         arguments = dict(locals(), due=due.astimezone(UTC))  # rules see what is recorded
         if arguments["due"] - (at or self._clock()) > LONGEST_PROMISE:
@@ -477,6 +481,7 @@ class CommandMethods(StepCommands):
                     due=arguments["due"],
                     promise_id=promise_id,
                     alongside=alongside,
+                    delay_reason=delay_reason,
                 ),
             ),
         )

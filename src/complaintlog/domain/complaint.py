@@ -240,19 +240,26 @@ class Complaint(Aggregate, ComplaintCommands):
 
     class PromiseMade(Event):
         """A promise to the customer. Version 2 added ``alongside``: the promise is made
-        beside the open ones instead of superseding them (version 1 always superseded)."""
+        beside the open ones instead of superseding them (version 1 always superseded).
+        Version 3 added ``delay_reason``: with one, the promise is a holding reply (PSD2
+        art. 101(2)): why the final reply is late, and ``due`` the date it will come by."""
 
         promise_id: UUID
         promise: str
         due: datetime
         alongside: bool
+        delay_reason: str | None
 
         command = "make_promise"
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["alongside"] = False
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["delay_reason"] = None
 
         def evolve(self, complaint: Complaint) -> None:
             if not self.alongside:

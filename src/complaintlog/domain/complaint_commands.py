@@ -69,8 +69,10 @@ class ComplaintCommands(ComplaintGuards):
         due: datetime,
         promise_id: UUID,
         alongside: bool = False,
+        delay_reason: str | None = None,
     ) -> UUID:
-        """Promise by ``due``; ``alongside=True`` keeps the open promises open beside it."""
+        """Promise by ``due``; ``alongside=True`` keeps the open promises open beside it;
+        a ``delay_reason`` makes it a holding reply (the final reply comes by ``due``)."""
         self._check_can_act("make_promise", stamp)
         self.check_due_after_making(due, stamp.occurred_at)
         self._trigger(
@@ -80,6 +82,7 @@ class ComplaintCommands(ComplaintGuards):
             promise=promise,
             due=due,
             alongside=alongside,
+            delay_reason=delay_reason,
         )
         return promise_id
 

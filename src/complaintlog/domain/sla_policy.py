@@ -19,7 +19,7 @@ from enum import StrEnum
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -35,6 +35,12 @@ from pydantic import (
     field_validator,
 )
 
+from complaintlog.domain._target_fields import categories as _categories
+from complaintlog.domain._target_fields import channels as _channels
+from complaintlog.domain._target_fields import enum_repr as _enum_repr
+from complaintlog.domain._target_fields import set_repr as _set_repr
+from complaintlog.domain._target_fields import severities as _severities
+from complaintlog.domain._target_fields import waits as _waits
 from complaintlog.domain.calendar import BusinessCalendar, WorkingInterval
 from complaintlog.domain.public_holidays import public_holidays
 from complaintlog.domain.values import Category, Channel, Severity, WaitingFor
@@ -114,17 +120,6 @@ class ClockKind(StrEnum):
 _ONE_DAY = timedelta(days=1)
 
 
-def _enum_repr(value: StrEnum) -> str:
-    return f"{type(value).__name__}.{value.name}"
-
-
-def _set_repr(values: frozenset[Any] | None) -> str:
-    if values is None:
-        return "None"
-    shown = (_enum_repr(value) if isinstance(value, StrEnum) else repr(value) for value in values)
-    return f"frozenset({{{', '.join(sorted(shown))}}})" if values else "frozenset()"
-
-
 def _metric(value: Metric | str) -> Metric:
     try:
         return Metric(value)
@@ -137,46 +132,6 @@ def _clock(value: ClockKind | str) -> ClockKind:
         return ClockKind(value)
     except ValueError as error:
         raise InvalidValueError("clock", value, "'business' or 'calendar'") from error
-
-
-def _channels(values: Iterable[Channel | str] | None) -> frozenset[Channel] | None:
-    if values is None:
-        return None
-    try:
-        return frozenset(Channel(value) for value in values)
-    except ValueError as error:
-        raise InvalidValueError("channels", values, f"channels are {[*Channel]}") from error
-
-
-def _severities(values: Iterable[Severity | str] | None) -> frozenset[Severity] | None:
-    if values is None:
-        return None
-    try:
-        return frozenset(Severity(value) for value in values)
-    except ValueError as error:
-        raise InvalidValueError("severities", values, f"severities are {[*Severity]}") from error
-
-
-def _waits(values: Iterable[WaitingFor | str] | None) -> frozenset[WaitingFor] | None:
-    if values is None:
-        return None
-    if isinstance(values, str):
-        raise InvalidValueError("paused_by", values, "a collection of waits, not one")
-    try:
-        return frozenset(WaitingFor(value) for value in values)
-    except ValueError as error:
-        raise InvalidValueError("paused_by", values, f"waits are {[*WaitingFor]}") from error
-
-
-def _categories(values: Iterable[str] | None) -> frozenset[str] | None:
-    if values is None:
-        return None
-    if isinstance(values, str):
-        raise InvalidValueError("categories", values, "must be a collection of codes, not one")
-    chosen = frozenset(values)
-    if not all(isinstance(value, str) and value for value in chosen):
-        raise InvalidValueError("categories", values, "codes are non-empty strings")
-    return chosen
 
 
 @lru_cache(maxsize=64)
@@ -224,6 +179,11 @@ class SlaTarget:
     )
     """Which waits stop the clock when ``pauses_stop_clock``: ``None`` for every wait, or
     e.g. ``{WaitingFor.CUSTOMER}`` (a wait on a third party is the firm's own time)."""
+    holding_reply_limit: timedelta | None = None
+    """A ``resolve`` target a holding reply can extend (PSD2 art. 101(2)): a promise made
+    with a ``delay_reason`` before the target falls due moves the due time to the promised
+    date, never earlier than it was and never later than this long after the start (counted
+    as ``within`` is: N business days with ``by_end_of_business_day``)."""
 
     @property
     def stopped_by(self) -> frozenset[WaitingFor]:
@@ -253,6 +213,15 @@ class SlaTarget:
             or not 0 < self.warning_at <= 1
         ):
             raise InvalidValueError("warning_at", self.warning_at, "a fraction in (0, 1]")
+        if self.holding_reply_limit is not None:
+            limit = self.holding_reply_limit
+            if self.metric is not Metric.RESOLVE:
+                raise InvalidValueError("holding_reply_limit", limit, "only for metric resolve")
+            if not isinstance(limit, timedelta) or limit <= self.within:
+                raise InvalidValueError("holding_reply_limit", limit, "a duration above within")
+            if self.by_end_of_business_day and limit % _ONE_DAY:
+                msg = "counts whole business days, as within does"
+                raise InvalidValueError("holding_reply_limit", limit, msg)
         if self.by_end_of_business_day:
             if self.clock is not ClockKind.BUSINESS:
                 raise InvalidValueError(
@@ -282,6 +251,15 @@ class SlaTarget:
             day = calendar.add_business_days(start, self.within.days)
             return calendar.end_of_business_day(day)
         return self.advance(start, self.within, calendar)
+
+    def holding_limit(self, start: datetime, calendar: BusinessCalendar) -> datetime | None:
+        """The latest a holding reply can move the due time of a clock started at ``start``
+        to (``holding_reply_limit``), or ``None`` when no holding reply extends it."""
+        if self.holding_reply_limit is None:
+            return None
+        return attrs.evolve(self, within=self.holding_reply_limit, holding_reply_limit=None).due(
+            start, calendar
+        )
 
     def earliest(self, start: datetime, calendar: BusinessCalendar) -> datetime | None:
         """The earliest proper time to meet the target (``not_before``), if it has one."""
@@ -548,8 +526,9 @@ class _TargetFile(_File):
     warning_at: Annotated[float, Field(gt=0, le=1, strict=True)] = 0.75
     informational: StrictBool = False
     paused_by: list[WaitingFor] | None = None
+    holding_reply_limit: StrictStr | None = None
 
-    @field_validator("within", "not_before")
+    @field_validator("within", "not_before", "holding_reply_limit")
     @classmethod
     def _duration_is_clear(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
@@ -563,6 +542,12 @@ class _TargetFile(_File):
             clock is ClockKind.CALENDAR or info.field_name == "not_before"
         ):
             msg = "'N business days' is only for 'within' on the business clock"
+            raise ValueError(msg)
+        if info.field_name == "holding_reply_limit" and (
+            duration.in_business_days
+            != _parse_duration(info.data.get("within") or "0s").in_business_days
+        ):
+            msg = "written as 'within' is: both in 'N business days', or neither"
             raise ValueError(msg)
         if clock is ClockKind.BUSINESS and duration.counts_days and not duration.in_business_days:
             msg = (
@@ -590,6 +575,11 @@ class _TargetFile(_File):
             by_end_of_business_day=within.in_business_days,
             informational=self.informational,
             paused_by=self.paused_by,
+            holding_reply_limit=(
+                _parse_duration(self.holding_reply_limit).amount
+                if self.holding_reply_limit
+                else None
+            ),
         )
 
 

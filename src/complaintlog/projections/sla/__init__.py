@@ -36,6 +36,11 @@ metric                    started by                  met by
                                                       compliant)
 ========================  ==========================  =================================
 
+A holding reply (a ``PromiseMade`` with a ``delay_reason``) made while a clock of a target
+with a ``holding_reply_limit`` runs and is not yet due moves that clock's due time to the
+promised time, capped at the limit and never earlier (PSD2 art. 101(2)); the due time
+moves later, like a pause's, and only for a reply recorded before it.
+
 A withdrawal cancels running clocks; a reopening cancels the previous cycle's follow-up and
 survey clocks; a new promise made while an earlier one is still open supersedes it (as in
 the aggregate), unless it was made ``alongside``. A promise kept after its due time counts

@@ -39,7 +39,11 @@ def warn_time(policy: SlaPolicy, target: SlaTarget, started_us: int, due_us: int
     if target.clock is ClockKind.CALENDAR:
         return started_us + round((due_us - started_us) * target.warning_at)
     calendar = policy.calendar
-    if target.metric is Metric.PROMISE or target.by_end_of_business_day:
+    if (
+        target.metric is Metric.PROMISE
+        or target.by_end_of_business_day
+        or target.holding_reply_limit is not None  # its due time may be a holding reply's
+    ):
         allowed = calendar.between_us(started_us, due_us)
     else:
         allowed = target.within // _US

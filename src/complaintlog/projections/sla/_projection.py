@@ -233,6 +233,8 @@ class SlaProjection(Projection[_Case]):
                 case "PromiseMade":
                     self._meet(case, at, "first_response")
                     self._promise(case, at, data)
+                    if data.get("delay_reason"):  # a holding reply
+                        self._hold(case, at, parse_us(data["due"]))
                 case "CustomerInformed":
                     self._meet(case, at, "promise", data.get("promise_id"))
                 case "Resolved":
@@ -416,6 +418,42 @@ class SlaProjection(Projection[_Case]):
         for target in self.targets(case, "promise"):
             key = f"promise/{promise_id}/{target.name}"
             self._start(case, target, key, at, promise_id, promised)
+
+    def _hold(self, case: _Case, at: int, promised: int) -> None:
+        """A holding reply at ``at`` promising the final reply by ``promised``: the running
+        clocks it can extend (``holding_reply_limit``) and that it reached in time are due
+        at the promised time, at most at their limit, and never earlier than they were."""
+        for clock in case.clocks:
+            target = self._named.get(clock.target)
+            if (
+                target is None
+                or target.holding_reply_limit is None
+                or not clock.running
+                or (clock.paused_since_us is None and at > clock.due_us)
+            ):
+                continue
+            due = min(promised, self._limit(target, clock))
+            if due > clock.due_us:
+                clock.due_us = due
+                clock.warn_us = None
+                if clock.paused_since_us is not None:
+                    self._ensure_warn(clock)
+                clock.dirty = True
+
+    def _limit(self, target: SlaTarget, clock: _Clock) -> int:
+        """The latest due time a holding reply can give the clock: ``holding_reply_limit``
+        from its start, moved by the time its pauses stood it still, as its due time was."""
+        limit = target.holding_reply_limit
+        assert limit is not None
+        start = clock.started_us
+        if target.clock is ClockKind.CALENDAR:
+            return start + limit // _US + clock.paused_total_us
+        calendar = self.policy.calendar
+        if target.by_end_of_business_day:
+            due = calendar.close_of_business_day_us(start, limit.days)
+        else:
+            due = calendar.add_us(start, limit // _US)
+        return calendar.add_us(due, clock.paused_total_us) if clock.paused_total_us else due
 
     def _meet(self, case: _Case, at: int, metric: str, promise_id: object = None) -> None:
         """Meet the running clocks of ``metric`` (of one promise, with ``promise_id``)."""
