@@ -121,8 +121,8 @@ def test_a_copied_seal_does_not_fit_another_record(keyed: Keyed) -> None:
 def test_an_edited_schema_version_is_found(keyed: Keyed, audited_url: str) -> None:
     log, tamper = keyed
     state = tamper.state(1)
-    assert b'"class_version":2' in state
-    tamper.set_state(1, state.replace(b'"class_version":2', b'"class_version":1'))
+    assert b'"class_version":3' in state
+    tamper.set_state(1, state.replace(b'"class_version":3', b'"class_version":1'))
     # the attack: class_version is outside the chain and drives the upcasters
     with ComplaintLog(audited_url) as plain:
         assert verify(plain).ok

@@ -120,6 +120,7 @@ def test_old_rows_replay_into_the_views_of_their_time(old_store: ComplaintLog) -
         assert now["thanked"] is None
         assert now["personal_fields"] == []
         assert now["personal_data_erased_at"] is None
+        assert now["tenant"] == "default"
 
 
 UPCAST_SINCE_0_1_0: dict[str, dict[str, Any]] = {
@@ -144,8 +145,9 @@ def test_old_rows_replay_into_the_histories_of_their_time(old_store: ComplaintLo
             assert {k: payload[k] for k in old_payload} == old_payload
             added = set(payload) - set(old_payload)
             if entry["event"] == "Received":
-                assert added == {"personal"}
+                assert added == {"personal", "tenant"}
                 assert payload["personal"] == []
+                assert payload["tenant"] == "default"  # one store served one tenant then
             elif entry["event"] == "Paused":
                 assert added == {"waiting_for"}
                 assert payload["waiting_for"] == "customer"

@@ -29,8 +29,9 @@ def test_changed_events_are_stored_with_their_version(log: ComplaintLog) -> None
     log.pause(complaint_id, reason="Waiting for the courier", waiting_for="third_party")
     log.resume(complaint_id)
     states = dict(stored(log))
-    assert states["Received"]["class_version"] == 2
+    assert states["Received"]["class_version"] == 3  # 3 added the tenant (#21)
     assert states["Received"]["personal"] is None
+    assert states["Received"]["tenant"] == "default"
     assert states["Paused"]["class_version"] == 2
     assert states["Paused"]["waiting_for"] == "third_party"
     assert "class_version" not in states["Resumed"]  # version 1 is not written
@@ -43,6 +44,8 @@ def test_the_upcasters_fill_what_version_1_did_not_store() -> None:
     received = {"customer": {"id": "C-1", "name": "Ana"}}
     Complaint.Received.upcast_v1_v2(received)
     assert received["personal"] is None
+    Complaint.Received.upcast_v2_v3(received)
+    assert received["tenant"] == "default"  # one store served one tenant before version 3
     resolved = {"remedy": "refund"}
     Complaint.Resolved.upcast_v1_v2(resolved)
     assert resolved == {"remedy": "refund", "upheld": None}  # unknown, never "not upheld"
@@ -103,3 +106,28 @@ def test_the_default_wait_keeps_the_retry_fingerprint_of_version_1(log: Complain
     with pytest.raises(IdempotencyKeyReusedError):
         log.pause(complaint_id, reason="Waiting", waiting_for="internal", idempotency_key="p-1")
     assert [e.event for e in log.history(complaint_id)] == ["Received", "Paused"]
+
+
+def test_the_default_tenant_keeps_the_retry_fingerprint_of_version_2(log: ComplaintLog) -> None:
+    """A retry naming the default tenant matches a first attempt that could not name one."""
+    first = log.receive(
+        customer={"id": "C-1"}, channel="web", subject="s", description="d", idempotency_key="r-1"
+    )
+    again = log.receive(
+        customer={"id": "C-1"},
+        channel="web",
+        subject="s",
+        description="d",
+        tenant="default",
+        idempotency_key="r-1",
+    )
+    assert again == first
+    with pytest.raises(IdempotencyKeyReusedError):
+        log.receive(
+            customer={"id": "C-1"},
+            channel="web",
+            subject="s",
+            description="d",
+            tenant="brand-a",
+            idempotency_key="r-1",
+        )

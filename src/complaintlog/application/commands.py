@@ -54,6 +54,7 @@ from complaintlog.domain.external_reference import ExternalReference
 from complaintlog.domain.personal import SEALED
 from complaintlog.domain.rules import Command, ProcessRule, check_rules
 from complaintlog.domain.values import (
+    DEFAULT_TENANT,
     LONGEST_TEXT,
     Category,
     Channel,
@@ -64,6 +65,7 @@ from complaintlog.domain.values import (
     Remedy,
     ReopenReason,
     Severity,
+    Tenant,
     Text,
     Upheld,
     WaitingFor,
@@ -318,6 +320,7 @@ class CommandMethods(StepCommands):
         ]
         | None = None,
         personal_fields: tuple[PersonalField, ...] = (),
+        tenant: Tenant = DEFAULT_TENANT,
         at: Moment | None = None,
         actor: Label | None = None,
         idempotency_key: IdempotencyKey | None = None,
@@ -327,6 +330,8 @@ class CommandMethods(StepCommands):
         The customer's name, e-mail, phone and address are always stored encrypted with
         the customer's key; ``personal_fields`` names the texts that are too (``subject``,
         ``description``, ``desired_outcome``). ``attributes`` are stored in plain.
+        ``tenant`` is the brand or legal entity the complaint belongs to: the views
+        measure it under that tenant's SLA policy and filter by it.
         """
         arguments = dict(locals())
         person = cast(Customer, customer)
@@ -381,6 +386,7 @@ class CommandMethods(StepCommands):
             attributes=tuple(sorted((attributes or {}).items())),
             complaint_id=complaint_id,
             personal=sealed,
+            tenant=tenant,
         )
         index = (
             ExternalReference.register(external_ref, complaint.id, stamp.recorded_at)

@@ -10,6 +10,7 @@ import orjson
 
 from complaintlog.domain.personal import SEALED
 from complaintlog.domain.values import (
+    DEFAULT_TENANT,
     Category,
     Customer,
     Money,
@@ -18,7 +19,11 @@ from complaintlog.domain.values import (
 
 __all__ = ["STAMP_FIELDS", "digest", "fingerprint_arguments"]
 
-_NEW_DEFAULTS: dict[str, object] = {"waiting_for": WaitingFor.CUSTOMER, "personal_fields": ()}
+_NEW_DEFAULTS: dict[str, object] = {
+    "waiting_for": WaitingFor.CUSTOMER,
+    "personal_fields": (),
+    "tenant": DEFAULT_TENANT,
+}
 """Arguments added after 0.1.0: left out of retry fingerprints while at their default, so a
 retry of a command recorded by 0.1.0 still matches its first attempt."""
 

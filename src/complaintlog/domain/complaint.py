@@ -39,6 +39,7 @@ from complaintlog.domain.complaint_records import (
 )
 from complaintlog.domain.personal import ERASED, Sealed
 from complaintlog.domain.values import (
+    DEFAULT_TENANT,
     Category,
     Channel,
     Customer,
@@ -98,7 +99,8 @@ class Complaint(Aggregate, ComplaintCommands):
             return None
 
     class Received(Event, Aggregate.Created):
-        """A complaint arrived. Schema version 2 added ``personal``.
+        """A complaint arrived. Schema version 2 added ``personal``; version 3 the
+        ``tenant`` (brand, legal entity): older records belong to the default tenant.
 
         With ``personal``, the customer's personal fields are ``None`` in ``customer`` and
         each sealed text field holds :data:`~complaintlog.domain.personal.SEALED`; the
@@ -115,14 +117,21 @@ class Complaint(Aggregate, ComplaintCommands):
         external_ref: str | None
         attributes: tuple[tuple[str, str], ...]
         personal: Sealed | None
+        tenant: str
 
         command = "receive"
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Version 1 stored personal data in plain: nothing was sealed."""
             state["personal"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Before version 3 a store served one tenant: the default one. (A stored
+            tenant is kept: an edited ``class_version`` must not move a complaint.)"""
+            state.setdefault("tenant", DEFAULT_TENANT)
 
         def revealed(self) -> dict[str, Any]:
             """``customer`` and the text fields as they should be shown.
@@ -188,6 +197,7 @@ class Complaint(Aggregate, ComplaintCommands):
             complaint.severity = self.severity
             complaint.external_ref = self.external_ref
             complaint.attributes = self.attributes
+            complaint.tenant = self.tenant
             complaint.received_at = self.occurred_at
             complaint._id_text = str(self.originator_id)
             complaint.cycle.started_at = self.occurred_at
@@ -538,6 +548,7 @@ class Complaint(Aggregate, ComplaintCommands):
         self.desired_outcome: str | None = None
         self.external_ref: str | None = None
         self.attributes: tuple[tuple[str, str], ...] = ()
+        self.tenant: str = DEFAULT_TENANT
         self.received_at: datetime
         self.acknowledged_at: datetime | None = None
         self.acknowledgement: tuple[bool | None, bool | None] = (None, None)
@@ -583,6 +594,7 @@ class Complaint(Aggregate, ComplaintCommands):
         attributes: tuple[tuple[str, str], ...] = (),
         complaint_id: UUID | None = None,
         personal: Sealed | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> Complaint:
         """Record a new complaint. A complaint is never refused: any well-formed one is kept.
 
@@ -612,6 +624,7 @@ class Complaint(Aggregate, ComplaintCommands):
             "external_ref": external_ref,
             "attributes": attributes,
             "personal": personal,
+            "tenant": tenant,
         }
         version = cls.INITIAL_VERSION
         chain = link(GENESIS, _RECEIVED_TOPIC, complaint_id, version, fields, to_store=True)

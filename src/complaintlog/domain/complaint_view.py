@@ -16,6 +16,7 @@ from complaintlog.domain.complaint import Complaint, PauseRecord, PromiseRecord
 from complaintlog.domain.complaint_records import EvidenceRecord
 from complaintlog.domain.status import Status
 from complaintlog.domain.values import (
+    DEFAULT_TENANT,
     Category,
     Channel,
     Customer,
@@ -194,6 +195,8 @@ class ComplaintView:
     """Every escalation, oldest first: what four-eyes and per-cycle rules look at."""
     cycle_started_at: datetime = attrs.field(kw_only=True)
     """When the current cycle began: receipt, or the latest reopening."""
+    tenant: str = DEFAULT_TENANT
+    """The brand or legal entity the complaint belongs to (its SLA policy's key)."""
 
     @property
     def resolved_at(self) -> datetime | None:
@@ -239,6 +242,7 @@ class ComplaintView:
             desired_outcome=complaint.desired_outcome,
             external_ref=complaint.external_ref,
             attributes=complaint.attributes,
+            tenant=complaint.tenant,
             received_at=complaint.received_at,
             acknowledged_at=complaint.acknowledged_at,
             assignee=complaint.assignee,

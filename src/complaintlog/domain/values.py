@@ -28,6 +28,8 @@ from pydantic import (
 from complaintlog.errors import InvalidValueError
 
 __all__ = [
+    "DEFAULT_TENANT",
+    "TENANT_RULE",
     "Category",
     "Cause",
     "Channel",
@@ -39,8 +41,10 @@ __all__ = [
     "ReopenReason",
     "ServqualDimension",
     "Severity",
+    "Tenant",
     "Upheld",
     "WaitingFor",
+    "check_tenant",
     "standard_remedy",
 ]
 
@@ -73,6 +77,29 @@ Label = Annotated[
     AfterValidator(_single_line),
 ]
 """A short single-line name: a person, a team, a product, a reference."""
+
+DEFAULT_TENANT = "default"
+"""The tenant (brand, legal entity) of a complaint received without one, and of every
+complaint recorded before complaints had tenants."""
+
+TENANT_RULE = (
+    "a tenant is 1 to 64 lowercase letters, digits, '.', '_' or '-', "
+    "starting with a letter or a digit"
+)
+_TENANT = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def check_tenant(value: str) -> str:
+    """A tenant names a brand or legal entity in URLs, filters and policy settings: a
+    short lowercase slug, so that ``Brand-A`` and ``brand-a`` are never two tenants."""
+    if _TENANT.fullmatch(value) is None:
+        raise ValueError(TENANT_RULE)
+    return value
+
+
+Tenant = Annotated[str, StringConstraints(strict=True), AfterValidator(check_tenant)]
+"""The tenant of a complaint: :data:`TENANT_RULE`."""
+
 
 LONGEST_TEXT = 1_000_000
 """Characters in one free text or attribute value: real narratives run past 20,000; a
