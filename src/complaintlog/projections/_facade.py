@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -13,7 +13,15 @@ from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections._complete import CompleteViews
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
 from complaintlog.projections._framework.reader import LogEvent
-from complaintlog.projections._store import SqliteViewStore, ViewStore, open_view_store
+from complaintlog.projections._store import (
+    TENANT_LINE,
+    SqliteViewStore,
+    ViewPolicyMismatchError,
+    ViewStore,
+    config_tenants,
+    open_view_store,
+)
+from complaintlog.projections._tenants import PolicySpec, TenantPolicies
 from complaintlog.projections.agenda import AgendaProjection, AgendaView
 from complaintlog.projections.current_state import CurrentStateProjection, CurrentStateView
 from complaintlog.projections.sla import SlaView, WhatIf, what_if
@@ -38,13 +46,19 @@ class Projections:
     before reading); ``rebuild()`` replays the whole log. Views built under another policy
     or calendar are refused (:class:`ViewPolicyMismatchError`): a policy changes only by
     :meth:`change_policy`.
+
+    One store serves several tenants (brands, legal entities), each complaint measured under
+    its tenant's policy: ``tenant_policies`` maps a tenant to its own (a policy, a preset's
+    name or a policy file); tenants without one, and complaints received without a tenant,
+    have ``policy``. Every query takes ``tenant=``.
     """
 
     def __init__(
         self,
         log: ComplaintLog,
         *,
-        policy: SlaPolicy | str | Path | None = None,
+        policy: PolicySpec | None = None,
+        tenant_policies: Mapping[str, PolicySpec] | None = None,
         time_zone: str | ZoneInfo | None = None,
         batch_size: int = 10_000,
         store: ViewStore | None = None,
@@ -53,7 +67,11 @@ class Projections:
         adopt_policy: bool = False,
     ) -> None:
         self.log = log
-        self.policy = SlaPolicy.named(policy if policy is not None else "default")
+        self.policies = TenantPolicies.named(policy, tenant_policies)
+        self.policy = self.policies.default
+        """The default policy: of the tenants without their own."""
+        self.tenant_policies: Mapping[str, SlaPolicy] = self.policies.own
+        """The tenants with a policy of their own."""
         self._owns_store = store is None
         settings = log.settings
         self.store = store or open_view_store(settings.kind, settings.env, settings.sqlite_path)
@@ -63,8 +81,11 @@ class Projections:
             self.store,
             [
                 CurrentStateProjection(),
-                AgendaProjection(self.policy),
-                StatisticsProjection(self.policy.calendar),
+                AgendaProjection(self.policies),
+                StatisticsProjection(
+                    self.policy.calendar,
+                    {tenant: own.calendar for tenant, own in self.tenant_policies.items()},
+                ),
             ],
             batch_size=batch_size,
             event_filter=event_filter,
@@ -78,7 +99,7 @@ class Projections:
             raise
         readers = CompleteViews(self.store)  # never half a rebuilt view
         self.current_state = CurrentStateView(readers, self._follower.reader, known_by=known_by)
-        self.sla = SlaView(readers, self.policy)
+        self.sla = SlaView(readers, self.policies)
         self.agenda = AgendaView(readers)
         """What handlers must do and by when (kept by the SLA fold, with the clocks)."""
         now = log.clock if known_by is None else (lambda: known_by)
@@ -98,21 +119,61 @@ class Projections:
         """Each projection's position in the log (the last notification id it processed)."""
         return self._follower.positions()
 
+    def policy_of(self, tenant: str) -> SlaPolicy:
+        """The policy ``tenant``'s complaints are measured under."""
+        return self.policies.of(tenant)
+
     @classmethod
     def change_policy(
-        cls, log: ComplaintLog, *, policy: SlaPolicy, time_zone: str | ZoneInfo | None = None
+        cls,
+        log: ComplaintLog,
+        *,
+        policy: PolicySpec | None = None,
+        tenant_policies: Mapping[str, PolicySpec] | None = None,
+        tenant: str | None = None,
+        time_zone: str | ZoneInfo | None = None,
     ) -> Projections:
-        """Rebuild the store's views under ``policy`` and return them: the explicit way to
-        change the policy (stop the workers that follow the old one first; they would be
-        refused from now on)."""
-        views = cls(log, policy=policy, time_zone=time_zone, adopt_policy=True)
+        """Rebuild the store's views under these policies and return them: the explicit way
+        to change a policy (stop the workers that follow the old one first; they would be
+        refused from now on).
+
+        ``policy`` and ``tenant_policies`` are the whole new set, as ``Projections`` takes
+        it. With ``tenant``, only that tenant's policy may differ from the stored ones
+        (``"default"``: the default policy): a change to any other is refused with
+        :class:`ViewPolicyMismatchError` naming it, so one tenant's change never carries
+        another's by mistake. The views are rebuilt from the log either way (every
+        tenant's rows: a rebuild is one pass over the log)."""
+        views = cls(
+            log,
+            policy=policy,
+            tenant_policies=tenant_policies,
+            time_zone=time_zone,
+            adopt_policy=True,
+        )
         try:
+            if tenant is not None:
+                views._only_tenant_changes(tenant)
             views._follower.ensure_schema(adopt=True)
             views.rebuild()
         except BaseException:
             views.close()
             raise
         return views
+
+    def _only_tenant_changes(self, tenant: str) -> None:
+        """Refuse a set of policies that changes another tenant's than ``tenant``."""
+        for projection in self._follower.projections:
+            tracked = self.store.tracking(projection.name)
+            if tracked is None or tracked[0] < 0:
+                continue
+            error = ViewPolicyMismatchError(projection.name, tracked[1], projection.config())
+            others = [name for name in error.tenants if name != tenant]
+            if others:
+                raise ViewPolicyMismatchError(
+                    projection.name,
+                    _without(tracked[1], tenant),
+                    _without(projection.config(), tenant),
+                )
 
     # -- time travel and what-if ------------------------------------------------------------
 
@@ -125,6 +186,7 @@ class Projections:
         views = Projections(
             self.log,
             policy=self.policy,
+            tenant_policies=self.tenant_policies,
             time_zone=self.statistics.time_zone,
             store=SqliteViewStore(":memory:"),
             event_filter=recorded_by(moment),
@@ -142,6 +204,7 @@ class Projections:
         *,
         policy: SlaPolicy,
         known_at: datetime | None = None,
+        tenant_policies: Mapping[str, PolicySpec] | None = None,
     ) -> Projections:
         """Throwaway in-memory views of one complaint (recorded by ``known_at``, if given).
 
@@ -159,6 +222,7 @@ class Projections:
         views = cls(
             log,
             policy=policy,
+            tenant_policies=tenant_policies,
             store=SqliteViewStore(":memory:"),
             event_filter=keep,
             known_by=known_at,
@@ -188,3 +252,11 @@ class Projections:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _without(config: str, tenant: str) -> str:
+    """A configuration with ``tenant``'s part left out (what must not change with it)."""
+    parts = config_tenants(config)
+    parts.pop(tenant, None)
+    head = parts.pop("default", "")
+    return head + "".join(f"{TENANT_LINE}{name}: {part}" for name, part in parts.items())

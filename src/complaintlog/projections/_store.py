@@ -33,12 +33,15 @@ from complaintlog.persistence.checkpointer import Checkpointer
 
 __all__ = [
     "NULL_MARK",
+    "TENANT_COLUMN",
     "TRACKING_TABLE",
     "ProjectionConflictError",
     "Transaction",
     "ViewPolicyMismatchError",
     "ViewStore",
+    "add_tenant_column",
     "compose",
+    "config_tenants",
     "create_table",
     "marks",
     "open_view_store",
@@ -96,18 +99,64 @@ class ProjectionConflictError(ComplaintLogError):
 
 
 class ViewPolicyMismatchError(StoreConfigurationError):
-    """The stored views were built under another SLA policy or calendar than the one given."""
+    """The stored views were built under another SLA policy or calendar than the one given
+    (for the tenants in ``tenants``; ``"default"`` stands for the default policy)."""
 
     def __init__(self, projection: str, stored: str, given: str) -> None:
         self.projection = projection
         self.stored = stored
         self.given = given
-        super().__init__(
-            f"the {projection!r} views in this store were built under another configuration "
-            f"(stored: {_short(stored)}; given: {_short(given)}): open them with the stored "
-            "policy, or change it explicitly with Projections.change_policy(log, policy=...) "
-            "after stopping the workers that follow the old one"
+        self.tenants = differing_tenants(stored, given)
+        if self.tenants:
+            named = ", ".join(repr(tenant) for tenant in self.tenants)
+            which = f"under another policy for tenant {named}"
+            first = self.tenants[0]
+            stored_part = config_tenants(stored).get(first, "none")
+            given_part = config_tenants(given).get(first, "none")
+        else:
+            which = "under another configuration"
+            stored_part, given_part = stored, given
+        change = (
+            f"Projections.change_policy(log, ..., tenant={self.tenants[0]!r})"
+            if len(self.tenants) == 1
+            else "Projections.change_policy(log, policy=...)"
         )
+        super().__init__(
+            f"the {projection!r} views in this store were built {which} "
+            f"(stored: {_short(stored_part)}; given: {_short(given_part)}): open them with "
+            f"the stored policies, or change it explicitly with {change} after stopping the "
+            "workers that follow the old one"
+        )
+
+
+TENANT_LINE = "\ntenant "
+"""Starts each tenant's part of a configuration after the default policy's first line."""
+
+TENANT_COLUMN = "tenant"
+DEFAULT_TENANT_SQL = "'default'"
+"""``DEFAULT_TENANT`` as an SQL literal: the tenant of the rows an older version wrote."""
+
+
+def config_tenants(config: str) -> dict[str, str]:
+    """A configuration's parts by tenant: ``"default"`` for the first line (the default
+    policy, as every configuration before tenants), each ``tenant <name>: ...`` line by
+    its name."""
+    head, *tenants = config.split(TENANT_LINE)
+    parts = {"default": head}
+    for line in tenants:
+        name, _, rest = line.partition(": ")
+        parts[name] = rest
+    return parts
+
+
+def differing_tenants(stored: str, given: str) -> list[str]:
+    """The tenants whose part differs between two configurations (``"default"`` first)."""
+    before, after = config_tenants(stored), config_tenants(given)
+    return [
+        name
+        for name in sorted(before.keys() | after.keys(), key=lambda n: (n != "default", n))
+        if before.get(name) != after.get(name)
+    ]
 
 
 def _short(config: str, length: int = 120) -> str:
@@ -222,6 +271,25 @@ def create_table(tx: Transaction, table: str, columns: str, key: str) -> None:
             suffix=suffix,
         )
     )
+
+
+def add_tenant_column(tx: Transaction, table: str) -> None:
+    """Give a table an older version created its ``tenant`` column: every row it holds
+    belongs to the default tenant (complaints had none before). Looked up first, so a
+    store that has it is not locked for an ``ALTER``."""
+    if tx.kind == "postgres":
+        found = tx.query(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? AND column_name = ?",
+            (table, TENANT_COLUMN),
+        )
+    else:
+        found = [row for row in tx.query(f"PRAGMA table_info({table})") if row[1] == TENANT_COLUMN]
+    if not found:
+        tx.execute(
+            f"ALTER TABLE {table} ADD COLUMN {TENANT_COLUMN} TEXT NOT NULL "
+            f"DEFAULT {DEFAULT_TENANT_SQL}"
+        )
 
 
 class _SqliteTransaction:

@@ -24,6 +24,7 @@ from complaintlog.projections._store import (
     marks,
     write_rows,
 )
+from complaintlog.projections._tenants import TenantPolicies
 from complaintlog.projections.agenda._rows import (
     ACTIONS,
     HOLDER_NULLABLE,
@@ -43,17 +44,17 @@ AGENDA_CONFIG = "agenda 4"
 
 
 class AgendaProjection(SlaProjection):
-    """SLA clocks under one policy, and the agenda of what they ask handlers to do."""
+    """SLA clocks under each tenant's policy, and the agenda of what they ask handlers to do."""
 
     tables: ClassVar[tuple[str, ...]] = (*SlaProjection.tables, ITEMS, HOLDERS)
 
-    def __init__(self, policy: SlaPolicy) -> None:
+    def __init__(self, policy: SlaPolicy | TenantPolicies) -> None:
         super().__init__(policy)
         self.holders: dict[str, Holder] = {}
         """Beside ``cache``: the holder of each cached complaint (loaded and dropped with it)."""
 
-    def config(self) -> str:
-        return f"{super().config()} + {AGENDA_CONFIG}"
+    def _head(self) -> str:
+        return f"{super()._head()} + {AGENDA_CONFIG}"
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -183,7 +184,7 @@ class AgendaProjection(SlaProjection):
     def _sync(self, case: _Case, holder: Holder, at: int) -> None:
         """End, move or start the item segments of the complaint's clocks as of ``at``."""
         standing = holder.open
-        informational = self._informational
+        informational = self.rules_of(case).informational
         for clock in case.clocks:
             segment = standing.get(clock.clock_key)
             stands = (

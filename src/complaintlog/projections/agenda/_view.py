@@ -13,6 +13,7 @@ from complaintlog.errors import InvalidValueError
 from complaintlog.projections._framework.reader import from_us, to_us
 from complaintlog.projections._store import ViewStore, compose
 from complaintlog.projections.agenda._rows import ITEMS, SHOWN_COLUMNS, AgendaAction
+from complaintlog.projections.sla._rows import CASES
 
 __all__ = ["AgendaItem", "AgendaView"]
 
@@ -99,13 +100,14 @@ class AgendaView:
         team: str | None = None,
         actions: Iterable[AgendaAction | str] | None = None,
         limit: int | None = None,
+        tenant: str | None = None,
     ) -> list[AgendaItem]:
         """What is due by ``until`` (default ``as_of``), as the agenda stood at ``as_of``.
 
         Items standing at ``as_of`` (made by then, not yet done, not paused, held by
-        ``assignee`` / ``team`` then) that come on the agenda by ``until``: due by then, or,
-        for an action with a window (the survey), its window open by then. Earliest due
-        first; ``overdue`` when due before ``as_of``.
+        ``assignee`` / ``team`` then, of ``tenant``'s complaints if given) that come on the
+        agenda by ``until``: due by then, or, for an action with a window (the survey), its
+        window open by then. Earliest due first; ``overdue`` when due before ``as_of``.
         """
         now = _aware("as_of", as_of)
         horizon = now if until is None else _aware("until", until)
@@ -121,6 +123,14 @@ class AgendaView:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if tenant is not None:  # a complaint's tenant never changes: its case row's
+            clauses.append(
+                compose(
+                    "complaint_id IN (SELECT complaint_id FROM {cases} WHERE tenant = ?)",
+                    cases=CASES,
+                )
+            )
+            params.append(tenant)
         chosen = _actions(actions)
         if chosen is not None:
             if not chosen:

@@ -14,6 +14,7 @@ from complaintlog.projections._framework.reader import LogEvent, parse_us
 from complaintlog.projections._store import (
     Transaction,
     ViewStore,
+    add_tenant_column,
     compose,
     create_table,
     marks,
@@ -43,6 +44,7 @@ class CurrentStateProjection(Projection[_State]):
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_column_type(name)}" for name in _COLUMNS)
         create_table(tx, TABLE, columns, "complaint_id")
+        add_tenant_column(tx, TABLE)
 
     def create_indexes(self, tx: Transaction) -> None:
         # Every list query pages oldest first: (filter, received_us, complaint_id) indexes
@@ -58,6 +60,12 @@ class CurrentStateProjection(Projection[_State]):
                 f"ON {TABLE} ({column}, received_us, complaint_id) WHERE {column} IS NOT NULL"
             )
         tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_last_event ON {TABLE} (last_event_us)")
+        # one tenant's lists (a brand's CRM sees only its complaints), open ones first of all
+        for name, columns in (("tenant", "tenant"), ("tenant_open", "tenant, is_open")):
+            tx.execute(
+                f"CREATE INDEX IF NOT EXISTS {TABLE}_{name} "
+                f"ON {TABLE} ({columns}, received_us, complaint_id)"
+            )
 
     def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _State]:
         rows = select_in(

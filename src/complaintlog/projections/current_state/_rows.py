@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from complaintlog.domain.status import OPEN_STATUSES, derive_status
+from complaintlog.domain.values import DEFAULT_TENANT
 
 TABLE = "complaintlog_current_state"
 
@@ -41,6 +42,7 @@ _COLUMNS = (
     "last_event_us",
     "external_ref",
     "version",
+    "tenant",
 )
 _TYPES = {
     "complaint_id": "TEXT NOT NULL",
@@ -52,6 +54,7 @@ _TYPES = {
     "handled": "INTEGER NOT NULL",
     "after_care": "INTEGER NOT NULL",
     "version": "INTEGER NOT NULL",
+    "tenant": "TEXT NOT NULL",
     "received_us": "BIGINT NOT NULL",
     "last_activity_us": "BIGINT NOT NULL",
     "last_event_us": "BIGINT NOT NULL",
@@ -120,6 +123,7 @@ class _State:
     last_event_us: int
     external_ref: str | None
     version: int
+    tenant: str
 
     def row(self, null: int | None = None) -> tuple[Any, ...]:
         """The row, with ``null`` for its NULLs (see :func:`marks`).
@@ -166,6 +170,7 @@ class _State:
             self.last_event_us,
             null if reference is None else reference,
             self.version,
+            self.tenant,
         )
 
     @classmethod
@@ -195,6 +200,7 @@ class _State:
         state.handled = state.after_care = 0
         state.external_ref = data["external_ref"]
         state.version = 0
+        state.tenant = data.get("tenant") or DEFAULT_TENANT
         return state
 
     def derive(self) -> None:

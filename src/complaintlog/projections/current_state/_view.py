@@ -15,7 +15,13 @@ from uuid import UUID
 import attrs
 
 from complaintlog.domain.status import OPEN_STATUSES, Status
-from complaintlog.domain.values import Category, Channel, EscalationLevel, Severity
+from complaintlog.domain.values import (
+    DEFAULT_TENANT,
+    Category,
+    Channel,
+    EscalationLevel,
+    Severity,
+)
 from complaintlog.errors import InvalidValueError
 from complaintlog.projections._framework.follower import recorded_by
 from complaintlog.projections._framework.reader import LogEvent, LogReader, from_us, to_us
@@ -55,6 +61,8 @@ class ComplaintState:
     external_ref: str | None
     version: int
     """How many events of the complaint the row reflects."""
+    tenant: str = DEFAULT_TENANT
+    """The brand or legal entity the complaint belongs to."""
 
     @property
     def is_open(self) -> bool:
@@ -92,6 +100,7 @@ class ComplaintState:
             last_activity_at=from_us(values["last_activity_us"]),
             external_ref=values["external_ref"],
             version=values["version"],
+            tenant=values["tenant"],
         )
 
 
@@ -242,9 +251,11 @@ class CurrentStateView:
         limit: int = 100,
         offset: int = 0,
         after: Cursor | None = None,
+        tenant: str | None = None,
     ) -> list[ComplaintState]:
-        """Open complaints, oldest first: the work queue."""
-        return self._list({"is_open": 1}, as_of=as_of, limit=limit, offset=offset, after=after)
+        """Open complaints (of ``tenant``, if given), oldest first: the work queue."""
+        conditions = _with_tenant({"is_open": 1}, tenant)
+        return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
     def by_status(
         self,
@@ -254,10 +265,10 @@ class CurrentStateView:
         limit: int = 100,
         offset: int = 0,
         after: Cursor | None = None,
+        tenant: str | None = None,
     ) -> list[ComplaintState]:
-        return self._list(
-            {"status": Status(status).value}, as_of=as_of, limit=limit, offset=offset, after=after
-        )
+        conditions = _with_tenant({"status": Status(status).value}, tenant)
+        return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
     def by_assignee(
         self,
@@ -268,8 +279,9 @@ class CurrentStateView:
         limit: int = 100,
         offset: int = 0,
         after: Cursor | None = None,
+        tenant: str | None = None,
     ) -> list[ComplaintState]:
-        conditions: dict[str, Any] = {"assignee": assignee}
+        conditions: dict[str, Any] = _with_tenant({"assignee": assignee}, tenant)
         if open_only:
             conditions["is_open"] = 1
         return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
@@ -282,10 +294,10 @@ class CurrentStateView:
         limit: int = 100,
         offset: int = 0,
         after: Cursor | None = None,
+        tenant: str | None = None,
     ) -> list[ComplaintState]:
-        return self._list(
-            {"customer_id": customer_id}, as_of=as_of, limit=limit, offset=offset, after=after
-        )
+        conditions = _with_tenant({"customer_id": customer_id}, tenant)
+        return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
     def by_category(
         self,
@@ -297,9 +309,10 @@ class CurrentStateView:
         limit: int = 100,
         offset: int = 0,
         after: Cursor | None = None,
+        tenant: str | None = None,
     ) -> list[ComplaintState]:
         """Complaints whose category has all the given parts (at least one is required)."""
-        conditions = _category_conditions(dimension, cause, product)
+        conditions = _with_tenant(_category_conditions(dimension, cause, product), tenant)
         return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
     def by_team(
@@ -311,10 +324,17 @@ class CurrentStateView:
         limit: int = 100,
         offset: int = 0,
         after: Cursor | None = None,
+        tenant: str | None = None,
     ) -> list[ComplaintState]:
         """Complaints assigned to ``team``, oldest first."""
         return self.search(
-            team=team, open_only=open_only, as_of=as_of, limit=limit, offset=offset, after=after
+            team=team,
+            open_only=open_only,
+            tenant=tenant,
+            as_of=as_of,
+            limit=limit,
+            offset=offset,
+            after=after,
         )
 
     def search(
@@ -328,6 +348,7 @@ class CurrentStateView:
         dimension: str | None = None,
         cause: str | None = None,
         product: str | None = None,
+        tenant: str | None = None,
         as_of: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
@@ -335,11 +356,11 @@ class CurrentStateView:
     ) -> list[ComplaintState]:
         """Complaints matching every filter given (none: all), oldest first, in pages.
 
-        >>> views.current_state.search(team="billing", status="acknowledged",
-        ...                            product="broadband")  # doctest: +SKIP
+        >>> views.current_state.search(tenant="brand-a", team="billing",
+        ...                            status="acknowledged", product="broadband")  # doctest: +SKIP
         """
         conditions = _filters(
-            status, open_only, team, assignee, customer_id, dimension, cause, product
+            status, open_only, team, assignee, customer_id, dimension, cause, product, tenant
         )
         return self._list(conditions, as_of=as_of, limit=limit, offset=offset, after=after)
 
@@ -354,11 +375,12 @@ class CurrentStateView:
         dimension: str | None = None,
         cause: str | None = None,
         product: str | None = None,
+        tenant: str | None = None,
         as_of: datetime | None = None,
     ) -> int:
         """How many complaints match every filter given (the filters of :meth:`search`)."""
         conditions = _filters(
-            status, open_only, team, assignee, customer_id, dimension, cause, product
+            status, open_only, team, assignee, customer_id, dimension, cause, product, tenant
         )
         clauses = [f"{column} = ?" for column in conditions]
         params: list[Any] = list(conditions.values())
@@ -385,24 +407,36 @@ class CurrentStateView:
         )
         return unchanged + replayed
 
-    def counts_by_status(self, *, as_of: datetime | None = None) -> dict[Status, int]:
-        """How many complaints are in each status (statuses with none are left out)."""
+    def counts_by_status(
+        self, *, as_of: datetime | None = None, tenant: str | None = None
+    ) -> dict[Status, int]:
+        """How many complaints (of ``tenant``, if given) are in each status (statuses with
+        none are left out)."""
         counts: dict[str, int] = {}
+        clauses = ["tenant = ?"] if tenant is not None else []
+        params: list[Any] = [tenant] if tenant is not None else []
         if as_of is None:
             rows = self._store.query(
-                compose("SELECT status, COUNT(*) FROM {table} GROUP BY status", table=TABLE)
+                compose(
+                    "SELECT status, COUNT(*) FROM {table} WHERE {where} GROUP BY status",
+                    table=TABLE,
+                    where=" AND ".join(clauses) or "1 = 1",
+                ),
+                params,
             )
         else:
             moment = to_us(as_of)
             rows = self._store.query(
                 compose(
-                    "SELECT status, COUNT(*) FROM {table} WHERE last_event_us <= ? GROUP BY status",
+                    "SELECT status, COUNT(*) FROM {table} WHERE {where} GROUP BY status",
                     table=TABLE,
+                    where=" AND ".join(["last_event_us <= ?", *clauses]),
                 ),
-                (moment,),
+                (moment, *params),
             )
             for row in self._replayed(moment):
-                counts[row[1]] = counts.get(row[1], 0) + 1
+                if tenant is None or row[_INDEX["tenant"]] == tenant:
+                    counts[row[1]] = counts.get(row[1], 0) + 1
         for status, count in rows:
             counts[status] = counts.get(status, 0) + int(count)
         return {Status(status): counts[status] for status in sorted(counts)}
@@ -433,6 +467,7 @@ def _filters(
     dimension: str | None,
     cause: str | None,
     product: str | None,
+    tenant: str | None = None,
 ) -> dict[str, Any]:
     """Column conditions of the filters given; values are parameters, never SQL."""
     conditions: dict[str, Any] = {}
@@ -447,7 +482,14 @@ def _filters(
         ("dimension", dimension),
         ("cause", cause),
         ("product", product),
+        ("tenant", tenant),
     ):
         if value is not None:
             conditions[column] = value
+    return conditions
+
+
+def _with_tenant(conditions: dict[str, Any], tenant: str | None) -> dict[str, Any]:
+    if tenant is not None:
+        conditions["tenant"] = tenant
     return conditions

@@ -1,8 +1,10 @@
 """The SLA projection: the fold that starts, pauses, meets and cancels clocks.
 
-:class:`SlaProjection` applies complaint events to each complaint's clocks under one policy
-(the table of what starts and stops which clock is in the package docstring) and writes the
-case and clock rows, with the outcome day rows the statistics report reads (``_sla_days``).
+:class:`SlaProjection` applies complaint events to each complaint's clocks under its
+tenant's policy (the default one for tenants without their own; the table of what starts
+and stops which clock is in the package docstring) and writes the case and clock rows, with
+the outcome day rows the statistics report reads (``_sla_days``, days in the default
+policy's time zone).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.sla_policy import (
     ClockKind,
     Metric,
@@ -18,7 +21,7 @@ from complaintlog.domain.sla_policy import (
     late_by_source_in,
     not_recorded_in,
 )
-from complaintlog.domain.values import Category, Channel, Severity
+from complaintlog.domain.values import DEFAULT_TENANT, Category, Channel, Severity
 from complaintlog.projections import _sla_days
 from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework.projection import Projection, select_in
@@ -26,11 +29,13 @@ from complaintlog.projections._framework.reader import LogEvent, parse_us
 from complaintlog.projections._store import (
     Transaction,
     ViewStore,
+    add_tenant_column,
     compose,
     create_table,
     marks,
     write_rows,
 )
+from complaintlog.projections._tenants import TenantPolicies
 from complaintlog.projections.sla._arithmetic import _US, IMPLICIT_PROMISE, _shift, warn_time
 from complaintlog.projections.sla._rows import (
     _ALL_CLOCK_COLUMNS,
@@ -53,26 +58,50 @@ from complaintlog.projections.sla._rows import (
 __all__ = ["SlaProjection"]
 
 
+class _Rules:
+    """What the fold asks of one policy, worked out once: its calendar, which targets apply
+    to a classification (cached), which are informational, the targets by name."""
+
+    __slots__ = (
+        "by_category",
+        "by_channel",
+        "by_severity",
+        "calendar",
+        "has_promise_target",
+        "informational",
+        "named",
+        "policy",
+        "targets",
+    )
+
+    def __init__(self, policy: SlaPolicy) -> None:
+        self.policy = policy
+        self.calendar: BusinessCalendar = policy.calendar
+        self.has_promise_target = any(t.metric is Metric.PROMISE for t in policy.targets)
+        self.targets: dict[tuple[Any, ...], tuple[SlaTarget, ...]] = {}
+        self.by_channel = any(t.channels is not None for t in policy.targets)
+        self.by_severity = any(t.severities is not None for t in policy.targets)
+        self.by_category = any(t.categories is not None for t in policy.targets)
+        self.informational = frozenset(t.name for t in policy.targets if t.informational)
+        self.named = {target.name: target for target in policy.targets}
+
+
 class SlaProjection(Projection[_Case]):
-    """Keeps SLA clocks under one policy (its targets and its business calendar)."""
+    """Keeps SLA clocks, each complaint's under its tenant's policy (targets, calendar)."""
 
     name = "sla"
     tables: ClassVar[tuple[str, ...]] = (CASES, CLOCKS, _sla_days.OUTCOME_DAYS)
     per_complaint = True
 
-    def __init__(self, policy: SlaPolicy) -> None:
+    def __init__(self, policy: SlaPolicy | TenantPolicies) -> None:
         super().__init__()
-        self.policy = policy
-        self._has_promise_target = any(t.metric is Metric.PROMISE for t in policy.targets)
-        self._targets: dict[tuple[Any, ...], tuple[SlaTarget, ...]] = {}
-        self._by_channel = any(t.channels is not None for t in policy.targets)
-        self._by_severity = any(t.severities is not None for t in policy.targets)
-        self._by_category = any(t.categories is not None for t in policy.targets)
-        self._informational = frozenset(t.name for t in policy.targets if t.informational)
+        self.policies = policy if isinstance(policy, TenantPolicies) else TenantPolicies(policy)
+        self.policy = self.policies.default
+        self._default_rules = _Rules(self.policy)
+        self._tenant_rules = {tenant: _Rules(own) for tenant, own in self.policies.own.items()}
         self._specs: dict[int, _Spec] = {}
-        self._named = {target.name: target for target in policy.targets}
-        self._zone = policy.calendar.time_zone.key
-        self._day_of = DayStarts(policy.calendar.time_zone)
+        self._zone = self.policy.calendar.time_zone.key
+        self._day_of = DayStarts(self.policy.calendar.time_zone)
         self._days_kept = False
         """Whether :meth:`write` keeps the outcome day rows up to date: not while a rebuild
         writes the clock rows (the day rows are derived from them at its end, in
@@ -82,7 +111,15 @@ class SlaProjection(Projection[_Case]):
         day as it writes them: its day rows, without reading the clock rows back."""
 
     def config(self) -> str:
-        return f"{_sla_days.SLA_CONFIG} {self.policy!r}"
+        """The default policy's part as before tenants, then each tenant's own."""
+        return self.policies.config(self._head(), _policy_config)
+
+    def _head(self) -> str:
+        return _policy_config(self.policy)
+
+    def rules_of(self, case: _Case) -> _Rules:
+        """The policy rules of the complaint's tenant."""
+        return self._tenant_rules.get(case.tenant, self._default_rules)
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -90,6 +127,7 @@ class SlaProjection(Projection[_Case]):
         cases = ", ".join(f"{name} {_type(name)}" for name in _CASE_COLUMNS)
         clocks = ", ".join(f"{name} {_type(name)}" for name in _ALL_CLOCK_COLUMNS)
         create_table(tx, CASES, cases, "complaint_id")
+        add_tenant_column(tx, CASES)
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {CLOCKS} ({clocks}, PRIMARY KEY (complaint_id, clock_key))"
         )
@@ -98,6 +136,7 @@ class SlaProjection(Projection[_Case]):
         self._counted = None
 
     def create_indexes(self, tx: Transaction) -> None:
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {CASES}_tenant ON {CASES} (tenant, complaint_id)")
         tx.execute(
             f"CREATE INDEX IF NOT EXISTS {CLOCKS}_breach ON {CLOCKS} (breach_us) "
             "WHERE breach_us IS NOT NULL"
@@ -164,7 +203,6 @@ class SlaProjection(Projection[_Case]):
             return
         case_marks, case_null = marks(tx, _CASE_NULLABLE)
         clock_marks, null = marks(tx, _CLOCK_NULLABLE)
-        informational = self._informational
         clocks: list[tuple[Any, ...]] = []
         append = clocks.append
         keep_days = self._days_kept
@@ -176,6 +214,8 @@ class SlaProjection(Projection[_Case]):
         cases: list[tuple[Any, ...]] = []
         for case in self.dirty.values():
             cases.append(case.row(case_null))
+            rules = self.rules_of(case)
+            informational = rules.informational
             for clock in case.clocks:
                 if clock.dirty:
                     # Stored for running clocks and clocks a pause moved; left out for the
@@ -183,7 +223,7 @@ class SlaProjection(Projection[_Case]):
                     # how the log was cut into batches.
                     if clock.met_us is None and clock.cancelled_us is None:
                         if clock.warn_us is None:
-                            self._ensure_warn(clock)
+                            self._ensure_warn(clock, rules)
                     elif not clock.paused_total_us and clock.paused_since_us is None:
                         clock.warn_us = None
                     row = clock.row(null, clock.target in informational)
@@ -284,6 +324,7 @@ class SlaProjection(Projection[_Case]):
         case.not_recorded = not_recorded_in(data["attributes"])
         case.late_by_source = late_by_source_in(data["attributes"])
         case.paused_for = None
+        case.tenant = data.get("tenant") or DEFAULT_TENANT
         case.clocks = []
         self._start_all(case, "acknowledge", at)
         self._start_all(case, "first_response", at)
@@ -291,18 +332,20 @@ class SlaProjection(Projection[_Case]):
         return case
 
     def targets(self, case: _Case, metric: str) -> tuple[SlaTarget, ...]:
-        """The policy's targets of ``metric`` for this complaint (cached by classification);
-        none when the complaint's source never records the step the metric measures."""
+        """The targets of ``metric`` of the complaint's tenant's policy (cached by
+        classification); none when the complaint's source never records the step the
+        metric measures."""
         if case.not_recorded is not None and metric in case.not_recorded.split():
             return ()
+        rules = self.rules_of(case)
         # only what some target of the policy looks at is part of the key
         key = (
             metric,
-            case.channel if self._by_channel else None,
-            case.severity if self._by_severity else None,
-            (case.dimension, case.cause, case.product) if self._by_category else None,
+            case.channel if rules.by_channel else None,
+            case.severity if rules.by_severity else None,
+            (case.dimension, case.cause, case.product) if rules.by_category else None,
         )
-        found = self._targets.get(key)
+        found = rules.targets.get(key)
         if found is None:
             parts = (case.dimension, case.cause, case.product)
             category = (
@@ -310,12 +353,12 @@ class SlaProjection(Projection[_Case]):
                 if any(part is not None for part in parts)
                 else None
             )
-            found = self.policy.targets_for(
+            found = rules.policy.targets_for(
                 Metric(metric), Channel(case.channel), Severity(case.severity), category
             )
-            if not found and metric == "promise" and not self._has_promise_target:
+            if not found and metric == "promise" and not rules.has_promise_target:
                 found = (IMPLICIT_PROMISE,)
-            self._targets[key] = found
+            rules.targets[key] = found
         return found
 
     def _start_all(self, case: _Case, metric: str, at: int) -> None:
@@ -349,7 +392,8 @@ class SlaProjection(Projection[_Case]):
         promised: int | None,
     ) -> None:
         spec = self._spec(target)
-        due, earliest = self._times(spec, at, promised)
+        rules = self.rules_of(case)
+        due, earliest = self._times(rules.calendar, spec, at, promised)
         clock = _Clock()
         clock.complaint_id = case.complaint_id
         clock.clock_key = key
@@ -371,10 +415,13 @@ class SlaProjection(Projection[_Case]):
         clock.cancelled_us = None
         clock.dirty = True
         if clock.paused_since_us is not None:
-            clock.warn_us = warn_time(self.policy, target, at, due)
+            clock.warn_us = warn_time(rules.policy, target, at, due)
         case.clocks.append(clock)
 
-    def _times(self, spec: _Spec, at: int, promised: int | None) -> tuple[int, int | None]:
+    @staticmethod
+    def _times(
+        calendar: BusinessCalendar, spec: _Spec, at: int, promised: int | None
+    ) -> tuple[int, int | None]:
         """Due and earliest times of a clock of the target of ``spec`` started at ``at``.
 
         A calendar clock counts real elapsed time, so its times are integer sums; business
@@ -385,7 +432,6 @@ class SlaProjection(Projection[_Case]):
         if calendar_clock:
             due = (promised if promised is not None else at) + within
             return due, at + not_before if not_before is not None else None
-        calendar = self.policy.calendar
         start = promised if promised is not None else at
         if promised is not None and not within:
             due = promised
@@ -397,10 +443,11 @@ class SlaProjection(Projection[_Case]):
             return due, None
         return due, calendar.add_us(at, not_before)
 
-    def _ensure_warn(self, clock: _Clock) -> None:
+    @staticmethod
+    def _ensure_warn(clock: _Clock, rules: _Rules) -> None:
         if clock.warn_us is None:
-            target = self._named.get(clock.target, IMPLICIT_PROMISE)
-            clock.warn_us = warn_time(self.policy, target, clock.started_us, clock.due_us)
+            target = rules.named.get(clock.target, IMPLICIT_PROMISE)
+            clock.warn_us = warn_time(rules.policy, target, clock.started_us, clock.due_us)
 
     def _promise(self, case: _Case, at: int, data: dict[str, Any]) -> None:
         promised = parse_us(data["due"])
@@ -412,7 +459,7 @@ class SlaProjection(Projection[_Case]):
                 and clock.promised_us is not None
                 and at <= clock.promised_us
             ):
-                self._stop(clock, at)
+                self._stop(case, clock, at)
                 clock.cancelled_us = at
         promise_id = str(data["promise_id"])
         for target in self.targets(case, "promise"):
@@ -465,27 +512,28 @@ class SlaProjection(Projection[_Case]):
                 and clock.cancelled_us is None
                 and (only is None or clock.promise_id == only)
             ):
-                self._stop(clock, at)
+                self._stop(case, clock, at)
                 clock.met_us = at
 
     def _cancel(self, case: _Case, at: int, metrics: tuple[str, ...] | None) -> None:
         for clock in case.clocks:
             if clock.running and (metrics is None or clock.metric in metrics):
-                self._stop(clock, at)
+                self._stop(case, clock, at)
                 clock.cancelled_us = at
 
-    def _stop(self, clock: _Clock, at: int) -> None:
+    def _stop(self, case: _Case, clock: _Clock, at: int) -> None:
         if clock.paused_since_us is not None:
-            self._unpause(clock, at)
+            self._unpause(self.rules_of(case).calendar, clock, at)
         clock.dirty = True
 
     def _pause(self, case: _Case, at: int, wait: int) -> None:
         """Stop the running clocks that this wait (a ``WAIT_BITS`` bit) stops."""
         case.paused_since_us = at
         case.paused_for = wait
+        rules = self.rules_of(case)
         for clock in case.clocks:
             if clock.stops_on_pause & wait and clock.running and at < clock.due_us:
-                self._ensure_warn(clock)
+                self._ensure_warn(clock, rules)
                 clock.paused_since_us = at
                 clock.dirty = True
 
@@ -494,11 +542,13 @@ class SlaProjection(Projection[_Case]):
             return
         case.paused_since_us = None
         case.paused_for = None
+        calendar = self.rules_of(case).calendar
         for clock in case.clocks:
             if clock.paused_since_us is not None:
-                self._unpause(clock, at)
+                self._unpause(calendar, clock, at)
 
-    def _unpause(self, clock: _Clock, at: int) -> None:
+    @staticmethod
+    def _unpause(calendar: BusinessCalendar, clock: _Clock, at: int) -> None:
         """Count the time left at the pause again from ``at``: due times move later."""
         paused_us = clock.paused_since_us if clock.paused_since_us is not None else at
         if clock.clock_kind == ClockKind.CALENDAR.value:
@@ -513,7 +563,6 @@ class SlaProjection(Projection[_Case]):
             clock.paused_since_us = None
             clock.dirty = True
             return
-        calendar = self.policy.calendar
         clock.paused_total_us += calendar.between_us(paused_us, at)
         clock.due_us = _shift(calendar, paused_us, at, clock.due_us)
         if clock.warn_us is not None:
@@ -522,3 +571,7 @@ class SlaProjection(Projection[_Case]):
             clock.earliest_us = _shift(calendar, paused_us, at, clock.earliest_us)
         clock.paused_since_us = None
         clock.dirty = True
+
+
+def _policy_config(policy: SlaPolicy) -> str:
+    return f"{_sla_days.SLA_CONFIG} {policy!r}"

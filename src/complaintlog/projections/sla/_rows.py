@@ -39,6 +39,7 @@ _CASE_COLUMNS = (
     "not_recorded",
     "late_by_source",
     "paused_for",
+    "tenant",
 )
 _CLOCK_COLUMNS = (
     "complaint_id",
@@ -73,7 +74,7 @@ _CLOCK_LIST = ", ".join(_ALL_CLOCK_COLUMNS)
 def _type(name: str) -> str:
     if name in {"complaint_id", "clock_key", "target", "metric", "clock_kind", "channel"}:
         return "TEXT NOT NULL"
-    if name in {"severity"}:
+    if name in {"severity", "tenant"}:
         return "TEXT NOT NULL"
     if name == "paused_for":
         return "BIGINT"
@@ -202,6 +203,8 @@ class _Case:
     """The source's own verdict that the complaint was answered late (``LATE_BY_SOURCE``)."""
     paused_for: int | None
     """While paused, the bit (``WAIT_BITS``) of whom the complaint waits on."""
+    tenant: str
+    """Whose policy measures the complaint."""
     clocks: list[_Clock]
 
     def row(self, null: int | None = None) -> tuple[Any, ...]:
@@ -221,4 +224,5 @@ class _Case:
             null if not_recorded is None else not_recorded,
             null if late is None else late,
             null if paused_for is None else paused_for,
+            self.tenant,
         )

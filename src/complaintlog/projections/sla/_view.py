@@ -18,6 +18,7 @@ from complaintlog.domain.sla_policy import ClockKind, Metric, SlaPolicy
 from complaintlog.projections._framework.reader import from_us, to_us
 from complaintlog.projections._holders import holder_filter
 from complaintlog.projections._store import ViewStore, compose
+from complaintlog.projections._tenants import TenantPolicies
 from complaintlog.projections.sla._arithmetic import target_named, warn_time
 from complaintlog.projections.sla._rows import _ALL_CLOCK_COLUMNS, _CLOCK_LIST, CASES, CLOCKS
 
@@ -97,8 +98,16 @@ def _filters(
     target: str | None,
     assignee: str | None = None,
     team: str | None = None,
+    tenant: str | None = None,
 ) -> tuple[list[str], list[Any]]:
     clauses, params = holder_filter(assignee, team)
+    if tenant is not None:
+        clauses.append(
+            compose(
+                "complaint_id IN (SELECT complaint_id FROM {cases} WHERE tenant = ?)", cases=CASES
+            )
+        )
+        params.append(tenant)
     if metric is not None:
         clauses.append("metric = ?")
         params.append(Metric(metric).value)
@@ -111,11 +120,17 @@ def _filters(
 class SlaView:
     """Queries on SLA clocks; each takes ``as_of`` (business time) and answers from stored times."""
 
-    def __init__(self, store: ViewStore, policy: SlaPolicy | None = None) -> None:
+    def __init__(self, store: ViewStore, policy: SlaPolicy | TenantPolicies | None = None) -> None:
         self._store = store
-        self._policy = policy
+        self._policies = (
+            policy
+            if isinstance(policy, TenantPolicies) or policy is None
+            else TenantPolicies(policy)
+        )
+        every = (self._policies.default, *self._policies.own.values()) if self._policies else ()
+        # a target informational under any tenant's policy (target names rarely repeat)
         self._informational = tuple(
-            sorted(t.name for t in policy.targets if t.informational) if policy else ()
+            sorted({t.name for policy in every for t in policy.targets if t.informational})
         )
 
     def _without_informational(
@@ -180,16 +195,17 @@ class SlaView:
         offset: int = 0,
         assignee: str | None = None,
         team: str | None = None,
+        tenant: str | None = None,
     ) -> list[Clock]:
         """Clocks breached by ``as_of``: past due and not met by then, or met late.
 
         ``ongoing_only`` leaves out those met (late) or cancelled by ``as_of``: the breaches
         someone can still act on. Ordered by due time. Informational targets are left out
         unless ``include_informational`` or ``target`` names one. ``assignee`` / ``team``
-        keep the complaints that person or team holds now.
+        keep the complaints that person or team holds now, ``tenant`` one tenant's.
         """
         moment = to_us(as_of)
-        clauses, params = _filters(metric, target, assignee, team)
+        clauses, params = _filters(metric, target, assignee, team, tenant)
         self._without_informational(clauses, params, target, include_informational)
         clauses.insert(0, "breach_us < ?")
         params.insert(0, moment)
@@ -211,8 +227,9 @@ class SlaView:
         include_informational: bool = False,
         assignee: str | None = None,
         team: str | None = None,
+        tenant: str | None = None,
     ) -> int:
-        clauses, params = _filters(metric, target, assignee, team)
+        clauses, params = _filters(metric, target, assignee, team, tenant)
         self._without_informational(clauses, params, target, include_informational)
         where = " AND ".join(["breach_us < ?", *clauses])
         rows = self._store.query(
@@ -240,14 +257,16 @@ class SlaView:
         offset: int = 0,
         assignee: str | None = None,
         team: str | None = None,
+        tenant: str | None = None,
     ) -> list[Clock]:
         """Clocks running at ``as_of``, past their warning threshold, not yet due; soonest
         due first. A paused clock stands still: it is at risk if it was when the pause began.
         Informational targets are left out unless ``include_informational`` or ``target``
-        names one. ``assignee`` / ``team`` keep the complaints that person or team holds now.
+        names one. ``assignee`` / ``team`` keep the complaints that person or team holds now,
+        ``tenant`` one tenant's (each warned under its tenant's policy).
         """
         moment = to_us(as_of)
-        clauses, params = _filters(metric, target, assignee, team)
+        clauses, params = _filters(metric, target, assignee, team, tenant)
         self._without_informational(clauses, params, target, include_informational)
         where = (
             "started_us <= ? AND (met_us IS NULL OR met_us > ?) "
@@ -258,10 +277,12 @@ class SlaView:
         )
         rows = self._store.query(
             compose(
-                "SELECT {clock_list} FROM {clocks} WHERE {where} ORDER BY due_us, complaint_id, "
-                "clock_key",
+                "SELECT {clock_list}, (SELECT s.tenant FROM {cases} s WHERE s.complaint_id = "
+                "{clocks}.complaint_id) FROM {clocks} WHERE {where} ORDER BY due_us, "
+                "complaint_id, clock_key",
                 clock_list=_CLOCK_LIST,
                 clocks=CLOCKS,
+                cases=CASES,
                 where=" AND ".join([where, *clauses]),
             ),
             [moment] * 7 + params,
@@ -269,15 +290,16 @@ class SlaView:
         found: list[Clock] = []
         warn_index = _ALL_CLOCK_COLUMNS.index("warn_us")
         for row in rows:
-            values = list(row)
+            values = list(row[:-1])
             warn = values[warn_index]
             if warn is None:
-                if self._policy is None:
+                if self._policies is None:
                     continue
+                policy = self._policies.of(row[-1])
                 v = dict(zip(_ALL_CLOCK_COLUMNS, values, strict=True))
                 warn = values[warn_index] = warn_time(
-                    self._policy,
-                    target_named(self._policy, v["target"]),
+                    policy,
+                    target_named(policy, v["target"]),
                     v["started_us"],
                     v["due_us"],
                 )

@@ -35,6 +35,7 @@ _COLUMNS = (
     "last_activity_us",
     "ack_regret",
     "ack_thanks",
+    "tenant",
     "cycles",
 )
 _COLUMN_LIST = ", ".join(_COLUMNS)
@@ -65,7 +66,7 @@ def _new_cycle(started: int) -> list[Any]:
 
 
 def _type(name: str) -> str:
-    if name in {"complaint_id", "channel", "severity", "cycles"}:
+    if name in {"complaint_id", "channel", "severity", "tenant", "cycles"}:
         return "TEXT NOT NULL"
     if name in {"received_us", "last_activity_us", "escalations"}:
         return "BIGINT NOT NULL"
@@ -99,6 +100,7 @@ class _Facts:
     """1 when the acknowledgement expressed regret, 0 when it did not, NULL: not recorded."""
     ack_thanks: int | None
     """1 when the acknowledgement thanked the customer, 0 when not, NULL: not recorded."""
+    tenant: str
     cycles: list[list[Any]]
 
     def row(self) -> tuple[Any, ...]:
@@ -123,6 +125,7 @@ class _Facts:
             self.last_activity_us,
             self.ack_regret,
             self.ack_thanks,
+            self.tenant,
             orjson.dumps(self.cycles).decode(),
         )
 

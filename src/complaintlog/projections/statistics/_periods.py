@@ -15,7 +15,9 @@ from complaintlog.errors import InvalidValueError
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
-Grouping = Literal["dimension", "cause", "product", "category", "channel", "severity", "team"]
+Grouping = Literal[
+    "dimension", "cause", "product", "category", "channel", "severity", "team", "tenant"
+]
 GROUPINGS: tuple[str, ...] = (
     "dimension",
     "cause",
@@ -24,6 +26,7 @@ GROUPINGS: tuple[str, ...] = (
     "channel",
     "severity",
     "team",
+    "tenant",
 )
 """``category`` is the whole category, ``dimension/cause/product`` (``-`` for a missing part)."""
 

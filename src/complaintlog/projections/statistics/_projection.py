@@ -1,22 +1,31 @@
 """The statistics projection: folds complaint events into fact rows, and keeps the day rows.
 
-``StatisticsProjection`` handles the events (business times measured on the policy's
-calendar as they arrive), writes one fact row per complaint, and keeps the per-day figures
-(``_days``) up to date beside them, or derives them at the end of a rebuild.
+``StatisticsProjection`` handles the events (business times measured on the calendar of the
+complaint's tenant's policy as they arrive), writes one fact row per complaint, and keeps
+the per-day figures (``_days``, in the default calendar's zone) up to date beside them, or
+derives them at the end of a rebuild.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from complaintlog.domain.calendar import BusinessCalendar
+from complaintlog.domain.values import DEFAULT_TENANT
 from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework.projection import Projection, select_in
 from complaintlog.projections._framework.reader import LogEvent
-from complaintlog.projections._store import Transaction, ViewStore, compose, write_rows
+from complaintlog.projections._store import (
+    TENANT_LINE,
+    Transaction,
+    ViewStore,
+    add_tenant_column,
+    compose,
+    write_rows,
+)
 from complaintlog.projections.current_state._rows import NOT_ACTIVITY
 from complaintlog.projections.statistics._days import (
     DAYS_TABLE,
@@ -50,15 +59,21 @@ from complaintlog.projections.statistics._facts import (
 
 
 class StatisticsProjection(Projection[_Facts]):
-    """Keeps one fact row per complaint; business times on ``calendar``."""
+    """Keeps one fact row per complaint; business times on ``calendar``, or on the calendar
+    of the complaint's tenant in ``tenant_calendars``; day rows in ``calendar``'s zone."""
 
     name = "statistics"
     tables = (TABLE, DAYS_TABLE)
     per_complaint = True
 
-    def __init__(self, calendar: BusinessCalendar) -> None:
+    def __init__(
+        self,
+        calendar: BusinessCalendar,
+        tenant_calendars: Mapping[str, BusinessCalendar] | None = None,
+    ) -> None:
         super().__init__()
         self.calendar = calendar
+        self.tenant_calendars = dict(sorted((tenant_calendars or {}).items()))
         self._zone = calendar.time_zone.key
         self._day_of = DayStarts(calendar.time_zone)
         self._days_kept = False
@@ -70,11 +85,16 @@ class StatisticsProjection(Projection[_Facts]):
         far, added up by day as it writes them: its day rows, without reading them back."""
 
     def config(self) -> str:
-        return f"statistics-3 {self.calendar!r}"
+        """The default calendar's part as before tenants, then each tenant's own."""
+        return f"statistics-3 {self.calendar!r}" + "".join(
+            f"{TENANT_LINE}{tenant}: {calendar!r}"
+            for tenant, calendar in self.tenant_calendars.items()
+        )
 
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_type(name)}" for name in _COLUMNS)
         tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (complaint_id))")
+        add_tenant_column(tx, TABLE)
         create_days_table(tx)
         self._days_kept = False
         self._counted = None
@@ -97,6 +117,7 @@ class StatisticsProjection(Projection[_Facts]):
         )
         # for the day rows' repeat complaints: a customer's other complaints
         tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_customer ON {TABLE} (customer_id)")
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_tenant ON {TABLE} (tenant, received_us)")
         create_days_indexes(tx)
         # The runner creates the indexes when the tables are new, when it opens existing
         # ones, and when a rebuild has written every fact row: day rows missing beside fact
@@ -141,8 +162,9 @@ class StatisticsProjection(Projection[_Facts]):
         placeholders = ", ".join("?" * len(_COLUMNS))
         write_rows(tx, TABLE, _COLUMNS, placeholders, "complaint_id", rows, new=self.rows_are_new)
 
-    def _business(self, start: int, end: int) -> int:
-        return self.calendar.between_us(start, end)
+    def _business(self, facts: _Facts, start: int, end: int) -> int:
+        calendar = self.tenant_calendars.get(facts.tenant, self.calendar)
+        return calendar.between_us(start, end)
 
     def handle(self, events: Sequence[LogEvent]) -> None:
         cache = self.cache
@@ -164,7 +186,7 @@ class StatisticsProjection(Projection[_Facts]):
                     facts.acknowledged_us = at
                     facts.ack_regret = _flag(data.get("regret"))
                     facts.ack_thanks = _flag(data.get("thanks"))
-                    facts.ack_business_us = self._business(facts.received_us, at)
+                    facts.ack_business_us = self._business(facts, facts.received_us, at)
                 case "Assigned":
                     facts.team = data["team"]
                 case "Escalated":
@@ -182,7 +204,7 @@ class StatisticsProjection(Projection[_Facts]):
                         facts.severity = data["severity"]
                 case "Resolved":
                     cycle[_RESOLVED] = at
-                    cycle[_RESOLVE_BUSINESS] = self._business(cycle[_STARTED], at)
+                    cycle[_RESOLVE_BUSINESS] = self._business(facts, cycle[_STARTED], at)
                     cycle[_REMEDY] = data["remedy"]
                     money = data["compensation"]
                     if money is not None:
@@ -246,6 +268,7 @@ def _received(complaint_id: str, at: int, data: dict[str, Any]) -> _Facts:
     facts.closed_us = None
     facts.last_activity_us = at
     facts.ack_regret = facts.ack_thanks = None
+    facts.tenant = data.get("tenant") or DEFAULT_TENANT
     facts.cycles = [_new_cycle(at)]
     return facts
 

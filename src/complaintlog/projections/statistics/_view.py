@@ -101,12 +101,15 @@ class StatisticsView:
         group_by: Grouping | str | None = None,
         as_of: datetime | None = None,
         time_zone: str | ZoneInfo | None = None,
+        tenant: str | None = None,
     ) -> list[PeriodStatistics]:
         """Figures per period overlapping ``[start, end)`` and per group, in period order.
 
         Only groups with something to report in a period are listed; periods with nothing at
         all are listed once with the group ``None`` and zero counts. ``as_of`` defaults to
-        now (the log's clock): a deadline still ahead is not yet a breach.
+        now (the log's clock): a deadline still ahead is not yet a breach. ``tenant``
+        counts that tenant's complaints only (from the fact rows: the day rows add up
+        every tenant); ``group_by="tenant"`` reports each tenant apart.
         """
         if group_by is not None and group_by not in GROUPINGS:
             raise InvalidValueError("group_by", group_by, f"one of {', '.join(GROUPINGS)}")
@@ -134,30 +137,31 @@ class StatisticsView:
             return found
 
         column = _COLUMNS[group_index] if group_index is not None else None
-        if column is None and self._settled(zone, cut):
+        if column is None and tenant is None and self._settled(zone, cut):
             self._add_days(buckets, starts, ends)
             if self._with_sla:
                 self._add_sla(bucket, starts, lo_all, hi_all, cut, column, zone)
             return self._results(spans, buckets)
         if cut is None or cut >= lo_all:
-            self._add_open_throughout(buckets, len(spans), lo_all, column)
-            rows = self._active_rows(lo_all, hi_all, column)
+            self._add_open_throughout(buckets, len(spans), lo_all, column, tenant)
+            rows = self._active_rows(lo_all, hi_all, column, tenant)
         else:  # as of a moment before the range: every complaint received by its end
             rows = self._store.query(
                 compose(
                     "SELECT {reported}, {group} FROM {table} WHERE received_us < ? AND "
-                    "(closed_us IS NULL OR closed_us >= ? OR last_activity_us >= ?)",
+                    "(closed_us IS NULL OR closed_us >= ? OR last_activity_us >= ?){tenant}",
                     reported=_REPORTED_LIST,
                     group=column or "NULL",
                     table=TABLE,
+                    tenant=_tenant_clause(tenant),
                 ),
-                (hi_all, lo_all, lo_all),
+                (hi_all, lo_all, lo_all, *_tenant_params(tenant)),
             )
         for row in rows:
             self._add(row, row[_GROUP], bucket, cut, ends, buckets)
         if self._with_sla:
-            self._add_sla(bucket, starts, lo_all, hi_all, cut, column)
-        self._add_repeats(bucket, lo_all, hi_all, cut, group_index)
+            self._add_sla(bucket, starts, lo_all, hi_all, cut, column, tenant=tenant)
+        self._add_repeats(bucket, lo_all, hi_all, cut, group_index, tenant)
         return self._results(spans, buckets)
 
     def _settled(self, zone: ZoneInfo, cut: int | None) -> bool:
@@ -200,6 +204,7 @@ class StatisticsView:
         periods: int,
         lo: int,
         column: str | None,
+        tenant: str | None,
     ) -> None:
         """Complaints open since before the range with nothing happening since: open at
         every period's end (and at ``as_of``, which is not before the range), and nothing
@@ -208,12 +213,13 @@ class StatisticsView:
         rows = self._store.query(
             compose(
                 "SELECT {group}, COUNT(*) FROM {table} WHERE closed_us IS NULL "
-                "AND last_activity_us < ?{group_by}",
+                "AND last_activity_us < ?{tenant}{group_by}",
                 group=column or "NULL",
                 table=TABLE,
+                tenant=_tenant_clause(tenant),
                 group_by=f" GROUP BY {column}" if column else "",
             ),
-            (lo,),
+            (lo, *_tenant_params(tenant)),
         )
         for group, count in rows:
             for index in range(periods):
@@ -223,7 +229,7 @@ class StatisticsView:
                     found = buckets[key] = _Bucket()
                 found.open += int(count)
 
-    def _active_rows(self, lo: int, hi: int, column: str | None) -> list[Row]:
+    def _active_rows(self, lo: int, hi: int, column: str | None, tenant: str | None) -> list[Row]:
         """The fact rows of complaints received before ``hi`` with activity since ``lo``.
 
         A complaint's steps never go back in business time, so everything it did lies
@@ -238,15 +244,16 @@ class StatisticsView:
             group=column or "NULL",
             table=TABLE,
         )
+        only = _tenant_clause(tenant)
         recent = self._store.query(
             select + "received_us >= ? AND received_us < ? "
-            "AND (last_activity_us >= ? OR closed_us >= ?)",
-            (lo - _LONG_LIVED, hi, lo, lo),
+            "AND (last_activity_us >= ? OR closed_us >= ?)" + only,
+            (lo - _LONG_LIVED, hi, lo, lo, *_tenant_params(tenant)),
         )
         long_lived = self._store.query(
             select + "(last_activity_us - received_us) > ? AND received_us < ? "
-            "AND (last_activity_us >= ? OR closed_us >= ?)",
-            (_LONG_LIVED, lo - _LONG_LIVED, lo, lo),
+            "AND (last_activity_us >= ? OR closed_us >= ?)" + only,
+            (_LONG_LIVED, lo - _LONG_LIVED, lo, lo, *_tenant_params(tenant)),
         )
         return recent + long_lived
 
@@ -257,11 +264,14 @@ class StatisticsView:
         *,
         group_by: Grouping | str | None = None,
         as_of: datetime | None = None,
+        tenant: str | None = None,
     ) -> list[PeriodStatistics]:
         """:meth:`report` by calendar month."""
-        return self.report("month", start, end, group_by=group_by, as_of=as_of)
+        return self.report("month", start, end, group_by=group_by, as_of=as_of, tenant=tenant)
 
-    def acknowledgements(self, start: datetime, end: datetime) -> Acknowledgements:
+    def acknowledgements(
+        self, start: datetime, end: datetime, *, tenant: str | None = None
+    ) -> Acknowledgements:
         """How the complaints acknowledged in ``[start, end)`` were acknowledged: with regret,
         with thanks (seeds 000 and 003), and how many did not record it (before version 2)."""
         rows = self._store.query(
@@ -269,10 +279,11 @@ class StatisticsView:
                 "SELECT COUNT(*), SUM(CASE WHEN ack_regret = 1 THEN 1 ELSE 0 END), "
                 "SUM(CASE WHEN ack_thanks = 1 THEN 1 ELSE 0 END), "
                 "SUM(CASE WHEN ack_regret IS NULL AND ack_thanks IS NULL THEN 1 ELSE 0 END) "
-                "FROM {table} WHERE acknowledged_us >= ? AND acknowledged_us < ?",
+                "FROM {table} WHERE acknowledged_us >= ? AND acknowledged_us < ?{tenant}",
                 table=TABLE,
+                tenant=_tenant_clause(tenant),
             ),
-            (to_us(start), to_us(end)),
+            (to_us(start), to_us(end), *_tenant_params(tenant)),
         )
         total, regret, thanks, unrecorded = (int(value or 0) for value in rows[0])
         return Acknowledgements(total, regret, thanks, unrecorded)
@@ -366,6 +377,8 @@ class StatisticsView:
         cut: int | None,
         column: str | None,
         zone: ZoneInfo | None = None,
+        *,
+        tenant: str | None = None,
     ) -> None:
         """SLA compliance: clocks by the period of their outcome, counted in SQL per period,
         group (the complaint's fact row) and metric.
@@ -396,6 +409,9 @@ class StatisticsView:
         if cut is not None:
             where += " AND c.outcome_us <= ?"
             params.append(cut)
+        joined = column is not None or tenant is not None
+        where += _tenant_clause(tenant, "s.")
+        params.extend(_tenant_params(tenant))
         rows = self._store.query(
             compose(
                 "SELECT {period} AS period, {group} AS grp, c.metric, SUM(c.on_time), COUNT(*) "
@@ -403,7 +419,7 @@ class StatisticsView:
                 period=period,
                 group=f"s.{column}" if column is not None else "NULL",
                 sla_clocks=_SLA_CLOCKS,
-                join=f"LEFT JOIN {TABLE} s ON s.complaint_id = c.complaint_id" if column else "",
+                join=f"LEFT JOIN {TABLE} s ON s.complaint_id = c.complaint_id" if joined else "",
                 grouped="grp, " if column else "",
                 where=where,
             ),
@@ -439,7 +455,13 @@ class StatisticsView:
         return True
 
     def _add_repeats(
-        self, bucket: _BucketOf, lo: int, hi: int, cut: int | None, group_index: int | None
+        self,
+        bucket: _BucketOf,
+        lo: int,
+        hi: int,
+        cut: int | None,
+        group_index: int | None,
+        tenant: str | None,
     ) -> None:
         """Repeat complaints: the same customer and category (all three parts) within the
         window before; each complaint's predecessor found in SQL (a window function)."""
@@ -450,14 +472,22 @@ class StatisticsView:
                 "SELECT received_us, grp FROM (SELECT received_us, {group_column} AS grp, "
                 "received_us - LAG(received_us) OVER (PARTITION BY customer_id, dimension, "
                 "cause, product ORDER BY received_us) AS gap FROM {table} "
-                "WHERE received_us >= ? AND received_us < ?{known} AND customer_id IS NOT NULL "
+                "WHERE received_us >= ? AND received_us < ?{known}{tenant} "
+                "AND customer_id IS NOT NULL "
                 "AND (dimension IS NOT NULL OR cause IS NOT NULL OR product IS NOT NULL)"
                 ") AS ordered WHERE gap <= ?",
                 group_column=group_column,
                 table=TABLE,
                 known=known,
+                tenant=_tenant_clause(tenant),
             ),
-            (lo - _REPEAT_WINDOW, hi, *(() if cut is None else (cut,)), _REPEAT_WINDOW),
+            (
+                lo - _REPEAT_WINDOW,
+                hi,
+                *(() if cut is None else (cut,)),
+                *_tenant_params(tenant),
+                _REPEAT_WINDOW,
+            ),
         )
         for received, group in rows:
             into = bucket(received, group)
@@ -479,3 +509,12 @@ class StatisticsView:
                 results.append(_statistics(label, lo, hi, None, _Bucket()))
             results.extend(_statistics(label, lo, hi, key[1], buckets[key]) for key in keys)
         return results
+
+
+def _tenant_clause(tenant: str | None, alias: str = "") -> str:
+    """`` AND tenant = ?`` for a report of one tenant (its parameter: :func:`_tenant_params`)."""
+    return f" AND {alias}tenant = ?" if tenant is not None else ""
+
+
+def _tenant_params(tenant: str | None) -> tuple[str, ...]:
+    return (tenant,) if tenant is not None else ()
