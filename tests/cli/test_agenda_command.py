@@ -140,3 +140,39 @@ def test_show_lists_notes_and_evidence_in_the_timeline(tmp_path: Path) -> None:
     assert "Prefers calls after four" in out
     assert "EvidenceAttached" in out
     assert "invoice.pdf" in out
+
+
+def test_agenda_of_one_tenant_under_its_policy(tmp_path: Path) -> None:
+    """Two tenants' complaints in one store; the worker and the agenda open the views with
+    the same tenant policies, and another set is refused with the tenant named."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    monday = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with ComplaintLog(url, clock=lambda: monday) as log:
+        for tenant, ref in (("brand-a", "A-1"), ("brand-b", "B-1")):
+            log.receive(
+                customer={"id": ref},
+                channel="web",
+                subject="Bill",
+                description="Charged twice",
+                external_ref=ref,
+                tenant=tenant,
+                at=monday,
+            )
+    policies = ("--tenant-policy", "brand-a=fca")
+    run("--store", url, "project", "--once", *policies)
+    week = ("--as-of", "2026-03-02T10:00Z", "--until", "2026-03-09T10:00Z")
+
+    def refs(tenant: str) -> list[tuple[str, str]]:
+        found = json.loads(
+            run("--store", url, "--json", "agenda", *week, "--tenant", tenant, *policies)
+        )
+        return [(item["external_ref"], item["target"]) for item in found["items"]]
+
+    assert {ref for ref, _ in refs("brand-b")} == {"B-1"}  # the default policy: due this week
+    assert refs("brand-a") == []  # the FCA's final response is due in 8 weeks
+    refused = CliRunner().invoke(app, ["--store", url, "agenda", *week, "--tenant", "brand-a"])
+    assert refused.exit_code != 0
+    assert "brand-a" in refused.output
+    bad = CliRunner().invoke(app, ["--store", url, "agenda", "--tenant-policy", "brand-a"])
+    assert bad.exit_code == 2
+    assert "TENANT=POLICY" in bad.output

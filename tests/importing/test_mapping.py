@@ -85,3 +85,45 @@ def test_a_mapping_naming_missing_columns_is_refused_before_importing(
     with pytest.raises(MappingFileError, match="no column 'Created at'"):
         import_csv(log, DATA / "acme.csv", mapping=path)
     assert log.max_position() == 0
+
+
+def _brands(tmp_path: Path, tenant: str) -> tuple[Path, Path]:
+    data = tmp_path / "brands.csv"
+    data.write_text(
+        "Ticket,Opened,Brand,Text\n"
+        "T-1,2025-02-03 09:00,Brand A,late parcel\n"
+        "T-2,2025-02-03 10:00,Brand B,wrong bill\n"
+        "T-3,2025-02-03 11:00,Brand ?,no brand we know\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "brands.toml"
+    mapping.write_text(
+        "[source]\nname = 'crm'\ntimezone = 'UTC'\ndate_formats = ['%Y-%m-%d %H:%M']\n"
+        "external_ref = 'crm:{Ticket}'\n[steps]\nreceived = 'Opened'\n"
+        f"[fields]\ndescription = '{{Text}}'\ntenant = '{tenant}'\n"
+        "[values.tenant]\n'Brand A' = 'brand-a'\n'Brand B' = 'brand-b'\n",
+        encoding="utf-8",
+    )
+    return data, mapping
+
+
+def test_a_mapping_gives_each_complaint_its_tenant_from_a_column(
+    log: ComplaintLog, tmp_path: Path
+) -> None:
+    data, mapping = _brands(tmp_path, "{Brand}")
+    summary = import_csv(log, data, mapping=mapping)
+    assert (summary.imported, summary.rejected) == (2, 1)
+    assert "tenant" in summary.rejects[0].reason  # "Brand ?" is no tenant: the row is refused
+    tenants = {ref: log.get(log.find(ref)).tenant for ref in ("crm:T-1", "crm:T-2")}  # type: ignore[arg-type]
+    assert tenants == {"crm:T-1": "brand-a", "crm:T-2": "brand-b"}
+    # mapped through values.tenant: the raw value is kept, as for a mapped channel
+    assert dict(log.get(log.find("crm:T-1")).attributes)["Brand"] == "Brand A"  # type: ignore[arg-type]
+
+
+def test_a_mapping_gives_every_complaint_one_tenant_as_a_constant(
+    log: ComplaintLog, tmp_path: Path
+) -> None:
+    data, mapping = _brands(tmp_path, "brand-c")
+    summary = import_csv(log, data, mapping=mapping)
+    assert summary.imported == 3
+    assert {log.get(i).tenant for i in log.complaint_ids()} == {"brand-c"}

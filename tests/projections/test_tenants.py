@@ -218,7 +218,9 @@ def test_combined_filters_and_counts(
 
 def _stored(views_store_url: str) -> None:
     if views_store_url == "memory://":
-        pytest.skip("in memory, each Projections has views of its own: nothing stored to refuse")
+        pytest.skip(
+            "in memory, each Projections has views of its own: nothing is stored between them"
+        )
 
 
 def test_opening_with_another_tenants_policy_is_refused_naming_it(
@@ -307,3 +309,42 @@ def test_a_tenant_is_a_lowercase_slug_and_nothing_is_recorded_otherwise() -> Non
             customer={"id": "C-1"}, channel="web", subject="s", description="d", tenant="x" * 64
         )
         assert log.get(good).tenant == "x" * 64
+
+
+OLD_TABLES = {
+    "complaintlog_current_state": (
+        "complaintlog_current_state_tenant",
+        "complaintlog_current_state_tenant_open",
+    ),
+    "complaintlog_sla_cases": ("complaintlog_sla_cases_tenant",),
+    "complaintlog_statistics": ("complaintlog_statistics_tenant",),
+}
+
+
+def test_views_built_before_tenants_open_without_a_rebuild(views_store_url: str) -> None:
+    """A store whose view tables have no tenant column (as before tenants): opening the views
+    adds it, every row reads the default tenant, and the views carry on from their
+    positions."""
+    _stored(views_store_url)
+    plans = _plans()
+    with ComplaintLog(views_store_url, clock=lambda: NOW) as log:
+        _record(log, [(t, p) for t, p in plans[:30] if t == "default"], tagged=False)
+        with Projections(log) as views:
+            views.catch_up()
+            with views.store.transaction() as tx:  # back to the tables of before
+                for table, indexes in OLD_TABLES.items():
+                    for index in indexes:
+                        tx.execute(f"DROP INDEX IF EXISTS {index}")
+                    tx.execute(f"ALTER TABLE {table} DROP COLUMN tenant")
+            before = views.positions()
+            counted = views.current_state.count()
+        _record(log, [(t, p) for t, p in plans[30:] if t == "brand-a"], tagged=True)
+        with Projections(log) as views:  # no tenant policies: the stored configuration
+            assert views.positions() == before  # nothing was reset
+            assert views.current_state.count(tenant="default") == counted == 10
+            views.catch_up()
+            assert views.current_state.count(tenant="brand-a") == 10
+            assert views.current_state.count() == 20
+            assert len(views.sla.breaches(NOW, tenant="default")) == len(
+                [c for c in views.sla.breaches(NOW) if log.get(c.complaint_id).tenant == "default"]
+            )

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from complaintlog.cli._common import fail, open_log, options, parse_as_of, print_json, user_errors
-from complaintlog.cli._report import policy_named
+from complaintlog.cli._report import TENANT_POLICY_HELP, policy_named, tenant_policies_named
 from complaintlog.projections import AgendaAction, Projections
 from complaintlog.report.agenda import GROUPS, groups, to_ics
 from complaintlog.report.terminal import safe_text
@@ -41,6 +41,7 @@ def agenda_command(
     ] = None,
     assignee: Annotated[str | None, typer.Option(help="Only this person's complaints.")] = None,
     team: Annotated[str | None, typer.Option(help="Only this team's complaints.")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's complaints.")] = None,
     action: Annotated[
         list[str] | None,
         typer.Option(
@@ -57,6 +58,9 @@ def agenda_command(
         Path | None,
         typer.Option("--ics", help="Also write the items as iCalendar to-dos (VTODO) to FILE."),
     ] = None,
+    tenant_policy: Annotated[
+        list[str] | None, typer.Option("--tenant-policy", help=TENANT_POLICY_HELP)
+    ] = None,
 ) -> None:
     """What is due: acknowledgements, responses, promised call-backs, resolutions, surveys
     and follow-ups, grouped overdue / due today / later.
@@ -65,7 +69,8 @@ def agenda_command(
     """
     opts = options(ctx)
     sla = policy_named(policy)
-    zone = sla.calendar.time_zone
+    own = tenant_policies_named(tenant_policy)
+    zone = (own.get(tenant, sla) if tenant is not None else sla).calendar.time_zone
     if action is not None:
         known = [a.value for a in AgendaAction]
         for name in action:
@@ -76,13 +81,14 @@ def agenda_command(
         horizon = parse_as_of(until, option="--until", zone=zone) or moment + AHEAD
         if horizon < moment:
             raise fail("--until is before --as-of", 2)
-        with Projections(log, policy=sla) as views:
+        with Projections(log, policy=sla, tenant_policies=own) as views:
             views.catch_up()
             items = views.agenda.due(
                 as_of=moment,
                 until=horizon,
                 assignee=assignee,
                 team=team,
+                tenant=tenant,
                 actions=action,
                 limit=limit,
             )

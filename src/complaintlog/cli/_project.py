@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from complaintlog.cli._common import fail, open_log, options, print_json, user_errors
+from complaintlog.cli._report import TENANT_POLICY_HELP, tenant_policies_named
 from complaintlog.cli._signals import stop_on_signals
 from complaintlog.errors import InvalidValueError
 from complaintlog.projections.worker import ProjectionWorker
@@ -32,6 +33,9 @@ def project_command(
     batch_size: Annotated[
         int, typer.Option(help="Events per transaction (a stop waits for one batch).", min=1)
     ] = 5000,
+    tenant_policy: Annotated[
+        list[str] | None, typer.Option("--tenant-policy", help=TENANT_POLICY_HELP)
+    ] = None,
 ) -> None:
     """Run the projection worker: views follow the log by themselves.
 
@@ -47,7 +51,11 @@ def project_command(
         sla = load_policy(policy)
     except InvalidValueError as error:
         raise fail(f"--policy {policy!r}: {error.rule}", 2) from None
-    with open_log(opts) as log, ProjectionWorker(log, policy=sla, batch_size=batch_size) as worker:
+    own = tenant_policies_named(tenant_policy)
+    with (
+        open_log(opts) as log,
+        ProjectionWorker(log, policy=sla, tenant_policies=own, batch_size=batch_size) as worker,
+    ):
         if status:
             rows = worker.status()
             if opts.json:

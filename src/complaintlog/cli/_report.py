@@ -50,6 +50,26 @@ def policy_named(spec: str) -> SlaPolicy:
         raise fail(f"--policy {spec!r}: {error.rule}", 2) from None
 
 
+TENANT_POLICY_HELP = (
+    "A tenant's own SLA policy, TENANT=POLICY (a preset or a TOML file; repeatable): "
+    "the views measure that tenant's complaints under it, the others under --policy."
+)
+
+
+def tenant_policies_named(specs: list[str] | None) -> dict[str, SlaPolicy]:
+    """``TENANT=POLICY`` options as a mapping, or a usage error naming the option."""
+    found: dict[str, SlaPolicy] = {}
+    for spec in specs or ():
+        tenant, sign, policy = spec.partition("=")
+        if not sign or not tenant or not policy:
+            raise fail(f"--tenant-policy {spec!r}: write TENANT=POLICY, e.g. brand-a=fca", 2)
+        try:
+            found[tenant] = load_policy(policy)
+        except InvalidValueError as error:
+            raise fail(f"--tenant-policy {spec!r}: {error.rule}", 2) from None
+    return found
+
+
 def write_report(opts: Options, data: ReportData, format: str, html: Path | None) -> None:
     if html is not None:
         html.write_text(render_html(data), encoding="utf-8")

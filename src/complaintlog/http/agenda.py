@@ -61,8 +61,9 @@ def agenda_items(
     until: datetime | None = None,
     assignee: str | None = None,
     team: str | None = None,
+    tenant: str | None = None,
 ) -> list[AgendaItem]:
     """What is due by ``until`` (default ``as_of``) as the agenda stood at ``as_of``, earliest
-    due first, for one assignee or team if given."""
-    due = views.agenda.due(as_of=as_of, until=until, assignee=assignee, team=team)
+    due first, for one assignee, team or tenant if given."""
+    due = views.agenda.due(as_of=as_of, until=until, assignee=assignee, team=team, tenant=tenant)
     return [_item(item) for item in due]

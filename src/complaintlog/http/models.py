@@ -157,6 +157,7 @@ class ComplaintOut(BaseModel):
     withdrawn_at: datetime | None
     last_activity_at: datetime
     personal_data_erased_at: datetime | None
+    tenant: str
 
     @classmethod
     def of(cls, view: ComplaintView) -> ComplaintOut:
@@ -220,6 +221,7 @@ class ComplaintOut(BaseModel):
             withdrawn_at=view.withdrawn_at,
             last_activity_at=view.last_activity_at,
             personal_data_erased_at=view.personal_data_erased_at,
+            tenant=view.tenant,
         )
 
 
@@ -268,6 +270,7 @@ class SummaryOut(BaseModel):
     withdrawn_at: datetime | None
     paused_since: datetime | None
     last_activity_at: datetime
+    tenant: str
 
     @classmethod
     def of(cls, state: ComplaintState) -> SummaryOut:
@@ -289,6 +292,7 @@ class SummaryOut(BaseModel):
             withdrawn_at=state.withdrawn_at,
             paused_since=state.paused_since,
             last_activity_at=state.last_activity_at,
+            tenant=state.tenant,
         )
 
 

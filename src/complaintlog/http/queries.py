@@ -36,7 +36,7 @@ __all__ = ["query_routes"]
 
 Read = Annotated[Reader, Depends(reader)]
 PeriodName = Literal["day", "week", "month", "quarter", "year"]
-GroupName = Literal["dimension", "cause", "product", "channel", "severity", "team"]
+GroupName = Literal["dimension", "cause", "product", "channel", "severity", "team", "tenant"]
 _PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 90, "year": 365}
 _MAX_PERIODS = 1000
 
@@ -85,6 +85,9 @@ def _complaint_routes(router: APIRouter) -> None:
         cause: Annotated[str | None, Query(max_length=200)] = None,
         product: Annotated[str | None, Query(max_length=200)] = None,
         open_only: bool = False,
+        tenant: Annotated[
+            str | None, Query(max_length=64, description="Only this tenant's complaints")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=400)] = None,
     ) -> Page:
@@ -98,6 +101,7 @@ def _complaint_routes(router: APIRouter) -> None:
                 cause=cause,
                 product=product,
                 open_only=open_only,
+                tenant=tenant,
                 limit=limit + 1,
                 after=after,
             )
@@ -177,11 +181,16 @@ def _work_routes(router: APIRouter) -> None:
         team: Annotated[str | None, Query(max_length=200)] = None,
         until: Moment | None = None,
         as_of: Moment | None = None,
+        tenant: Annotated[
+            str | None, Query(max_length=64, description="Only this tenant's complaints")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Items[AgendaItem]:
         moment = as_of or read.services.log.clock()
         with read.services.caught_up() as views:
-            items = agenda_items(views, moment, until=until, assignee=assignee, team=team)
+            items = agenda_items(
+                views, moment, until=until, assignee=assignee, team=team, tenant=tenant
+            )
         shown = [item for item in items if readable_team(read.access, item.team)]
         return Items[AgendaItem](items=shown[:limit])
 
@@ -195,13 +204,21 @@ def _work_routes(router: APIRouter) -> None:
         as_of: Moment | None = None,
         metric: Metric | None = None,
         ongoing_only: bool = True,
+        tenant: Annotated[
+            str | None, Query(max_length=64, description="Only this tenant's complaints")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> Items[ClockOut]:
         moment = as_of or read.services.log.clock()
         with read.services.caught_up() as views:
             found = views.sla.breaches(
-                moment, metric=metric, ongoing_only=ongoing_only, limit=limit, offset=offset
+                moment,
+                metric=metric,
+                ongoing_only=ongoing_only,
+                tenant=tenant,
+                limit=limit,
+                offset=offset,
             )
             if read.access.teams is not None:
                 teams = {c.complaint_id: views.current_state.get(c.complaint_id) for c in found}
@@ -223,6 +240,9 @@ def _work_routes(router: APIRouter) -> None:
         by: GroupName | None = None,
         start: Moment | None = None,
         end: Moment | None = None,
+        tenant: Annotated[
+            str | None, Query(max_length=64, description="Only this tenant's complaints")
+        ] = None,
     ) -> Items[StatisticsOut]:
         until = end or read.services.log.clock()
         since = start or until - timedelta(days=12 * _PERIOD_DAYS[period])
@@ -232,7 +252,7 @@ def _work_routes(router: APIRouter) -> None:
             rule = f"at most {_MAX_PERIODS} periods at once"
             raise InvalidValueError("start", since.isoformat(), rule)
         with read.services.caught_up() as views:
-            rows = views.statistics.report(period, since, until, group_by=by)
+            rows = views.statistics.report(period, since, until, group_by=by, tenant=tenant)
         return Items[StatisticsOut](items=[StatisticsOut.of(row) for row in rows])
 
 

@@ -69,6 +69,7 @@ FieldName = Literal[
     "reopen_reason",
     "reopen_note",
     "withdraw_reason",
+    "tenant",
 ]
 
 _ENUMS: dict[str, frozenset[str]] = {

@@ -22,6 +22,7 @@
     subject = "{Product}: {Issue}"
     description = "{Text}"
     remedy = "{Outcome}"
+    tenant = "{Brand}"                  # or a constant: tenant = "brand-a"
 
     [values.remedy]                     # raw value -> code; "*" catches every other value
     "Refund issued" = "refund"
@@ -184,6 +185,9 @@ class MappedFormat:
             "desired_outcome": field("desired_outcome", row),
             "attributes": attributes,
         }
+        tenant = field("tenant", row)
+        if tenant is not None:  # a column ({Brand}) or a constant; checked on receive
+            receive["tenant"] = tenant
         raw_channel = _render(self.mapping.fields.get("channel", ""), row).strip()
         table = self.mapping.values.get("channel", {})
         unknown = (

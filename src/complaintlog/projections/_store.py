@@ -109,7 +109,7 @@ class ViewPolicyMismatchError(StoreConfigurationError):
         self.tenants = differing_tenants(stored, given)
         if self.tenants:
             named = ", ".join(repr(tenant) for tenant in self.tenants)
-            which = f"under another policy for tenant {named}"
+            which = f"under another policy (or view version) for tenant {named}"
             first = self.tenants[0]
             stored_part = config_tenants(stored).get(first, "none")
             given_part = config_tenants(given).get(first, "none")

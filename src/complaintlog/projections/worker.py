@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +34,7 @@ from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.persistence.settings import postgres_connect_args
 from complaintlog.projections._facade import Projections
 from complaintlog.projections._store import ProjectionConflictError
+from complaintlog.projections._tenants import PolicySpec
 
 __all__ = ["Lease", "ProjectionWorker", "ViewStatus"]
 
@@ -118,9 +120,12 @@ class ProjectionWorker:
         policy: SlaPolicy | None = None,
         batch_size: int = 5000,
         idle_timeout: float = 1.0,
+        tenant_policies: Mapping[str, PolicySpec] | None = None,
     ) -> None:
         self.log = log
-        self.views = Projections(log, policy=policy, batch_size=batch_size)
+        self.views = Projections(
+            log, policy=policy, tenant_policies=tenant_policies, batch_size=batch_size
+        )
         self.batch_size = batch_size
         self.idle_timeout = idle_timeout
         self.lease = Lease(log, "projections")
