@@ -470,8 +470,9 @@ class SlaProjection(Projection[_Case]):
         """A holding reply at ``at`` promising the final reply by ``promised``: the running
         clocks it can extend (``holding_reply_limit``) and that it reached in time are due
         at the promised time, at most at their limit, and never earlier than they were."""
+        rules = self.rules_of(case)
         for clock in case.clocks:
-            target = self._named.get(clock.target)
+            target = rules.named.get(clock.target)
             if (
                 target is None
                 or target.holding_reply_limit is None
@@ -479,15 +480,16 @@ class SlaProjection(Projection[_Case]):
                 or (clock.paused_since_us is None and at > clock.due_us)
             ):
                 continue
-            due = min(promised, self._limit(target, clock))
+            due = min(promised, self._limit(rules.calendar, target, clock))
             if due > clock.due_us:
                 clock.due_us = due
                 clock.warn_us = None
                 if clock.paused_since_us is not None:
-                    self._ensure_warn(clock)
+                    self._ensure_warn(clock, rules)
                 clock.dirty = True
 
-    def _limit(self, target: SlaTarget, clock: _Clock) -> int:
+    @staticmethod
+    def _limit(calendar: BusinessCalendar, target: SlaTarget, clock: _Clock) -> int:
         """The latest due time a holding reply can give the clock: ``holding_reply_limit``
         from its start, moved by the time its pauses stood it still, as its due time was."""
         limit = target.holding_reply_limit
@@ -495,7 +497,6 @@ class SlaProjection(Projection[_Case]):
         start = clock.started_us
         if target.clock is ClockKind.CALENDAR:
             return start + limit // _US + clock.paused_total_us
-        calendar = self.policy.calendar
         if target.by_end_of_business_day:
             due = calendar.close_of_business_day_us(start, limit.days)
         else:
