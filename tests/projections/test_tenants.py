@@ -348,3 +348,40 @@ def test_views_built_before_tenants_open_without_a_rebuild(views_store_url: str)
             assert len(views.sla.breaches(NOW, tenant="default")) == len(
                 [c for c in views.sla.breaches(NOW) if log.get(c.complaint_id).tenant == "default"]
             )
+
+
+def test_a_holding_reply_moves_the_reply_under_its_tenants_policy_only() -> None:
+    """PSD2's holding reply (issue #14) in a store whose default policy has none: the psd2
+    tenant's reply moves to the promised date as in a PSD2-only store (the dates are counted
+    by hand in test_holding_reply.py: received Mon 2 June 2025 10:00 Brussels, reply due
+    Tue 24 June 17:00, a holding reply can move it to Wed 23 July 17:00 at most)."""
+    from zoneinfo import ZoneInfo
+
+    brussels = ZoneInfo("Europe/Brussels")
+    received = datetime(2025, 6, 2, 10, tzinfo=brussels)
+    final = datetime(2025, 7, 10, 17, tzinfo=brussels)
+    with ComplaintLog("memory://", clock=lambda: NOW) as log:
+        made = {}
+        for tenant in ("brand-p", "default"):
+            cid = log.receive(
+                customer={"id": "c"},
+                channel="email",
+                subject="Card payment",
+                description="Charged twice",
+                tenant=tenant,
+                at=received,
+            )
+            log.acknowledge(cid, at=datetime(2025, 6, 3, 9, tzinfo=brussels))
+            log.make_promise(
+                cid,
+                promise="Our final reply",
+                due=final,
+                delay_reason="The card scheme has not yet decided",
+                at=datetime(2025, 6, 20, 11, tzinfo=brussels),
+            )
+            made[tenant] = cid
+        with Projections(log, policy="default", tenant_policies={"brand-p": "psd2"}) as views:
+            views.catch_up()
+            reply = [c for c in views.sla.clocks(made["brand-p"]) if c.target == "reply"]
+            assert [c.due for c in reply] == [final]
+            assert not [c for c in views.sla.clocks(made["default"]) if c.target == "reply"]
