@@ -1,13 +1,19 @@
 """``AsyncComplaintLog``: the log's commands and queries as coroutines, for async services.
 
-Every method runs the :class:`~complaintlog.ComplaintLog` method of the same name in a
-worker thread (``anyio.to_thread``), so the event loop never waits on the database; at
-most ``max_threads`` calls run at once (default: the connection pool's size on
-PostgreSQL, 4 elsewhere) and the others wait without holding a thread or a connection.
-Arguments, results and errors are those of the log.
+On PostgreSQL the commands and the queries ``get``, ``history``, ``find``, ``validate`` and
+``max_position`` run on psycopg's async connections
+(:mod:`complaintlog.application.async_commands`): the log's own command code decides, and
+the reads, the saves (the same insert protocol, chain and seals as the log's) and the
+personal-data keys are awaited, never blocking the event loop and never holding a thread.
+Connections come from a ``psycopg_pool.AsyncConnectionPool``: ``pool=`` hands over the
+application's own, else the async log opens one (``pool_size`` at most, default 4).
 
-This is a thread-backed adapter on every store: the drivers underneath are the synchronous
-ones (psycopg's async connections are not used yet).
+What still runs in a worker thread (``anyio.to_thread``), on PostgreSQL too: opening the
+log (schema and tables), ``erase_personal_data``, ``denied_attempts``, and ``run``/``run_with``
+(a caller's own work with the synchronous log, such as ``log.using(session)``). On SQLite
+and in memory every method runs in a thread. At most ``max_threads`` threads run at once
+(default: the pool's size on PostgreSQL, 4 elsewhere). Arguments, results and errors are
+those of the log.
 
 >>> async def endpoint(log: AsyncComplaintLog) -> None:     # doctest: +SKIP
 ...     complaint_id = await log.receive(customer={"id": "C-1"}, channel="web",
@@ -27,6 +33,9 @@ import anyio
 import anyio.to_thread
 
 from complaintlog.application import ComplaintLog
+from complaintlog.application.async_commands import AsyncCommands
+from complaintlog.errors import InvalidValueError
+from complaintlog.persistence.async_postgres import AsyncPostgresStore, check_async_pool
 from complaintlog.persistence.pools import DEFAULT_POOL_SIZE, pool_for
 
 __all__ = ["AsyncComplaintLog"]
@@ -35,7 +44,23 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _native(name: str) -> Callable[..., Awaitable[Any]]:
+    """A method awaited on async connections on PostgreSQL, in a thread elsewhere."""
+    method = getattr(ComplaintLog, name)
+
+    @functools.wraps(method)
+    async def call(self: AsyncComplaintLog, *args: Any, **kwargs: Any) -> Any:
+        commands = self._commands
+        if commands is None:
+            return await self.run(lambda log: getattr(log, name)(*args, **kwargs))
+        await self._prepare()
+        return await commands.call(name, args, kwargs)
+
+    return call
+
+
 def _offloaded(name: str) -> Callable[..., Awaitable[Any]]:
+    """A method that runs the log's in a worker thread on every store."""
     method = getattr(ComplaintLog, name)
 
     @functools.wraps(method)
@@ -48,26 +73,52 @@ def _offloaded(name: str) -> Callable[..., Awaitable[Any]]:
 class AsyncComplaintLog:
     """A :class:`~complaintlog.ComplaintLog` whose methods are awaited.
 
-    ``AsyncComplaintLog(store, **options)`` opens a log (the options are the log's);
-    ``AsyncComplaintLog.wrap(log)`` adapts an open one. One per process, shared by every
-    request, like the log itself.
+    ``AsyncComplaintLog(store, **options)`` opens a log (the options are the log's, and
+    ``pool=`` may be a ``psycopg_pool.AsyncConnectionPool``); ``AsyncComplaintLog.wrap(log)``
+    adapts an open one. One per process, shared by every request, like the log itself.
     """
 
     def __init__(
-        self, store: str | None = None, *, max_threads: int | None = None, **options: Any
+        self,
+        store: str | None = None,
+        *,
+        max_threads: int | None = None,
+        pool: Any = None,
+        **options: Any,
     ) -> None:
-        self._init(ComplaintLog(store, **options), max_threads, owns=True)
+        async_pool = None
+        if pool is not None and type(pool).__name__ == "AsyncConnectionPool":
+            async_pool = check_async_pool(pool)
+            pool = None
+        log = ComplaintLog(store, pool=pool, **options)
+        if async_pool is not None and log.settings.kind != "postgres":
+            log.close()
+            only = "a connection pool is for a postgresql:// store"
+            raise InvalidValueError("pool", type(async_pool).__name__, only)
+        self._init(log, max_threads, owns=True, async_pool=async_pool)
 
     @classmethod
-    def wrap(cls, log: ComplaintLog, *, max_threads: int | None = None) -> AsyncComplaintLog:
-        """An async face on an open log (closing it stays the caller's business)."""
+    def wrap(
+        cls, log: ComplaintLog, *, max_threads: int | None = None, pool: Any = None
+    ) -> AsyncComplaintLog:
+        """An async face on an open log (closing it stays the caller's business);
+        ``pool``: an ``AsyncConnectionPool`` for its async reads and writes."""
         adapter = cls.__new__(cls)
-        adapter._init(log, max_threads, owns=False)
+        adapter._init(log, max_threads, owns=False, async_pool=pool)
         return adapter
 
-    def _init(self, log: ComplaintLog, max_threads: int | None, *, owns: bool) -> None:
+    def _init(
+        self, log: ComplaintLog, max_threads: int | None, *, owns: bool, async_pool: Any
+    ) -> None:
         self.log = log
         self._owns = owns
+        self._prepared = False
+        self._commands: AsyncCommands | None = None
+        if log.settings.kind == "postgres":
+            store = AsyncPostgresStore(
+                log.recorder, log.settings.env, log.settings.redacted_url, async_pool
+            )
+            self._commands = AsyncCommands(log, store)
         if max_threads is None:
             max_threads = (
                 pool_for(log.settings.env).max_size
@@ -75,6 +126,11 @@ class AsyncComplaintLog:
                 else DEFAULT_POOL_SIZE
             )
         self._limiter = anyio.CapacityLimiter(max_threads)
+
+    async def _prepare(self) -> None:
+        if not self._prepared:  # the key table exists before the first key is written
+            await anyio.to_thread.run_sync(self.log.prepare, limiter=self._limiter)
+            self._prepared = True
 
     async def run(self, work: Callable[[ComplaintLog], R]) -> R:
         """Run ``work(log)`` in a worker thread: several log calls, or a transaction of the
@@ -95,7 +151,14 @@ class AsyncComplaintLog:
         """See :meth:`ComplaintLog.complaint_id_for` (no I/O: not a coroutine)."""
         return ComplaintLog.complaint_id_for(idempotency_key)
 
+    @property
+    def is_async_on_the_wire(self) -> bool:
+        """Whether commands and queries use async connections (PostgreSQL) or threads."""
+        return self._commands is not None
+
     async def aclose(self) -> None:
+        if self._commands is not None:
+            await self._commands.store.close()
         if self._owns:
             await anyio.to_thread.run_sync(self.log.close)
 
@@ -110,25 +173,36 @@ class AsyncComplaintLog:
     ) -> None:
         await self.aclose()
 
+    async def max_position(self) -> int:
+        """See :meth:`ComplaintLog.max_position`."""
+        if self._commands is None:
+            return await self.run(lambda log: log.max_position())
+        return await self._commands.max_position()
+
     # the commands and queries, as coroutines with the log's signatures and documentation
-    receive = _offloaded("receive")
-    acknowledge = _offloaded("acknowledge")
-    assign = _offloaded("assign")
-    escalate = _offloaded("escalate")
-    make_promise = _offloaded("make_promise")
-    inform = _offloaded("inform")
-    reclassify = _offloaded("reclassify")
-    pause = _offloaded("pause")
-    resume = _offloaded("resume")
-    resolve = _offloaded("resolve")
-    reopen = _offloaded("reopen")
-    follow_up = _offloaded("follow_up")
-    record_survey = _offloaded("record_survey")
-    withdraw = _offloaded("withdraw")
+    receive = _native("receive")
+    acknowledge = _native("acknowledge")
+    assign = _native("assign")
+    escalate = _native("escalate")
+    make_promise = _native("make_promise")
+    inform = _native("inform")
+    reclassify = _native("reclassify")
+    pause = _native("pause")
+    resume = _native("resume")
+    resolve = _native("resolve")
+    reopen = _native("reopen")
+    follow_up = _native("follow_up")
+    record_survey = _native("record_survey")
+    withdraw = _native("withdraw")
+    send_survey = _native("send_survey")
+    record_desired_remedy = _native("record_desired_remedy")
+    attach_evidence = _native("attach_evidence")
+    note = _native("note")
+    note_review = _native("note_review")
+    sign_off = _native("sign_off")
+    validate = _native("validate")
+    get = _native("get")
+    history = _native("history")
+    find = _native("find")
     erase_personal_data = _offloaded("erase_personal_data")
-    validate = _offloaded("validate")
-    get = _offloaded("get")
-    history = _offloaded("history")
-    find = _offloaded("find")
     denied_attempts = _offloaded("denied_attempts")
-    max_position = _offloaded("max_position")

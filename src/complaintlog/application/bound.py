@@ -14,7 +14,6 @@ order) and holds it until the caller commits: keep the transaction short after i
 from __future__ import annotations
 
 import copy
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -23,6 +22,12 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from complaintlog.application.arguments import ComplaintId
+from complaintlog.application.attempts import (
+    attempt_command,
+    backoff,
+    created_meanwhile,
+    first_idempotency,
+)
 from complaintlog.application.authorization import Denial
 from complaintlog.application.commands import Action, CommandMethods
 from complaintlog.application.dry_run import dry_run
@@ -38,9 +43,7 @@ from complaintlog.domain.rules import Command
 from complaintlog.domain.values import Label
 from complaintlog.errors import (
     ComplaintNotFoundError,
-    ComplaintRuleError,
     ConcurrencyError,
-    DuplicateExternalReferenceError,
 )
 from complaintlog.persistence.bound import Binding, BoundKeyStore
 from complaintlog.persistence.key_wrapping import WrappingKeyStore
@@ -140,20 +143,15 @@ class BoundLog(CommandMethods):
     ) -> Any:
         for attempt in range(MAX_ATTEMPTS):
             complaint = self._load(complaint_id)
-            done, result = complaint.earlier_result(stamp.idempotency)
-            if done:
+            changed, result = attempt_command(
+                self, complaint, command, arguments, stamp, action, attempt
+            )
+            if not changed:
                 return result
-            try:
-                self._check_rules(complaint, command, arguments, stamp)
-                result = action(complaint, stamp)
-            except ComplaintRuleError as error:
-                if attempt == 0:
-                    raise
-                raise ConcurrencyError(complaint_id, command) from error
             try:
                 self._save(complaint)
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # backoff
+                time.sleep(backoff(attempt))
                 continue
             return result
         raise ConcurrencyError(
@@ -161,20 +159,18 @@ class BoundLog(CommandMethods):
         )
 
     def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
+        idempotency = first_idempotency(complaint)
         try:
             self._save(complaint, index)
         except IntegrityError:
-            existing = self._existing(complaint.id)
-            if existing is not None:  # a racing retry with the same idempotency key
-                first = complaint.pending_events[0] if complaint.pending_events else None
-                idempotency = first.idempotency if isinstance(first, Complaint.Event) else None
-                _, result = existing.earlier_result(idempotency)
-                return cast(UUID, result) if result is not None else existing.id
-            if index is not None:
-                holder = self.find(index.external_ref)
-                if holder is not None:
-                    raise DuplicateExternalReferenceError(index.external_ref, holder) from None
-            raise ConcurrencyError(complaint.id, "receive") from None
+            ref = index.external_ref if index is not None else None
+            holder = self.find(ref) if ref is not None else None
+            found = created_meanwhile(
+                complaint.id, idempotency, self._existing(complaint.id), ref, holder
+            )
+            if found is None:
+                raise ConcurrencyError(complaint.id, "receive") from None
+            return found
         return complaint.id
 
     # -- queries ---------------------------------------------------------------------------

@@ -15,11 +15,10 @@ An optional authorisation ``Policy`` is checked before the company's own rules.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, cast
 from uuid import UUID
@@ -34,6 +33,12 @@ from eventsourcing.persistence import (
 
 from complaintlog.application.arguments import (
     ComplaintId,
+)
+from complaintlog.application.attempts import (
+    attempt_command,
+    backoff,
+    created_meanwhile,
+    first_idempotency,
 )
 from complaintlog.application.authorization import Denial, Policy
 from complaintlog.application.authorization.reading import EVERYTHING
@@ -80,7 +85,6 @@ from complaintlog.domain.values import (
 )
 from complaintlog.errors import (
     ComplaintNotFoundError,
-    ComplaintRuleError,
     ConcurrencyError,
     DuplicateExternalReferenceError,
     InvalidValueError,
@@ -274,25 +278,15 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
     ) -> Any:
         for attempt in range(MAX_ATTEMPTS):
             complaint = self._load(complaint_id)
-            if arguments.get("at") is None:
-                # it happens when it is recorded: stamped after reading the complaint, so a
-                # step another writer recorded meanwhile is never "later" than this one
-                stamp = self._stamp(
-                    command, arguments, None, stamp.actor, arguments.get("idempotency_key")
-                )
-            done, result = complaint.earlier_result(stamp.idempotency)
-            if done:
+            changed, result = attempt_command(
+                self, complaint, command, arguments, stamp, action, attempt
+            )
+            if not changed:
                 return result
-            try:
-                result = self._act(complaint, command, arguments, stamp, action)
-            except ComplaintRuleError as error:
-                if attempt == 0:
-                    raise
-                raise ConcurrencyError(complaint_id, command) from error
             try:
                 self._app.save(complaint)
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # backoff
+                time.sleep(backoff(attempt))
                 continue
             return result
         raise ConcurrencyError(
@@ -300,20 +294,18 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
         )
 
     def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
+        idempotency = first_idempotency(complaint)
         try:
             self._app.save(complaint, index)
         except IntegrityError:
-            existing = self._existing(complaint.id)
-            if existing is not None:  # a racing retry with the same idempotency key
-                first = complaint.pending_events[0]
-                assert isinstance(first, Complaint.Event)
-                _, result = existing.earlier_result(first.idempotency)
-                return cast(UUID, result)
-            if index is not None:
-                holder = self.find(index.external_ref)
-                if holder is not None:
-                    raise DuplicateExternalReferenceError(index.external_ref, holder) from None
-            raise
+            ref = index.external_ref if index is not None else None
+            holder = self.find(ref) if ref is not None else None
+            found = created_meanwhile(
+                complaint.id, idempotency, self._existing(complaint.id), ref, holder
+            )
+            if found is None:
+                raise
+            return found
         return complaint.id
 
     def save_batch(self, complaints: list[Complaint], indexes: list[ExternalReference]) -> None:
@@ -347,19 +339,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
         if as_of is None and as_known_at is None:
             return ComplaintView.of(self._load(cast(UUID, complaint_id)), self._clock())
         events, erased = self._events(cast(UUID, complaint_id))
-        complaint: Complaint | None = None
-        for event in events:
-            if as_of is not None and event.occurred_at > as_of:
-                break
-            if as_known_at is not None and event.timestamp > as_known_at:
-                break
-            complaint = cast(Complaint, event.mutate(complaint))
-        if complaint is None:
-            raise ComplaintNotFoundError(complaint_id)
-        if erased:
-            complaint.forget_personal_data()  # erased later, but erased for every time
-        reference = min(t for t in (as_of, as_known_at) if t is not None)
-        return ComplaintView.of(complaint, reference)
+        return view_as_of(events, erased, cast(UUID, complaint_id), as_of, as_known_at)
 
     def _events(self, complaint_id: UUID) -> tuple[list[Complaint.Event], bool]:
         """The complaint's events, and whether its personal data was erased."""
@@ -372,10 +352,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
     def history(self, complaint_id: ComplaintId) -> tuple[HistoryEntry, ...]:
         """Every recorded event of the complaint in order, with both of its times."""
         events, erased = self._events(cast(UUID, complaint_id))
-        entries = tuple(history_entry(e, erased) for e in events)
-        if not entries:
-            raise ComplaintNotFoundError(complaint_id)
-        return entries
+        return history_of(events, erased, cast(UUID, complaint_id))
 
     @validated
     def steps(self, complaint_id: ComplaintId) -> Iterator[Step]:
@@ -479,3 +456,37 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
                 }
             return state
         return reveal_state(state, self._keys, complaint_id)
+
+
+def view_as_of(
+    events: Sequence[Complaint.Event],
+    erased: bool,
+    complaint_id: UUID,
+    as_of: datetime | None,
+    as_known_at: datetime | None,
+) -> ComplaintView:
+    """The complaint as of a past business time and/or as known at a past recording time,
+    from its events (``erased``: its personal data was erased since, so for every time)."""
+    complaint: Complaint | None = None
+    for event in events:
+        if as_of is not None and event.occurred_at > as_of:
+            break
+        if as_known_at is not None and event.timestamp > as_known_at:
+            break
+        complaint = cast(Complaint, event.mutate(complaint))
+    if complaint is None:
+        raise ComplaintNotFoundError(complaint_id)
+    if erased:
+        complaint.forget_personal_data()
+    reference = min(t for t in (as_of, as_known_at) if t is not None)
+    return ComplaintView.of(complaint, reference)
+
+
+def history_of(
+    events: Sequence[Complaint.Event], erased: bool, complaint_id: UUID
+) -> tuple[HistoryEntry, ...]:
+    """The history entries of a complaint's events (none: it does not exist)."""
+    entries = tuple(history_entry(e, erased) for e in events)
+    if not entries:
+        raise ComplaintNotFoundError(complaint_id)
+    return entries

@@ -186,23 +186,42 @@ class KeyRing:
 
     def open(self, sealed: Sealed, complaint_id: UUID) -> None:
         """Attach the plaintext, or mark the value erased when its key is gone."""
-        cached = self._opening.get(sealed.key_id)
+        key = self.cached_opening_key(sealed.key_id)
+        if key is None:
+            key = self._fetch([sealed.key_id]).get(sealed.key_id)
+            if key is not None:
+                self.remember_opening([key])
+        self.open_with(sealed, complaint_id, key)
+
+    def cached_opening_key(self, key_id: str) -> CustomerKey | None:
+        """A key read lately (within ``cache_seconds``), without asking the store."""
+        cached = self._opening.get(key_id)
         if cached is None or self._monotonic() - cached.checked_at > self.cache_seconds:
-            found = self._fetch([sealed.key_id]).get(sealed.key_id)
-            if found is None:
-                self._opening.pop(sealed.key_id, None)
-                sealed.mark_erased()
-                return
-            if len(self._opening) > _MAX_CACHED:
-                self._opening.clear()
-            cached = self._opening[sealed.key_id] = _Cached(
-                found, AESGCM(found.secret), self._monotonic()
-            )
+            return None
+        return cached.key
+
+    def remember_opening(self, keys: Iterable[CustomerKey]) -> None:
+        """Cache keys just read from the store, for opening."""
+        if len(self._opening) > _MAX_CACHED:
+            self._opening.clear()
+        now = self._monotonic()
+        for key in keys:
+            self._opening[key.key_id] = _Cached(key, AESGCM(key.secret), now)
+
+    def open_with(self, sealed: Sealed, complaint_id: UUID, key: CustomerKey | None) -> None:
+        """Open ``sealed`` with ``key`` as the store gave it (``None``: destroyed, so the
+        value is erased). No I/O: for callers that read keys their own way."""
+        if key is None:
+            self._opening.pop(sealed.key_id, None)
+            sealed.mark_erased()
+            return
+        cached = self._opening.get(key.key_id)
+        aead = cached.aead if cached is not None and cached.key is key else AESGCM(key.secret)
         opened = {}
         for path, box in sealed.boxes.items():
             try:
                 raw = base64.b64decode(box, validate=True)
-                plaintext = cached.aead.decrypt(
+                plaintext = aead.decrypt(
                     raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(complaint_id, path)
                 )
                 opened[path] = plaintext.decode()

@@ -46,14 +46,17 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         table = (Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        self._copy_statement = SQL(
+        self.copy_statement = SQL(
             "COPY {}.{} (originator_id, originator_version, topic, state) "
             "FROM STDIN (FORMAT BINARY)"
         ).format(*table)
-        self._ids_after_statement = SQL(
+        self.ids_after_statement = SQL(
             "SELECT notification_id FROM {}.{} WHERE notification_id > %s ORDER BY notification_id"
         ).format(*table)
-        self._types = [self.datastore.originator_id_type, "int8", "text", "bytea"]
+        self.copy_types = [self.datastore.originator_id_type, "int8", "text", "bytea"]
+        self.notify_statement = SQL("NOTIFY {}").format(Identifier(self.channel_name))
+        """The statements of an insert, shared with the async store
+        (:mod:`complaintlog.persistence.async_postgres`)."""
         self.customers = PostgresCustomerSql(self.datastore.schema)
         self.sql_create_statements.append(self.customers.create)
 
@@ -94,17 +97,17 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         """Lock, notify, copy and number the events inside the cursor's open transaction
         (ours, or a caller's: :mod:`complaintlog.persistence.bound`). Rows are dicts."""
         self._lock_table(cursor)
-        self._notify_channel(cursor)
+        cursor.execute(self.notify_statement)
         cursor.execute(self.max_notification_id_statement)
         found = cursor.fetchone()
         before = int(found["max"] or 0) if found is not None else 0
-        with cursor.copy(self._copy_statement) as copy:
-            copy.set_types(self._types)
+        with cursor.copy(self.copy_statement) as copy:
+            copy.set_types(self.copy_types)
             for event in stored_events:
                 copy.write_row(
                     (event.originator_id, event.originator_version, event.topic, event.state)
                 )
-        cursor.execute(self._ids_after_statement, (before,))
+        cursor.execute(self.ids_after_statement, (before,))
         ids = [int(row["notification_id"]) for row in cursor.fetchall()]
         self.customers.write(cursor, rows_of(customers))
         if len(ids) != len(stored_events):  # pragma: no cover - only if the lock failed us
