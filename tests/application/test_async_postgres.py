@@ -260,3 +260,31 @@ async def test_an_applications_own_async_pool(postgres_schema_url: str) -> None:
             assert not conn.autocommit
     finally:
         await pool.close()
+
+
+async def test_later_personal_texts_are_sealed_by_the_async_log(postgres_schema_url: str) -> None:
+    close_shared_pools()
+    async with AsyncComplaintLog(postgres_schema_url) as alog:
+        complaint_id = await alog.receive(
+            customer={"id": "C-9", "name": "Ana"},
+            channel="web",
+            subject="s",
+            description="d",
+            personal_fields=("later_texts",),
+        )
+        await alog.acknowledge(complaint_id, message="QQ-1 sorry Ana")
+        await alog.inform(complaint_id, message="QQ-2 parcel at Ana's neighbour")
+        history = await alog.history(complaint_id)
+        assert [e.payload.get("message") for e in history] == [
+            None,
+            "QQ-1 sorry Ana",
+            "QQ-2 parcel at Ana's neighbour",
+        ]
+        stored = b"".join(bytes(n.state) for n in alog.log.notifications())
+        assert b"QQ-" not in stored
+        assert b"Ana" not in stored
+        await alog.erase_personal_data("C-9", reason="asked")  # in a thread
+        history = await alog.history(complaint_id)
+        assert [e.payload.get("message") for e in history] == [
+            None, "[erased]", "[erased]", None
+        ]  # fmt: skip

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID, uuid4
 
+import attrs
 from pydantic import Field, StringConstraints
 
 from complaintlog.application.arguments import (
@@ -235,6 +236,8 @@ class CommandMethods(StepCommands):
         raises after the action has changed ``complaint``, so callers run this on a
         complaint they discard on error.
         """
+        if complaint.personal_later:
+            stamp = attrs.evolve(stamp, sealer=self._later_sealer(complaint))
         if not self._rules and self._policy is None:
             return action(complaint, stamp)
         command = self._command(name, arguments, stamp, complaint)
@@ -244,6 +247,15 @@ class CommandMethods(StepCommands):
         if self._rules:
             check_rules(self._rules, state, command)
         return result
+
+    def _later_sealer(self, complaint: Complaint) -> Callable[[Mapping[str, str]], Any]:
+        """Seals a later step's personal texts with the customer's key (stored first)."""
+
+        def seal(values: Mapping[str, str]) -> Any:
+            key = self._sealing_key(complaint.customer.id)
+            return self._keys.seal(key, complaint.id, values)
+
+        return seal
 
     def _flags_for_new(self, arguments: Mapping[str, Any], stamp: Stamp) -> list[str]:
         """Ask the authorisation policy, then the rules, about a new complaint: receiving
@@ -329,9 +341,11 @@ class CommandMethods(StepCommands):
 
         The customer's name, e-mail, phone and address are always stored encrypted with
         the customer's key; ``personal_fields`` names the texts that are too (``subject``,
-        ``description``, ``desired_outcome``). ``attributes`` are stored in plain.
-        ``tenant`` is the brand or legal entity the complaint belongs to: the views
-        measure it under that tenant's SLA policy and filter by it.
+        ``description``, ``desired_outcome``), and the free texts of later steps that will
+        be (``"inform.message"``, ``"resolve.summary"``..., or ``"later_texts"`` for all).
+        ``attributes`` are stored in plain. ``tenant`` is the brand or legal entity the
+        complaint belongs to: the views measure it under that tenant's SLA policy and
+        filter by it.
         """
         arguments = dict(locals())
         person = cast(Customer, customer)
@@ -344,6 +358,8 @@ class CommandMethods(StepCommands):
             "desired_outcome": desired_outcome,
         }
         personal = person.personal_fields
+        later = tuple(sorted(f for f in personal_fields if f not in texts))
+        personal_fields = tuple(f for f in personal_fields if f in texts)
         sealing = bool(personal) or any(texts[f] for f in personal_fields)
         fingerprinted = (
             fingerprint_arguments(arguments) if sealing and idempotency_key else arguments
@@ -387,6 +403,7 @@ class CommandMethods(StepCommands):
             complaint_id=complaint_id,
             personal=sealed,
             tenant=tenant,
+            personal_later=later,
         )
         index = (
             ExternalReference.register(external_ref, complaint.id, stamp.recorded_at)

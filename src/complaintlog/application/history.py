@@ -12,6 +12,7 @@ import orjson
 
 from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.complaint_view import ComplaintView
+from complaintlog.domain.personal import ERASED, Sealed
 from complaintlog.domain.rules import Command
 from complaintlog.domain.values import Customer
 from complaintlog.persistence.mapper import encode_state
@@ -85,6 +86,12 @@ def event_payload(event: Complaint.Event, erased: bool = False) -> dict[str, Any
     if isinstance(event, Complaint.Received):
         payload.update(event.erased() if erased else event.revealed())
         payload["personal"] = event.personal.fields if event.personal is not None else ()
+        return payload
+    sealed = payload.get("personal")
+    if isinstance(sealed, Sealed):  # a later step's personal texts
+        for name in sealed.fields:
+            payload[name] = ERASED if erased else event.shown(name)
+        payload["personal"] = sealed.fields
     return payload
 
 

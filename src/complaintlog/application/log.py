@@ -440,7 +440,11 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
         """
         state = self.mapper.decode_stored_state(notification)  # names its position
         if notification.topic != RECEIVED_TOPIC:
-            return state
+            if not state.get("personal"):
+                return state
+            originator = notification.originator_id
+            owner = originator if isinstance(originator, UUID) else UUID(str(originator))
+            return reveal_state(state, self._keys, owner)  # a later step's sealed texts
         originator = notification.originator_id
         complaint_id = originator if isinstance(originator, UUID) else UUID(str(originator))
         customer = state.get("customer") or {}

@@ -268,7 +268,8 @@ class KeyRing:
 
 
 def reveal_state(state: dict[str, Any], ring: KeyRing, complaint_id: UUID) -> dict[str, Any]:
-    """A stored ``Received`` state with its personal data shown: opened, or erased.
+    """A stored state (a ``Received``, or a later step with sealed texts) with its personal
+    data shown: opened, or erased.
 
     For exports that read stored states: the sealed boxes are replaced by the values
     (or :data:`~complaintlog.domain.personal.ERASED`, and ``erased: true`` in the
@@ -280,6 +281,7 @@ def reveal_state(state: dict[str, Any], ring: KeyRing, complaint_id: UUID) -> di
     sealed = _SEALED.validate_python(raw)
     ring.open(sealed, complaint_id)
     shown = dict(state)
+    received = "customer" in shown  # a later step's texts have no customer beside them
     customer = dict(shown.get("customer") or {})
     for path in sealed.fields:
         value = None if sealed.is_erased else sealed.plaintext(path)
@@ -287,8 +289,9 @@ def reveal_state(state: dict[str, Any], ring: KeyRing, complaint_id: UUID) -> di
             customer[path[len("customer.") :]] = value
         else:
             shown[path] = ERASED if sealed.is_erased else value
-    if sealed.is_erased:
-        customer["erased"] = True
-    shown["customer"] = customer
+    if received:
+        if sealed.is_erased:
+            customer["erased"] = True
+        shown["customer"] = customer
     shown["personal"] = list(sealed.fields)
     return shown

@@ -54,7 +54,32 @@ IdempotencyKey = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
-PersonalField = Literal["subject", "description", "desired_outcome"]
+PersonalField = Literal[
+    "subject",
+    "description",
+    "desired_outcome",
+    "later_texts",
+    "acknowledge.message",
+    "escalate.reason",
+    "make_promise.promise",
+    "inform.message",
+    "reclassify.reason",
+    "pause.reason",
+    "resume.note",
+    "resolve.summary",
+    "reopen.note",
+    "follow_up.note",
+    "record_survey.comment",
+    "withdraw.reason",
+    "record_desired_remedy.note",
+    "attach_evidence.name",
+    "attach_evidence.uri",
+    "note.text",
+    "note_review.note",
+    "sign_off.note",
+]
+"""A text ``receive`` seals: one of its own, or one typed in a later step (``command.argument``,
+or ``later_texts`` for all of them: :data:`complaintlog.domain.personal.LATER_TEXT_FIELDS`)."""
 if TYPE_CHECKING:
     WaitingForArg = WaitingFor | str
 else:

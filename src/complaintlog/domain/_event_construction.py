@@ -14,6 +14,10 @@ from eventsourcing.domain import Aggregate
 
 _FIELDS: dict[type[Any], frozenset[str]] = {}
 
+OPTIONAL_FIELDS = frozenset({"personal", "personal_later"})
+"""Stored only when set, so events without them keep their stored form: a later step's
+sealed texts (``personal``) and, on ``Received``, the later texts declared personal."""
+
 EventT = TypeVar("EventT", bound=Aggregate.Event)
 
 
@@ -28,9 +32,11 @@ def _new_event(event_class: type[EventT], state: dict[str, Any]) -> EventT:
     fields = _FIELDS.get(event_class)
     if fields is None:
         fields = _FIELDS[event_class] = frozenset(f.name for f in dataclasses.fields(event_class))
-    if state.keys() != fields:
+    if state.keys() != fields and (
+        fields - state.keys() or state.keys() - fields - OPTIONAL_FIELDS
+    ):
         missing = sorted(fields - state.keys())
-        unknown = sorted(state.keys() - fields)
+        unknown = sorted(state.keys() - fields - OPTIONAL_FIELDS)
         msg = f"{event_class.__qualname__}: missing fields {missing}, unknown fields {unknown}"
         raise TypeError(msg)
     event = object.__new__(event_class)

@@ -37,7 +37,7 @@ from complaintlog.domain.complaint_records import (
     ResolutionRecord,
     Stamp,
 )
-from complaintlog.domain.personal import ERASED, Sealed
+from complaintlog.domain.personal import ERASED, SEALED, Sealed, later_personal
 from complaintlog.domain.values import (
     DEFAULT_TENANT,
     Category,
@@ -97,6 +97,17 @@ class Complaint(Aggregate, ComplaintCommands):
         def result(self) -> Any:
             """What the command that triggered this event returns to its caller."""
             return None
+
+        def shown(self, name: str) -> Any:
+            """A text field as it should be shown: opened where it was sealed (a later
+            step's personal text), :data:`ERASED` once its key is gone."""
+            value = getattr(self, name)
+            sealed = self.__dict__.get("personal")
+            if not isinstance(sealed, Sealed) or name not in sealed.boxes:
+                return value
+            if sealed.is_erased:
+                return ERASED
+            return sealed.plaintext(name) if sealed.is_open else value
 
     class Received(Event, Aggregate.Created):
         """A complaint arrived. Schema version 2 added ``personal``; version 3 the
@@ -192,6 +203,7 @@ class Complaint(Aggregate, ComplaintCommands):
             complaint.description = shown["description"]
             complaint.desired_outcome = shown["desired_outcome"]
             complaint.personal_fields = self.personal.fields if self.personal else ()
+            complaint.personal_later = tuple(self.__dict__.get("personal_later") or ())
             complaint.channel = self.channel
             complaint.category = self.category
             complaint.severity = self.severity
@@ -245,7 +257,9 @@ class Complaint(Aggregate, ComplaintCommands):
 
         def evolve(self, complaint: Complaint) -> None:
             complaint.escalation_level = self.level
-            complaint.escalations.append((self.level, self.reason, self.occurred_at, self.actor))
+            complaint.escalations.append(
+                (self.level, self.shown("reason"), self.occurred_at, self.actor)
+            )
             complaint.cycle.handled = True
 
     class PromiseMade(Event):
@@ -279,7 +293,7 @@ class Complaint(Aggregate, ComplaintCommands):
             complaint.promises.append(
                 PromiseRecord(
                     promise_id=self.promise_id,
-                    promise=self.promise,
+                    promise=self.shown("promise"),
                     made_at=self.occurred_at,
                     due=self.due,
                     cycle=complaint.cycle.number,
@@ -345,7 +359,9 @@ class Complaint(Aggregate, ComplaintCommands):
             complaint.paused_since = self.occurred_at
             complaint.pause_history.append(
                 PauseRecord(
-                    started_at=self.occurred_at, waiting_for=self.waiting_for, reason=self.reason
+                    started_at=self.occurred_at,
+                    waiting_for=self.waiting_for,
+                    reason=self.shown("reason"),
                 )
             )
 
@@ -395,7 +411,7 @@ class Complaint(Aggregate, ComplaintCommands):
                     cycle=complaint.cycle.number,
                     resolved_at=self.occurred_at,
                     remedy=standard_remedy(self.remedy),  # stored as text: an enum again
-                    summary=self.summary,
+                    summary=self.shown("summary"),
                     compensation=self.compensation,
                     accepted=self.accepted,
                     upheld=self.upheld,
@@ -460,7 +476,13 @@ class Complaint(Aggregate, ComplaintCommands):
 
         def evolve(self, complaint: Complaint) -> None:
             complaint.evidence.append(
-                EvidenceRecord(self.name, self.media_type, self.sha256, self.uri, self.occurred_at)
+                EvidenceRecord(
+                    self.shown("name"),
+                    self.media_type,
+                    self.sha256,
+                    self.shown("uri"),
+                    self.occurred_at,
+                )
             )
 
     class NoteAdded(Event):
@@ -471,7 +493,7 @@ class Complaint(Aggregate, ComplaintCommands):
         command = "note"
 
         def evolve(self, complaint: Complaint) -> None:
-            complaint.notes.append((self.occurred_at, self.actor, self.text))
+            complaint.notes.append((self.occurred_at, self.actor, self.shown("text")))
 
     class Surveyed(Event):
         score: int
@@ -521,7 +543,7 @@ class Complaint(Aggregate, ComplaintCommands):
         is_activity = False
 
         def evolve(self, complaint: Complaint) -> None:
-            complaint.review_notes.append((self.occurred_at, self.actor, self.note))
+            complaint.review_notes.append((self.occurred_at, self.actor, self.shown("note")))
 
     class SignedOff(Event):
         """A reviewer signed the complaint's file off (not a handling step either)."""
@@ -537,6 +559,8 @@ class Complaint(Aggregate, ComplaintCommands):
     def __init__(self) -> None:
         self.customer: Customer
         self.personal_fields: tuple[str, ...] = ()
+        self.personal_later: tuple[str, ...] = ()
+        """The later steps' texts declared personal at receipt (``command.argument``)."""
         self.personal_data_erased_at: datetime | None = None
         self.review_notes: list[tuple[datetime, str | None, str]] = []
         self.signed_off: tuple[datetime, str | None] | None = None
@@ -595,6 +619,7 @@ class Complaint(Aggregate, ComplaintCommands):
         complaint_id: UUID | None = None,
         personal: Sealed | None = None,
         tenant: str = DEFAULT_TENANT,
+        personal_later: tuple[str, ...] = (),
     ) -> Complaint:
         """Record a new complaint. A complaint is never refused: any well-formed one is kept.
 
@@ -609,7 +634,7 @@ class Complaint(Aggregate, ComplaintCommands):
                 if stamp.idempotency is not None
                 else uuid4()
             )
-        fields = {
+        fields: dict[str, Any] = {
             "timestamp": stamp.recorded_at,
             "occurred_at": stamp.occurred_at,
             "actor": stamp.actor,
@@ -626,6 +651,8 @@ class Complaint(Aggregate, ComplaintCommands):
             "personal": personal,
             "tenant": tenant,
         }
+        if personal_later:  # stored only when declared: other receipts keep their form
+            fields["personal_later"] = personal_later
         version = cls.INITIAL_VERSION
         chain = link(GENESIS, _RECEIVED_TOPIC, complaint_id, version, fields, to_store=True)
         received = _new_event(
@@ -659,6 +686,14 @@ class Complaint(Aggregate, ComplaintCommands):
             "idempotency": stamp.idempotency,
             **payload,
         }
+        personal = [
+            name
+            for name in later_personal(self.personal_later, event_class.command)
+            if isinstance(payload.get(name), str) and payload[name]
+        ]
+        if personal and stamp.sealer is not None:  # sealed before the chain covers it
+            fields["personal"] = stamp.sealer({name: payload[name] for name in personal})
+            fields.update(dict.fromkeys(personal, SEALED))
         version = self.version + 1
         topic = get_topic(event_class)
         chain = link(self._chain, topic, self._id_text, version, fields, to_store=True)

@@ -9,7 +9,9 @@ event.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import attrs
@@ -51,6 +53,9 @@ class Stamp:
     latest_allowed: datetime
     actor: str | None = None
     idempotency: Idempotency | None = None
+    sealer: Callable[[Mapping[str, str]], Any] | None = attrs.field(default=None, eq=False)
+    """Seals a later step's personal texts (``{argument: text}`` -> ``Sealed``) with the
+    customer's key; set by the application for a complaint that declared them personal."""
 
 
 @attrs.define

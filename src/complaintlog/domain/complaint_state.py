@@ -12,13 +12,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import attrs
+
 from complaintlog.domain.complaint_records import (
     CycleFacts,
+    EvidenceRecord,
     Idempotency,
     PauseRecord,
     PromiseRecord,
+    ResolutionRecord,
 )
-from complaintlog.domain.personal import ERASED
+from complaintlog.domain.personal import ERASED, later_personal
 from complaintlog.domain.status import OPEN_STATUSES, Status, derive_status
 from complaintlog.domain.values import Category, Customer, EscalationLevel, Severity, WaitingFor
 from complaintlog.errors import IdempotencyKeyReusedError
@@ -36,6 +40,11 @@ class ComplaintState:
 
         customer: Customer
         personal_fields: tuple[str, ...]
+        personal_later: tuple[str, ...]
+        resolutions: list[ResolutionRecord]
+        notes: list[tuple[datetime, str | None, str]]
+        review_notes: list[tuple[datetime, str | None, str]]
+        evidence: list[EvidenceRecord]
         personal_data_erased_at: datetime | None
         category: Category | None
         severity: Severity
@@ -78,6 +87,41 @@ class ComplaintState:
         for path in self.personal_fields:
             if not path.startswith("customer."):
                 setattr(self, path, ERASED)
+        self._forget_later_texts()
+
+    def _forget_later_texts(self) -> None:
+        """The later steps' texts declared personal, as erased (kept in records here)."""
+        declared = self.personal_later
+        if not declared:
+            return
+
+        def personal(command: str, argument: str) -> bool:
+            return argument in later_personal(declared, command)
+
+        if personal("escalate", "reason"):
+            self.escalations = [(lv, ERASED, at, who) for lv, _, at, who in self.escalations]
+        for promise in self.promises if personal("make_promise", "promise") else ():
+            promise.promise = ERASED
+        for pause in self.pause_history if personal("pause", "reason") else ():
+            pause.reason = ERASED
+        for resolution in self.resolutions if personal("resolve", "summary") else ():
+            resolution.summary = ERASED
+        if personal("note", "text"):
+            self.notes = [(at, who, ERASED) for at, who, _ in self.notes]
+        if personal("note_review", "note"):
+            self.review_notes = [(at, who, ERASED) for at, who, _ in self.review_notes]
+        erase_name, erase_uri = (
+            personal("attach_evidence", "name"),
+            personal("attach_evidence", "uri"),
+        )
+        self.evidence = [
+            attrs.evolve(
+                e,
+                name=ERASED if erase_name else e.name,
+                uri=ERASED if erase_uri and e.uri is not None else e.uri,
+            )
+            for e in self.evidence
+        ]
 
     # -- derived state ---------------------------------------------------------------------
 

@@ -193,6 +193,8 @@ class ComplaintView:
     """Internal notes; never sent to the customer."""
     escalations: tuple[EscalationView, ...] = ()
     """Every escalation, oldest first: what four-eyes and per-cycle rules look at."""
+    personal_later: tuple[str, ...] = ()
+    """The later steps' texts declared personal at receipt (``inform.message``, ...)."""
     cycle_started_at: datetime = attrs.field(kw_only=True)
     """When the current cycle began: receipt, or the latest reopening."""
     tenant: str = DEFAULT_TENANT
@@ -285,5 +287,6 @@ class ComplaintView:
                 EscalationView(level=level, reason=reason, actor=actor, at=at)
                 for level, reason, at, actor in complaint.escalations
             ),
+            personal_later=complaint.personal_later,
             cycle_started_at=complaint.cycle.started_at or complaint.received_at,
         )

@@ -24,6 +24,8 @@ from pydantic_core import core_schema
 
 __all__ = [
     "ERASED",
+    "LATER_TEXTS",
+    "LATER_TEXT_FIELDS",
     "PERSONAL_TEXT_FIELDS",
     "SEALED",
     "Opener",
@@ -38,6 +40,44 @@ ERASED = "[erased]"
 
 PERSONAL_TEXT_FIELDS = ("subject", "description", "desired_outcome")
 """The free-text fields of ``receive`` a caller may mark personal (``personal_fields=``)."""
+
+LATER_TEXT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "acknowledge": ("message",),
+        "escalate": ("reason",),
+        "make_promise": ("promise",),
+        "inform": ("message",),
+        "reclassify": ("reason",),
+        "pause": ("reason",),
+        "resume": ("note",),
+        "resolve": ("summary",),
+        "reopen": ("note",),
+        "follow_up": ("note",),
+        "record_survey": ("comment",),
+        "withdraw": ("reason",),
+        "record_desired_remedy": ("note",),
+        "attach_evidence": ("name", "uri"),
+        "note": ("text",),
+        "note_review": ("note",),
+        "sign_off": ("note",),
+    }
+)
+"""The free texts typed in later steps, by command: ``personal_fields=`` of ``receive`` may
+name each as ``command.argument`` (``"inform.message"``), or all at once as
+:data:`LATER_TEXTS`. Each step then seals those texts like the receipt's personal fields."""
+
+LATER_TEXTS = "later_texts"
+"""In ``personal_fields``: every free text of the later steps (:data:`LATER_TEXT_FIELDS`)."""
+
+
+def later_personal(declared: tuple[str, ...], command: str) -> tuple[str, ...]:
+    """The arguments of ``command`` that ``declared`` (a complaint's ``personal_fields``
+    naming later texts) makes personal."""
+    fields = LATER_TEXT_FIELDS.get(command, ())
+    if LATER_TEXTS in declared:
+        return fields
+    return tuple(name for name in fields if f"{command}.{name}" in declared)
+
 
 T = TypeVar("T")
 

@@ -39,6 +39,12 @@ __all__ = [
 ]
 
 _BASE_FIELDS = frozenset({"originator_id", "originator_version"})
+OPTIONAL_FIELDS: dict[str, TypeAdapter[Any]] = {
+    "personal": TypeAdapter(Sealed),
+    "personal_later": TypeAdapter(tuple[str, ...]),
+}
+"""Fields stored only when set (see ``complaintlog.domain._event_construction``): a later
+step's sealed texts, and the later texts a ``Received`` declared personal."""
 _UNCHAINED = ("chain", "originator_topic")
 """The event fields a chain does not cover; with the class version, which is no field, they
 are ``complaintlog.domain.chain.UNCHAINED_FIELDS``."""
@@ -164,7 +170,11 @@ class PydanticMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event_class: type[Any] = resolve_topic(stored_event.topic)
         try:
-            typed = self.typed_state(event_class, self.decode_stored_state(stored_event))
+            state = self.decode_stored_state(stored_event)
+            typed = self.typed_state(event_class, state)
+            for name in OPTIONAL_FIELDS.keys() - typed.keys():
+                if name in state:  # stored only when set
+                    typed[name] = OPTIONAL_FIELDS[name].validate_python(state[name])
         except UnreadableRecordError:
             raise
         except (ValueError, ValidationError, orjson.JSONDecodeError, KeyError) as error:

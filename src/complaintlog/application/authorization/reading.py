@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from complaintlog.domain.complaint_view import ComplaintView
-from complaintlog.domain.personal import PERSONAL_TEXT_FIELDS
+from complaintlog.domain.personal import ERASED, later_personal
 from complaintlog.domain.values import PERSONAL_CUSTOMER_FIELDS
 
 __all__ = ["EVERYTHING", "MASKED", "ReadAccess"]
@@ -56,7 +56,7 @@ class ReadAccess:
         )
         sealed = set(view.personal_fields)
         return attrs.evolve(
-            view,
+            _later_texts_masked(view),
             customer=customer,
             subject=MASKED if "subject" in sealed else view.subject,
             description=MASKED if "description" in sealed else view.description,
@@ -87,10 +87,48 @@ class ReadAccess:
         sealed = set(personal_fields) | {
             p for p in shown.get("personal") or () if isinstance(p, str)
         }
-        for name in PERSONAL_TEXT_FIELDS:
-            if name in sealed and shown.get(name) not in (None, "[erased]"):
-                shown[name] = MASKED
+        for name in sealed:
+            if "." not in name and shown.get(name) not in (None, "[erased]"):
+                shown[name] = MASKED  # the receipt's texts, or a later step's sealed ones
         return shown
+
+
+def _later_texts_masked(view: ComplaintView) -> ComplaintView:
+    """The view with the later steps' personal texts masked (those not erased already)."""
+    declared = view.personal_later
+    if not declared:
+        return view
+
+    def mask(command: str, argument: str, value: Any) -> Any:
+        personal = argument in later_personal(declared, command)
+        return MASKED if personal and value not in (None, ERASED) else value
+
+    return attrs.evolve(
+        view,
+        promises=tuple(
+            attrs.evolve(p, promise=mask("make_promise", "promise", p.promise))
+            for p in view.promises
+        ),
+        pause_history=tuple(
+            attrs.evolve(p, reason=mask("pause", "reason", p.reason)) for p in view.pause_history
+        ),
+        escalations=tuple(
+            attrs.evolve(e, reason=mask("escalate", "reason", e.reason)) for e in view.escalations
+        ),
+        resolutions=tuple(
+            attrs.evolve(r, summary=mask("resolve", "summary", r.summary))
+            for r in view.resolutions
+        ),
+        notes=tuple(attrs.evolve(n, text=mask("note", "text", n.text)) for n in view.notes),
+        evidence=tuple(
+            attrs.evolve(
+                e,
+                name=mask("attach_evidence", "name", e.name),
+                uri=mask("attach_evidence", "uri", e.uri),
+            )
+            for e in view.evidence
+        ),
+    )
 
 
 EVERYTHING = ReadAccess(actor=None)
