@@ -34,11 +34,17 @@ import anyio.to_thread
 
 from complaintlog.application import ComplaintLog
 from complaintlog.application.async_commands import AsyncCommands
+from complaintlog.application.personal_data import KeyRing, MemoryKeyStore
 from complaintlog.errors import InvalidValueError
-from complaintlog.persistence.async_postgres import AsyncPostgresStore, check_async_pool
+from complaintlog.persistence.async_postgres import (
+    AsyncPostgresStore,
+    BoundAsyncStore,
+    async_driver_connection,
+    check_async_pool,
+)
 from complaintlog.persistence.pools import DEFAULT_POOL_SIZE, pool_for
 
-__all__ = ["AsyncComplaintLog"]
+__all__ = ["AsyncBoundLog", "AsyncComplaintLog"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -151,6 +157,22 @@ class AsyncComplaintLog:
         """See :meth:`ComplaintLog.complaint_id_for` (no I/O: not a coroutine)."""
         return ComplaintLog.complaint_id_for(idempotency_key)
 
+    def using(self, connection: Any) -> AsyncBoundLog:
+        """This log's commands and reads inside the caller's open async transaction.
+
+        ``connection`` is a psycopg ``AsyncConnection``, or a SQLAlchemy ``AsyncSession`` or
+        ``AsyncConnection`` over one, on this log's database (PostgreSQL). Like
+        :meth:`ComplaintLog.using`: the caller's commit records the events, its rollback
+        discards them, and nothing here commits or rolls back.
+        """
+        if self._commands is None:
+            why = (
+                "an async transaction needs a postgresql:// store; on SQLite run "
+                "log.using(sqlite3_connection) in a thread with run()"
+            )
+            raise InvalidValueError("connection", type(connection).__name__, why)
+        return AsyncBoundLog(self, connection)
+
     @property
     def is_async_on_the_wire(self) -> bool:
         """Whether commands and queries use async connections (PostgreSQL) or threads."""
@@ -206,3 +228,60 @@ class AsyncComplaintLog:
     find = _native("find")
     erase_personal_data = _offloaded("erase_personal_data")
     denied_attempts = _offloaded("denied_attempts")
+
+
+def _bound(name: str) -> Callable[..., Awaitable[Any]]:
+    method = getattr(ComplaintLog, name)
+
+    @functools.wraps(method)
+    async def call(self: AsyncBoundLog, *args: Any, **kwargs: Any) -> Any:
+        commands = await self._commands()
+        return await commands.call(name, args, kwargs)
+
+    return call
+
+
+class AsyncBoundLog:
+    """The async log's commands and reads in a caller's transaction (see
+    :meth:`AsyncComplaintLog.using`). Cheap to make: one per request or transaction."""
+
+    def __init__(self, owner: AsyncComplaintLog, connection: Any) -> None:
+        self._owner = owner
+        self._connection = connection
+        self._ready: AsyncCommands | None = None
+        # keys this transaction reads or makes: kept apart from the log's committed ones
+        self._ring = KeyRing(MemoryKeyStore(), cache_seconds=owner.log._keys.cache_seconds)
+
+    async def _commands(self) -> AsyncCommands:
+        if self._ready is None:
+            await self._owner._prepare()
+            log = self._owner.log
+            conn = await async_driver_connection(self._connection)
+            store = BoundAsyncStore(log.recorder, log.settings.env, log.settings.redacted_url, conn)
+            self._ready = AsyncCommands(log, store, self._ring)
+        return self._ready
+
+    receive = _bound("receive")
+    acknowledge = _bound("acknowledge")
+    assign = _bound("assign")
+    escalate = _bound("escalate")
+    make_promise = _bound("make_promise")
+    inform = _bound("inform")
+    reclassify = _bound("reclassify")
+    pause = _bound("pause")
+    resume = _bound("resume")
+    resolve = _bound("resolve")
+    reopen = _bound("reopen")
+    follow_up = _bound("follow_up")
+    record_survey = _bound("record_survey")
+    withdraw = _bound("withdraw")
+    send_survey = _bound("send_survey")
+    record_desired_remedy = _bound("record_desired_remedy")
+    attach_evidence = _bound("attach_evidence")
+    note = _bound("note")
+    note_review = _bound("note_review")
+    sign_off = _bound("sign_off")
+    validate = _bound("validate")
+    get = _bound("get")
+    history = _bound("history")
+    find = _bound("find")

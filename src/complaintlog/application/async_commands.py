@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from complaintlog.application.attempts import backoff, created_meanwhile
 from complaintlog.application.event_store import MAX_ATTEMPTS, customers_of
+from complaintlog.application.personal_data import KeyRing
 from complaintlog.application.planning import NeedEvents, NeedSealingKey, Planner
 from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.external_reference import ExternalReference
@@ -39,9 +40,12 @@ _MOST_READS = 64
 class AsyncCommands:
     """A log's commands and queries as coroutines on an :class:`AsyncPostgresStore`."""
 
-    def __init__(self, log: ComplaintLog, store: AsyncPostgresStore) -> None:
+    def __init__(
+        self, log: ComplaintLog, store: AsyncPostgresStore, ring: KeyRing | None = None
+    ) -> None:
         self.log = log
         self.store = store
+        self._ring = ring if ring is not None else log._keys
         outer = log._keys.store
         keks = outer.keks if isinstance(outer, WrappingKeyStore) else None
         self._keks = keks
@@ -54,7 +58,7 @@ class AsyncCommands:
         attempt = 0
         reads = 0
         while True:
-            planner = Planner(self.log, loaded, keys, attempt)
+            planner = Planner(self.log, loaded, keys, attempt, self._ring)
             try:
                 result = getattr(planner, name)(*args, **kwargs)
             except NeedEvents as need:
@@ -105,7 +109,7 @@ class AsyncCommands:
             personal = self.log.mapper.decode_stored_state(event).get("personal")
             if isinstance(personal, dict) and isinstance(personal.get("key_id"), str):
                 wanted.add(personal["key_id"])
-        ring = self.log._keys
+        ring = self._ring
         missing = []
         for key_id in wanted - keys.keys():
             cached = ring.cached_opening_key(key_id)
@@ -135,7 +139,7 @@ class AsyncCommands:
         ref = index.external_ref if index is not None else None
         if index is not None:
             await self._read(index.id, loaded, keys)
-        planner = Planner(self.log, loaded, keys)
+        planner = Planner(self.log, loaded, keys, 0, self._ring)
         holder = planner.find(ref) if ref is not None else None
         found = created_meanwhile(
             complaint.id, idempotency, planner._existing(complaint.id), ref, holder
@@ -159,4 +163,4 @@ class AsyncCommands:
         key = CustomerKey.new(customer_id)
         keks = self._keks
         await self.store.insert_keys([keks.wrap(key) if keks is not None else key])
-        self.log._keys.remember([key])
+        self._ring.remember([key])

@@ -76,7 +76,8 @@ class Planner(ReviewCommands):
     ``loaded`` maps an originator (a complaint, an external reference) to its stored
     events; ``keys`` holds every personal-data key those events were sealed with.
     ``attempt`` counts the races lost so far (a rule refusing the command after one is a
-    ``ConcurrencyError``, as on the log).
+    ``ConcurrencyError``, as on the log). ``ring``: where keys read and made in a caller's
+    transaction are kept (not the log's, whose keys are committed); the log's by default.
     """
 
     def __init__(
@@ -85,15 +86,17 @@ class Planner(ReviewCommands):
         loaded: Mapping[UUID, Sequence[StoredEvent]],
         keys: Mapping[str, CustomerKey | None],
         attempt: int = 0,
+        ring: KeyRing | None = None,
     ) -> None:
         self._clock = log.clock
         self._max_clock_skew = log._max_clock_skew
         self._rules = log._rules
         self._policy = log._policy
-        self._keys = log._keys
+        self._committed_keys = log._keys
+        self._keys = ring if ring is not None else log._keys
         self._loaded = loaded
         mapper = copy.copy(log.mapper)
-        mapper.opener = _KnownKeys(log._keys, keys)
+        mapper.opener = _KnownKeys(self._keys, keys)
         self._mapper: PydanticMapper = mapper
         self.attempt = attempt
         self.to_save: list[Any] = []
@@ -140,7 +143,9 @@ class Planner(ReviewCommands):
     # -- writes, collected -----------------------------------------------------------------
 
     def _sealing_key(self, customer_id: str) -> CustomerKey:
-        key = self._keys.cached_sealing_key(customer_id)
+        key = self._committed_keys.cached_sealing_key(customer_id)
+        if key is None:  # a key this transaction made (a caller's transaction: its own ring)
+            key = self._keys.cached_sealing_key(customer_id)
         if key is None:
             raise NeedSealingKey(customer_id)
         return key

@@ -32,7 +32,7 @@ from complaintlog.persistence.key_stores import CustomerKey, PostgresKeySql
 from complaintlog.persistence.pools import application_name, pool_size
 from complaintlog.persistence.settings import postgres_connect_args
 
-__all__ = ["AsyncPostgresStore", "check_async_pool"]
+__all__ = ["AsyncPostgresStore", "BoundAsyncStore", "async_driver_connection", "check_async_pool"]
 
 ATTEMPTS = 10
 WAIT = 0.2
@@ -46,6 +46,12 @@ def check_async_pool(pool: Any) -> Any:
         rule = "a psycopg_pool.AsyncConnectionPool"
         raise InvalidValueError("pool", type(pool).__name__, rule)
     return pool
+
+
+def _dict_cursor(conn: Any) -> Any:
+    from psycopg.rows import dict_row
+
+    return conn.cursor(row_factory=dict_row)
 
 
 async def _configure(conn: Any) -> None:
@@ -154,7 +160,7 @@ class AsyncPostgresStore:
 
     async def select_events(self, originator_id: UUID) -> list[StoredEvent]:
         async def work(conn: Any) -> list[StoredEvent]:
-            cursor = await conn.execute(self._select, (originator_id,))
+            cursor = await _dict_cursor(conn).execute(self._select, (originator_id,))
             return [
                 StoredEvent(
                     originator_id=row["originator_id"],
@@ -175,7 +181,7 @@ class AsyncPostgresStore:
         recorder = self._recorder
 
         async def work(conn: Any) -> list[int]:
-            async with conn.transaction(), conn.cursor() as cursor:
+            async with conn.transaction(), _dict_cursor(conn) as cursor:
                 for statement in recorder.lock_table_statements:
                     await cursor.execute(statement, prepare=True)
                 await cursor.execute(recorder.notify_statement)
@@ -210,7 +216,7 @@ class AsyncPostgresStore:
 
     async def max_position(self) -> int:
         async def work(conn: Any) -> int:
-            cursor = await conn.execute(self._recorder.max_notification_id_statement)
+            cursor = await _dict_cursor(conn).execute(self._recorder.max_notification_id_statement)
             row = await cursor.fetchone()
             return int(row["max"] or 0) if row is not None else 0
 
@@ -225,7 +231,7 @@ class AsyncPostgresStore:
         rows = [(k.key_id, k.customer_id, k.secret, k.created_at) for k in keys]
 
         async def work(conn: Any) -> None:
-            async with conn.transaction(), conn.cursor() as cursor:
+            async with conn.transaction(), _dict_cursor(conn) as cursor:
                 await cursor.executemany(self._keys.insert, rows)
 
         await self._run(work, "store personal-data keys")
@@ -235,7 +241,7 @@ class AsyncPostgresStore:
         ids = list(key_ids)
 
         async def work(conn: Any) -> list[Any]:
-            cursor = await conn.execute(self._keys.select, (ids,))
+            cursor = await _dict_cursor(conn).execute(self._keys.select, (ids,))
             return list(await cursor.fetchall())
 
         rows = await self._run(work, "read personal-data keys")
@@ -245,3 +251,72 @@ class AsyncPostgresStore:
             )
             for r in rows
         }
+
+
+async def async_driver_connection(connection: Any) -> Any:
+    """The psycopg ``AsyncConnection`` under a SQLAlchemy ``AsyncSession`` or
+    ``AsyncConnection`` (beginning the SQLAlchemy transaction if none is open, so the
+    caller's commit covers our writes); a psycopg ``AsyncConnection`` as it is."""
+    import psycopg
+
+    if isinstance(connection, psycopg.AsyncConnection):
+        return connection
+    if type(connection).__module__.startswith("sqlalchemy"):
+        from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+        if isinstance(connection, AsyncSession):
+            connection = await connection.connection()
+        if isinstance(connection, AsyncConnection):
+            if not connection.in_transaction():
+                await connection.begin()
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            if isinstance(driver, psycopg.AsyncConnection):
+                return driver
+    rule = "a psycopg AsyncConnection, or a SQLAlchemy AsyncConnection or AsyncSession over one"
+    raise InvalidValueError("connection", type(connection).__name__, rule)
+
+
+class BoundAsyncStore(AsyncPostgresStore):
+    """The store through a caller's open async connection, in the caller's transaction.
+
+    Never commits or rolls back: every write runs in a savepoint, so a write that lost a
+    race is undone alone and the caller's transaction stays usable; nothing is retried on
+    a lost connection (the caller's transaction is gone with it). Keys are written in the
+    caller's transaction too: they commit with the events sealed with them, or not at all.
+    """
+
+    def __init__(self, recorder: Any, env: Mapping[str, str], store: str, conn: Any) -> None:
+        super().__init__(recorder, env, store)
+        expected = env.get("POSTGRES_DBNAME", "")
+        if conn.closed:
+            raise StoreUnavailableError(store, "bind", RuntimeError("the connection is closed"))
+        if conn.info.dbname != expected:
+            rule = f"the log's events are in database {expected!r}"
+            raise InvalidValueError("connection", conn.info.dbname, rule)
+        self._conn = conn
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        from psycopg import pq
+
+        conn = self._conn
+        if not conn.autocommit and conn.info.transaction_status == pq.TransactionStatus.IDLE:
+            # psycopg's transaction() on an idle connection would commit on exit: start the
+            # caller's transaction first, so ours is a savepoint inside it
+            await conn.execute("SELECT 1")
+        yield conn
+
+    async def _run(self, work: Any, operation: str) -> Any:
+        import psycopg
+
+        try:
+            async with self._connection() as conn:
+                return await work(conn)
+        except psycopg.IntegrityError as error:
+            raise IntegrityError(str(error)) from error
+        except psycopg.Error as error:
+            raise StoreUnavailableError(self.store, operation, error) from error
+
+    async def close(self) -> None:
+        """Nothing: the connection is the caller's."""

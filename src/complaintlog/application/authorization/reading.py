@@ -116,8 +116,7 @@ def _later_texts_masked(view: ComplaintView) -> ComplaintView:
             attrs.evolve(e, reason=mask("escalate", "reason", e.reason)) for e in view.escalations
         ),
         resolutions=tuple(
-            attrs.evolve(r, summary=mask("resolve", "summary", r.summary))
-            for r in view.resolutions
+            attrs.evolve(r, summary=mask("resolve", "summary", r.summary)) for r in view.resolutions
         ),
         notes=tuple(attrs.evolve(n, text=mask("note", "text", n.text)) for n in view.notes),
         evidence=tuple(
