@@ -105,7 +105,8 @@ async def test_one_transaction_with_a_sqlalchemy_async_session(
                 )  # fmt: skip
             assert complaint_id == ComplaintLog.complaint_id_for("dispute-o-1")
             assert (await alog.get(complaint_id)).subject == "o-1"
-            with pytest.raises(RuntimeError, match="boom"):
+
+            async def fails_after_both_writes() -> None:
                 async with AsyncSession(engine) as session, session.begin():
                     await session.execute(
                         text(f"INSERT INTO \"{schema}\".orders VALUES ('o-2', 'disputed')")
@@ -114,7 +115,10 @@ async def test_one_transaction_with_a_sqlalchemy_async_session(
                         customer={"id": "C-2"}, channel="web", subject="o-2", description="d",
                         idempotency_key="dispute-o-2",
                     )  # fmt: skip
-                    raise RuntimeError("boom")  # the CRM fails after both writes
+                    raise RuntimeError("boom")
+
+            with pytest.raises(RuntimeError, match="boom"):
+                await fails_after_both_writes()
             assert await alog.max_position() == 1
             async with engine.connect() as conn:
                 rows = (await conn.execute(text(f'SELECT id FROM "{schema}".orders'))).all()
