@@ -8,6 +8,10 @@ personal-data keys are awaited, never blocking the event loop and never holding 
 Connections come from a ``psycopg_pool.AsyncConnectionPool``: ``pool=`` hands over the
 application's own, else the async log opens one (``pool_size`` at most, default 4).
 
+``alog.using(session)`` runs the same coroutines inside a caller's own async transaction (a
+SQLAlchemy ``AsyncSession``/``AsyncConnection`` or a psycopg ``AsyncConnection``): savepoints,
+never a commit or rollback of its own, as ``ComplaintLog.using`` does.
+
 What still runs in a worker thread (``anyio.to_thread``), on PostgreSQL too: opening the
 log (schema and tables), ``erase_personal_data``, ``denied_attempts``, and ``run``/``run_with``
 (a caller's own work with the synchronous log, such as ``log.using(session)``). On SQLite
