@@ -3,9 +3,10 @@
 Marking an order disputed and recording the complaint's ``Received`` happen in ONE
 transaction of the CRM's database: ``log.using(session)`` writes the complaint's events
 through the SQLAlchemy session's connection, and the session's commit records both (or its
-rollback, or a crash, neither). Endpoints are ``async``: complaintlog's calls are awaited
-through :class:`complaintlog.aio.AsyncComplaintLog`, the transaction runs in one of its
-worker threads.
+rollback, or a crash, neither). Endpoints are ``async`` end to end: the CRM's session is a
+SQLAlchemy ``AsyncSession`` and complaintlog's calls are awaited through
+:class:`complaintlog.aio.AsyncComplaintLog` on psycopg's async connections
+(``complaints.using(session)`` inside the session's transaction); no worker thread.
 
 Run it (two workers, each with one complaintlog pool of 4 connections and a SQLAlchemy pool
 of 4)::
@@ -28,10 +29,10 @@ from uuid import UUID
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import String, Uuid, create_engine, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from complaintlog import (
-    ComplaintLog,
     ComplaintNotFoundError,
     ComplaintRuleError,
     InvalidValueError,
@@ -68,25 +69,38 @@ def engine_for(database_url: str) -> Any:
         pool_size=4,
         max_overflow=0,
         pool_timeout=30,
-        connect_args={"application_name": "crm-example"},
+        connect_args={"application_name": f"crm-example {os.getpid()}"},
     )
 
 
-def dispute_order(log: ComplaintLog, engine: Any, order_id: str, dispute: Dispute) -> UUID:
+def async_engine_for(database_url: str) -> Any:
+    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return create_async_engine(
+        url,
+        pool_size=4,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args={"application_name": f"crm-example {os.getpid()}"},
+    )
+
+
+async def dispute_order(
+    log: AsyncComplaintLog, engine: Any, order_id: str, dispute: Dispute
+) -> UUID:
     """The order marked disputed and its complaint received, in one transaction."""
-    with Session(engine) as session, session.begin():
-        order = session.scalars(
-            select(Order).where(Order.id == order_id).with_for_update()
+    async with AsyncSession(engine) as session, session.begin():
+        order = (
+            await session.scalars(select(Order).where(Order.id == order_id).with_for_update())
         ).one_or_none()
         if order is None:
             raise HTTPException(404, f"no order {order_id}")
         if order.complaint_id is not None:  # a retried request: the same answer
             return order.complaint_id
         order.status = "disputed"
-        session.flush()  # the first write reaches the database
+        await session.flush()  # the first write reaches the database
         if os.environ.get(CRASH_ENV) == "1":
             os._exit(17)  # killed between the two writes: the transaction never commits
-        complaint_id = log.using(session).receive(
+        complaint_id = await log.using(session).receive(
             customer={"id": order.customer_id, "email": dispute.email},
             channel="web",
             subject=f"Dispute of order {order_id}",
@@ -99,42 +113,36 @@ def dispute_order(log: ComplaintLog, engine: Any, order_id: str, dispute: Disput
 
 
 def create_app(database_url: str, store_url: str) -> FastAPI:
-    engine = engine_for(database_url)
-    complaints = AsyncComplaintLog(store_url)  # one per process: one shared pool
+    engine = async_engine_for(database_url)
+    complaints = AsyncComplaintLog(store_url)  # one per process: its pools are shared
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await complaints.aclose()
-        engine.dispose()
+        await engine.dispose()
 
     app = FastAPI(title="Example CRM", lifespan=lifespan)
 
     @app.post("/orders/{order_id}")
     async def place(order_id: str, customer_id: str) -> dict[str, str]:
-        def insert() -> None:
-            with Session(engine) as session, session.begin():
-                if session.get(Order, order_id) is None:
-                    session.add(Order(id=order_id, customer_id=customer_id))
-
-        await complaints.run(lambda _: insert())
+        async with AsyncSession(engine) as session, session.begin():
+            if await session.get(Order, order_id) is None:
+                session.add(Order(id=order_id, customer_id=customer_id))
         return {"id": order_id}
 
     @app.post("/orders/{order_id}/dispute")
     async def dispute(order_id: str, body: Dispute) -> dict[str, Any]:
         try:
-            complaint_id = await complaints.run_with(dispute_order, engine, order_id, body)
+            complaint_id = await dispute_order(complaints, engine, order_id, body)
         except InvalidValueError as error:
             raise HTTPException(422, str(error)) from error
         return {"order": order_id, "complaint": str(complaint_id)}
 
     @app.get("/orders/{order_id}")
     async def order(order_id: str) -> dict[str, Any]:
-        def read() -> Order | None:
-            with Session(engine) as session:
-                return session.get(Order, order_id)
-
-        found = await complaints.run(lambda _: read())
+        async with AsyncSession(engine) as session:
+            found = await session.get(Order, order_id)
         if found is None:
             raise HTTPException(404, f"no order {order_id}")
         return {"id": found.id, "status": found.status, "complaint": found.complaint_id}

@@ -122,7 +122,7 @@ class AsyncComplaintLog:
     ) -> None:
         self.log = log
         self._owns = owns
-        self._prepared = False
+        self._prepared: bool | anyio.Event = False
         self._commands: AsyncCommands | None = None
         if log.settings.kind == "postgres":
             store = AsyncPostgresStore(
@@ -138,9 +138,22 @@ class AsyncComplaintLog:
         self._limiter = anyio.CapacityLimiter(max_threads)
 
     async def _prepare(self) -> None:
-        if not self._prepared:  # the key table exists before the first key is written
+        """The key table exists before the first key is written (once, in one thread)."""
+        if self._prepared is True:
+            return
+        if isinstance(self._prepared, anyio.Event):  # another task is preparing
+            await self._prepared.wait()
+            return
+        self._prepared = anyio.Event()
+        done = self._prepared
+        try:
             await anyio.to_thread.run_sync(self.log.prepare, limiter=self._limiter)
-            self._prepared = True
+        except BaseException:
+            self._prepared = False
+            done.set()
+            raise
+        self._prepared = True
+        done.set()
 
     async def run(self, work: Callable[[ComplaintLog], R]) -> R:
         """Run ``work(log)`` in a worker thread: several log calls, or a transaction of the

@@ -203,7 +203,8 @@ class AsyncPostgresStore:
                 ids = [int(row["notification_id"]) for row in await cursor.fetchall()]
                 rows = rows_of(customers)
                 if rows:
-                    await cursor.executemany(recorder.customers.insert, rows)
+                    customers_sql = recorder.customers
+                    await cursor.execute(customers_sql.insert, customers_sql.parameters(rows))
                 if len(ids) != len(stored):  # pragma: no cover - only if the lock failed us
                     msg = f"{len(stored)} events copied, {len(ids)} notification ids found"
                     raise StoreUnavailableError(self.store, "save", RuntimeError(msg))

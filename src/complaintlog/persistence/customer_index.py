@@ -63,6 +63,11 @@ class PostgresCustomerSql:
         ).format(table)
         self.select = sql.SQL("SELECT complaint_id FROM {} WHERE customer_id = %s").format(table)
 
+    @staticmethod
+    def parameters(rows: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
+        """The insert's parameters for ``rows`` (shared with the async store)."""
+        return [row[0] for row in rows], [row[1] for row in rows]
+
     def write(self, cursor: Any, rows: Sequence[tuple[str, str]]) -> None:
         if rows:
-            cursor.execute(self.insert, ([row[0] for row in rows], [row[1] for row in rows]))
+            cursor.execute(self.insert, self.parameters(rows))
