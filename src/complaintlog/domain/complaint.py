@@ -37,7 +37,7 @@ from complaintlog.domain.complaint_records import (
     ResolutionRecord,
     Stamp,
 )
-from complaintlog.domain.personal import ERASED, SEALED, Sealed, later_personal
+from complaintlog.domain.personal import ERASED, SEALED, Sealed, later_personal, shown_text
 from complaintlog.domain.values import (
     DEFAULT_TENANT,
     Category,
@@ -99,15 +99,8 @@ class Complaint(Aggregate, ComplaintCommands):
             return None
 
         def shown(self, name: str) -> Any:
-            """A text field as it should be shown: opened where it was sealed (a later
-            step's personal text), :data:`ERASED` once its key is gone."""
-            value = getattr(self, name)
-            sealed = self.__dict__.get("personal")
-            if not isinstance(sealed, Sealed) or name not in sealed.boxes:
-                return value
-            if sealed.is_erased:
-                return ERASED
-            return sealed.plaintext(name) if sealed.is_open else value
+            """A text field as shown: opened where sealed, erased once its key is gone."""
+            return shown_text(getattr(self, name), self.__dict__.get("personal"), name)
 
     class Received(Event, Aggregate.Created):
         """A complaint arrived. Schema version 2 added ``personal``; version 3 the
@@ -475,14 +468,9 @@ class Complaint(Aggregate, ComplaintCommands):
         command = "attach_evidence"
 
         def evolve(self, complaint: Complaint) -> None:
+            name, uri = self.shown("name"), self.shown("uri")
             complaint.evidence.append(
-                EvidenceRecord(
-                    self.shown("name"),
-                    self.media_type,
-                    self.sha256,
-                    self.shown("uri"),
-                    self.occurred_at,
-                )
+                EvidenceRecord(name, self.media_type, self.sha256, uri, self.occurred_at)
             )
 
     class NoteAdded(Event):

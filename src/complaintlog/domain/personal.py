@@ -79,6 +79,16 @@ def later_personal(declared: tuple[str, ...], command: str) -> tuple[str, ...]:
     return tuple(name for name in fields if f"{command}.{name}" in declared)
 
 
+def shown_text(value: Any, sealed: Any, name: str) -> Any:
+    """A later step's text field as it should be shown: opened where it was sealed,
+    :data:`ERASED` once its key is gone, else as stored."""
+    if not isinstance(sealed, Sealed) or name not in sealed.boxes:
+        return value
+    if sealed.is_erased:
+        return ERASED
+    return sealed.plaintext(name) if sealed.is_open else value
+
+
 T = TypeVar("T")
 
 
