@@ -51,6 +51,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from complaintlog.errors import StoreUnavailableError
 from complaintlog.persistence.collector import collector_paused
 from complaintlog.projections._framework.projection import Projection
 from complaintlog.projections._framework.reader import LogEvent, LogReader, parse_us, to_us
@@ -124,9 +125,8 @@ class Follower:
     def create_missing(self) -> None:
         """Create the tables and indexes that do not exist yet (on open: a view is empty,
         not missing, before its first catch-up). Changes nothing that exists."""
-        with self.store.transaction() as tx:
-            if tx.kind == "postgres":  # concurrent CREATE ... IF NOT EXISTS can collide
-                tx.execute("SELECT pg_advisory_xact_lock(?)", (_CREATOR_LOCK,))
+
+        def create(tx: Transaction) -> None:
             tx.execute(
                 compose(
                     "CREATE TABLE IF NOT EXISTS {tracking_table} (projection TEXT PRIMARY KEY, "
@@ -137,6 +137,8 @@ class Follower:
             for projection in self.projections:
                 projection.create_tables(tx)
                 projection.create_indexes(tx)
+
+        self._create_giving_way(create)
 
     def check_configs(self) -> None:
         """Refuse views built under another configuration (policy, calendar)."""
@@ -159,11 +161,40 @@ class Follower:
             tracked = self.store.tracking(projection.name)
             if tracked is None or tracked[1] != projection.config():
                 self._reset(projection, with_indexes=True)
-            else:
-                with self.store.transaction() as tx:
-                    projection.create_tables(tx)
-                    projection.create_indexes(tx)
+            elif not self._create_missing(projection):
+                return  # a worker is writing these tables: the next opening tries again
         self._ensured = True
+
+    def _create_missing(self, projection: Projection[Any]) -> bool:
+        """Create what a newer version added to a projection whose tables exist."""
+
+        def create(tx: Transaction) -> None:
+            projection.create_tables(tx)
+            projection.create_indexes(tx)
+
+        return self._create_giving_way(create)
+
+    def _create_giving_way(self, create: Callable[[Transaction], None]) -> bool:
+        """Run ``CREATE ... IF NOT EXISTS`` statements without deadlocking a writer.
+
+        On PostgreSQL ``CREATE INDEX IF NOT EXISTS`` locks its table even when the index
+        exists, so an opener running it while a worker writes the same tables in another
+        order can deadlock with that worker (and the server may abort the worker). Openers
+        take turns on an advisory lock (two creating the same table collide); then each
+        waits for table locks only briefly, well under the server's deadlock check, and
+        gives way: a writer holding them means the tables exist. False when it gave way.
+        """
+        try:
+            with self.store.transaction() as tx:
+                if tx.kind == "postgres":
+                    tx.execute("SELECT pg_advisory_xact_lock(?)", (_CREATOR_LOCK,))
+                    tx.execute("SET LOCAL lock_timeout = '200ms'")
+                create(tx)
+        except StoreUnavailableError as error:
+            if type(error.__cause__).__name__ != "LockNotAvailable":
+                raise
+            return False
+        return True
 
     def _reset(self, projection: Projection[Any], *, with_indexes: bool) -> None:
         projection.discard()
