@@ -35,7 +35,6 @@ from complaintlog.application.event_store import MAX_ATTEMPTS, customers_of
 from complaintlog.application.history import recorded_commands
 from complaintlog.application.personal_data import CustomerKey, KeyRing
 from complaintlog.application.validation import validated
-from complaintlog.domain.access import AccessAttempt
 from complaintlog.domain.complaint import Complaint, Stamp
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.external_reference import ExternalReference
@@ -121,16 +120,7 @@ class BoundLog(CommandMethods):
 
     def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
         """Recorded in the caller's transaction (another connection could wait on its locks)."""
-        attempt = AccessAttempt.deny(
-            recorded_at=stamp.recorded_at,
-            occurred_at=stamp.occurred_at,
-            actor=denial.actor,
-            roles=denial.roles,
-            command=denial.command,
-            complaint_id=command.complaint_id,
-            rule=denial.rule,
-            detail=denial.detail,
-        )
+        attempt = denial.attempt(command, stamp)
         self._save(attempt)
 
     def _execute(

@@ -74,7 +74,6 @@ from complaintlog.application.validation import (
     utc_now,
     validated,
 )
-from complaintlog.domain.access import AccessAttempt
 from complaintlog.domain.complaint import Complaint, Stamp
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.external_reference import ExternalReference
@@ -256,16 +255,7 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
         return self._keys.sealing_key(customer_id)
 
     def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
-        attempt = AccessAttempt.deny(
-            recorded_at=stamp.recorded_at,
-            occurred_at=stamp.occurred_at,
-            actor=denial.actor,
-            roles=denial.roles,
-            command=denial.command,
-            complaint_id=command.complaint_id,
-            rule=denial.rule,
-            detail=denial.detail,
-        )
+        attempt = denial.attempt(command, stamp)
         self._app.save(attempt)
 
     def _execute(

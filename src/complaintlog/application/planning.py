@@ -27,7 +27,6 @@ from complaintlog.application.history import HistoryEntry, recorded_commands
 from complaintlog.application.personal_data import CustomerKey, KeyRing
 from complaintlog.application.review import ReviewCommands
 from complaintlog.application.validation import Moment, validated
-from complaintlog.domain.access import AccessAttempt
 from complaintlog.domain.complaint import Complaint, Idempotency, Stamp
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.external_reference import ExternalReference
@@ -152,18 +151,7 @@ class Planner(ReviewCommands):
 
     def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
         self.denied = True
-        self.to_save.append(
-            AccessAttempt.deny(
-                recorded_at=stamp.recorded_at,
-                occurred_at=stamp.occurred_at,
-                actor=denial.actor,
-                roles=denial.roles,
-                command=denial.command,
-                complaint_id=command.complaint_id,
-                rule=denial.rule,
-                detail=denial.detail,
-            )
-        )
+        self.to_save.append(denial.attempt(command, stamp))
 
     def _execute(
         self,

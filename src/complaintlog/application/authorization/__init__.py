@@ -59,6 +59,8 @@ import attrs
 from babel.numbers import is_currency
 
 from complaintlog.application.authorization.reading import MASKED, ReadAccess
+from complaintlog.domain.access import AccessAttempt
+from complaintlog.domain.complaint_records import Stamp
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import STEP_COMMANDS, Command
 from complaintlog.domain.values import EscalationLevel, Money, Remedy
@@ -130,6 +132,19 @@ class Denial:
         who = f"actor {self.actor!r}" if self.actor is not None else "no actor"
         roles = f" ({', '.join(self.roles)})" if self.roles else ""
         return f"authorization ({self.rule}): {who}{roles}: {self.detail}"
+
+    def attempt(self, command: Command, stamp: Stamp) -> AccessAttempt:
+        """The denied attempt to record: every unit of work saves the same one."""
+        return AccessAttempt.deny(
+            recorded_at=stamp.recorded_at,
+            occurred_at=stamp.occurred_at,
+            actor=self.actor,
+            roles=self.roles,
+            command=self.command,
+            complaint_id=command.complaint_id,
+            rule=self.rule,
+            detail=self.detail,
+        )
 
 
 @attrs.frozen
