@@ -1,5 +1,6 @@
-"""The example CRM: an order's dispute and its complaint in one transaction, two uvicorn
-workers on one shared pool each, 200 concurrent requests, a crash between the writes."""
+"""The example CRM: an order's dispute and its complaint in one transaction, two brands
+under two policies in one store, two uvicorn workers on one shared pool each beside the
+projection worker, 200 concurrent requests, a crash between the writes."""
 
 from __future__ import annotations
 
@@ -14,21 +15,21 @@ from pathlib import Path
 
 import anyio
 import httpx
+import psycopg
 import pytest
-from crm import Dispute, Order, create_app, engine_for, migrate
+from crm import POLICIES, POOL_SIZE, Dispute, create_app, migrate
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from complaintlog import ComplaintLog
 from complaintlog.projections import migrate as migrate_store
+from complaintlog.projections.worker import ProjectionWorker
 
 HERE = Path(__file__).parent
 SRC = HERE.parent.parent / "src"
-POOL_SIZE = 4
-"""Per worker: complaintlog's async pool (every read and write of the requests, the
-transactions with the CRM included) and the CRM's SQLAlchemy pool, each at most this many
-connections; complaintlog's synchronous shared pool beside them keeps one (it opened the
-log and its tables)."""
+SYNC_POOL_SIZE = 2
+"""complaintlog's synchronous pool per worker (``?pool_size=2``): it opened the log and
+reads the views for the agenda route; every request's reads and writes, the CRM's and
+complaintlog's, borrow from the one async pool of ``POOL_SIZE``."""
 
 
 @pytest.fixture
@@ -40,18 +41,17 @@ def deployed(database: tuple[str, str]) -> tuple[str, str]:
 
 
 def orders(crm_url: str) -> dict[str, tuple[str, object]]:
-    engine = engine_for(crm_url)
-    try:
-        with Session(engine) as session:
-            return {o.id: (o.status, o.complaint_id) for o in session.query(Order).all()}
-    finally:
-        engine.dispose()
+    """The orders as the CRM's table holds them (read with plain SQL)."""
+    with psycopg.connect(crm_url) as conn:
+        rows = conn.execute("SELECT id, status, complaint_id FROM orders").fetchall()
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 def test_a_dispute_and_its_complaint_commit_together(deployed: tuple[str, str]) -> None:
     crm_url, store_url = deployed
     with TestClient(create_app(crm_url, store_url)) as client:
-        assert client.post("/orders/1", params={"customer_id": "C-1"}).status_code == 200
+        placed = client.post("/orders/1", params={"customer_id": "C-1", "brand": "uk"})
+        assert placed.status_code == 200
         answer = client.post("/orders/1/dispute", json={"reason": "Never arrived"})
         assert answer.status_code == 200, answer.text
         complaint_id = answer.json()["complaint"]
@@ -60,13 +60,60 @@ def test_a_dispute_and_its_complaint_commit_together(deployed: tuple[str, str]) 
         again = client.post("/orders/1/dispute", json={"reason": "Never arrived"})
         assert again.json()["complaint"] == complaint_id  # a retry: the same complaint
         # a complaint refused (empty description): the order's update rolls back with it
-        assert client.post("/orders/2", params={"customer_id": "C-2"}).status_code == 200
+        placed = client.post("/orders/2", params={"customer_id": "C-2", "brand": "eu"})
+        assert placed.status_code == 200
         refused = client.post("/orders/2/dispute", json={"reason": ""})
         assert refused.status_code == 422
     assert orders(crm_url)["2"] == ("placed", None)
     with ComplaintLog(store_url) as log:
         assert log.find("order-2") is None
         assert sum(1 for _ in log.notifications()) == 2  # order 1: Received + its reference
+
+
+RAISED = "2026-03-02T10:00:00Z"
+"""A Monday in both brands' winter time (London = UTC, Brussels = UTC+1)."""
+
+
+def due_items(client: TestClient, brand: str, as_of: str, until: str) -> set[tuple[str, str, str]]:
+    answer = client.get(f"/brands/{brand}/agenda", params={"as_of": as_of, "until": until})
+    assert answer.status_code == 200, answer.text
+    return {(i["action"], i["target"], i["due"]) for i in answer.json()["items"]}
+
+
+def test_two_brands_under_two_policies_in_one_store(deployed: tuple[str, str]) -> None:
+    crm_url, store_url = deployed
+    with TestClient(create_app(crm_url, store_url)) as client:
+        for order, brand in (("10", "uk"), ("20", "eu")):
+            client.post(f"/orders/{order}", params={"customer_id": "C-1", "brand": brand})
+            answer = client.post(
+                f"/orders/{order}/dispute", json={"reason": "Charged twice", "raised_at": RAISED}
+            )
+            assert answer.status_code == 200, answer.text
+            cid = answer.json()["complaint"]
+            assert client.get(f"/complaints/{cid}").json()["brand"] == brand
+        # the projection worker (`complaintlog project`) brings the views to the head
+        with (
+            ComplaintLog(store_url) as log,
+            ProjectionWorker(log, tenant_policies=POLICIES) as worker,
+        ):
+            assert worker.run_once() == 4  # two Received, two references
+        until = "2026-05-01T00:00:00Z"
+        # FCA (docs/sla.md): final response 8 weeks = 56 x 24 h after receipt (its summary
+        # resolution target is informational: it asks nothing of the agenda)
+        assert due_items(client, "uk", RAISED, until) == {
+            ("resolve", "final_response", "2026-04-27T10:00:00+00:00"),
+        }
+        # PSD2: close of business of the 15th business day after receipt (no Belgian
+        # holiday in March 2026): Monday 23 March 17:00 Brussels
+        assert due_items(client, "eu", RAISED, until) == {
+            ("resolve", "reply", "2026-03-23T16:00:00+00:00"),
+        }
+        # by mid-April the EU reply is overdue, the UK final response is not yet due
+        mid_april = "2026-04-15T12:00:00Z"
+        answer = client.get("/brands/eu/agenda", params={"as_of": mid_april})
+        assert [i["overdue"] for i in answer.json()["items"]] == [True]
+        assert due_items(client, "uk", mid_april, mid_april) == set()
+        assert client.get("/brands/us/agenda").status_code == 404
 
 
 def free_port() -> int:
@@ -109,6 +156,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
+    if process.stderr is not None:
+        process.stderr.close()
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -137,8 +186,27 @@ def backends(crm_url: str, names: list[str]) -> int:
     return int(row[0]) if row else 0
 
 
+def projection_worker(store_url: str) -> subprocess.Popen[bytes]:
+    """``complaintlog project --follow`` with the brands' policies, as the deployment runs
+    it beside the web workers; returned once it follows."""
+    policies = [f"--tenant-policy={brand}={policy.name}" for brand, policy in POLICIES.items()]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "complaintlog.cli", "--store", store_url,
+         "project", "--follow", *policies],
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    for line in process.stderr:
+        if b"following" in line:
+            return process
+    raise AssertionError(f"the projection worker ended early with {process.wait()}")
+
+
 def test_200_concurrent_disputes_on_two_workers(deployed: tuple[str, str]) -> None:
     crm_url, store_url = deployed
+    store_url = f"{store_url}&pool_size={SYNC_POOL_SIZE}"
+    follower = projection_worker(store_url)
     process, base = serve(crm_url, store_url, workers=2)
     peak = {"complaintlog": 0, "crm": 0}
     done = threading.Event()
@@ -151,6 +219,20 @@ def test_200_concurrent_disputes_on_two_workers(deployed: tuple[str, str]) -> No
             crm = backends(crm_url, [f"crm-example {pid}" for pid in pids])
             peak["crm"] = max(peak["crm"], crm)
 
+    def brands_agenda(client: httpx.Client, brand: str) -> list[str]:
+        """The refs of the brand's complaints to resolve by the summer (once the
+        projection worker has caught up with all 200)."""
+        deadline = time.monotonic() + 60
+        while True:
+            answer = client.get(
+                f"/brands/{brand}/agenda",
+                params={"as_of": "2026-03-02T10:00:00Z", "until": "2026-09-01T00:00:00Z"},
+            )
+            refs = sorted(i["external_ref"] for i in answer.json()["items"])
+            if len(refs) >= 100 or time.monotonic() > deadline:
+                return refs
+            time.sleep(0.1)
+
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
@@ -159,11 +241,14 @@ def test_200_concurrent_disputes_on_two_workers(deployed: tuple[str, str]) -> No
             limits = httpx.Limits(max_connections=200)
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
                 for n in range(200):
-                    await client.post(f"/orders/{n}", params={"customer_id": f"C-{n % 7}"})
+                    brand = "uk" if n % 2 else "eu"
+                    params = {"customer_id": f"C-{n % 7}", "brand": brand}
+                    await client.post(f"/orders/{n}", params=params)
                 statuses: list[int] = []
+                body = {"reason": "late", "raised_at": "2026-03-02T09:00:00Z"}
 
                 async def dispute(n: int) -> None:
-                    answer = await client.post(f"/orders/{n}/dispute", json={"reason": "late"})
+                    answer = await client.post(f"/orders/{n}/dispute", json=body)
                     statuses.append(answer.status_code)
 
                 async with anyio.create_task_group() as group:
@@ -172,10 +257,13 @@ def test_200_concurrent_disputes_on_two_workers(deployed: tuple[str, str]) -> No
                 return statuses
 
         statuses = anyio.run(run)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            agendas = {brand: brands_agenda(client, brand) for brand in ("uk", "eu")}
     finally:
         done.set()
         watcher.join()
         stop(process)
+        stop(follower)
     assert statuses == [200] * 200
     found = orders(crm_url)
     assert {k: v[0] for k, v in found.items()} == {str(n): "disputed" for n in range(200)}
@@ -184,8 +272,11 @@ def test_200_concurrent_disputes_on_two_workers(deployed: tuple[str, str]) -> No
     )
     with ComplaintLog(store_url) as log:
         assert sum(1 for _ in log.notifications()) == 400  # a Received and a reference each
-    assert 0 < peak["complaintlog"] <= 2 * (POOL_SIZE + 1)  # two workers
-    assert peak["crm"] <= 2 * POOL_SIZE
+    # each brand's agenda holds its own orders' complaints, one resolve item each
+    assert agendas["uk"] == sorted(f"order-{n}" for n in range(1, 200, 2))
+    assert agendas["eu"] == sorted(f"order-{n}" for n in range(0, 200, 2))
+    assert 0 < peak["crm"] <= 2 * POOL_SIZE  # two workers: the one shared pool each
+    assert peak["complaintlog"] <= 2 * SYNC_POOL_SIZE
 
 
 def test_a_crash_between_the_two_writes_leaves_nothing_half_done(
@@ -193,7 +284,7 @@ def test_a_crash_between_the_two_writes_leaves_nothing_half_done(
 ) -> None:
     crm_url, store_url = deployed
     with TestClient(create_app(crm_url, store_url)) as client:
-        client.post("/orders/9", params={"customer_id": "C-9"})
+        client.post("/orders/9", params={"customer_id": "C-9", "brand": "uk"})
     process, base = serve(crm_url, store_url, workers=1, CRM_CRASH_BETWEEN_WRITES="1")
     try:
         with pytest.raises(httpx.TransportError):  # the process died mid-request
