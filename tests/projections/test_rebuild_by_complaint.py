@@ -101,8 +101,10 @@ def test_pages_of_any_size_give_the_views_of_a_replay_in_log_order(
         reader = views._follower.reader
         real = reader.read_by_complaint
 
-        def counting(after: str, limit: int, stop: int) -> tuple[list[object], str] | None:
-            page = real(after, limit, stop)
+        def counting(
+            after: str, limit: int, stop: int, before: str | None = None
+        ) -> tuple[list[object], str] | None:
+            page = real(after, limit, stop, before)
             if page is not None:
                 pages.append(len(page[0]))
             return page  # type: ignore[return-value]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections._complete import CompleteViews
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
+from complaintlog.projections._framework.projection import Projection
 from complaintlog.projections._framework.reader import LogEvent
 from complaintlog.projections._store import (
     TENANT_LINE,
@@ -79,14 +81,7 @@ class Projections:
         self._follower = Follower(
             log,
             self.store,
-            [
-                CurrentStateProjection(),
-                AgendaProjection(self.policies),
-                StatisticsProjection(
-                    self.policy.calendar,
-                    {tenant: own.calendar for tenant, own in self.tenant_policies.items()},
-                ),
-            ],
+            views_under(self.policies),
             batch_size=batch_size,
             event_filter=event_filter,
         )
@@ -111,9 +106,14 @@ class Projections:
         """Process the events recorded since the last call; returns how many were read."""
         return self._follower.catch_up(until=until)
 
-    def rebuild(self) -> int:
-        """Drop the three views and replay the whole log into them."""
-        return self._follower.rebuild()
+    def rebuild(self, *, workers: int = 1) -> int:
+        """Drop the views and replay the whole log into them; returns the events read.
+
+        ``workers`` > 1 splits the complaints into that many partitions, each replayed by a
+        process of its own (a SQLite file or PostgreSQL store; see
+        :mod:`complaintlog.projections._framework.parallel`)."""
+        factory = functools.partial(views_under, self.policies)
+        return self._follower.rebuild(workers=workers, factory=factory)
 
     def positions(self) -> dict[str, int]:
         """Each projection's position in the log (the last notification id it processed)."""
@@ -252,6 +252,19 @@ class Projections:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def views_under(policies: TenantPolicies) -> list[Projection[Any]]:
+    """The views, measured under ``policies`` (also made in the processes of a parallel
+    rebuild: a module-level function, so that it pickles)."""
+    return [
+        CurrentStateProjection(),
+        AgendaProjection(policies),
+        StatisticsProjection(
+            policies.default.calendar,
+            {tenant: own.calendar for tenant, own in policies.own.items()},
+        ),
+    ]
 
 
 def _without(config: str, tenant: str) -> str:

@@ -53,6 +53,12 @@ from typing import TYPE_CHECKING, Any
 
 from complaintlog.errors import StoreUnavailableError
 from complaintlog.persistence.collector import collector_paused
+from complaintlog.projections._framework.parallel import (
+    ViewsFactory,
+    check_parallel,
+    replay_in_processes,
+)
+from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections._framework.projection import Projection
 from complaintlog.projections._framework.reader import LogEvent, LogReader, parse_us, to_us
 from complaintlog.projections._store import (
@@ -296,20 +302,31 @@ class Follower:
         for projection in moving:
             projection.committed(last)
 
-    def rebuild(self, projections: Collection[str] | None = None) -> int:
+    def rebuild(
+        self,
+        projections: Collection[str] | None = None,
+        *,
+        workers: int = 1,
+        factory: ViewsFactory | None = None,
+    ) -> int:
         """Drop the views (all, or those named) and replay the whole log into them.
 
-        Returns the number of log events read.
+        With ``workers`` > 1 the complaints are split into that many partitions, each
+        replayed by a process of its own (:mod:`.parallel`; ``factory`` makes the views
+        there). Returns the number of log events read.
         """
         self.ensure_schema()
         chosen = [p for p in self.projections if projections is None or p.name in projections]
-        if (
+        by_complaint = (
             chosen
             and self.event_filter is None
             and self.reader.by_complaint
             and all(projection.per_complaint for projection in chosen)
-        ):
-            return self._rebuild_by_complaint(chosen) + self.catch_up()
+        )
+        if workers != 1:
+            check_parallel(self.log, workers, factory, by_complaint=bool(by_complaint))
+        if by_complaint:
+            return self._rebuild_by_complaint(chosen, workers, factory) + self.catch_up()
         for projection in chosen:
             self._reset(projection, with_indexes=False)
         count = self.catch_up()
@@ -318,7 +335,12 @@ class Follower:
                 projection.create_indexes(tx)
         return count
 
-    def _rebuild_by_complaint(self, chosen: Sequence[Projection[Any]]) -> int:
+    def _rebuild_by_complaint(
+        self,
+        chosen: Sequence[Projection[Any]],
+        workers: int = 1,
+        factory: ViewsFactory | None = None,
+    ) -> int:
         """Replay the log complaint by complaint up to its current end (module docstring)."""
         marker = f"rebuilding {uuid.uuid4().hex}"
         stop = self.reader.last_position()
@@ -328,21 +350,35 @@ class Follower:
         for projection in chosen:
             projection.rows_are_new = True
         try:
-            count = self._replay_by_complaint(chosen, marker, stop)
+            if workers > 1 and factory is not None:
+                names = [projection.name for projection in chosen]
+                count = replay_in_processes(self.log, factory, names, marker, stop, workers)
+            else:
+                count = self.replay_by_complaint(chosen, marker, stop)
+        except BaseException:
+            self._ensured = False  # the next catch-up starts the marked views again
+            raise
         finally:
             for projection in chosen:
                 projection.rows_are_new = False
         self._mark(chosen, stop, None, expected=-1, expected_config=marker, indexes=True)
         return count
 
-    def _replay_by_complaint(
-        self, chosen: Sequence[Projection[Any]], marker: str, stop: int
+    def replay_by_complaint(
+        self,
+        chosen: Sequence[Projection[Any]],
+        marker: str,
+        stop: int,
+        partition: Partition | None = None,
     ) -> int:
+        """Write the chosen views' rows of every complaint (of ``partition``), complaint by
+        complaint, up to ``stop``; each page's commit checks the rebuild's ``marker``."""
         count = 0
-        after = ""
+        after = "" if partition is None else partition.after
+        before = None if partition is None else partition.before
         while True:
             with collector_paused():
-                page = self.reader.read_by_complaint(after, self.batch_size, stop)
+                page = self.reader.read_by_complaint(after, self.batch_size, stop, before)
                 if page is None:
                     break
                 events, after = page
@@ -353,9 +389,6 @@ class Follower:
                         for projection in chosen:
                             projection.write(tx)
                         self._check_marks(tx, chosen, marker)
-                except BaseException:
-                    self._ensured = False  # the next catch-up starts the marked views again
-                    raise
                 finally:
                     for projection in chosen:
                         projection.discard()  # every complaint of the page is complete

@@ -76,6 +76,10 @@ aggregates; the stored JSON state (``state["timestamp"]`` is the recording time)
 """
 
 
+_PAST_EVERY_ID = "g"
+"""Sorts after every id of 32 hex digits: the upper bound of the last partition."""
+
+
 def _kind(topic: str) -> str:
     """The complaint event's class name of a topic; empty for other aggregates' events."""
     return topic[_PREFIX_LENGTH:] if topic.startswith(COMPLAINT_TOPIC_PREFIX) else ""
@@ -197,13 +201,14 @@ class LogReader:
         return self._connection is not None or self._postgres
 
     def read_by_complaint(
-        self, after: str, limit: int, stop: int
+        self, after: str, limit: int, stop: int, before: str | None = None
     ) -> tuple[list[LogEvent], str] | None:
         """Every event, with a position up to ``stop``, of the aggregates whose ids come
-        next after ``after`` in id order: about ``limit`` events of whole aggregates, each
-        aggregate's in version order. Returns them and the last id, to pass on as
-        ``after``; ``None`` past the last aggregate."""
-        rows = self._rows_by_complaint(after, limit, stop)
+        next after ``after`` in id order (and before ``before``, if given: a partition's
+        end): about ``limit`` events of whole aggregates, each aggregate's in version order.
+        Returns them and the last id, to pass on as ``after``; ``None`` past the last
+        aggregate."""
+        rows = self._rows_by_complaint(after, limit, stop, before)
         if not rows:
             return None
         last = rows[-1][1]
@@ -219,24 +224,27 @@ class LogReader:
                 rows = self._rows_of(last, stop)
         return self._decode_rows(rows), last
 
-    def _rows_by_complaint(self, after: str, limit: int, stop: int) -> list[Row]:
+    def _rows_by_complaint(
+        self, after: str, limit: int, stop: int, before: str | None
+    ) -> list[Row]:
         """``(position, id as 32 hex digits, version, topic, state)`` in id order."""
         if self._connection is not None:
             return self._connection.execute(
                 "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-                "WHERE originator_id > ? AND rowid <= ? "
+                "WHERE originator_id > ? AND originator_id < ? AND rowid <= ? "
                 "ORDER BY originator_id, originator_version LIMIT ?",
-                (after, stop, limit),
+                (after, before or _PAST_EVERY_ID, stop, limit),
             ).fetchall()
-        if after:
-            return self._postgres_rows(
-                "originator_id > %s AND notification_id <= %s "
-                "ORDER BY originator_id, originator_version LIMIT %s",
-                (UUID(hex=after), stop, limit),
-            )
+        conditions: list[str] = []
+        params: list[Any] = []
+        for sql, bound in (("originator_id > %s", after), ("originator_id < %s", before)):
+            if bound:
+                conditions.append(sql)
+                params.append(UUID(hex=bound))
         return self._postgres_rows(
-            "notification_id <= %s ORDER BY originator_id, originator_version LIMIT %s",
-            (stop, limit),
+            " AND ".join([*conditions, "notification_id <= %s"])
+            + " ORDER BY originator_id, originator_version LIMIT %s",
+            (*params, stop, limit),
         )
 
     def _rows_of(self, aggregate: str, stop: int) -> list[Row]:
