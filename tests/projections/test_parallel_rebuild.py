@@ -63,7 +63,8 @@ def test_partitions_cover_the_id_space_once_in_equal_ranges() -> None:
     assert [str(p) for p in three] == ["1/3", "2/3", "3/3"]
     # hand-checked bounds: thirds of 2**128, as 32 hex digits
     third = (1 << 128) // 3
-    assert three[0].after == "" and three[0].before == f"{third:032x}"
+    assert three[0].after == ""
+    assert three[0].before == f"{third:032x}"
     assert three[1].after == f"{third - 1:032x}"
     assert three[1].before == f"{2 * (1 << 128) // 3:032x}"
     assert three[2].before is None

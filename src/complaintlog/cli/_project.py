@@ -1,4 +1,5 @@
-"""``project``: keep the views current (``--follow``), catch them up once, or show lag."""
+"""``project``: keep the views current (``--follow``), catch them up once, show the lag, or
+rebuild them; ``--workers``/``--partition`` share the work between processes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from complaintlog.cli._common import fail, open_log, options, print_json, user_e
 from complaintlog.cli._report import TENANT_POLICY_HELP, tenant_policies_named
 from complaintlog.cli._signals import stop_on_signals
 from complaintlog.errors import InvalidValueError
+from complaintlog.projections import Projections
+from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections.worker import ProjectionWorker
+from complaintlog.projections.worker_processes import follow_in_processes
 from complaintlog.report import load_policy
 
 __all__ = ["project_command"]
@@ -36,6 +40,25 @@ def project_command(
     tenant_policy: Annotated[
         list[str] | None, typer.Option("--tenant-policy", help=TENANT_POLICY_HELP)
     ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="Drop the views and replay the log (stop the workers)."),
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes sharing the work (--follow, --rebuild): N partitions of the "
+            "complaints, one each.",
+            min=1,
+        ),
+    ] = 1,
+    partition: Annotated[
+        str | None,
+        typer.Option(
+            help="Follow only the K-th of N partitions, K/N (one worker per partition, on "
+            "this machine or others)."
+        ),
+    ] = None,
 ) -> None:
     """Run the projection worker: views follow the log by themselves.
 
@@ -43,18 +66,44 @@ def project_command(
     or SIGINT finish the batch in progress, save the positions and exit 0.
 
     Example: complaintlog --store postgresql://crm@db/crm project --follow
+
+    Scale out: --workers N starts N processes, each following one partition of the
+    complaints; on several machines run --follow --partition K/N on each (PostgreSQL).
     """
     opts = options(ctx)
-    if sum((follow, once, status)) != 1:
-        raise fail("choose one of --follow, --once or --status", 2)
+    if sum((follow, once, status, rebuild)) != 1:
+        raise fail("choose one of --follow, --once, --status or --rebuild", 2)
+    if workers > 1 and not (follow or rebuild):
+        raise fail("--workers goes with --follow or --rebuild", 2)
+    if partition is not None and (workers > 1 or rebuild):
+        raise fail("--partition is one worker's share: not with --workers or --rebuild", 2)
     try:
         sla = load_policy(policy)
+        share = Partition.parse(partition) if partition is not None else None
     except InvalidValueError as error:
-        raise fail(f"--policy {policy!r}: {error.rule}", 2) from None
+        raise fail(f"--{error.field} {error.value}: {error.rule}", 2) from None
     own = tenant_policies_named(tenant_policy)
+    if rebuild:
+        with open_log(opts) as log, Projections(log, policy=sla, tenant_policies=own) as views:
+            count = views.rebuild(workers=workers)
+        opts.say(f"rebuilt: {count:,} events replayed by {workers} process(es)")
+        return
+    if follow and workers > 1:
+        with open_log(opts) as log:
+            url = log.settings.url
+            Projections(log, policy=sla, tenant_policies=own).close()  # refused here if wrong
+        with stop_on_signals() as stop:
+            opts.say(f"following {log.settings.redacted_url} with {workers} workers")
+            restarts = follow_in_processes(
+                url, workers, stop, policy=sla, tenant_policies=own, batch_size=batch_size
+            )
+        opts.say(f"stopped: {workers} workers, {restarts} restarted, positions saved")
+        return
     with (
         open_log(opts) as log,
-        ProjectionWorker(log, policy=sla, tenant_policies=own, batch_size=batch_size) as worker,
+        ProjectionWorker(
+            log, policy=sla, tenant_policies=own, batch_size=batch_size, partition=share
+        ) as worker,
     ):
         if status:
             rows = worker.status()
@@ -77,6 +126,7 @@ def project_command(
                 count = worker.run_once(stop)
                 opts.say(f"caught up: {count:,} events processed")
                 return
-            opts.say(f"following {log.settings.redacted_url} (SIGTERM or Ctrl-C to stop)")
+            which = "" if share is None else f" partition {share}"
+            opts.say(f"following {log.settings.redacted_url}{which} (SIGTERM or Ctrl-C to stop)")
             count = worker.run(stop)
         opts.say(f"stopped: {count:,} events processed, positions saved")

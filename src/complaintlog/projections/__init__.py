@@ -7,6 +7,8 @@ See ``docs/projections.md``.
 
 from complaintlog.projections._facade import Projections
 from complaintlog.projections._framework.follower import Follower, recorded_by
+from complaintlog.projections._framework.partition_tracking import PartitionCountError
+from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections._framework.reader import LogReader
 from complaintlog.projections._migrate import Migration, migrate
 from complaintlog.projections._store import (
@@ -62,6 +64,8 @@ __all__ = [
     # running projections yourself
     "Follower",
     "LogReader",
+    "Partition",
+    "PartitionCountError",
     "ProjectionConflictError",
     "ViewPolicyMismatchError",
     "ViewStore",

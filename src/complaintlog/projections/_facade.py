@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections._complete import CompleteViews
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
+from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections._framework.projection import Projection
 from complaintlog.projections._framework.reader import LogEvent
 from complaintlog.projections._store import (
@@ -53,6 +54,12 @@ class Projections:
     its tenant's policy: ``tenant_policies`` maps a tenant to its own (a policy, a preset's
     name or a policy file); tenants without one, and complaints received without a tenant,
     have ``policy``. Every query takes ``tenant=``.
+
+    ``partition="K/N"`` keeps only the K-th of N ranges of complaint ids up to date (its
+    catch-up skips the others' events): N processes, on one machine or several, share the
+    work of following the log (:class:`~complaintlog.projections.worker.ProjectionWorker`,
+    ``complaintlog project --follow --partition K/N``). Views opened without a partition
+    still read every row; their position is the lowest partition's.
     """
 
     def __init__(
@@ -67,6 +74,7 @@ class Projections:
         event_filter: EventFilter | None = None,
         known_by: datetime | None = None,
         adopt_policy: bool = False,
+        partition: Partition | str | None = None,
     ) -> None:
         self.log = log
         self.policies = TenantPolicies.named(policy, tenant_policies)
@@ -84,6 +92,7 @@ class Projections:
             views_under(self.policies),
             batch_size=batch_size,
             event_filter=event_filter,
+            partition=Partition.parse(partition) if isinstance(partition, str) else partition,
         )
         try:
             self._follower.create_missing()

@@ -12,6 +12,9 @@ thread of its own. The worker
 * catches up in slices of ``batch_size`` events, each one transaction of views and
   positions, and checks its ``stop`` event between slices: a ``SIGTERM`` finishes the
   slice in progress, whose positions are saved with it, and returns;
+* with a ``partition`` ("K/N"), keeps only that range of complaints current, under a lease
+  of its own: N workers, on one machine or several, share the log
+  (:mod:`complaintlog.projections.worker_processes` starts N on this one);
 * sleeps between commits on the store's waiter (``NOTIFY`` on PostgreSQL, ``PRAGMA
   data_version`` on SQLite; :mod:`complaintlog.application.follow`).
 """
@@ -33,6 +36,7 @@ from complaintlog.application.follow import waiter_for
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.persistence.settings import postgres_connect_args
 from complaintlog.projections._facade import Projections
+from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections._store import ProjectionConflictError
 from complaintlog.projections._tenants import PolicySpec
 
@@ -121,14 +125,24 @@ class ProjectionWorker:
         batch_size: int = 5000,
         idle_timeout: float = 1.0,
         tenant_policies: Mapping[str, PolicySpec] | None = None,
+        partition: Partition | str | None = None,
     ) -> None:
         self.log = log
+        self.partition = Partition.parse(partition) if isinstance(partition, str) else partition
+        """The complaints this worker keeps current (None: all); one lease per partition."""
         self.views = Projections(
-            log, policy=policy, tenant_policies=tenant_policies, batch_size=batch_size
+            log,
+            policy=policy,
+            tenant_policies=tenant_policies,
+            batch_size=batch_size,
+            partition=self.partition,
         )
         self.batch_size = batch_size
         self.idle_timeout = idle_timeout
-        self.lease = Lease(log, "projections")
+        which = (
+            "" if self.partition is None else f"-{self.partition.index}-of-{self.partition.count}"
+        )
+        self.lease = Lease(log, f"projections{which}")  # a file name on SQLite
         self.processed = 0
 
     def status(self) -> list[ViewStatus]:

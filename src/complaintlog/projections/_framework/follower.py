@@ -51,14 +51,20 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from complaintlog.errors import StoreUnavailableError
+from complaintlog.errors import InvalidValueError, StoreUnavailableError
 from complaintlog.persistence.collector import collector_paused
 from complaintlog.projections._framework.parallel import (
     ViewsFactory,
     check_parallel,
     replay_in_processes,
 )
-from complaintlog.projections._framework.partitions import Partition
+from complaintlog.projections._framework.partition_tracking import (
+    join,
+    partition_rows,
+    split,
+    tracking_key,
+)
+from complaintlog.projections._framework.partitions import Partition, partitions
 from complaintlog.projections._framework.projection import Projection
 from complaintlog.projections._framework.reader import LogEvent, LogReader, parse_us, to_us
 from complaintlog.projections._store import (
@@ -101,6 +107,7 @@ def recorded_by(moment: datetime) -> EventFilter:
 
 
 _CREATOR_LOCK = 0x636C_7669_6577  # "clview"
+_DAY_ROWS_LOCK = 0x636C_6461_7973  # "cldays"
 
 
 class Follower:
@@ -114,17 +121,38 @@ class Follower:
         *,
         batch_size: int = 5000,
         event_filter: EventFilter | None = None,
+        partition: Partition | None = None,
     ) -> None:
         self.log = log
         self.store = store
         self.projections = tuple(projections)
         self.batch_size = batch_size
         self.event_filter = event_filter
+        self.partition = partition
+        """The complaints this runner keeps (None: all); see :mod:`.partition_tracking`."""
         self.reader = LogReader(log)
         self._ensured = False
+        self._partition_runners: dict[Partition, Follower] = {}
 
     def close(self) -> None:
         self.reader.close()
+        for runner in self._partition_runners.values():
+            runner.close()
+
+    def key(self, projection: Projection[Any]) -> str:
+        """The projection's tracking row for this runner (its partition's, if it has one)."""
+        return tracking_key(projection.name, self.partition)
+
+    def _tracked(self, projection: Projection[Any]) -> tuple[int, str] | None:
+        """Position and configuration of the projection as this runner sees it: for a
+        runner without a partition on views followed in partitions, the lowest position."""
+        own = self.store.tracking(self.key(projection))
+        if own is not None or self.partition is not None:
+            return own
+        parts = partition_rows(self.store, projection.name)
+        if not parts:
+            return None
+        return min(position for position, _ in parts.values()), next(iter(parts.values()))[1]
 
     # -- schema and positions ---------------------------------------------------------------
 
@@ -149,7 +177,7 @@ class Follower:
     def check_configs(self) -> None:
         """Refuse views built under another configuration (policy, calendar)."""
         for projection in self.projections:
-            tracked = self.store.tracking(projection.name)
+            tracked = self._tracked(projection)
             if tracked is None or tracked[0] < 0:  # new, or a marker of a rebuild under way
                 continue
             if tracked[1] != projection.config():
@@ -161,15 +189,28 @@ class Follower:
         if self._ensured and not adopt:
             return
         self.store.ensure_tracking()
+        if self.partition is not None:
+            if adopt:
+                rule = "a policy changes by a rebuild of every partition: open without one"
+                raise InvalidValueError("partition", str(self.partition), rule)
+            self._split_views(self.partition)
         if not adopt:
             self.check_configs()
         for projection in self.projections:
-            tracked = self.store.tracking(projection.name)
+            tracked = self._tracked(projection)
             if tracked is None or tracked[1] != projection.config():
                 self._reset(projection, with_indexes=True)
             elif not self._create_missing(projection):
                 return  # a worker is writing these tables: the next opening tries again
         self._ensured = True
+
+    def _split_views(self, partition: Partition) -> None:
+        """Give every view one tracking row per partition, if it has not got them yet."""
+        with self.store.transaction() as tx:
+            if tx.kind == "postgres":  # the openers take turns (SQLite: BEGIN IMMEDIATE)
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (_CREATOR_LOCK,))
+            for projection in self.projections:
+                split(tx, projection.name, partition, projection.config())
 
     def _create_missing(self, projection: Projection[Any]) -> bool:
         """Create what a newer version added to a projection whose tables exist."""
@@ -205,6 +246,7 @@ class Follower:
     def _reset(self, projection: Projection[Any], *, with_indexes: bool) -> None:
         projection.discard()
         with self.store.transaction() as tx:
+            join(tx, projection.name)
             projection.drop_tables(tx)
             projection.create_tables(tx)
             if with_indexes:
@@ -231,9 +273,34 @@ class Follower:
         self.ensure_schema()
         positions: dict[str, int] = {}
         for projection in self.projections:
-            tracked = self.store.tracking(projection.name)
+            tracked = self._tracked(projection)
             positions[projection.name] = tracked[0] if tracked else 0
         return positions
+
+    def _stored_partitions(self) -> int | None:
+        """How many partitions the views are followed in (None: as one)."""
+        for projection in self.projections:
+            found = partition_rows(self.store, projection.name)
+            if found:
+                return next(iter(found)).count
+        return None
+
+    def _catch_up_partitions(self, count: int, until: int | None) -> int:
+        """A runner without a partition, on views followed in partitions: each in turn."""
+        read = 0
+        for partition in partitions(count):
+            runner = self._partition_runners.get(partition)
+            if runner is None:
+                runner = self._partition_runners[partition] = Follower(
+                    self.log,
+                    self.store,
+                    self.projections,
+                    batch_size=self.batch_size,
+                    event_filter=self.event_filter,
+                    partition=partition,
+                )
+            read = max(read, runner.catch_up(until=until))
+        return read
 
     # -- processing -------------------------------------------------------------------------
 
@@ -242,6 +309,11 @@ class Follower:
 
         Returns the number of log events read (the most-behind projection's new events).
         """
+        self.ensure_schema()
+        if self.partition is None:
+            count = self._stored_partitions()
+            if count is not None:
+                return self._catch_up_partitions(count, until)
         positions = self.positions()
         for name, position in positions.items():
             if position < 0:  # being rebuilt by another runner (or a rebuild died)
@@ -271,6 +343,9 @@ class Follower:
         self, events: list[LogEvent], positions: dict[str, int], start: int, last: int
     ) -> None:
         chosen = self.event_filter(events) if self.event_filter is not None else events
+        if self.partition is not None:
+            after, before = self.partition.after, self.partition.before or "g"
+            chosen = [event for event in chosen if after < event[1] < before]
         moving = [p for p in self.projections if positions[p.name] < last]
         try:
             for projection in moving:
@@ -278,6 +353,9 @@ class Follower:
                 todo = chosen if own == start else [e for e in chosen if e[0] > own]
                 projection.apply(todo, self.store)
             with self.store.transaction() as tx:
+                if self.partition is not None and tx.kind == "postgres":
+                    # the day rows sum over complaints of every partition: one at a time
+                    tx.execute("SELECT pg_advisory_xact_lock(?)", (_DAY_ROWS_LOCK,))
                 for projection in moving:
                     projection.write(tx)
                     expected = positions[projection.name]
@@ -287,7 +365,7 @@ class Follower:
                             "? AND position = ?",
                             tracking_table=TRACKING_TABLE,
                         ),
-                        (last, projection.name, expected),
+                        (last, self.key(projection), expected),
                     )
                     if updated != 1:
                         raise ProjectionConflictError(projection.name, expected)
@@ -315,6 +393,9 @@ class Follower:
         replayed by a process of its own (:mod:`.parallel`; ``factory`` makes the views
         there). Returns the number of log events read.
         """
+        if self.partition is not None:
+            rule = "a rebuild replays every partition: run it without one (workers=N splits it)"
+            raise InvalidValueError("partition", str(self.partition), rule)
         self.ensure_schema()
         chosen = [p for p in self.projections if projections is None or p.name in projections]
         by_complaint = (

@@ -42,7 +42,8 @@ def check_parallel(
     log: ComplaintLog, workers: int, factory: ViewsFactory | None, *, by_complaint: bool
 ) -> None:
     """Refuse what several processes cannot share, before anything is touched."""
-    Partition(1, workers)  # a whole number >= 1, or InvalidValueError naming it
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidValueError("workers", workers, "a whole number of processes, at least 1")
     if log.settings.kind not in {"sqlite", "postgres"}:
         rule = "several processes need a store they can all open: a SQLite file or PostgreSQL"
         raise InvalidValueError("workers", workers, rule)

@@ -36,7 +36,8 @@ class Partition:
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
-            raise InvalidValueError("workers", self.count, "a whole number of partitions, >= 1")
+            rule = "K/N: N a whole number of partitions, at least 1"
+            raise InvalidValueError("partition", f"{self.index}/{self.count}", rule)
         if not isinstance(self.index, int) or not 1 <= self.index <= self.count:
             rule = f"a partition from 1 to {self.count}"
             raise InvalidValueError("partition", f"{self.index}/{self.count}", rule)

@@ -1,0 +1,114 @@
+"""Views followed in partitions: N runners, each keeping one range of complaints current.
+
+``Projections(log, partition="K/N")`` catches up only its partition's complaints and moves
+its own tracking rows; together the partitions give the views of one runner (a clean
+replay in log order, day rows included), also when they run at the same time. Views opened
+without a partition read the lowest position and catch up partition by partition; another
+number of partitions is refused; a rebuild joins them again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from complaintlog import ComplaintLog, InvalidValueError
+from complaintlog.domain.sla_policy import SlaPolicy
+from complaintlog.projections import PartitionCountError, Projections
+from complaintlog.projections._store import TRACKING_TABLE
+
+from .test_parallel_rebuild import POSITIONS, clean, everything
+from .test_rebuild_by_complaint import LATER, record
+
+POLICY = SlaPolicy.preset("fca")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ComplaintLog]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'complaints.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_schema"))
+    with ComplaintLog(url, clock=lambda: LATER) as log:
+        yield log
+
+
+def tracking_rows(views: Projections) -> list[str]:
+    return sorted(str(r[0]) for r in views.store.query(f"SELECT projection FROM {TRACKING_TABLE}"))
+
+
+def test_two_partitions_together_give_the_views_of_one_runner(shared_log: ComplaintLog) -> None:
+    record(shared_log, 15)
+    with (
+        Projections(shared_log, policy=POLICY) as whole,
+        Projections(shared_log, policy=POLICY, partition="1/2", batch_size=9) as first,
+        Projections(shared_log, policy=POLICY, partition="2/2", batch_size=9) as second,
+    ):
+        whole.catch_up()  # the views were followed as one until now: the split starts there
+        head = shared_log.max_position()
+        assert first.catch_up() == 0  # nothing new
+        assert tracking_rows(whole) == sorted(f"{view}@{k}/2" for view in POSITIONS for k in (1, 2))
+        record(shared_log, 20, long_one=True)
+        assert first.catch_up() == shared_log.max_position() - head
+        # the second partition is behind: the views' position is the lowest
+        assert whole.positions() == dict.fromkeys(POSITIONS, head)
+        second.catch_up()
+        assert whole.positions() == dict.fromkeys(POSITIONS, shared_log.max_position())
+        assert everything(whole.store) == clean(shared_log, POLICY)
+        # views opened without a partition catch up partition by partition
+        before = shared_log.max_position()
+        record(shared_log, 4)
+        assert whole.catch_up() == shared_log.max_position() - before
+        assert everything(whole.store) == clean(shared_log, POLICY)
+        assert first.catch_up() == 0
+        assert second.catch_up() == 0
+
+
+def test_partitions_catching_up_at_the_same_time(shared_log: ComplaintLog) -> None:
+    record(shared_log, 60)
+    errors: list[BaseException] = []
+
+    def follow(partition: str) -> None:
+        try:
+            with Projections(shared_log, policy=POLICY, partition=partition, batch_size=5) as v:
+                for _ in range(3):
+                    v.catch_up()
+        except BaseException as error:  # reported by the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=follow, args=(f"{k}/3",)) for k in (1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Projections(shared_log, policy=POLICY) as whole:
+        assert whole.positions() == dict.fromkeys(POSITIONS, shared_log.max_position())
+        assert everything(whole.store) == clean(shared_log, POLICY)
+
+
+def test_another_number_of_partitions_is_refused_until_a_rebuild(
+    shared_log: ComplaintLog,
+) -> None:
+    record(shared_log, 6)
+    with Projections(shared_log, policy=POLICY, partition="1/2") as first:
+        first.catch_up()
+    with pytest.raises(PartitionCountError) as refused:
+        Projections(shared_log, policy=POLICY, partition="2/3").catch_up()
+    assert (refused.value.field, refused.value.value, refused.value.stored) == (
+        "partition",
+        "2/3",
+        2,
+    )
+    assert "followed in 2 partitions" in refused.value.rule
+    with Projections(shared_log, policy=POLICY) as whole:
+        with pytest.raises(InvalidValueError):  # a partition does not rebuild alone
+            Projections(shared_log, policy=POLICY, partition="1/2").rebuild()
+        assert whole.rebuild() == shared_log.max_position()
+        assert tracking_rows(whole) == sorted(POSITIONS)  # one row per view again
+        assert everything(whole.store) == clean(shared_log, POLICY)
+    with Projections(shared_log, policy=POLICY, partition="2/3") as now_three:
+        assert now_three.catch_up() == 0
