@@ -432,8 +432,7 @@ class Follower:
             projection.rows_are_new = True
         try:
             if workers > 1 and factory is not None:
-                names = [projection.name for projection in chosen]
-                count = replay_in_processes(self.log, factory, names, marker, stop, workers)
+                count = replay_in_processes(self.log, chosen, factory, marker, stop, workers)
             else:
                 count = self.replay_by_complaint(chosen, marker, stop)
         except BaseException:

@@ -13,7 +13,9 @@ the views stay marked, and the next runner to open them starts them again.
 
 The processes are spawned (not forked: the parent holds connections and pool threads),
 so what they need is sent by value: the store's URL, a picklable ``factory`` of the views
-(the policies inside it), the names of the views, the marker and the last position.
+(the policies inside it), the names of the views, the marker and the last position; each
+sends back what it counted for the day rows. Spawning re-imports the main module, so a
+script that rebuilds with workers keeps its work under ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
@@ -54,17 +56,25 @@ def check_parallel(
 
 def replay_in_processes(
     log: ComplaintLog,
+    chosen: Sequence[Projection[Any]],
     factory: ViewsFactory,
-    names: Sequence[str],
     marker: str,
     stop: int,
     workers: int,
 ) -> int:
-    """Replay every partition in a process of its own; the events read, in all."""
-    job = functools.partial(replay_partition, log.settings.url, factory, tuple(names), marker, stop)
+    """Replay every partition in a process of its own; the events read, in all. What each
+    counted for its day rows is added to ``chosen`` (:meth:`Projection.add_tally`), so that
+    the day rows are written from the counts, as after a rebuild in one process."""
+    names = tuple(projection.name for projection in chosen)
+    job = functools.partial(replay_partition, log.settings.url, factory, names, marker, stop)
     context = multiprocessing.get_context("spawn")
+    count = 0
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return sum(pool.map(job, partitions(workers)))
+        for events, tallies in pool.map(job, partitions(workers)):
+            count += events
+            for projection in chosen:
+                projection.add_tally(tallies.get(projection.name))
+    return count
 
 
 def replay_partition(
@@ -74,8 +84,9 @@ def replay_partition(
     marker: str,
     stop: int,
     partition: Partition,
-) -> int:
-    """One process's share: the rows of ``partition``'s complaints (runs in the child)."""
+) -> tuple[int, dict[str, Any]]:
+    """One process's share: the rows of ``partition``'s complaints (runs in the child);
+    returns the events read and what each view counted for its day rows."""
     from complaintlog.application import ComplaintLog
     from complaintlog.projections._framework.follower import Follower
     from complaintlog.projections._store import open_view_store
@@ -88,7 +99,8 @@ def replay_partition(
             chosen = [p for p in follower.projections if p.name in names]
             for projection in chosen:
                 projection.rows_are_new = True
-            return follower.replay_by_complaint(chosen, marker, stop, partition)
+            events = follower.replay_by_complaint(chosen, marker, stop, partition)
+            return events, {projection.name: projection.tally() for projection in chosen}
         finally:
             follower.close()
             store.close()

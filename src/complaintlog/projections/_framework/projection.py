@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from complaintlog.projections._framework.reader import LogEvent, chunks
 from complaintlog.projections._store import Row, Transaction, ViewStore
@@ -69,6 +69,15 @@ class Projection(ABC, Generic[S]):
     @abstractmethod
     def write(self, tx: Transaction) -> None:
         """Write the rows of ``self.dirty``."""
+
+    def tally(self) -> Any:
+        """What a rebuild complaint by complaint counted as it wrote its rows (the figures of
+        its day rows), to hand to the runner that started it from another process; None:
+        nothing counted."""
+        return None
+
+    def add_tally(self, part: Any) -> None:
+        """Add what another process's share of a rebuild counted (see :meth:`tally`)."""
 
     # -- driven by the Follower -------------------------------------------------------------
 

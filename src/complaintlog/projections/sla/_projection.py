@@ -165,6 +165,19 @@ class SlaProjection(Projection[_Case]):
         self._days_kept = True
         self._counted = None
 
+    def tally(self) -> _sla_days.Counts | None:
+        return self._counted
+
+    def add_tally(self, part: _sla_days.Counts | None) -> None:
+        if part is None:
+            return
+        counted = self._counted if self._counted is not None else {}
+        for key, (on_time, decided) in part.items():
+            mine = counted.setdefault(key, [0, 0])
+            mine[0] += on_time
+            mine[1] += decided
+        self._counted = counted
+
     # -- state ------------------------------------------------------------------------------
 
     def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Case]:

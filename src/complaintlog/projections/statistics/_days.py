@@ -43,6 +43,7 @@ __all__ = [
     "contribute",
     "create_days_indexes",
     "create_days_table",
+    "merge",
     "read_days",
     "repeats",
     "update",
@@ -415,13 +416,13 @@ def update(
         ):
             days[int(day)] = _decode(opened, closed, text)
     for day, figures in after.items():
-        _merge(days[day], figures, 1)
+        merge(days[day], figures, 1)
     for day, figures in before.items():
-        _merge(days[day], figures, -1)
+        merge(days[day], figures, -1)
     _write(tx, zone, days, replace=True)
 
 
-def _merge(into: Figures, part: Figures, sign: int) -> None:
+def merge(into: Figures, part: Figures, sign: int) -> None:
     """Add (``sign`` 1) or take away (-1) one day's figures."""
     for key, value in part.items():
         if key in _LISTS:

@@ -34,6 +34,7 @@ from complaintlog.projections.statistics._days import (
     contribute,
     create_days_indexes,
     create_days_table,
+    merge,
     update,
 )
 from complaintlog.projections.statistics._facts import (
@@ -129,6 +130,17 @@ class StatisticsProjection(Projection[_Facts]):
             build(tx, TABLE, self._day_of, self._zone, counted=self._counted)
         self._days_kept = True
         self._counted = None
+
+    def tally(self) -> Days | None:
+        return self._counted
+
+    def add_tally(self, part: Days | None) -> None:
+        if part is None:
+            return
+        counted = self._counted if self._counted is not None else {}
+        for day, figures in part.items():
+            merge(counted.setdefault(day, {}), figures, 1)
+        self._counted = counted
 
     def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Facts]:
         found: dict[str, _Facts] = {}

@@ -1,0 +1,159 @@
+"""The views' work shared by N processes: one against N, in the same run.
+
+    python bench/partitions.py --size 30000 --store sqlite|postgres [--workers 2]
+                               [--repeat 3] [--json out.json]
+
+Imports ``--size`` complaints (seven events each, ``bench/workload.py``) into a fresh store,
+then measures, alternating one process and ``--workers`` processes, medians of
+``--repeat``:
+
+* ``rebuild``: ``Projections(log).rebuild(workers=N)``, complaint by complaint, in events
+  per second (N=1: the usual rebuild in this process);
+* ``follow``: a backlog of the whole log, caught up in log order from empty views by
+  ``ProjectionWorker.run_once()``, one process per partition (N=1: one worker process
+  without a partition), timed from the workers' start to the last one's end: what a
+  ``complaintlog project --follow --workers N`` does with a backlog.
+
+and prints the speed-ups (N processes / 1). The machine's cores bound them: on 2 cores, 2
+processes can reach 2x only when nothing else runs (the load average is printed with the
+figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from complaintlog import ComplaintLog
+from complaintlog.projections import Partition, Projections
+from complaintlog.projections._store import TRACKING_TABLE
+from complaintlog.projections.worker import ProjectionWorker
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from workload import import_complaints  # noqa: E402
+
+
+def fresh_url(kind: str, folder: Path, pg_url: str) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'partitions.db'}", None
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{pg_url}?schema={schema}", schema
+
+
+def drop_schema(pg_url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def empty_views(url: str) -> None:
+    """Drop the views and their positions: the next runner starts from an empty store."""
+    with ComplaintLog(url) as log, Projections(log) as views:
+        with views.store.transaction() as tx:
+            for projection in views._follower.projections:
+                projection.drop_tables(tx)
+            tx.execute(f"DROP TABLE IF EXISTS {TRACKING_TABLE}")
+    with ComplaintLog(url) as log, Projections(log):
+        pass  # new empty tables, created before the timed part
+
+
+def timed_rebuild(url: str, workers: int) -> float:
+    with ComplaintLog(url) as log, Projections(log) as views:
+        began = time.perf_counter()
+        events = views.rebuild(workers=workers)
+        return events / (time.perf_counter() - began)
+
+
+def follow_partition(url: str, partition: str | None) -> int:
+    """One worker process: catch its share up to the head once."""
+    with ComplaintLog(url) as log, ProjectionWorker(log, partition=partition) as worker:
+        return worker.run_once()
+
+
+def timed_follow(url: str, workers: int) -> float:
+    empty_views(url)
+    shares: list[str | None] = (
+        [None] if workers == 1 else [str(Partition(k, workers)) for k in range(1, workers + 1)]
+    )
+    if workers > 1:  # split the views' rows before the clock starts, as a running worker has
+        with ComplaintLog(url) as log, Projections(log, partition=shares[0]) as views:
+            views.positions()
+    with ComplaintLog(url) as log:
+        events = log.max_position()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers) as pool:
+        pool.apply(os.getpid)  # the processes are up before the clock starts
+        began = time.perf_counter()
+        pool.starmap(follow_partition, [(url, share) for share in shares])
+        seconds = time.perf_counter() - began
+    return events / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=30_000, help="complaints (7 events each)")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "COMPLAINTLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    args = parser.parse_args()
+    runs: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="complaintlog-partitions-") as tmp:
+        url, schema = fresh_url(args.store, Path(tmp), args.postgres_url)
+        try:
+            with ComplaintLog(url) as log:
+                events = import_complaints(log, args.size)
+            for _ in range(args.repeat):
+                for workers in (1, args.workers):
+                    runs.setdefault(f"rebuild_{workers}", []).append(timed_rebuild(url, workers))
+                    runs.setdefault(f"follow_{workers}", []).append(timed_follow(url, workers))
+        finally:
+            if schema is not None:
+                drop_schema(args.postgres_url, schema)
+    figures: dict[str, Any] = {key: statistics.median(values) for key, values in runs.items()}
+    for kind in ("rebuild", "follow"):
+        figures[f"{kind}_speedup"] = figures[f"{kind}_{args.workers}"] / figures[f"{kind}_1"]
+    report = {
+        "store": args.store,
+        "complaints": args.size,
+        "events": events,
+        "workers": args.workers,
+        "repeat": args.repeat,
+        "load_average": os.getloadavg(),
+        "figures": figures,
+        "runs": runs,
+    }
+    for key, value in figures.items():
+        unit = "x" if key.endswith("speedup") else "events/s"
+        print(f"{key:>20}: {value:>12,.2f} {unit}")
+    print(f"{'load average':>20}: {report['load_average']}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
