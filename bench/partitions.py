@@ -64,11 +64,10 @@ def drop_schema(pg_url: str, schema: str) -> None:
 
 def empty_views(url: str) -> None:
     """Drop the views and their positions: the next runner starts from an empty store."""
-    with ComplaintLog(url) as log, Projections(log) as views:
-        with views.store.transaction() as tx:
-            for projection in views._follower.projections:
-                projection.drop_tables(tx)
-            tx.execute(f"DROP TABLE IF EXISTS {TRACKING_TABLE}")
+    with ComplaintLog(url) as log, Projections(log) as views, views.store.transaction() as tx:
+        for projection in views._follower.projections:
+            projection.drop_tables(tx)
+        tx.execute(f"DROP TABLE IF EXISTS {TRACKING_TABLE}")
     with ComplaintLog(url) as log, Projections(log):
         pass  # new empty tables, created before the timed part
 
