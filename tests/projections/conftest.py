@@ -214,3 +214,26 @@ def dump(store: ViewStore) -> dict[str, list[tuple[Any, ...]]]:
         )
         for table in tables
     }
+
+
+DAY_TABLES = ("complaintlog_statistics_days", "complaintlog_sla_outcome_days")
+
+
+def dump_with_days(store: ViewStore) -> dict[str, list[tuple[Any, ...]]]:
+    """:func:`dump` and the day rows the statistics and SLA reports sum, sorted."""
+    rows = dump(store)
+    for table in DAY_TABLES:
+        rows[table] = sorted(tuple(r) for r in store.query(f"SELECT * FROM {table}"))
+    return rows
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def file_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ComplaintLog]:
+    """A log on a store several processes can open (SQLite file, PostgreSQL schema), its
+    clock far after every recorded step."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'complaints.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_schema"))
+    with ComplaintLog(url, clock=lambda: datetime(2027, 1, 1, tzinfo=UTC)) as log:
+        yield log

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,22 +18,12 @@ from complaintlog import ComplaintLog, InvalidValueError
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections import ProjectionConflictError, Projections
 from complaintlog.projections._framework.partitions import Partition, partitions
-from complaintlog.projections._store import ViewStore
 from complaintlog.projections._tenants import TenantPolicies
 
-from .conftest import dump
-from .test_rebuild_by_complaint import LATER, clean_replay, record
+from .conftest import DAY_TABLES, dump_with_days
+from .test_rebuild_by_complaint import clean_replay, record
 
-DAY_TABLES = ("complaintlog_statistics_days", "complaintlog_sla_outcome_days")
 POSITIONS = ("current_state", "sla", "statistics")
-
-
-def everything(store: ViewStore) -> dict[str, list[tuple[Any, ...]]]:
-    """The view rows and the day rows, sorted."""
-    rows = dump(store)
-    for table in DAY_TABLES:
-        rows[table] = sorted(tuple(r) for r in store.query(f"SELECT * FROM {table}"))
-    return rows
 
 
 def clean(log: ComplaintLog, policy: SlaPolicy) -> dict[str, list[tuple[Any, ...]]]:
@@ -45,14 +33,11 @@ def clean(log: ComplaintLog, policy: SlaPolicy) -> dict[str, list[tuple[Any, ...
     store = SqliteViewStore(":memory:")
     with Projections(log, policy=policy, store=store) as fresh:
         fresh.catch_up()
-        result = everything(store)
+        result = dump_with_days(store)
     store.close()
-    assert dump_only(result) == clean_replay(log, policy)  # the same clean replay as there
+    views_only = {table: rows for table, rows in result.items() if table not in DAY_TABLES}
+    assert views_only == clean_replay(log, policy)  # the same clean replay as there
     return result
-
-
-def dump_only(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: value for table, value in rows.items() if table not in DAY_TABLES}
 
 
 # -- partitions ------------------------------------------------------------------------------
@@ -93,30 +78,20 @@ def test_a_partition_is_k_of_n(text: str, field: str) -> None:
 # -- the rebuild -----------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def shared_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ComplaintLog]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'complaints.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_schema"))
-    with ComplaintLog(url, clock=lambda: LATER) as log:
-        yield log
-
-
 @pytest.mark.parametrize("workers", [2, 3])
 def test_a_rebuild_in_processes_gives_the_views_of_a_replay_in_log_order(
-    shared_log: ComplaintLog, workers: int
+    file_log: ComplaintLog, workers: int
 ) -> None:
-    record(shared_log, 40, long_one=True)
+    record(file_log, 40, long_one=True)
     policy = SlaPolicy.preset("fca")
-    with Projections(shared_log, policy=policy, batch_size=7) as views:
-        assert views.rebuild(workers=workers) == shared_log.max_position()
-        assert views.positions() == dict.fromkeys(POSITIONS, shared_log.max_position())
-        assert everything(views.store) == clean(shared_log, policy)
+    with Projections(file_log, policy=policy, batch_size=7) as views:
+        assert views.rebuild(workers=workers) == file_log.max_position()
+        assert views.positions() == dict.fromkeys(POSITIONS, file_log.max_position())
+        assert dump_with_days(views.store) == clean(file_log, policy)
         # and the views go on from there as usual
-        record(shared_log, 3)
+        record(file_log, 3)
         views.catch_up()
-        assert everything(views.store) == clean(shared_log, policy)
+        assert dump_with_days(views.store) == clean(file_log, policy)
 
 
 def failing_views(policies: TenantPolicies) -> list[Any]:
@@ -125,13 +100,13 @@ def failing_views(policies: TenantPolicies) -> list[Any]:
 
 
 def test_a_failed_process_leaves_the_views_to_be_started_again(
-    shared_log: ComplaintLog,
+    file_log: ComplaintLog,
 ) -> None:
-    record(shared_log, 12)
+    record(file_log, 12)
     policy = SlaPolicy.preset("default")
     with (
-        Projections(shared_log, policy=policy) as other,
-        Projections(shared_log, policy=policy) as views,
+        Projections(file_log, policy=policy) as other,
+        Projections(file_log, policy=policy) as views,
     ):
         other.catch_up()
         factory = functools.partial(failing_views, views.policies)
@@ -141,8 +116,8 @@ def test_a_failed_process_leaves_the_views_to_be_started_again(
         assert set(other.positions().values()) == {-1}
         with pytest.raises(ProjectionConflictError):
             other.catch_up()
-        assert views.catch_up() == shared_log.max_position()  # started again
-        assert everything(views.store) == clean(shared_log, policy)
+        assert views.catch_up() == file_log.max_position()  # started again
+        assert dump_with_days(views.store) == clean(file_log, policy)
 
 
 def test_several_processes_need_a_store_they_can_all_open() -> None:

@@ -10,8 +10,6 @@ number of partitions is refused; a rebuild joins them again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,60 +18,51 @@ from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections import PartitionCountError, Projections
 from complaintlog.projections._store import TRACKING_TABLE
 
-from .test_parallel_rebuild import POSITIONS, clean, everything
-from .test_rebuild_by_complaint import LATER, record
+from .conftest import dump_with_days
+from .test_parallel_rebuild import POSITIONS, clean
+from .test_rebuild_by_complaint import record
 
 POLICY = SlaPolicy.preset("fca")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def shared_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ComplaintLog]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'complaints.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_schema"))
-    with ComplaintLog(url, clock=lambda: LATER) as log:
-        yield log
 
 
 def tracking_rows(views: Projections) -> list[str]:
     return sorted(str(r[0]) for r in views.store.query(f"SELECT projection FROM {TRACKING_TABLE}"))
 
 
-def test_two_partitions_together_give_the_views_of_one_runner(shared_log: ComplaintLog) -> None:
-    record(shared_log, 15)
+def test_two_partitions_together_give_the_views_of_one_runner(file_log: ComplaintLog) -> None:
+    record(file_log, 15)
     with (
-        Projections(shared_log, policy=POLICY) as whole,
-        Projections(shared_log, policy=POLICY, partition="1/2", batch_size=9) as first,
-        Projections(shared_log, policy=POLICY, partition="2/2", batch_size=9) as second,
+        Projections(file_log, policy=POLICY) as whole,
+        Projections(file_log, policy=POLICY, partition="1/2", batch_size=9) as first,
+        Projections(file_log, policy=POLICY, partition="2/2", batch_size=9) as second,
     ):
         whole.catch_up()  # the views were followed as one until now: the split starts there
-        head = shared_log.max_position()
+        head = file_log.max_position()
         assert first.catch_up() == 0  # nothing new
         assert tracking_rows(whole) == sorted(f"{view}@{k}/2" for view in POSITIONS for k in (1, 2))
-        record(shared_log, 20, long_one=True)
-        assert first.catch_up() == shared_log.max_position() - head
+        record(file_log, 20, long_one=True)
+        assert first.catch_up() == file_log.max_position() - head
         # the second partition is behind: the views' position is the lowest
         assert whole.positions() == dict.fromkeys(POSITIONS, head)
         second.catch_up()
-        assert whole.positions() == dict.fromkeys(POSITIONS, shared_log.max_position())
-        assert everything(whole.store) == clean(shared_log, POLICY)
+        assert whole.positions() == dict.fromkeys(POSITIONS, file_log.max_position())
+        assert dump_with_days(whole.store) == clean(file_log, POLICY)
         # views opened without a partition catch up partition by partition
-        before = shared_log.max_position()
-        record(shared_log, 4)
-        assert whole.catch_up() == shared_log.max_position() - before
-        assert everything(whole.store) == clean(shared_log, POLICY)
+        before = file_log.max_position()
+        record(file_log, 4)
+        assert whole.catch_up() == file_log.max_position() - before
+        assert dump_with_days(whole.store) == clean(file_log, POLICY)
         assert first.catch_up() == 0
         assert second.catch_up() == 0
 
 
-def test_partitions_catching_up_at_the_same_time(shared_log: ComplaintLog) -> None:
-    record(shared_log, 60)
+def test_partitions_catching_up_at_the_same_time(file_log: ComplaintLog) -> None:
+    record(file_log, 60)
     errors: list[BaseException] = []
 
     def follow(partition: str) -> None:
         try:
-            with Projections(shared_log, policy=POLICY, partition=partition, batch_size=5) as v:
+            with Projections(file_log, policy=POLICY, partition=partition, batch_size=5) as v:
                 for _ in range(3):
                     v.catch_up()
         except BaseException as error:  # reported by the test below
@@ -85,30 +74,30 @@ def test_partitions_catching_up_at_the_same_time(shared_log: ComplaintLog) -> No
     for thread in threads:
         thread.join()
     assert errors == []
-    with Projections(shared_log, policy=POLICY) as whole:
-        assert whole.positions() == dict.fromkeys(POSITIONS, shared_log.max_position())
-        assert everything(whole.store) == clean(shared_log, POLICY)
+    with Projections(file_log, policy=POLICY) as whole:
+        assert whole.positions() == dict.fromkeys(POSITIONS, file_log.max_position())
+        assert dump_with_days(whole.store) == clean(file_log, POLICY)
 
 
 def test_another_number_of_partitions_is_refused_until_a_rebuild(
-    shared_log: ComplaintLog,
+    file_log: ComplaintLog,
 ) -> None:
-    record(shared_log, 6)
-    with Projections(shared_log, policy=POLICY, partition="1/2") as first:
+    record(file_log, 6)
+    with Projections(file_log, policy=POLICY, partition="1/2") as first:
         first.catch_up()
     with pytest.raises(PartitionCountError) as refused:
-        Projections(shared_log, policy=POLICY, partition="2/3").catch_up()
+        Projections(file_log, policy=POLICY, partition="2/3").catch_up()
     assert (refused.value.field, refused.value.value, refused.value.stored) == (
         "partition",
         "2/3",
         2,
     )
     assert "followed in 2 partitions" in refused.value.rule
-    with Projections(shared_log, policy=POLICY) as whole:
+    with Projections(file_log, policy=POLICY) as whole:
         with pytest.raises(InvalidValueError):  # a partition does not rebuild alone
-            Projections(shared_log, policy=POLICY, partition="1/2").rebuild()
-        assert whole.rebuild() == shared_log.max_position()
+            Projections(file_log, policy=POLICY, partition="1/2").rebuild()
+        assert whole.rebuild() == file_log.max_position()
         assert tracking_rows(whole) == sorted(POSITIONS)  # one row per view again
-        assert everything(whole.store) == clean(shared_log, POLICY)
-    with Projections(shared_log, policy=POLICY, partition="2/3") as now_three:
+        assert dump_with_days(whole.store) == clean(file_log, POLICY)
+    with Projections(file_log, policy=POLICY, partition="2/3") as now_three:
         assert now_three.catch_up() == 0
