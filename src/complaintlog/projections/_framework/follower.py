@@ -130,6 +130,8 @@ class Follower:
         self.event_filter = event_filter
         self.partition = partition
         """The complaints this runner keeps (None: all); see :mod:`.partition_tracking`."""
+        self._ids = partition.id_range if partition is not None else None
+        """The partition's ids for the reader, which decodes no other aggregate's events."""
         self.reader = LogReader(log)
         self._ensured = False
         self._partition_runners: dict[Partition, Follower] = {}
@@ -328,7 +330,7 @@ class Follower:
             if until is not None and start >= until:
                 break
             with collector_paused():
-                events = self.reader.read(start, self.batch_size, stop=until)
+                events = self.reader.read(start, self.batch_size, stop=until, only=self._ids)
                 if not events:
                     break
                 last = events[-1][0]
@@ -343,8 +345,8 @@ class Follower:
         self, events: list[LogEvent], positions: dict[str, int], start: int, last: int
     ) -> None:
         chosen = self.event_filter(events) if self.event_filter is not None else events
-        if self.partition is not None:
-            after, before = self.partition.after, self.partition.before or "g"
+        if self._ids is not None:
+            after, before = self._ids
             chosen = [event for event in chosen if after < event[1] < before]
         moving = [p for p in self.projections if positions[p.name] < last]
         try:

@@ -17,9 +17,12 @@ import attrs
 
 from complaintlog.errors import InvalidValueError
 
-__all__ = ["Partition", "partitions"]
+__all__ = ["PAST_EVERY_ID", "Partition", "partitions"]
 
 _SPACE = 1 << 128
+
+PAST_EVERY_ID = "g"
+"""Sorts after every id of 32 hex digits: the upper bound of the last partition."""
 
 
 def _hex(value: int) -> str:
@@ -68,6 +71,12 @@ class Partition:
     def before(self) -> str | None:
         """The first id past the partition, for ``originator_id < before`` (None: the last)."""
         return _hex(self.highest) if self.index < self.count else None
+
+    @property
+    def id_range(self) -> tuple[str, str]:
+        """``(after, before)``: the partition's ids are those between, as strings of 32 hex
+        digits compare."""
+        return self.after, self.before or PAST_EVERY_ID
 
     def holds(self, complaint_id: str) -> bool:
         """Whether a complaint id (32 hex digits) falls in this partition."""

@@ -23,6 +23,7 @@ from eventsourcing.utils import TopicError, resolve_topic
 from complaintlog.application.event_store import store_errors
 from complaintlog.domain.complaint import Complaint
 from complaintlog.errors import UnreadableRecordError
+from complaintlog.projections._framework.partitions import PAST_EVERY_ID
 from complaintlog.projections._store import Row, compose
 
 if TYPE_CHECKING:
@@ -76,8 +77,8 @@ aggregates; the stored JSON state (``state["timestamp"]`` is the recording time)
 """
 
 
-_PAST_EVERY_ID = "g"
-"""Sorts after every id of 32 hex digits: the upper bound of the last partition."""
+IdRange = tuple[str, str]
+"""Aggregate ids after the first and before the second (32 hex digits): a partition's."""
 
 
 def _kind(topic: str) -> str:
@@ -162,13 +163,26 @@ class LogReader:
             self._connection.close()
             self._connection = None
 
-    def read(self, after: int, limit: int, stop: int | None = None) -> list[LogEvent]:
-        """Up to ``limit`` events with positions after ``after`` (and up to ``stop``)."""
+    def read(
+        self, after: int, limit: int, stop: int | None = None, only: IdRange | None = None
+    ) -> list[LogEvent]:
+        """Up to ``limit`` events with positions after ``after`` (and up to ``stop``).
+
+        With ``only`` (ids after its first and before its second, a partition's), the
+        events of other aggregates come without their state, not decoded: as events no
+        view reads (kind ``""``), which still move the positions."""
         if self._connection is not None:
-            return self._read_sqlite(self._connection, after, limit, stop)
+            return self._read_sqlite(self._connection, after, limit, stop, only)
         page = self._recorder().select_notifications(after + 1, limit, stop=stop)
         decode = self._log.mapper.decode_stored_state
-        return [_event(n.id, _hex(n.originator_id), n.topic, decode(n)) for n in page]
+        events: list[LogEvent] = []
+        for n in page:
+            originator_id = _hex(n.originator_id)
+            if only is not None and not only[0] < originator_id < only[1]:
+                events.append((n.id, originator_id, "", 0, {}))
+            else:
+                events.append(_event(n.id, originator_id, n.topic, decode(n)))
+        return events
 
     def events_of(self, complaint_ids: Sequence[str]) -> list[LogEvent]:
         """Every event of these complaints, each complaint's in order (positions may be 0)."""
@@ -233,7 +247,7 @@ class LogReader:
                 "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
                 "WHERE originator_id > ? AND originator_id < ? AND rowid <= ? "
                 "ORDER BY originator_id, originator_version LIMIT ?",
-                (after, before or _PAST_EVERY_ID, stop, limit),
+                (after, before or PAST_EVERY_ID, stop, limit),
             ).fetchall()
         conditions: list[str] = []
         params: list[Any] = []
@@ -289,16 +303,21 @@ class LogReader:
         return recorder
 
     def _read_sqlite(
-        self, connection: sqlite3.Connection, after: int, limit: int, stop: int | None
+        self,
+        connection: sqlite3.Connection,
+        after: int,
+        limit: int,
+        stop: int | None,
+        only: IdRange | None = None,
     ) -> list[LogEvent]:
         rows = connection.execute(
             "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
             "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
             (after, stop if stop is not None else MAX_US, limit),
         ).fetchall()
-        return self._decode_rows(rows)
+        return self._decode_rows(rows, only)
 
-    def _decode_rows(self, rows: list[Row]) -> list[LogEvent]:
+    def _decode_rows(self, rows: list[Row], only: IdRange | None = None) -> list[LogEvent]:
         if self._plain:
             # the hot path of a rebuild, one pass per event: _event, _hex and parse_us
             # inlined, and each topic's kind looked up instead of cut from the topic again
@@ -309,8 +328,14 @@ class LogReader:
             events: list[LogEvent] = []
             append = events.append
             position = 0
+            low, high = only if only is not None else ("", PAST_EVERY_ID)
             try:
                 for position, originator_id, _, topic, blob in rows:
+                    if len(originator_id) != 32:
+                        originator_id = _hex(originator_id)
+                    if not low < originator_id < high:  # another partition's: not decoded
+                        append((position, originator_id, "", 0, {}))
+                        continue
                     state = loads(blob)
                     kind = kinds.get(topic)
                     if kind is None:
@@ -318,8 +343,6 @@ class LogReader:
                     lift = upcasts.get(topic) if topic in upcasts else upcaster(topic)
                     if lift is not None:
                         lift(state)
-                    if len(originator_id) != 32:
-                        originator_id = _hex(originator_id)
                     if kind:
                         at = (parse(state["occurred_at"]) - EPOCH) // _US
                         append((position, originator_id, kind, at, state))
@@ -329,12 +352,16 @@ class LogReader:
                 raise UnreadableRecordError(None, None, position, repr(error)) from error
             return events
         decode = self._log.mapper.decode_stored_state
-        return [
-            _event(
-                row[0], _hex(row[1]), row[3], decode(StoredEvent(row[1], row[2], row[3], row[4]))
-            )
-            for row in rows
-        ]
+        low, high = only if only is not None else ("", PAST_EVERY_ID)
+        decoded: list[LogEvent] = []
+        for row in rows:
+            originator_id = _hex(row[1])
+            if not low < originator_id < high:
+                decoded.append((row[0], originator_id, "", 0, {}))
+                continue
+            state = decode(StoredEvent(row[1], row[2], row[3], row[4]))
+            decoded.append(_event(row[0], originator_id, row[3], state))
+        return decoded
 
     def last_position(self) -> int:
         return self._log.max_position()
