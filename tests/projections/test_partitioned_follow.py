@@ -15,7 +15,7 @@ import pytest
 
 from complaintlog import ComplaintLog, InvalidValueError
 from complaintlog.domain.sla_policy import SlaPolicy
-from complaintlog.projections import PartitionCountError, Projections
+from complaintlog.projections import LogReader, Partition, PartitionCountError, Projections
 from complaintlog.projections._store import TRACKING_TABLE
 
 from .conftest import dump_with_days
@@ -101,3 +101,22 @@ def test_another_number_of_partitions_is_refused_until_a_rebuild(
         assert dump_with_days(whole.store) == clean(file_log, POLICY)
     with Projections(file_log, policy=POLICY, partition="2/3") as now_three:
         assert now_three.catch_up() == 0
+
+
+def test_a_partitions_reader_decodes_only_its_own_complaints(file_log: ComplaintLog) -> None:
+    record(file_log, 12)
+    reader = LogReader(file_log)
+    try:
+        everything = reader.read(0, 1_000)
+        half = Partition(2, 2)
+        mine = reader.read(0, 1_000, only=half.id_range)
+    finally:
+        reader.close()
+    assert [e[0] for e in mine] == [e[0] for e in everything]  # every position, in order
+    for full, read in zip(everything, mine, strict=True):
+        if half.holds(full[1]):
+            assert read == full
+        else:  # not decoded: an event no view reads
+            assert read == (full[0], full[1], "", 0, {})
+    assert any(half.holds(e[1]) for e in everything)
+    assert not all(half.holds(e[1]) for e in everything)
