@@ -11,6 +11,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from complaintlog.domain.sla_policy import SlaPolicy
+from complaintlog.domain.values import DEFAULT_TENANT
 from complaintlog.projections._complete import CompleteViews
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
 from complaintlog.projections._framework.partitions import Partition
@@ -142,16 +143,26 @@ class Projections:
         tenant: str | None = None,
         time_zone: str | ZoneInfo | None = None,
     ) -> Projections:
-        """Rebuild the store's views under these policies and return them: the explicit way
-        to change a policy (stop the workers that follow the old one first; they would be
+        """Change the store's views to these policies and return them: the explicit way to
+        change a policy (stop the workers that follow the old one first; they would be
         refused from now on).
 
         ``policy`` and ``tenant_policies`` are the whole new set, as ``Projections`` takes
-        it. With ``tenant``, only that tenant's policy may differ from the stored ones
-        (``"default"``: the default policy): a change to any other is refused with
-        :class:`ViewPolicyMismatchError` naming it, so one tenant's change never carries
-        another's by mistake. The views are rebuilt from the log either way (every
-        tenant's rows: a rebuild is one pass over the log)."""
+        it. Without ``tenant``, every view is rebuilt from the log.
+
+        With ``tenant``, only that tenant's policy may differ from the stored ones
+        (``"default"``: the default policy, of every tenant without its own): a change to
+        any other is refused with :class:`ViewPolicyMismatchError` naming it, so one
+        tenant's change never carries another's by mistake. Only that tenant's complaints
+        are then folded again, in the views its policy shapes (SLA clocks and the agenda;
+        statistics too when the policy's calendar changed; current state never): their rows
+        are taken away, their events replayed, the day totals moved and the new policies
+        recorded in one transaction, so a crash leaves either the old views or the new
+        ones. Every other complaint's rows stay as they are. A store that cannot be read
+        complaint by complaint (``memory://``), a rebuild under way or a view of another
+        version is rebuilt whole instead. When the default policy's time zone changes, the
+        day totals of every tenant are derived again from the views' rows (they are kept
+        in that zone)."""
         views = cls(
             log,
             policy=policy,
@@ -160,10 +171,17 @@ class Projections:
             adopt_policy=True,
         )
         try:
+            refolded = None
             if tenant is not None:
                 views._only_tenant_changes(tenant)
-            views._follower.ensure_schema(adopt=True)
-            views.rebuild()
+                refolded = views._follower.refold_tenant(
+                    None if tenant == DEFAULT_TENANT else tenant, views.tenant_policies
+                )
+            if refolded is None:
+                views._follower.ensure_schema(adopt=True)
+                views.rebuild()
+            else:
+                views.catch_up()
         except BaseException:
             views.close()
             raise

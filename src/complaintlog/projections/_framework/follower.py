@@ -66,7 +66,13 @@ from complaintlog.projections._framework.partition_tracking import (
 )
 from complaintlog.projections._framework.partitions import Partition, partitions
 from complaintlog.projections._framework.projection import Projection
-from complaintlog.projections._framework.reader import LogEvent, LogReader, parse_us, to_us
+from complaintlog.projections._framework.reader import (
+    LogEvent,
+    LogReader,
+    chunks,
+    parse_us,
+    to_us,
+)
 from complaintlog.projections._store import (
     TRACKING_TABLE,
     ProjectionConflictError,
@@ -416,6 +422,82 @@ class Follower:
         with self.store.transaction() as tx:
             for projection in chosen:
                 projection.create_indexes(tx)
+        return count
+
+    def refold_tenant(self, tenant: str | None, own: Collection[str]) -> int | None:
+        """Fold again, each under its configuration, only the complaints of ``tenant`` (or,
+        with ``None``, of the tenants not in ``own``: the default policy's) in the views
+        whose stored configuration differs from theirs, and record the new configurations.
+
+        For a change of one tenant's policy: its complaints' rows are taken away and its
+        complaints' events replayed up to each view's position, every other complaint's rows
+        left as they are. One transaction per store, the configurations compared and set
+        first: a crash leaves the old rows under the old configurations or the new rows under
+        the new ones, and a runner that moved a view meanwhile makes it fail with
+        :class:`ProjectionConflictError`. Returns the number of events read, or ``None``
+        when it cannot (a rebuild under way, a view of another version, a log that cannot
+        be read by complaint): the caller then rebuilds everything.
+        """
+        if not self.reader.by_complaint or self.event_filter is not None:
+            return None
+        self.store.ensure_tracking()
+        chosen: list[tuple[Projection[Any], int, str, str]] = []
+        for projection in self.projections:
+            tracked = self.store.tracking(projection.name)
+            if tracked is None or tracked[0] < 0:
+                return None
+            position, stored = tracked
+            if stored == projection.config():
+                continue
+            table = projection.tenant_table
+            if table is None or not projection.same_version(stored):
+                return None
+            chosen.append((projection, position, stored, table))
+        if tenant is None:
+            others = sorted(own)
+            where = f"tenant NOT IN ({','.join('?' * len(others))})" if others else "1 = 1"
+            params: tuple[str, ...] = tuple(others)
+        else:
+            where, params = "tenant = ?", (tenant,)
+        count = 0
+        with self.store.transaction() as tx:
+            for projection, position, stored, table in chosen:
+                updated = tx.execute(
+                    compose(
+                        "UPDATE {tracking_table} SET config = ? "
+                        "WHERE projection = ? AND position = ? AND config = ?",
+                        tracking_table=TRACKING_TABLE,
+                    ),
+                    (projection.config(), projection.name, position, stored),
+                )
+                if updated != 1:
+                    raise ProjectionConflictError(projection.name, position)
+                ids = [
+                    str(row[0])
+                    for row in tx.query(
+                        compose(
+                            "SELECT complaint_id FROM {table} WHERE {where} ORDER BY complaint_id",
+                            table=table,
+                            where=where,
+                        ),
+                        params,
+                    )
+                ]
+                projection.discard()
+                try:
+                    projection.forget(tx, ids)
+                    for chunk in chunks(ids):
+                        with collector_paused():
+                            events = self.reader.events_up_to(chunk, position)
+                            projection.handle(events)
+                            projection.write(tx)
+                            projection.discard()
+                            count += len(events)
+                    projection.refolded(tx)
+                finally:
+                    projection.discard()
+        for projection, position, _, _ in chosen:
+            projection.cache_position = position
         return count
 
     def _rebuild_by_complaint(

@@ -35,6 +35,9 @@ class Projection(ABC, Generic[S]):
     """True when a complaint's rows depend on that complaint's events only (in their
     order), never on other complaints' or on the order between complaints: the runner may
     then rebuild the view complaint by complaint."""
+    tenant_table: ClassVar[str | None] = None
+    """The table whose ``tenant`` column says which complaints a tenant's policy change
+    folds again (:meth:`forget`); ``None`` for a view that no policy changes."""
     max_cache: ClassVar[int] = 50_000
     """Complaint states kept between batches; the cache is dropped when it grows past this
     (a few kilobytes each: 50,000 states of the three views take about 200 MB)."""
@@ -78,6 +81,21 @@ class Projection(ABC, Generic[S]):
 
     def add_tally(self, part: Any) -> None:
         """Add what another process's share of a rebuild counted (see :meth:`tally`)."""
+
+    def same_version(self, stored: str) -> bool:
+        """Whether a stored configuration is of this version of the view, so that only
+        policies may differ from :meth:`config` (a newer version rebuilds every row)."""
+        return stored == self.config()
+
+    def forget(self, tx: Transaction, complaint_ids: Sequence[str]) -> None:
+        """Prepare to fold these complaints again from their first event (their tenant's
+        policy changed): take away their rows and their part of any totals. Only for a view
+        with a :attr:`tenant_table`."""
+        raise NotImplementedError(f"the {self.name!r} view is folded again only whole")
+
+    def refolded(self, tx: Transaction) -> None:
+        """After :meth:`forget` and the complaints' folding again: finish what depends on
+        every row (totals that could not be moved complaint by complaint)."""
 
     # -- driven by the Follower -------------------------------------------------------------
 

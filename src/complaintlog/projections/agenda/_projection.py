@@ -56,6 +56,9 @@ class AgendaProjection(SlaProjection):
     def _head(self) -> str:
         return f"{super()._head()} + {AGENDA_CONFIG}"
 
+    def _complaint_tables(self) -> tuple[str, ...]:
+        return (*super()._complaint_tables(), ITEMS, HOLDERS)
+
     # -- schema -----------------------------------------------------------------------------
 
     def create_tables(self, tx: Transaction) -> None:

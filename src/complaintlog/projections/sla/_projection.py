@@ -25,12 +25,13 @@ from complaintlog.domain.values import DEFAULT_TENANT, Category, Channel, Severi
 from complaintlog.projections import _sla_days
 from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework.projection import Projection, select_in
-from complaintlog.projections._framework.reader import LogEvent, parse_us
+from complaintlog.projections._framework.reader import LogEvent, chunks, parse_us
 from complaintlog.projections._store import (
     Transaction,
     ViewStore,
     add_tenant_column,
     compose,
+    config_tenants,
     create_table,
     marks,
     write_rows,
@@ -92,6 +93,7 @@ class SlaProjection(Projection[_Case]):
     name = "sla"
     tables: ClassVar[tuple[str, ...]] = (CASES, CLOCKS, _sla_days.OUTCOME_DAYS)
     per_complaint = True
+    tenant_table: ClassVar[str | None] = CASES
 
     def __init__(self, policy: SlaPolicy | TenantPolicies) -> None:
         super().__init__()
@@ -116,6 +118,51 @@ class SlaProjection(Projection[_Case]):
 
     def _head(self) -> str:
         return _policy_config(self.policy)
+
+    def same_version(self, stored: str) -> bool:
+        """Every part of ``stored`` is of this version's SLA fold (the policies may differ)."""
+        prefix = f"{_sla_days.SLA_CONFIG} "
+        parts = config_tenants(stored)
+        rest = self._head().removeprefix(_policy_config(self.policy))  # a subclass's version
+        return all(part.startswith(prefix) for part in parts.values()) and parts[
+            "default"
+        ].endswith(rest)
+
+    def forget(self, tx: Transaction, complaint_ids: Sequence[str]) -> None:
+        """Take away the complaints' case and clock rows and their decided clocks from the
+        outcome day rows (all of these are derived from the clock rows again afterwards
+        when the day rows are in another time zone: the default policy's changed)."""
+        zone = tx.query(compose("SELECT zone FROM {table} LIMIT 1", table=_sla_days.OUTCOME_DAYS))
+        self._days_kept = not zone or zone[0][0] == self._zone
+        for chunk in chunks(complaint_ids):
+            in_chunk = f"complaint_id IN ({','.join('?' * len(chunk))})"
+            if self._days_kept:
+                keys = tx.query(
+                    compose(
+                        "SELECT complaint_id, clock_key FROM {clocks} WHERE {in_chunk}",
+                        clocks=CLOCKS,
+                        in_chunk=in_chunk,
+                    ),
+                    chunk,
+                )
+                gone: dict[tuple[str, str], _sla_days.Outcome | None] = {
+                    (str(complaint), str(key)): None for complaint, key in keys
+                }
+                _sla_days.update(tx, CLOCKS, self._day_of, self._zone, gone)
+            for table in self._complaint_tables():
+                tx.execute(
+                    compose("DELETE FROM {table} WHERE {in_chunk}", table=table, in_chunk=in_chunk),
+                    chunk,
+                )
+
+    def _complaint_tables(self) -> tuple[str, ...]:
+        """The tables holding rows of one complaint each (keyed by ``complaint_id``)."""
+        return (CASES, CLOCKS)
+
+    def refolded(self, tx: Transaction) -> None:
+        if not self._days_kept:
+            _sla_days.build(tx, CLOCKS, self._day_of, self._zone)
+            self._days_kept = True
 
     def rules_of(self, case: _Case) -> _Rules:
         """The policy rules of the complaint's tenant."""

@@ -24,6 +24,7 @@ from complaintlog.projections._store import (
     ViewStore,
     add_tenant_column,
     compose,
+    config_tenants,
     write_rows,
 )
 from complaintlog.projections.current_state._rows import NOT_ACTIVITY
@@ -58,6 +59,9 @@ from complaintlog.projections.statistics._facts import (
     _type,
 )
 
+STATISTICS_CONFIG = "statistics-3"
+"""The version of the fold, before the default calendar in the configuration."""
+
 
 class StatisticsProjection(Projection[_Facts]):
     """Keeps one fact row per complaint; business times on ``calendar``, or on the calendar
@@ -66,6 +70,7 @@ class StatisticsProjection(Projection[_Facts]):
     name = "statistics"
     tables = (TABLE, DAYS_TABLE)
     per_complaint = True
+    tenant_table = TABLE
 
     def __init__(
         self,
@@ -87,10 +92,27 @@ class StatisticsProjection(Projection[_Facts]):
 
     def config(self) -> str:
         """The default calendar's part as before tenants, then each tenant's own."""
-        return f"statistics-3 {self.calendar!r}" + "".join(
+        return f"{STATISTICS_CONFIG} {self.calendar!r}" + "".join(
             f"{TENANT_LINE}{tenant}: {calendar!r}"
             for tenant, calendar in self.tenant_calendars.items()
         )
+
+    def same_version(self, stored: str) -> bool:
+        """Every part of ``stored`` is a calendar of this version (the calendars may differ)."""
+        return config_tenants(stored)["default"].startswith(f"{STATISTICS_CONFIG} ")
+
+    def forget(self, tx: Transaction, complaint_ids: Sequence[str]) -> None:
+        """Nothing to take away: each complaint's fact row is written again under its key,
+        and :meth:`write` moves the day rows from its old figures to its new ones (all day
+        rows are derived from the fact rows afterwards when they are in another time zone:
+        the default calendar's changed)."""
+        zone = tx.query(compose("SELECT zone FROM {table} LIMIT 1", table=DAYS_TABLE))
+        self._days_kept = not zone or zone[0][0] == self._zone
+
+    def refolded(self, tx: Transaction) -> None:
+        if not self._days_kept:
+            build(tx, TABLE, self._day_of, self._zone)
+            self._days_kept = True
 
     def create_tables(self, tx: Transaction) -> None:
         columns = ", ".join(f"{name} {_type(name)}" for name in _COLUMNS)
