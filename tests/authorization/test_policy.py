@@ -61,10 +61,12 @@ def open_complaint(log: ComplaintLog, actor: str = "ana") -> UUID:
 # -- the example policy ------------------------------------------------------------------------
 
 
-def test_the_example_policy_has_four_roles_that_build_on_each_other(policy: Policy) -> None:
+def test_the_example_policy_has_five_roles_that_build_on_each_other(policy: Policy) -> None:
     roles = policy.roles
-    assert set(roles) == {"agent", "supervisor", "manager", "auditor"}
+    assert set(roles) == {"agent", "agent-brand-a", "supervisor", "manager", "auditor"}
     assert roles["supervisor"].commands == roles["agent"].commands
+    assert roles["agent-brand-a"].commands == roles["agent"].commands  # for one tenant
+    assert roles["agent-brand-a"].tenants == frozenset({"brand-a"})
     assert roles["manager"].commands == roles["agent"].commands | {"erase_personal_data"}
     assert roles["auditor"].commands == frozenset({"note_review", "sign_off"})
     assert roles["agent"].limit(EUR) == Decimal(50)

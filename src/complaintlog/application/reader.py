@@ -2,9 +2,11 @@
 
 ``log.reading_as("kim")`` checks every read against the policy's read rules
 (:mod:`complaintlog.application.authorization.reading`); without a policy it shows
-everything, like the log itself. A complaint the actor may not read raises
-:class:`~complaintlog.errors.NotAuthorizedError` (command ``read``); refused reads are not
-recorded as events (a reader could otherwise fill the log).
+everything, like the log itself. A complaint of another team raises
+:class:`~complaintlog.errors.NotAuthorizedError` (command ``read``); one of a tenant the
+actor's roles do not cover is hidden: :class:`~complaintlog.errors.ComplaintNotFoundError`,
+as for an id nobody used, so a brand's staff cannot even learn it exists. Refused reads are
+not recorded as events (a reader could otherwise fill the log).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import attrs
 from complaintlog.application.authorization.reading import ReadAccess
 from complaintlog.application.history import HistoryEntry, Step
 from complaintlog.domain.complaint_view import ComplaintView
-from complaintlog.errors import NotAuthorizedError
+from complaintlog.errors import ComplaintNotFoundError, NotAuthorizedError
 
 if TYPE_CHECKING:
     from complaintlog.application.log import ComplaintLog
@@ -36,6 +38,8 @@ class Reader:
 
     def _readable(self, complaint_id: UUID) -> ComplaintView:
         view = self._log.get(complaint_id)
+        if not self.access.may_read_tenant(view.tenant):
+            raise ComplaintNotFoundError(complaint_id)  # another tenant's: hidden
         if not self.access.may_read(view):
             raise NotAuthorizedError(
                 self.access.actor,

@@ -47,4 +47,5 @@ class ExportFilter:
         if topic.startswith(_REFERENCE):
             complaint = state.get("complaint_id")
             return state if complaint is not None and self._view(UUID(str(complaint))) else None
-        return state if self.access.teams is None else None  # refused attempts: all teams only
+        # refused attempts (any team's, any tenant's): for readers of every complaint only
+        return state if self.access.teams is None and self.access.tenants is None else None

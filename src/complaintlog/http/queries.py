@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from complaintlog.domain.sla_policy import Metric
 from complaintlog.domain.status import Status
-from complaintlog.errors import ComplaintNotFoundError, InvalidValueError
+from complaintlog.errors import ComplaintNotFoundError, InvalidValueError, NotAuthorizedError
 from complaintlog.http.agenda import AgendaItem, agenda_items
 from complaintlog.http.context import Reader, reader
 from complaintlog.http.models import (
@@ -30,7 +30,8 @@ from complaintlog.http.models import (
     SummaryOut,
 )
 from complaintlog.http.problems import responses
-from complaintlog.http.security import readable, readable_team
+from complaintlog.http.security import readable, readable_row, tenant_filter
+from complaintlog.projections import Projections
 
 __all__ = ["query_routes"]
 
@@ -92,6 +93,9 @@ def _complaint_routes(router: APIRouter) -> None:
         cursor: Annotated[str | None, Query(max_length=400)] = None,
     ) -> Page:
         after = _after(cursor)
+        any_readable, tenant = tenant_filter(read.access, tenant)
+        if not any_readable:
+            return Page(items=[], next_cursor=None)
         with read.services.caught_up() as views:
             found = views.current_state.search(
                 status=status,
@@ -108,7 +112,7 @@ def _complaint_routes(router: APIRouter) -> None:
         scanned = found[:limit]
         more = len(found) > limit
         last = scanned[-1] if scanned else None
-        shown = [state for state in scanned if readable_team(read.access, state.team)]
+        shown = [s for s in scanned if readable_row(read.access, s.team, s.tenant)]
         return Page(
             items=[SummaryOut.of(state) for state in shown],
             next_cursor=_cursor(last.received_at, last.complaint_id) if more and last else None,
@@ -125,7 +129,7 @@ def _complaint_routes(router: APIRouter) -> None:
         found = read.services.log.find(external_ref)
         if found is None:
             raise ComplaintNotFoundError(external_ref)
-        readable(read.access, read.services.log.get(found))
+        readable(read.access, read.services.log.get(found), asked=external_ref)
         return Created(id=found)
 
     @router.get(
@@ -139,9 +143,9 @@ def _complaint_routes(router: APIRouter) -> None:
         as_of: Moment | None = None,
         as_known_at: Moment | None = None,
     ) -> ComplaintOut:
-        view = read.services.log.get(complaint_id, as_of=as_of, as_known_at=as_known_at)
-        if as_of is not None or as_known_at is not None:  # its team now decides
+        if as_of is not None or as_known_at is not None:  # its team and tenant now decide
             readable(read.access, read.services.log.get(complaint_id))
+        view = read.services.log.get(complaint_id, as_of=as_of, as_known_at=as_known_at)
         return ComplaintOut.of(readable(read.access, view))
 
     @router.get(
@@ -187,11 +191,19 @@ def _work_routes(router: APIRouter) -> None:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Items[AgendaItem]:
         moment = as_of or read.services.log.clock()
+        any_readable, tenant = tenant_filter(read.access, tenant)
+        if not any_readable:
+            return Items[AgendaItem](items=[])
         with read.services.caught_up() as views:
             items = agenda_items(
                 views, moment, until=until, assignee=assignee, team=team, tenant=tenant
             )
-        shown = [item for item in items if readable_team(read.access, item.team)]
+            tenants = _tenants(views, [item.complaint_id for item in items], read)
+        shown = [
+            item
+            for item in items
+            if readable_row(read.access, item.team, tenants.get(item.complaint_id, tenant or ""))
+        ]
         return Items[AgendaItem](items=shown[:limit])
 
     @router.get(
@@ -211,6 +223,9 @@ def _work_routes(router: APIRouter) -> None:
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> Items[ClockOut]:
         moment = as_of or read.services.log.clock()
+        any_readable, tenant = tenant_filter(read.access, tenant)
+        if not any_readable:
+            return Items[ClockOut](items=[])
         with read.services.caught_up() as views:
             found = views.sla.breaches(
                 moment,
@@ -220,12 +235,13 @@ def _work_routes(router: APIRouter) -> None:
                 limit=limit,
                 offset=offset,
             )
-            if read.access.teams is not None:
-                teams = {c.complaint_id: views.current_state.get(c.complaint_id) for c in found}
+            if read.access.teams is not None or read.access.tenants is not None:
+                states = {c.complaint_id: views.current_state.get(c.complaint_id) for c in found}
                 found = [
                     c
                     for c in found
-                    if readable_team(read.access, getattr(teams[c.complaint_id], "team", None))
+                    if (state := states[c.complaint_id]) is not None
+                    and readable_row(read.access, state.team, state.tenant)
                 ]
         return Items[ClockOut](items=[ClockOut.of(clock) for clock in found])
 
@@ -251,9 +267,39 @@ def _work_routes(router: APIRouter) -> None:
         if (until - since).days / _PERIOD_DAYS[period] > _MAX_PERIODS:
             rule = f"at most {_MAX_PERIODS} periods at once"
             raise InvalidValueError("start", since.isoformat(), rule)
+        tenant = _statistics_tenant(read, tenant)
         with read.services.caught_up() as views:
             rows = views.statistics.report(period, since, until, group_by=by, tenant=tenant)
         return Items[StatisticsOut](items=[StatisticsOut.of(row) for row in rows])
+
+
+def _tenants(views: Projections, complaint_ids: list[UUID], read: Reader) -> dict[UUID, str]:
+    """The tenants of listed complaints, looked up only for a reader of some tenants."""
+    if read.access.tenants is None:
+        return {}
+    found: dict[UUID, str] = {}
+    for complaint_id in set(complaint_ids):
+        state = views.current_state.get(complaint_id)
+        if state is not None:
+            found[complaint_id] = state.tenant
+    return found
+
+
+def _statistics_tenant(read: Reader, tenant: str | None) -> str | None:
+    """The tenant whose figures a reader gets: figures add complaints up, so a reader of
+    some tenants only must ask for one of them (their only one is taken as asked)."""
+    readable_tenants = read.access.tenants
+    if readable_tenants is None:
+        return tenant
+    if tenant is None and len(readable_tenants) == 1:
+        return next(iter(readable_tenants))
+    if tenant is not None and tenant in readable_tenants:
+        return tenant
+    shown = ", ".join(repr(t) for t in sorted(readable_tenants)) or "none"
+    detail = f"figures of tenant {tenant!r} asked; readable tenants: {shown} (pass tenant=)"
+    raise NotAuthorizedError(
+        read.access.actor, read.access.roles, "read", "tenant not readable", detail
+    )
 
 
 def query_routes() -> APIRouter:

@@ -7,7 +7,9 @@ Without a hook every request acts as the one actor ``anonymous`` with the policy
 ``anonymous_role``. With a policy, a command must be one the policy lets the actor run
 (``Policy.decide``; a new complaint is never refused: a denial of ``receive`` becomes a
 flag on it), and a read needs any role of the policy; without one, everything is allowed,
-which is what the loopback default of ``complaintlog serve`` is for.
+which is what the loopback default of ``complaintlog serve`` is for. A complaint of a
+tenant the reader's roles do not cover answers 404 like an unknown one, and lists leave
+such complaints out (:func:`tenant_filter`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from complaintlog.application.authorization import Policy
 from complaintlog.application.authorization.reading import EVERYTHING, ReadAccess
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import Command
-from complaintlog.errors import NotAuthorizedError
+from complaintlog.errors import ComplaintNotFoundError, NotAuthorizedError
 
 __all__ = [
     "ANONYMOUS",
@@ -35,7 +37,9 @@ __all__ = [
     "receive_flag",
     "read_access",
     "readable",
+    "readable_row",
     "readable_team",
+    "tenant_filter",
 ]
 
 ANONYMOUS = "anonymous"
@@ -89,8 +93,13 @@ def read_access(policy: Policy | None, identity: Identity) -> ReadAccess:
     return access
 
 
-def readable(access: ReadAccess, view: ComplaintView) -> ComplaintView:
-    """The complaint as the reader may see it, or 403 if it is another team's."""
+def readable(
+    access: ReadAccess, view: ComplaintView, *, asked: UUID | str | None = None
+) -> ComplaintView:
+    """The complaint as the reader may see it: 404 if it is another tenant's (as if unknown:
+    ``asked`` is what the request named it by, the id by default), 403 if another team's."""
+    if not access.may_read_tenant(view.tenant):
+        raise ComplaintNotFoundError(asked if asked is not None else view.id)
     if not access.may_read(view):
         raise NotAuthorizedError(
             access.actor, access.roles, "read", "team not readable", access.why_not(view), view.id
@@ -100,7 +109,26 @@ def readable(access: ReadAccess, view: ComplaintView) -> ComplaintView:
 
 def readable_team(access: ReadAccess, team: str | None) -> bool:
     """Whether the reader may read the complaints of ``team`` (for lists)."""
-    return access.teams is None or (team is not None and team in access.teams)
+    return access.may_read_team(team)
+
+
+def readable_row(access: ReadAccess, team: str | None, tenant: str) -> bool:
+    """Whether a list shows a complaint of ``team`` and ``tenant`` to the reader."""
+    return access.may_read_row(team, tenant)
+
+
+def tenant_filter(access: ReadAccess, tenant: str | None) -> tuple[bool, str | None]:
+    """Whether a list query may find readable complaints at all, and the tenant to ask it
+    for: ``tenant`` as asked (nothing found when the reader may not read it), or the
+    reader's only tenant when none is asked. A reader of several tenants (but not all)
+    asking for none gets every tenant's rows: keep those :func:`readable_row` allows."""
+    if access.tenants is None:
+        return True, tenant
+    if tenant is not None:
+        return tenant in access.tenants, tenant
+    if len(access.tenants) == 1:
+        return True, next(iter(access.tenants))
+    return True, None
 
 
 def receive_flag(

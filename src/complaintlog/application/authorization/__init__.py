@@ -30,6 +30,15 @@ The rules, in order:
    escalates to management cannot approve their own compensation; a manager approves by
    escalating (``escalate(level="management", reason="Approved: ...")``) or resolving.
 
+Tenants (brands, legal entities sharing one log): a role with ``tenants = ["brand-a"]``
+acts on those tenants' complaints only (``"all"``, the default: every tenant's). Rules 2
+to 5 then count only the actor's roles that cover the complaint's tenant: a command on
+another tenant's complaint is refused as ``tenant not allowed`` (naming the tenant), and
+the limits are those of the roles that cover it. A new complaint of a tenant none of the
+actor's roles covers is flagged like any denial of ``receive``. For reading, an actor reads
+the tenants any of their roles covers (see :mod:`.reading`): another tenant's complaint is
+hidden as if it did not exist.
+
 Reads are checked through ``ComplaintLog.reading_as(actor)`` (and the CLI's ``--as``):
 ``Policy.read_access`` says which teams' complaints an actor may read and whether they see
 personal data (see :mod:`.reading`). The plain ``get``, ``history`` and ``steps`` show
@@ -63,7 +72,14 @@ from complaintlog.domain.access import AccessAttempt
 from complaintlog.domain.complaint_records import Stamp
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import STEP_COMMANDS, Command
-from complaintlog.domain.values import EscalationLevel, Money, Remedy
+from complaintlog.domain.values import (
+    DEFAULT_TENANT,
+    TENANT_RULE,
+    EscalationLevel,
+    Money,
+    Remedy,
+    check_tenant,
+)
 from complaintlog.errors import InvalidValueError
 
 __all__ = [
@@ -105,9 +121,15 @@ class Role:
     """May see customers' personal data (others see it masked)."""
     read_teams: frozenset[str] | None = None
     """The teams whose complaints it may read; ``None``: every complaint."""
+    tenants: frozenset[str] | None = None
+    """The tenants whose complaints it may handle and read; ``None``: every tenant's."""
 
     def allows(self, command: str) -> bool:
         return command in self.commands
+
+    def covers(self, tenant: str) -> bool:
+        """Whether it may act on (and read) the complaints of ``tenant``."""
+        return self.tenants is None or tenant in self.tenants
 
     def limit(self, currency: str) -> Decimal | None:
         """The largest amount in ``currency``; ``None`` when unlimited."""
@@ -199,13 +221,40 @@ class Policy:
         roles = self.roles_of(actor)
         if not roles:
             return Denial(actor, (), command.name, "unknown actor", "the actor holds no role")
-        for needed in self._commands_needed(command):
+        needs = self._commands_needed(command)
+        for needed in needs:
             if not any(self.roles[name].allows(needed) for name in roles):
                 detail = f"none of the roles {list(roles)} may run {needed}"
                 return Denial(actor, roles, command.name, "command not allowed", detail)
+        tenant = _tenant_of(state, command)
+        here = roles
+        if tenant is not None:
+            here = tuple(name for name in roles if self.roles[name].covers(tenant))
+            for needed in needs:
+                if not any(self.roles[name].allows(needed) for name in here):
+                    return Denial(
+                        actor,
+                        roles,
+                        command.name,
+                        "tenant not allowed",
+                        self._tenant_detail(tenant, needed, roles),
+                    )
         if command.name == "resolve":
-            return self._check_compensation(state, command, actor, roles)
+            return self._check_compensation(state, command, actor, here, tenant)
         return None
+
+    def _tenant_detail(self, tenant: str, needed: str, roles: tuple[str, ...]) -> str:
+        """Which tenants the roles that may run ``needed`` cover (for the denial)."""
+        covered: set[str] = set()
+        for name in roles:
+            role = self.roles[name]
+            if role.allows(needed) and role.tenants is not None:
+                covered |= role.tenants
+        shown = ", ".join(repr(t) for t in sorted(covered)) or "none"
+        return (
+            f"the complaint belongs to tenant {tenant!r}; the roles that may run {needed} "
+            f"cover tenants {shown}"
+        )
 
     def read_access(self, actor: str | None) -> ReadAccess:
         """What ``actor`` may read: an unknown or missing actor reads nothing."""
@@ -213,14 +262,12 @@ class Policy:
         if not roles:
             return ReadAccess(actor, (), personal_data=False, teams=frozenset())
         held = [self.roles[name] for name in roles]
-        teams: frozenset[str] | None = frozenset()
-        for role in held:
-            if role.read_teams is None:
-                teams = None
-                break
-            teams = (teams or frozenset()) | role.read_teams
         return ReadAccess(
-            actor, roles, personal_data=any(r.personal_data for r in held), teams=teams
+            actor,
+            roles,
+            personal_data=any(r.personal_data for r in held),
+            teams=_union(role.read_teams for role in held),
+            tenants=_union(role.tenants for role in held),
         )
 
     @staticmethod
@@ -233,7 +280,12 @@ class Policy:
         return (command.name,)
 
     def _check_compensation(
-        self, state: ComplaintView | None, command: Command, actor: str, roles: tuple[str, ...]
+        self,
+        state: ComplaintView | None,
+        command: Command,
+        actor: str,
+        roles: tuple[str, ...],
+        tenant: str | None,
     ) -> Denial | None:
         money = command.arguments.get("compensation")
         if not isinstance(money, Money):
@@ -269,7 +321,7 @@ class Policy:
         if lifted_at is not None and level is not None and level.rank >= lifted_at.rank:
             if not self.four_eyes:
                 return None
-            return self._four_eyes(command, actor, roles, lifted_at, money.currency, total)
+            return self._four_eyes(command, actor, roles, lifted_at, money.currency, total, tenant)
         needs = (
             f"an escalation to {lifted_at.value} or higher first"
             if lifted_at is not None
@@ -290,8 +342,10 @@ class Policy:
         lifted_at: EscalationLevel,
         currency: str,
         total: Decimal,
+        tenant: str | None,
     ) -> Denial | None:
-        """``None`` when another person who may grant ``total`` escalated far enough."""
+        """``None`` when another person who may grant ``total`` (on a complaint of
+        ``tenant``) escalated far enough."""
         escalated_by = [
             step.actor
             for step in command.prior_steps()
@@ -299,7 +353,7 @@ class Policy:
             and EscalationLevel(str(step.arguments.get("level"))).rank >= lifted_at.rank
         ]
         if any(
-            other is not None and other != actor and self._may_grant(other, currency, total)
+            other is not None and other != actor and self._may_grant(other, currency, total, tenant)
             for other in escalated_by
         ):
             return None
@@ -311,10 +365,10 @@ class Policy:
         )
         return Denial(actor, roles, command.name, "four eyes", detail)
 
-    def _may_grant(self, actor: str, currency: str, total: Decimal) -> bool:
+    def _may_grant(self, actor: str, currency: str, total: Decimal, tenant: str | None) -> bool:
         for name in self.roles_of(actor):
             role = self.roles[name]
-            if role.allows("resolve"):
+            if role.allows("resolve") and (tenant is None or role.covers(tenant)):
                 limit = role.limit(currency)
                 if limit is None or total <= limit:
                     return True
@@ -397,12 +451,14 @@ def _resolve_role(name: str, raw: Mapping[str, Any], seen: tuple[str, ...]) -> R
     limits: Mapping[str, Decimal] | None = None
     personal = False
     teams: frozenset[str] | None = None
+    tenants: frozenset[str] | None = None
     for parent in spec.get("inherits", ()):
         inherited = _resolve_role(parent, raw, (*seen, name))
         commands |= inherited.commands
         limits = inherited.max_compensation
         personal = inherited.personal_data
         teams = inherited.read_teams
+        tenants = inherited.tenants
     commands |= set(spec.get("commands", ()))
     if "max_compensation" in spec:
         limits = _limits(name, spec["max_compensation"])
@@ -412,6 +468,8 @@ def _resolve_role(name: str, raw: Mapping[str, Any], seen: tuple[str, ...]) -> R
             raise InvalidValueError(f"roles.{name}.personal_data", personal, "true or false")
     if "read_teams" in spec:
         teams = _teams(name, spec["read_teams"])
+    if "tenants" in spec:
+        tenants = _tenants(name, spec["tenants"])
     return Role(
         name=name,
         commands=frozenset(commands),
@@ -419,7 +477,44 @@ def _resolve_role(name: str, raw: Mapping[str, Any], seen: tuple[str, ...]) -> R
         description=str(spec.get("description", "")),
         personal_data=personal,
         read_teams=teams,
+        tenants=tenants,
     )
+
+
+def _tenant_of(state: ComplaintView | None, command: Command) -> str | None:
+    """The tenant of the complaint a command acts on (of the new one, for ``receive``);
+    ``None`` when there is none (a command on an unknown complaint fails anyway)."""
+    if state is not None:
+        return state.tenant
+    if command.name == "receive":
+        return str(command.arguments.get("tenant") or DEFAULT_TENANT)
+    return None
+
+
+def _union(parts: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    """What several roles grant together: ``None`` (everything) if any grants everything."""
+    found: frozenset[str] = frozenset()
+    for part in parts:
+        if part is None:
+            return None
+        found |= part
+    return found
+
+
+def _tenants(role: str, raw: object) -> frozenset[str] | None:
+    if raw == "all":
+        return None
+    rule = f'a list of tenants (e.g. ["brand-a"]) or "all"; {TENANT_RULE}'
+    if not isinstance(raw, list) or not raw:
+        raise InvalidValueError(f"roles.{role}.tenants", raw, rule)
+    for tenant in raw:
+        try:
+            valid = isinstance(tenant, str) and check_tenant(tenant) == tenant
+        except ValueError:
+            valid = False
+        if not valid:
+            raise InvalidValueError(f"roles.{role}.tenants", tenant, rule)
+    return frozenset(raw)
 
 
 def _teams(role: str, raw: object) -> frozenset[str] | None:

@@ -4,9 +4,13 @@ A policy's roles say it (``personal_data = true`` and ``read_teams = ["billing"]
 policy file; see ``Policy.read_access``): an actor sees personal data when one of their
 roles may, and reads the complaints of the teams any of their roles may read (every
 complaint when one role names no teams). Others see ``"[masked]"`` where personal data
-was. :class:`ReadAccess` is the hook every reader uses: ``ComplaintLog.reading_as``, the
-CLI's ``--as``, and the HTTP layer (``access.may_read(view)``, ``access.shown(view)``,
-``access.shown_payload(entry)``).
+was. Roles limited to some tenants (``tenants = ["brand-a"]``) read those tenants'
+complaints only, the tenants of all the actor's roles together; another tenant's complaint
+is hidden from the reader as if it did not exist (``may_read_tenant``: readers answer
+"not found", never "forbidden", so that a brand's staff do not learn what another brand's
+customers complained about, or that they did). :class:`ReadAccess` is the hook every
+reader uses: ``ComplaintLog.reading_as``, the CLI's ``--as``, and the HTTP layer
+(``access.may_read(view)``, ``access.shown(view)``, ``access.shown_payload(entry)``).
 """
 
 from __future__ import annotations
@@ -35,9 +39,22 @@ class ReadAccess:
     personal_data: bool = True
     teams: frozenset[str] | None = None
     """The teams whose complaints may be read; ``None``: every complaint."""
+    tenants: frozenset[str] | None = None
+    """The tenants whose complaints may be read; ``None``: every tenant's."""
 
     def may_read(self, view: ComplaintView) -> bool:
-        return self.teams is None or (view.team is not None and view.team in self.teams)
+        return self.may_read_tenant(view.tenant) and self.may_read_team(view.team)
+
+    def may_read_team(self, team: str | None) -> bool:
+        return self.teams is None or (team is not None and team in self.teams)
+
+    def may_read_tenant(self, tenant: str) -> bool:
+        """Whether the complaints of ``tenant`` may be read (others are hidden)."""
+        return self.tenants is None or tenant in self.tenants
+
+    def may_read_row(self, team: str | None, tenant: str) -> bool:
+        """For lists: a complaint of ``team`` and ``tenant`` is shown."""
+        return self.may_read_tenant(tenant) and self.may_read_team(team)
 
     def why_not(self, view: ComplaintView) -> str:
         teams = ", ".join(sorted(self.teams or ())) or "none"
