@@ -159,10 +159,10 @@ class Projections:
         are taken away, their events replayed, the day totals moved and the new policies
         recorded in one transaction, so a crash leaves either the old views or the new
         ones. Every other complaint's rows stay as they are. A store that cannot be read
-        complaint by complaint (``memory://``), a rebuild under way or a view of another
-        version is rebuilt whole instead. When the default policy's time zone changes, the
-        day totals of every tenant are derived again from the views' rows (they are kept
-        in that zone)."""
+        complaint by complaint (``memory://``), a rebuild under way, views followed in
+        partitions or a view of another version is rebuilt whole instead. When the default
+        policy's time zone changes, the day totals of every tenant are derived again from
+        the views' rows (they are kept in that zone)."""
         views = cls(
             log,
             policy=policy,

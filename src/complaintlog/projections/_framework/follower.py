@@ -435,8 +435,9 @@ class Follower:
         first: a crash leaves the old rows under the old configurations or the new rows under
         the new ones, and a runner that moved a view meanwhile makes it fail with
         :class:`ProjectionConflictError`. Returns the number of events read, or ``None``
-        when it cannot (a rebuild under way, a view of another version, a log that cannot
-        be read by complaint): the caller then rebuilds everything.
+        when it cannot (a rebuild under way, a view of another version, views followed in
+        partitions, a log that cannot be read by complaint): the caller then rebuilds
+        everything.
         """
         if not self.reader.by_complaint or self.event_filter is not None:
             return None
