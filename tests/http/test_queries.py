@@ -4,10 +4,16 @@ by reference, the agenda, breaches, statistics, health and readiness."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from http_support import MONDAY, NEW, MovingClock
+
+from complaintlog import ComplaintLog
+from complaintlog.http import create_app
+from complaintlog.projections import Projections
 
 
 def receive(client: TestClient, **changes: Any) -> str:
@@ -159,3 +165,30 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/health").json()["status"] == "ok"
     receive(client)
     assert client.get("/ready").json() == {"status": "ready", "position": 2}
+
+
+def test_a_list_read_while_a_projection_worker_moves_the_views(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's catch-up loses the race to a worker that commits first (the
+    compare-and-set of the positions refuses it): it answers from the worker's views."""
+    with (
+        ComplaintLog(f"sqlite:///{tmp_path / 'race.db'}") as log,
+        Projections(log) as views,
+        Projections(log) as worker,
+    ):
+        follower = views._follower
+        real = follower._process
+        races: list[int] = []
+
+        def worker_commits_first(*args: Any) -> None:
+            races.append(worker.catch_up())
+            real(*args)
+
+        monkeypatch.setattr(follower, "_process", worker_commits_first)
+        with TestClient(create_app(log, projections=views)) as client:
+            cid = receive(client)
+            answer = client.get("/complaints")
+        assert answer.status_code == 200, answer.text
+        assert [item["id"] for item in answer.json()["items"]] == [cid]
+        assert races == [log.max_position()]  # the worker processed it, not the request

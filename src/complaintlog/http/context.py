@@ -3,7 +3,9 @@
 One :class:`Services` lives on the app (``app.state.complaintlog``); routes reach it with
 the :func:`services` and :func:`identity` dependencies, so a mounted app finds its own.
 Projections are read under one lock, each read after a catch-up: what a request wrote is
-what the next request's lists show, and two requests never catch up at once.
+what the next request's lists show, and two requests never catch up at once. A projection
+worker that moved the views during that catch-up wins the race; the request reads the
+views as the worker left them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from complaintlog.application.authorization import Policy
 from complaintlog.application.authorization.reading import ReadAccess
 from complaintlog.application.group_commit import GroupCommit
 from complaintlog.http.security import Authenticate, Identity, identify, read_access
-from complaintlog.projections import Projections
+from complaintlog.projections import ProjectionConflictError, Projections
 
 __all__ = ["Reader", "Services", "identity", "reader", "services"]
 
@@ -51,7 +53,10 @@ class Services:
     def caught_up(self) -> Iterator[Projections]:
         with self._lock:
             views = self.views()
-            views.catch_up()
+            try:
+                views.catch_up()
+            except ProjectionConflictError:
+                pass  # a projection worker moved the views meanwhile: as current as it made them
             yield views
 
     def command_policy(self, who: Identity) -> Policy | None:
