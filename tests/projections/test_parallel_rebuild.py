@@ -17,6 +17,7 @@ import pytest
 from complaintlog import ComplaintLog, InvalidValueError
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections import ProjectionConflictError, Projections
+from complaintlog.projections._framework.parallel import replay_in_processes
 from complaintlog.projections._framework.partitions import Partition, partitions
 from complaintlog.projections._tenants import TenantPolicies
 
@@ -110,8 +111,9 @@ def test_a_failed_process_leaves_the_views_to_be_started_again(
     ):
         other.catch_up()
         factory = functools.partial(failing_views, views.policies)
+        replay = functools.partial(replay_in_processes, file_log, factory, 2)
         with pytest.raises(RuntimeError, match="no views under default"):
-            views._follower.rebuild(workers=2, factory=factory)
+            views._follower.rebuild(replay=replay)
         # the views are marked as being rebuilt: another runner does not touch them
         assert set(other.positions().values()) == {-1}
         with pytest.raises(ProjectionConflictError):

@@ -10,6 +10,7 @@ views as the worker left them.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,10 +54,9 @@ class Services:
     def caught_up(self) -> Iterator[Projections]:
         with self._lock:
             views = self.views()
-            try:
+            # a projection worker that moved the views meanwhile: as current as it made them
+            with contextlib.suppress(ProjectionConflictError):
                 views.catch_up()
-            except ProjectionConflictError:
-                pass  # a projection worker moved the views meanwhile: as current as it made them
             yield views
 
     def command_policy(self, who: Identity) -> Policy | None:

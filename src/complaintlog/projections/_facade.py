@@ -14,6 +14,7 @@ from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.domain.values import DEFAULT_TENANT
 from complaintlog.projections._complete import CompleteViews
 from complaintlog.projections._framework.follower import EventFilter, Follower, recorded_by
+from complaintlog.projections._framework.parallel import check_parallel, replay_in_processes
 from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections._framework.projection import Projection
 from complaintlog.projections._framework.reader import LogEvent
@@ -122,8 +123,12 @@ class Projections:
         ``workers`` > 1 splits the complaints into that many partitions, each replayed by a
         process of its own (a SQLite file or PostgreSQL store; see
         :mod:`complaintlog.projections._framework.parallel`)."""
+        check_parallel(self.log, workers)
+        if workers == 1:
+            return self._follower.rebuild()
         factory = functools.partial(views_under, self.policies)
-        return self._follower.rebuild(workers=workers, factory=factory)
+        replay = functools.partial(replay_in_processes, self.log, factory, workers)
+        return self._follower.rebuild(replay=replay)
 
     def positions(self) -> dict[str, int]:
         """Each projection's position in the log (the last notification id it processed)."""

@@ -53,11 +53,6 @@ from typing import TYPE_CHECKING, Any
 
 from complaintlog.errors import InvalidValueError, StoreUnavailableError
 from complaintlog.persistence.collector import collector_paused
-from complaintlog.projections._framework.parallel import (
-    ViewsFactory,
-    check_parallel,
-    replay_in_processes,
-)
 from complaintlog.projections._framework.partition_tracking import (
     join,
     partition_rows,
@@ -85,9 +80,13 @@ from complaintlog.projections._store import (
 if TYPE_CHECKING:
     from complaintlog.application import ComplaintLog
 
-__all__ = ["EventFilter", "Follower", "recorded_by"]
+__all__ = ["EventFilter", "Follower", "Replay", "recorded_by"]
 
 EventFilter = Callable[[list[LogEvent]], list[LogEvent]]
+
+Replay = Callable[[Sequence[Projection[Any]], str, int], int]
+"""Writes the chosen views' rows of every complaint up to a position, each page's commit
+checking the rebuild's marker: ``(chosen, marker, stop) -> events read``."""
 
 
 def recorded_by(moment: datetime) -> EventFilter:
@@ -389,17 +388,13 @@ class Follower:
             projection.committed(last)
 
     def rebuild(
-        self,
-        projections: Collection[str] | None = None,
-        *,
-        workers: int = 1,
-        factory: ViewsFactory | None = None,
+        self, projections: Collection[str] | None = None, *, replay: Replay | None = None
     ) -> int:
         """Drop the views (all, or those named) and replay the whole log into them.
 
-        With ``workers`` > 1 the complaints are split into that many partitions, each
-        replayed by a process of its own (:mod:`.parallel`; ``factory`` makes the views
-        there). Returns the number of log events read.
+        ``replay`` writes the rows of a rebuild complaint by complaint in another way than
+        :meth:`replay_by_complaint` in this process (:mod:`.parallel`: in several
+        processes). Returns the number of log events read.
         """
         if self.partition is not None:
             rule = "a rebuild replays every partition: run it without one (workers=N splits it)"
@@ -412,10 +407,11 @@ class Follower:
             and self.reader.by_complaint
             and all(projection.per_complaint for projection in chosen)
         )
-        if workers != 1:
-            check_parallel(self.log, workers, factory, by_complaint=bool(by_complaint))
+        if replay is not None and not by_complaint:
+            rule = "a rebuild in several processes replays every view complaint by complaint"
+            raise InvalidValueError("workers", replay, rule)
         if by_complaint:
-            return self._rebuild_by_complaint(chosen, workers, factory) + self.catch_up()
+            return self._rebuild_by_complaint(chosen, replay) + self.catch_up()
         for projection in chosen:
             self._reset(projection, with_indexes=False)
         count = self.catch_up()
@@ -502,10 +498,7 @@ class Follower:
         return count
 
     def _rebuild_by_complaint(
-        self,
-        chosen: Sequence[Projection[Any]],
-        workers: int = 1,
-        factory: ViewsFactory | None = None,
+        self, chosen: Sequence[Projection[Any]], replay: Replay | None = None
     ) -> int:
         """Replay the log complaint by complaint up to its current end (module docstring)."""
         marker = f"rebuilding {uuid.uuid4().hex}"
@@ -516,10 +509,7 @@ class Follower:
         for projection in chosen:
             projection.rows_are_new = True
         try:
-            if workers > 1 and factory is not None:
-                count = replay_in_processes(self.log, chosen, factory, marker, stop, workers)
-            else:
-                count = self.replay_by_complaint(chosen, marker, stop)
+            count = (replay or self.replay_by_complaint)(chosen, marker, stop)
         except BaseException:
             self._ensured = False  # the next catch-up starts the marked views again
             raise

@@ -27,7 +27,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from complaintlog.errors import InvalidValueError
+from complaintlog.projections._framework.follower import Follower
 from complaintlog.projections._framework.partitions import Partition, partitions
+from complaintlog.projections._store import open_view_store
 
 if TYPE_CHECKING:
     from complaintlog.application import ComplaintLog
@@ -40,31 +42,27 @@ ViewsFactory = Callable[[], Iterable["Projection[Any]"]]
 ``functools.partial`` of one with picklable arguments)."""
 
 
-def check_parallel(
-    log: ComplaintLog, workers: int, factory: ViewsFactory | None, *, by_complaint: bool
-) -> None:
+def check_parallel(log: ComplaintLog, workers: int) -> None:
     """Refuse what several processes cannot share, before anything is touched."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidValueError("workers", workers, "a whole number of processes, at least 1")
-    if log.settings.kind not in {"sqlite", "postgres"}:
+    if workers > 1 and log.settings.kind not in {"sqlite", "postgres"}:
         rule = "several processes need a store they can all open: a SQLite file or PostgreSQL"
-        raise InvalidValueError("workers", workers, rule)
-    if factory is None or not by_complaint:
-        rule = "a parallel rebuild replays every view complaint by complaint (Projections)"
         raise InvalidValueError("workers", workers, rule)
 
 
 def replay_in_processes(
     log: ComplaintLog,
-    chosen: Sequence[Projection[Any]],
     factory: ViewsFactory,
+    workers: int,
+    chosen: Sequence[Projection[Any]],
     marker: str,
     stop: int,
-    workers: int,
 ) -> int:
-    """Replay every partition in a process of its own; the events read, in all. What each
-    counted for its day rows is added to ``chosen`` (:meth:`Projection.add_tally`), so that
-    the day rows are written from the counts, as after a rebuild in one process."""
+    """Replay every partition in a process of its own; the events read, in all (a
+    :data:`~.follower.Replay` once the first three are given). What each counted for its
+    day rows is added to ``chosen`` (:meth:`Projection.add_tally`), so that the day rows
+    are written from the counts, as after a rebuild in one process."""
     names = tuple(projection.name for projection in chosen)
     job = functools.partial(replay_partition, log.settings.url, factory, names, marker, stop)
     context = multiprocessing.get_context("spawn")
@@ -88,8 +86,6 @@ def replay_partition(
     """One process's share: the rows of ``partition``'s complaints (runs in the child);
     returns the events read and what each view counted for its day rows."""
     from complaintlog.application import ComplaintLog
-    from complaintlog.projections._framework.follower import Follower
-    from complaintlog.projections._store import open_view_store
 
     with ComplaintLog(url) as log:
         settings = log.settings
