@@ -14,35 +14,24 @@ order) and holds it until the caller commits: keep the transaction short after i
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from complaintlog.application.arguments import ComplaintId
-from complaintlog.application.attempts import (
-    attempt_command,
-    backoff,
-    created_meanwhile,
-    first_idempotency,
-)
-from complaintlog.application.authorization import Denial
-from complaintlog.application.commands import Action, CommandMethods
 from complaintlog.application.dry_run import dry_run
-from complaintlog.application.event_store import MAX_ATTEMPTS, customers_of
+from complaintlog.application.event_store import customers_of
 from complaintlog.application.history import recorded_commands
 from complaintlog.application.personal_data import CustomerKey, KeyRing
+from complaintlog.application.saving import SavingCommands
 from complaintlog.application.validation import validated
-from complaintlog.domain.complaint import Complaint, Stamp
+from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.external_reference import ExternalReference
 from complaintlog.domain.rules import Command
 from complaintlog.domain.values import Label
 from complaintlog.errors import (
     ComplaintNotFoundError,
-    ConcurrencyError,
 )
 from complaintlog.persistence.bound import Binding, BoundKeyStore
 from complaintlog.persistence.key_wrapping import WrappingKeyStore
@@ -54,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["BoundLog"]
 
 
-class BoundLog(CommandMethods):
+class BoundLog(SavingCommands):
     """The log's commands and reads through a caller's connection, in its transaction.
 
     Made by :meth:`ComplaintLog.using`. Cheap to make: one per request or transaction.
@@ -95,7 +84,7 @@ class BoundLog(CommandMethods):
             raise ComplaintNotFoundError(complaint_id)
         return complaint
 
-    def _save(self, *objects: Any) -> None:
+    def _save_now(self, *objects: Any) -> None:
         events = [e for obj in objects if obj is not None for e in obj.collect_events()]
         if not events:
             return
@@ -117,51 +106,6 @@ class BoundLog(CommandMethods):
     def _sealing_key(self, customer_id: str) -> CustomerKey:
         committed = self._log._keys.cached_sealing_key(customer_id)
         return committed if committed is not None else self._keys.sealing_key(customer_id)
-
-    def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
-        """Recorded in the caller's transaction (another connection could wait on its locks)."""
-        attempt = denial.attempt(command, stamp)
-        self._save(attempt)
-
-    def _execute(
-        self,
-        complaint_id: UUID,
-        command: str,
-        arguments: Mapping[str, Any],
-        stamp: Stamp,
-        action: Action,
-    ) -> Any:
-        for attempt in range(MAX_ATTEMPTS):
-            complaint = self._load(complaint_id)
-            changed, result = attempt_command(
-                self, complaint, command, arguments, stamp, action, attempt
-            )
-            if not changed:
-                return result
-            try:
-                self._save(complaint)
-            except IntegrityError:
-                time.sleep(backoff(attempt))
-                continue
-            return result
-        raise ConcurrencyError(
-            complaint_id, command, f"still conflicting after {MAX_ATTEMPTS} attempts"
-        )
-
-    def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
-        idempotency = first_idempotency(complaint)
-        try:
-            self._save(complaint, index)
-        except IntegrityError:
-            ref = index.external_ref if index is not None else None
-            holder = self.find(ref) if ref is not None else None
-            found = created_meanwhile(
-                complaint.id, idempotency, self._existing(complaint.id), ref, holder
-            )
-            if found is None:
-                raise ConcurrencyError(complaint.id, "receive") from None
-            return found
-        return complaint.id
 
     # -- queries ---------------------------------------------------------------------------
 

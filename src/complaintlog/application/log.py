@@ -15,7 +15,6 @@ An optional authorisation ``Policy`` is checked before the company's own rules.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -34,20 +33,12 @@ from eventsourcing.persistence import (
 from complaintlog.application.arguments import (
     ComplaintId,
 )
-from complaintlog.application.attempts import (
-    attempt_command,
-    backoff,
-    created_meanwhile,
-    first_idempotency,
-)
-from complaintlog.application.authorization import Denial, Policy
+from complaintlog.application.authorization import Policy
 from complaintlog.application.authorization.reading import EVERYTHING
 from complaintlog.application.batch import Batch
-from complaintlog.application.commands import Action
 from complaintlog.application.denied import DeniedAttempts
 from complaintlog.application.erasure import ErasureCommands
 from complaintlog.application.event_store import (
-    MAX_ATTEMPTS,
     RECEIVED_TOPIC,
     ComplaintApplication,
     notifications_of,
@@ -67,6 +58,7 @@ from complaintlog.application.personal_data import (
 )
 from complaintlog.application.reader import Reader
 from complaintlog.application.review import ReviewCommands
+from complaintlog.application.saving import SavingCommands
 from complaintlog.application.transactions import TransactionMethods
 from complaintlog.application.validation import (
     ClockFunction,
@@ -74,7 +66,7 @@ from complaintlog.application.validation import (
     utc_now,
     validated,
 )
-from complaintlog.domain.complaint import Complaint, Stamp
+from complaintlog.domain.complaint import Complaint
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.external_reference import ExternalReference
 from complaintlog.domain.rules import Command, ProcessRule
@@ -100,7 +92,9 @@ from complaintlog.persistence.settings import StoreSettings, one_creator_at_a_ti
 __all__ = ["ComplaintLog"]
 
 
-class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAttempts):
+class ComplaintLog(
+    ErasureCommands, ReviewCommands, SavingCommands, TransactionMethods, DeniedAttempts
+):
     """Record, query and replay complaints.
 
     >>> log = ComplaintLog()                              # in memory
@@ -254,49 +248,8 @@ class ComplaintLog(ErasureCommands, ReviewCommands, TransactionMethods, DeniedAt
     def _sealing_key(self, customer_id: str) -> CustomerKey:
         return self._keys.sealing_key(customer_id)
 
-    def _record_denial(self, denial: Denial, command: Command, stamp: Stamp) -> None:
-        attempt = denial.attempt(command, stamp)
-        self._app.save(attempt)
-
-    def _execute(
-        self,
-        complaint_id: UUID,
-        command: str,
-        arguments: Mapping[str, Any],
-        stamp: Stamp,
-        action: Action,
-    ) -> Any:
-        for attempt in range(MAX_ATTEMPTS):
-            complaint = self._load(complaint_id)
-            changed, result = attempt_command(
-                self, complaint, command, arguments, stamp, action, attempt
-            )
-            if not changed:
-                return result
-            try:
-                self._app.save(complaint)
-            except IntegrityError:
-                time.sleep(backoff(attempt))
-                continue
-            return result
-        raise ConcurrencyError(
-            complaint_id, command, f"still conflicting after {MAX_ATTEMPTS} attempts"
-        )
-
-    def _create(self, complaint: Complaint, index: ExternalReference | None) -> UUID:
-        idempotency = first_idempotency(complaint)
-        try:
-            self._app.save(complaint, index)
-        except IntegrityError:
-            ref = index.external_ref if index is not None else None
-            holder = self.find(ref) if ref is not None else None
-            found = created_meanwhile(
-                complaint.id, idempotency, self._existing(complaint.id), ref, holder
-            )
-            if found is None:
-                raise
-            return found
-        return complaint.id
+    def _save_now(self, *aggregates: Any) -> None:
+        self._app.save(*aggregates)
 
     def save_batch(self, complaints: list[Complaint], indexes: list[ExternalReference]) -> None:
         """Save a batch's aggregates in one transaction, explaining a collision."""
