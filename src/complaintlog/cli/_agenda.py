@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from complaintlog.cli._common import fail, open_log, options, parse_as_of, print_json, user_errors
-from complaintlog.cli._report import TENANT_POLICY_HELP, policy_named, tenant_policies_named
-from complaintlog.projections import AgendaAction, Projections
+from complaintlog.cli._report import TENANT_HELP, TENANT_POLICY_HELP, policy_named, scope_named
+from complaintlog.projections import AgendaAction
 from complaintlog.report.agenda import GROUPS, groups, to_ics
 from complaintlog.report.terminal import safe_text
 
@@ -41,7 +41,7 @@ def agenda_command(
     ] = None,
     assignee: Annotated[str | None, typer.Option(help="Only this person's complaints.")] = None,
     team: Annotated[str | None, typer.Option(help="Only this team's complaints.")] = None,
-    tenant: Annotated[str | None, typer.Option(help="Only this tenant's complaints.")] = None,
+    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP)] = None,
     action: Annotated[
         list[str] | None,
         typer.Option(
@@ -68,9 +68,8 @@ def agenda_command(
     Example: complaintlog agenda --assignee ana --ics ana.ics
     """
     opts = options(ctx)
-    sla = policy_named(policy)
-    own = tenant_policies_named(tenant_policy)
-    zone = (own.get(tenant, sla) if tenant is not None else sla).calendar.time_zone
+    scope = scope_named(policy_named(policy), tenant_policy, tenant)
+    zone = scope.policy.calendar.time_zone
     if action is not None:
         known = [a.value for a in AgendaAction]
         for name in action:
@@ -81,7 +80,7 @@ def agenda_command(
         horizon = parse_as_of(until, option="--until", zone=zone) or moment + AHEAD
         if horizon < moment:
             raise fail("--until is before --as-of", 2)
-        with Projections(log, policy=sla, tenant_policies=own) as views:
+        with scope.projections(log) as views:
             views.catch_up()
             items = views.agenda.due(
                 as_of=moment,

@@ -12,7 +12,7 @@ import typer
 from complaintlog.cli._audit import resolve_complaint
 from complaintlog.cli._common import fail, open_log, options, parse_as_of, user_errors
 from complaintlog.cli._export_filter import ExportFilter
-from complaintlog.cli._report import policy_named
+from complaintlog.cli._report import policy_named, tenant_named
 from complaintlog.report.event_export import (
     Selection,
     records,
@@ -66,12 +66,15 @@ def export_command(
             help="Show times in this policy's time zone, and read dates there (default: UTC)."
         ),
     ] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Only the events of this tenant's complaints.")
+    ] = None,
 ) -> None:
     """Stream the recorded events, in recording order, for auditors and other systems.
 
     Each record has the store position, the aggregate and its id, the version, the event,
     both times, the actor and the payload (in the CSV and XLSX one column per field). A
-    filter keeps complaint events only.
+    filter keeps complaint events only; --tenant keeps one tenant's complaints.
 
     Example: complaintlog export --format csv --product Mortgage --since 2026-01-01 -o q1.csv
     """
@@ -81,6 +84,7 @@ def export_command(
     if format == "xlsx" and output is None:
         raise fail("--format xlsx writes a workbook: name it with --output FILE.xlsx", 2)
     zone = policy_named(policy).calendar.time_zone if policy else None
+    only = tenant_named(tenant)
     with open_log(opts) as log:
         chosen: frozenset[UUID] | None = (
             frozenset(resolve_complaint(log, key) for key in complaint) if complaint else None
@@ -92,6 +96,7 @@ def export_command(
             products=frozenset(product) if product else None,
             known_at=parse_as_of(as_known_at, option="--as-known-at", zone=zone),
             time_zone=zone,
+            tenant=only,
             shown=ExportFilter(log, opts.actor) if opts.actor is not None else None,
         )
         if format == "jsonl":

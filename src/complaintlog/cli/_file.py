@@ -10,7 +10,7 @@ import typer
 
 from complaintlog.cli._audit import resolve_complaint
 from complaintlog.cli._common import fail, open_log, options, parse_as_of, print_json, user_errors
-from complaintlog.cli._report import policy_named
+from complaintlog.cli._report import TENANT_POLICY_HELP, policy_named, scope_named
 from complaintlog.report.complaint_file import complaint_file
 from complaintlog.report.file_render import file_to_html, file_to_pdf, file_to_rich
 
@@ -40,6 +40,9 @@ def file_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (pdf needs it).")
     ] = None,
+    tenant_policy: Annotated[
+        list[str] | None, typer.Option("--tenant-policy", help=TENANT_POLICY_HELP)
+    ] = None,
 ) -> None:
     """A complaint's file for a reviewer: timeline, every deadline, promises, outcome.
 
@@ -48,6 +51,7 @@ def file_command(
     due, met, late or open (FCA: the summary resolution by the third business day, the
     final response within eight weeks); then promises kept and broken, pauses,
     escalations, each resolution with its redress and upheld outcome, reviewer notes.
+    With --tenant-policy, a complaint of that tenant is measured under its policy.
 
     Example: complaintlog file cfpb:3790251 --policy fca --format pdf -o 3790251.pdf
     """
@@ -57,13 +61,22 @@ def file_command(
         raise fail(f"--format {format!r}: use one of {', '.join(_FORMATS)}", 2)
     if chosen == "pdf" and output is None:
         raise fail("--format pdf writes a file: name it with --output FILE.pdf", 2)
-    sla = policy_named(policy)
-    known_at = parse_as_of(as_known_at, option="--as-known-at", zone=sla.calendar.time_zone)
+    scope = scope_named(policy_named(policy), tenant_policy, None)
     with open_log(opts) as log:
         complaint_id = resolve_complaint(log, complaint)
+        measured = scope.policies.of(log.get(complaint_id).tenant)
+        known_at = parse_as_of(
+            as_known_at, option="--as-known-at", zone=measured.calendar.time_zone
+        )
         if known_at is not None and log.history(complaint_id)[0].recorded_at > known_at:
             raise fail(f"complaint {complaint} had not been recorded by {as_known_at}")
-        file = complaint_file(log, complaint_id, policy=sla, known_at=known_at)
+        file = complaint_file(
+            log,
+            complaint_id,
+            policy=scope.policies.default,
+            known_at=known_at,
+            tenant_policies=scope.policies.own,
+        )
     if chosen != "text":  # the text shows them at its top
         for warning in file.warnings:
             opts.say(f"warning: {warning}")

@@ -20,7 +20,9 @@ from complaintlog.cli._common import (
 )
 from complaintlog.domain.holiday_coverage import coverage_warning
 from complaintlog.domain.sla_policy import SlaPolicy
+from complaintlog.domain.values import DEFAULT_TENANT
 from complaintlog.errors import InvalidValueError
+from complaintlog.projections._tenants import TenantPolicies, checked_tenant
 from complaintlog.report import (
     GROUPINGS,
     PERIODS,
@@ -35,9 +37,20 @@ from complaintlog.report import (
     to_rich,
     what_if,
 )
+from complaintlog.report.scope import TenantScope
 from complaintlog.report.terminal import safe_text
 
-__all__ = ["policy_named", "report_command", "what_if_command", "write_report"]
+__all__ = [
+    "TENANT_HELP",
+    "TENANT_POLICY_HELP",
+    "policy_named",
+    "report_command",
+    "scope_named",
+    "tenant_named",
+    "tenant_policies_named",
+    "what_if_command",
+    "write_report",
+]
 
 _FORMATS = ("table", "json", "csv", "markdown")
 
@@ -54,6 +67,17 @@ TENANT_POLICY_HELP = (
     "A tenant's own SLA policy, TENANT=POLICY (a preset or a TOML file; repeatable): "
     "the views measure that tenant's complaints under it, the others under --policy."
 )
+TENANT_HELP = "Only this tenant's complaints, under its --tenant-policy (or --policy)."
+
+
+def tenant_named(tenant: str | None) -> str | None:
+    """A ``--tenant`` option's value, or a usage error naming the rule it breaks."""
+    if tenant is None:
+        return None
+    try:
+        return checked_tenant(tenant)
+    except InvalidValueError as error:
+        raise fail(f"--tenant {tenant!r}: {error.rule}", 2) from None
 
 
 def tenant_policies_named(specs: list[str] | None) -> dict[str, SlaPolicy]:
@@ -64,10 +88,24 @@ def tenant_policies_named(specs: list[str] | None) -> dict[str, SlaPolicy]:
         if not sign or not tenant or not policy:
             raise fail(f"--tenant-policy {spec!r}: write TENANT=POLICY, e.g. brand-a=fca", 2)
         try:
+            checked_tenant(tenant)
+            if tenant == DEFAULT_TENANT:
+                rule = "the default tenant's policy is --policy"
+                raise InvalidValueError("tenant", tenant, rule)
             found[tenant] = load_policy(policy)
         except InvalidValueError as error:
             raise fail(f"--tenant-policy {spec!r}: {error.rule}", 2) from None
     return found
+
+
+def scope_named(
+    policy: SlaPolicy, tenant_policy: list[str] | None, tenant: str | None
+) -> TenantScope:
+    """The ``--policy``, ``--tenant-policy`` and ``--tenant`` options of an output, checked:
+    whose complaints it covers and under which policy each is measured."""
+    return TenantScope(
+        TenantPolicies(policy, tenant_policies_named(tenant_policy)), tenant_named(tenant)
+    )
 
 
 def write_report(opts: Options, data: ReportData, format: str, html: Path | None) -> None:
@@ -137,6 +175,10 @@ def report_command(
             "for the neutral default policy, the zone the store's data was imported in).",
         ),
     ] = None,
+    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP)] = None,
+    tenant_policy: Annotated[
+        list[str] | None, typer.Option("--tenant-policy", help=TENANT_POLICY_HELP)
+    ] = None,
 ) -> None:
     """Report the three projections: current state, SLA clocks, statistics.
 
@@ -144,6 +186,8 @@ def report_command(
     broken-promise lists (informational targets, such as the FCA's summary resolution, are
     shown apart: missing them is no breach); volumes, time to resolve, compliance,
     reopenings and repeat complaints per period; figures per group; the remedy mix.
+    With --tenant-policy each complaint is measured under its tenant's policy; --tenant
+    reports one tenant's complaints under its own.
 
     Example: complaintlog report --policy fca --period quarter --by channel --html report.html
     """
@@ -154,13 +198,19 @@ def report_command(
         raise fail(f"--period {period!r}: use one of {', '.join(PERIODS)}", 2)
     if by not in GROUPINGS:
         raise fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}", 2)
-    policy_named(policy)  # a bad --policy is a usage error before the store is opened
+    # bad options are usage errors before the store is opened
+    scope = scope_named(policy_named(policy), tenant_policy, tenant)
     with open_log(opts) as log:
         try:
             sla = report_policy(log, policy, time_zone)
+            own = {
+                name: own.in_time_zone(time_zone) if time_zone else own
+                for name, own in scope.policies.own.items()
+            }
         except InvalidValueError as error:
             raise fail(f"--time-zone {time_zone!r}: {error.rule}", 2) from None
-        zone = sla.calendar.time_zone
+        scope = TenantScope(TenantPolicies(sla, own), scope.tenant)
+        zone = scope.policy.calendar.time_zone
         moment = parse_as_of(as_of, zone=zone)
         known_at = parse_as_of(as_known_at, option="--as-known-at", zone=zone)
         start = parse_as_of(since, option="--since", end_of_day=False, zone=zone)
@@ -172,8 +222,10 @@ def report_command(
             by=by,
             since=start,
             known_at=known_at,
+            tenant_policies=scope.policies.own,
+            tenant=scope.tenant,
         )
-    warning = coverage_warning(sla.calendar, data.since, data.as_of)
+    warning = coverage_warning(scope.policy.calendar, data.since, data.as_of)
     if warning:
         opts.say(f"warning: {warning}")
     write_report(opts, data, format, html)
@@ -185,6 +237,9 @@ def what_if_command(
     policy: Annotated[str, typer.Option(help="The policy to try (preset or TOML file).")],
     against: Annotated[str, typer.Option(help="The policy to compare with.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Compare as of then.")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Only this tenant's complaints (both sides).")
+    ] = None,
 ) -> None:
     """Compare the breach lists of the same history under two SLA policies.
 
@@ -195,14 +250,16 @@ def what_if_command(
     """
     opts = options(ctx)
     first, second = policy_named(policy), policy_named(against)
+    only = tenant_named(tenant)
     moment = parse_as_of(as_of)
     with open_log(opts) as log:
-        result = what_if(log, policy=first, against=second, as_of=moment)
+        result = what_if(log, policy=first, against=second, as_of=moment, tenant=only)
     if opts.json:
         print_json(
             opts,
             {
                 "as_of": result.as_of.isoformat(),
+                "tenant": result.tenant,
                 "policy": result.policy,
                 "against": result.against,
                 "breaching_under_policy": len({r.complaint for r in result.breaches}),
@@ -213,7 +270,11 @@ def what_if_command(
             },
         )
         return
-    table = Table(title=f"Breaching complaints as of {result.as_of:%Y-%m-%d %H:%M}", width=72)
+    whose = f" of tenant {result.tenant}" if result.tenant is not None else ""
+    table = Table(
+        title=safe_text(f"Breaching complaints{whose} as of {result.as_of:%Y-%m-%d %H:%M}"),
+        width=72,
+    )
     table.add_column("")
     table.add_column(result.policy, justify="right")
     table.add_column(result.against, justify="right")

@@ -26,7 +26,7 @@ from complaintlog.projections._store import (
     config_tenants,
     open_view_store,
 )
-from complaintlog.projections._tenants import PolicySpec, TenantPolicies
+from complaintlog.projections._tenants import PolicySpec, TenantPolicies, checked_tenant
 from complaintlog.projections.agenda import AgendaProjection, AgendaView
 from complaintlog.projections.current_state import CurrentStateProjection, CurrentStateView
 from complaintlog.projections.sla import SlaView, WhatIf, what_if
@@ -263,9 +263,19 @@ class Projections:
         views.catch_up()
         return views
 
-    def what_if(self, policy: SlaPolicy, as_of: datetime, *, ongoing_only: bool = False) -> WhatIf:
-        """Breaches as of ``as_of`` under this view's policy (a) and ``policy`` (b)."""
-        return what_if(self.log, self.policy, policy, as_of, ongoing_only=ongoing_only)
+    def what_if(
+        self,
+        policy: SlaPolicy,
+        as_of: datetime,
+        *,
+        ongoing_only: bool = False,
+        tenant: str | None = None,
+    ) -> WhatIf:
+        """Breaches as of ``as_of`` under these views' policies (a: each complaint under its
+        tenant's) and under ``policy`` (b). ``tenant``: that tenant's complaints only, its
+        own policy against ``policy``."""
+        current = self.policies if tenant is None else self.policies.of(checked_tenant(tenant))
+        return what_if(self.log, current, policy, as_of, ongoing_only=ongoing_only, tenant=tenant)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -17,10 +17,22 @@ from complaintlog.domain.values import DEFAULT_TENANT, TENANT_RULE, check_tenant
 from complaintlog.errors import InvalidValueError
 from complaintlog.projections._store import TENANT_LINE
 
-__all__ = ["PolicySpec", "TenantPolicies"]
+__all__ = ["PolicySpec", "TenantPolicies", "checked_tenant"]
 
 PolicySpec = SlaPolicy | str | Path
 """A policy, a preset's name or a policy file, as ``Projections`` accepts them."""
+
+
+def checked_tenant(tenant: object, field: str = "tenant") -> str:
+    """``tenant`` if it names a tenant (:data:`TENANT_RULE`), else a refusal naming ``field``."""
+    try:
+        valid = isinstance(tenant, str) and check_tenant(tenant) == tenant
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidValueError(field, tenant, TENANT_RULE)
+    assert isinstance(tenant, str)
+    return tenant
 
 
 class TenantPolicies:
@@ -37,12 +49,7 @@ class TenantPolicies:
         """From what a caller passes: policies, preset names or files; tenants checked."""
         policies: dict[str, SlaPolicy] = {}
         for tenant, spec in (own or {}).items():
-            try:
-                valid = isinstance(tenant, str) and check_tenant(tenant) == tenant
-            except ValueError:
-                valid = False
-            if not valid:
-                raise InvalidValueError("tenant_policies", tenant, TENANT_RULE)
+            checked_tenant(tenant, "tenant_policies")
             if tenant == DEFAULT_TENANT:
                 rule = "the default tenant's policy is the default one: give it as policy="
                 raise InvalidValueError("tenant_policies", tenant, rule)

@@ -73,8 +73,11 @@ def to_ics(items: Sequence[AgendaItem], stamp: datetime) -> bytes:
     return ical
 
 
-def agenda_rows(agenda: AgendaView, as_of: datetime, zone: tzinfo) -> list[AgendaRow]:
-    """The report's agenda: what is due by the end of ``as_of``'s day in ``zone``."""
+def agenda_rows(
+    agenda: AgendaView, as_of: datetime, zone: tzinfo, tenant: str | None = None
+) -> list[AgendaRow]:
+    """The report's agenda: what is due by the end of ``as_of``'s day in ``zone`` (of
+    ``tenant``'s complaints, if given)."""
     day_end = datetime.combine(as_of.astimezone(zone).date(), time.max, tzinfo=zone)
     return [
         AgendaRow(
@@ -85,5 +88,5 @@ def agenda_rows(agenda: AgendaView, as_of: datetime, zone: tzinfo) -> list[Agend
             team=item.team,
             overdue=item.overdue,
         )
-        for item in agenda.due(as_of=as_of, until=max(day_end, as_of))
+        for item in agenda.due(as_of=as_of, until=max(day_end, as_of), tenant=tenant)
     ]

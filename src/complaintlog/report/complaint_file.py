@@ -10,6 +10,7 @@ notes and sign-offs. ``known_at`` shows only what had been recorded by then.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -22,7 +23,9 @@ from complaintlog.domain.holiday_coverage import coverage_warning
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import ComplaintNotFoundError, InvalidValueError
 from complaintlog.projections import Projections
+from complaintlog.projections._tenants import PolicySpec
 from complaintlog.projections.sla import Clock
+from complaintlog.report.scope import TenantScope
 
 __all__ = ["BACKDATED_AFTER", "ComplaintFile", "complaint_file"]
 
@@ -111,14 +114,17 @@ def complaint_file(
     *,
     policy: SlaPolicy,
     known_at: datetime | None = None,
+    tenant_policies: Mapping[str, PolicySpec] | None = None,
 ) -> ComplaintFile:
-    """The complaint's file under ``policy``, as recorded by ``known_at`` (default: now)."""
-    zone = policy.calendar.time_zone
+    """The complaint's file under ``policy``, as recorded by ``known_at`` (default: now);
+    under its tenant's policy if ``tenant_policies`` gives that tenant one."""
     entries = known_entries(log.history(complaint_id), known_at)
     if not entries:
         raise ComplaintNotFoundError(complaint_id)
     reference = known_at if known_at is not None else log.clock()
     view = log.get(complaint_id, as_known_at=reference)
+    policy = TenantScope.of(policy, tenant_policies, view.tenant).policy
+    zone = policy.calendar.time_zone
     with Projections.of_one_complaint(log, complaint_id, policy=policy, known_at=known_at) as views:
         clocks = views.sla.clocks(complaint_id, as_of=reference)
     deadlines = [_deadline(c, policy, reference, zone) for c in clocks if c.promise_id is None]
@@ -150,6 +156,7 @@ def complaint_file(
         known_at=known_at.astimezone(zone) if known_at else None,
         summary={
             "status": view.status.value,
+            "tenant": view.tenant,
             "received_at": view.received_at.astimezone(zone),
             "channel": view.channel.value,
             "severity": view.severity.value,

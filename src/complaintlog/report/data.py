@@ -153,6 +153,8 @@ class ReportData:
 
     as_of: datetime
     policy: str
+    """The policy's name; with tenant policies and no one tenant, every one
+    (``default; brand-a: fca``)."""
     period: str
     by: str
     since: datetime
@@ -192,6 +194,8 @@ class ReportData:
     data_ends: str | None = None
     """The last period in which a complaint was received or resolved: the report of an old
     data set says where its data stops, rather than showing empty periods."""
+    tenant: str | None = None
+    """The one tenant whose complaints are reported, if any (else every tenant's)."""
 
     @property
     def now(self) -> str:

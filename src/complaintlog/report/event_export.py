@@ -5,8 +5,8 @@ users: one column per field (``customer.id``, ``compensation.amount``, one
 ``attribute.NAME`` column per imported attribute), the CSV with a byte-order mark so
 spreadsheet programs read it as UTF-8, and text that a spreadsheet would run as a formula
 (``=``, ``+``, ``-``, ``@``, tab, carriage return first) kept as text with a leading ``'``.
-A :class:`Selection` narrows the events by complaint, business date and product, and to
-what had been recorded by a moment; times can be shown in a policy's time zone.
+A :class:`Selection` narrows the events by complaint, tenant, business date and product,
+and to what had been recorded by a moment; times can be shown in a policy's time zone.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from complaintlog.application import ComplaintLog
+from complaintlog.domain.values import DEFAULT_TENANT
 
 __all__ = ["ENVELOPE", "Selection", "records", "write_csv", "write_jsonl", "write_xlsx"]
 
@@ -54,6 +55,8 @@ class Selection:
     products: frozenset[str] | None = None
     known_at: datetime | None = None
     time_zone: tzinfo | None = None
+    tenant: str | None = None
+    """Only the events of this tenant's complaints (a return or an audit per legal entity)."""
     shown: Callable[[Notification, dict[str, Any]], dict[str, Any] | None] | None = None
     """Read authorisation: the state to export (masked), or ``None`` to leave it out."""
 
@@ -62,20 +65,40 @@ class Selection:
         """Whether only complaint events can match (other records have no business time)."""
         return any(
             value is not None
-            for value in (self.complaints, self.since, self.until, self.products, self.known_at)
+            for value in (
+                self.complaints,
+                self.since,
+                self.until,
+                self.products,
+                self.known_at,
+                self.tenant,
+            )
         )
 
 
-def _products(log: ComplaintLog) -> dict[str, str | None]:
-    """Each complaint's product as last recorded (received, then reclassified)."""
-    found: dict[str, str | None] = {}
+@attrs.define
+class _Filed:
+    """What a complaint is filed under: its product as last recorded, its tenant."""
+
+    product: str | None
+    tenant: str
+
+
+def _filed(log: ComplaintLog) -> dict[str, _Filed]:
+    """Each complaint's product (received, then reclassified) and tenant (received)."""
+    found: dict[str, _Filed] = {}
     for notification in log.notifications(limit=2000):
         topic = notification.topic
         if not topic.endswith((".Received", ".Reclassified")):
             continue
-        category = log.mapper.decode_stored_state(notification).get("category")
-        if isinstance(category, dict) or topic.endswith(".Received"):
-            found[str(notification.originator_id)] = (category or {}).get("product")
+        state = log.mapper.decode_stored_state(notification)
+        category = state.get("category")
+        key = str(notification.originator_id)
+        if topic.endswith(".Received"):
+            tenant = state.get("tenant") or DEFAULT_TENANT
+            found[key] = _Filed((category or {}).get("product"), tenant)
+        elif isinstance(category, dict):
+            found.setdefault(key, _Filed(None, DEFAULT_TENANT)).product = category.get("product")
     return found
 
 
@@ -102,7 +125,9 @@ def _in_zone(value: object, zone: tzinfo | None) -> object:
 
 def records(log: ComplaintLog, selection: Selection = Selection()) -> Iterator[dict[str, Any]]:
     """The selected events in recording order, payload opened (or shown erased)."""
-    products = _products(log) if selection.products is not None else {}
+    wanted = selection.products is not None or selection.tenant is not None
+    filed = _filed(log) if wanted else {}
+    nowhere = _Filed(None, "")
     late: set[str] = set()
     zone = selection.time_zone
     for notification in log.notifications(limit=2000):
@@ -114,8 +139,12 @@ def records(log: ComplaintLog, selection: Selection = Selection()) -> Iterator[d
             continue
         if selection.complaints is not None and UUID(originator) not in selection.complaints:
             continue
-        if selection.products is not None and products.get(originator) not in selection.products:
-            continue
+        if wanted:
+            found = filed.get(originator, nowhere)
+            if selection.products is not None and found.product not in selection.products:
+                continue
+            if selection.tenant is not None and found.tenant != selection.tenant:
+                continue
         state = log.event_state(notification)  # personal data opened, or shown as erased
         _upcast(notification.topic, state)
         if selection.shown is not None:

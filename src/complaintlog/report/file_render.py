@@ -60,6 +60,7 @@ def file_sections(file: ComplaintFile) -> list[tuple[str, tuple[str, ...], Rows]
     summary: Rows = [
         ("complaint", f"{file.external_ref or file.complaint_id}"),
         ("status", f"{s['status']} at {_when(file.reference_time)}"),
+        ("tenant", str(s.get("tenant", "-"))),
         ("received", _when(s["received_at"])),
         ("channel / severity", f"{s['channel']} / {s['severity']}"),
         ("product / cause", f"{s['product'] or '-'} / {s['cause'] or '-'}"),

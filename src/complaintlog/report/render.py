@@ -454,8 +454,9 @@ def _rich_table(section: Section) -> Table:
 def title(data: ReportData) -> str:
     known = f", as recorded by {data.known_at:%Y-%m-%d %H:%M %Z}" if data.known_at else ""
     ends = f"; the data ends in {data.data_ends}" if data.data_ends else ""
+    whose = f" of tenant {data.tenant!r}" if data.tenant is not None else ""
     return (
-        f"Complaint handling as of {data.as_of:%Y-%m-%d %H:%M %Z}{known}, "
+        f"Complaint handling{whose} as of {data.as_of:%Y-%m-%d %H:%M %Z}{known}, "
         f"policy {data.policy!r} in {data.time_zone}{ends}"
     )
 

@@ -20,8 +20,8 @@ current-state lookup per listed complaint.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import datetime, time, timedelta
 from uuid import UUID
 
@@ -41,10 +41,9 @@ from complaintlog.projections import (
     PeriodStatistics,
     Projections,
     Rate,
-    ViewPolicyMismatchError,
 )
 from complaintlog.projections import what_if as replay_what_if
-from complaintlog.projections._store import SqliteViewStore
+from complaintlog.projections._tenants import PolicySpec
 from complaintlog.projections.statistics import GROUPINGS, PERIODS
 from complaintlog.report.agenda import agenda_rows
 from complaintlog.report.data import (
@@ -56,6 +55,7 @@ from complaintlog.report.data import (
     PromiseRow,
     ReportData,
 )
+from complaintlog.report.scope import TenantScope
 
 __all__ = [
     "GROUPINGS",
@@ -133,6 +133,8 @@ def report_data(
     since: datetime | None = None,
     known_at: datetime | None = None,
     views: Projections | None = None,
+    tenant_policies: Mapping[str, PolicySpec] | None = None,
+    tenant: str | None = None,
 ) -> ReportData:
     """Every figure of the report, from the log's projections, as of ``as_of`` (now).
 
@@ -143,7 +145,13 @@ def report_data(
     defaults to it). ``views`` are open projections of the log under ``policy`` to read
     (caught up by the caller), instead of opening the log's stored views for this one
     report.
+
+    ``tenant_policies`` are the tenants measured under a policy of their own (the views'
+    ``tenant_policies``; ``policy`` is the others'). ``tenant`` reports that tenant's
+    complaints only, under its policy; without it, every complaint is measured under its
+    own tenant's policy.
     """
+    scope = TenantScope.of(policy, tenant_policies, tenant)
     if period not in PERIODS:
         raise InvalidValueError("period", period, f"one of {', '.join(PERIODS)}")
     if by not in GROUPINGS:
@@ -153,31 +161,13 @@ def report_data(
     moment = as_of if as_of is not None else log.clock()
     with ExitStack() as stack:
         if views is None:
-            views = stack.enter_context(views_under(log, policy))
+            views = stack.enter_context(scope.views(log))
             if known_at is None:
                 views.catch_up()
         if known_at is not None:
             views = stack.enter_context(views.as_known_at(known_at))
-        data = _Report(views, policy, moment, as_of, period, by).build(since)
+        data = _Report(views, scope, moment, as_of, period, by).build(since)
     return attrs.evolve(data, past=as_of is not None, known_at=known_at)
-
-
-@contextmanager
-def views_under(log: ComplaintLog, policy: SlaPolicy) -> Iterator[Projections]:
-    """The store's views if they were built under ``policy``; else throwaway in-memory
-    views replayed from the log (a report never changes the stored views' policy)."""
-    try:
-        views = Projections(log, policy=policy)
-    except ViewPolicyMismatchError:
-        memory = SqliteViewStore(":memory:")
-        try:
-            with Projections(log, policy=policy, store=memory) as replayed:
-                yield replayed
-        finally:
-            memory.close()
-        return
-    with views:
-        yield views
 
 
 class _Labels:
@@ -277,21 +267,25 @@ class _Report:
     def __init__(
         self,
         views: Projections,
-        policy: SlaPolicy,
+        scope: TenantScope,
         moment: datetime,
         as_of: datetime | None,
         period: str,
         by: str,
     ) -> None:
         self.views = views
-        self.policy = policy
+        self.scope = scope
+        self.tenant = scope.tenant
+        self.policy = scope.policy
         self.moment = moment
         self.period = period
         self.by = by
         self.labels = _Labels(views.current_state, as_of, by)
         self.status_counts = {
             status.value: count
-            for status, count in views.current_state.counts_by_status(as_of=as_of).items()
+            for status, count in views.current_state.counts_by_status(
+                as_of=as_of, tenant=self.tenant
+            ).items()
         }
 
     def build(self, since: datetime | None) -> ReportData:
@@ -302,31 +296,38 @@ class _Report:
             since = max(first, moment - DAILY_WINDOW) if self.period == "day" else first
         since = min(since, moment)
         statistics = self.views.statistics
-        yearly = statistics.report("year", first, end, group_by=self.by, as_of=moment)
-        trend = statistics.report(self.period, since, end, as_of=moment)
+        tenant = self.tenant
+        yearly = statistics.report(
+            "year", first, end, group_by=self.by, as_of=moment, tenant=tenant
+        )
+        trend = statistics.report(self.period, since, end, as_of=moment, tenant=tenant)
         grouped = (
             yearly
             if self.period == "year" and since == first
-            else statistics.report(self.period, since, end, group_by=self.by, as_of=moment)
+            else statistics.report(
+                self.period, since, end, group_by=self.by, as_of=moment, tenant=tenant
+            )
         )
         totals, groups = self._sums(yearly)
-        breaches = self.views.sla.breaches(moment, ongoing_only=True)
-        at_risk = self.views.sla.at_risk(moment)
+        sla = self.views.sla
+        breaches = sla.breaches(moment, ongoing_only=True, tenant=tenant)
+        at_risk = sla.at_risk(moment, tenant=tenant)
         hours = business_day_hours(self.policy.calendar)
         return ReportData(
             as_of=moment,
-            policy=self.policy.name,
+            policy=self.scope.name,
+            tenant=tenant,
             period=self.period,
             by=self.by,
             since=since,
             source=_SOURCE.format(
-                policy=self.policy.name,
+                policy=self.scope.name,
                 calendar=self.policy.calendar.name,
                 hours=hours,
                 zone=self.policy.calendar.time_zone.key,
             ),
             time_zone=self.policy.calendar.time_zone.key,
-            late_by_source=self.views.sla.late_by_source(),
+            late_by_source=sla.late_by_source(tenant=tenant),
             data_ends=next(
                 (row.period for row in reversed(trend) if row.received or row.resolved), None
             ),
@@ -344,19 +345,19 @@ class _Report:
             breaches=sorted(self._rows(breaches), key=lambda row: row.due, reverse=True),
             at_risk=self._rows(at_risk),
             broken_promises=sorted(
-                self._promises(self.views.sla.broken_promises(moment)),
+                self._promises(sla.broken_promises(moment, tenant=tenant)),
                 key=lambda row: row.due,
                 reverse=True,
             ),
             informational=self._informational(),
-            agenda=agenda_rows(self.views.agenda, moment, self.policy.calendar.time_zone),
+            agenda=agenda_rows(self.views.agenda, moment, self.policy.calendar.time_zone, tenant),
             informational_open=sorted(
                 self._rows(
                     clock
-                    for target in self.policy.targets
+                    for target in self.scope.targets()
                     if target.informational
-                    for clock in self.views.sla.breaches(
-                        moment, target=target.name, ongoing_only=True
+                    for clock in sla.breaches(
+                        moment, target=target.name, ongoing_only=True, tenant=tenant
                     )
                 ),
                 key=lambda row: row.due,
@@ -367,7 +368,11 @@ class _Report:
     def _first_received(self) -> datetime | None:
         """The earliest receipt of all (an index walk per status)."""
         view = self.views.current_state
-        firsts = [found[0].received_at for s in Status if (found := view.by_status(s, limit=1))]
+        firsts = [
+            found[0].received_at
+            for s in Status
+            if (found := view.by_status(s, limit=1, tenant=self.tenant))
+        ]
         return min(firsts, default=None)
 
     def _sums(self, yearly: Sequence[PeriodStatistics]) -> tuple[_Sums, dict[str, _Sums]]:
@@ -390,7 +395,7 @@ class _Report:
         rows = []
         for metric in Metric:
             targets = tuple(
-                t.name for t in self.policy.targets if t.metric is metric and not t.informational
+                t.name for t in self.scope.targets() if t.metric is metric and not t.informational
             )
             decided = totals.sla.get(metric.value, Rate(0, 0))
             counts = (decided.whole, breaching[metric.value], risky[metric.value])
@@ -411,15 +416,18 @@ class _Report:
     def _informational(self) -> list[InformationalRow]:
         sla = self.views.sla
         moment = self.moment
+        only = self.tenant
         return [
             InformationalRow(
                 target=target.name,
                 metric=target.metric.value,
-                missed=sla.count_breaches(moment, target=target.name),
-                still_open=len(sla.breaches(moment, target=target.name, ongoing_only=True)),
-                at_risk=len(sla.at_risk(moment, target=target.name)),
+                missed=sla.count_breaches(moment, target=target.name, tenant=only),
+                still_open=len(
+                    sla.breaches(moment, target=target.name, ongoing_only=True, tenant=only)
+                ),
+                at_risk=len(sla.at_risk(moment, target=target.name, tenant=only)),
             )
-            for target in self.policy.targets
+            for target in self.scope.targets()
             if target.informational
         ]
 
@@ -520,6 +528,8 @@ class WhatIf:
     against: str
     breaches: list[BreachRow]
     against_breaches: list[BreachRow]
+    tenant: str | None = None
+    """The one tenant whose complaints were compared, if any."""
 
     @property
     def only_policy(self) -> list[str]:
@@ -540,16 +550,23 @@ def _complaints(rows: list[BreachRow]) -> set[str]:
 
 
 def what_if(
-    log: ComplaintLog, *, policy: SlaPolicy, against: SlaPolicy, as_of: datetime | None = None
+    log: ComplaintLog,
+    *,
+    policy: SlaPolicy,
+    against: SlaPolicy,
+    as_of: datetime | None = None,
+    tenant: str | None = None,
 ) -> WhatIf:
     """Replay the same history under two policies without touching the stored SLA views.
 
     Counts ongoing breaches (clocks past due and still not met at ``as_of``), leaving out
-    informational targets. Complaints are named from the stored current-state view.
+    informational targets, of ``tenant``'s complaints only if given. Complaints are named
+    from the stored current-state view.
     """
+    scope = TenantScope.of(policy, tenant=tenant)
     moment = as_of if as_of is not None else log.clock()
-    diff = replay_what_if(log, policy, against, moment, ongoing_only=True)
-    with views_under(log, policy) as views:
+    diff = replay_what_if(log, policy, against, moment, ongoing_only=True, tenant=scope.tenant)
+    with scope.views(log) as views:
         # only the current state is brought up to date: the stored SLA view keeps its policy
         follower = Follower(log, views.store, [CurrentStateProjection()])
         try:
@@ -565,4 +582,5 @@ def what_if(
         against=against.name,
         breaches=first,
         against_breaches=second,
+        tenant=scope.tenant,
     )

@@ -238,11 +238,17 @@ class SlaView:
         )
         return int(rows[0][0])
 
-    def late_by_source(self) -> int:
-        """Complaints whose source itself says they were answered late (CFPB's
-        ``Timely response? = No``): a figure apart, since no time measures it."""
+    def late_by_source(self, *, tenant: str | None = None) -> int:
+        """Complaints (of ``tenant``, if given) whose source itself says they were answered
+        late (CFPB's ``Timely response? = No``): a figure apart, since no time measures it."""
+        only = " AND tenant = ?" if tenant is not None else ""
         rows = self._store.query(
-            compose("SELECT COUNT(*) FROM {cases} WHERE late_by_source IS NOT NULL", cases=CASES)
+            compose(
+                "SELECT COUNT(*) FROM {cases} WHERE late_by_source IS NOT NULL{only}",
+                cases=CASES,
+                only=only,
+            ),
+            (tenant,) if tenant is not None else (),
         )
         return int(rows[0][0])
 
@@ -319,11 +325,13 @@ class SlaView:
         due_until: datetime | None = None,
         limit: int | None = None,
         offset: int = 0,
+        tenant: str | None = None,
     ) -> list[Clock]:
         """Promises not kept by their due time, as of ``as_of``; optionally only those that
-        fell due in ``[due_from, due_until)`` (e.g. last month)."""
-        clauses = ["breach_us < ?", "metric = ?"]
-        params: list[Any] = [to_us(as_of), Metric.PROMISE.value]
+        fell due in ``[due_from, due_until)`` (e.g. last month), of ``tenant``'s complaints."""
+        clauses, params = _filters(Metric.PROMISE, None, tenant=tenant)
+        clauses.insert(0, "breach_us < ?")
+        params.insert(0, to_us(as_of))
         if due_from is not None:
             clauses.append("due_us >= ?")
             params.append(to_us(due_from))

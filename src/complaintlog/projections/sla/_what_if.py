@@ -2,7 +2,9 @@
 
 :func:`what_if` folds the whole log under each policy into a throwaway in-memory view (the
 stored views are never touched) and returns a :class:`WhatIf` with both breach lists and their
-difference, breaches matched by complaint, metric, cycle and promise.
+difference, breaches matched by complaint, metric, cycle and promise. Either side may be a
+set of tenant policies (each complaint under its tenant's), and ``tenant`` compares one
+tenant's complaints only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import attrs
 from complaintlog.domain.sla_policy import Metric, SlaPolicy
 from complaintlog.projections._framework.follower import Follower
 from complaintlog.projections._store import SqliteViewStore
+from complaintlog.projections._tenants import TenantPolicies
 from complaintlog.projections.sla._projection import SlaProjection
 from complaintlog.projections.sla._view import Clock, SlaView
 
@@ -58,14 +61,20 @@ def _key(clock: Clock) -> BreachKey:
 
 
 def replay_breaches(
-    log: ComplaintLog, policy: SlaPolicy, as_of: datetime, *, ongoing_only: bool = False
+    log: ComplaintLog,
+    policy: SlaPolicy | TenantPolicies,
+    as_of: datetime,
+    *,
+    ongoing_only: bool = False,
+    tenant: str | None = None,
 ) -> list[Clock]:
-    """Replay the whole log under ``policy`` into a throwaway in-memory view; its breaches."""
+    """Replay the whole log under ``policy`` into a throwaway in-memory view; its breaches
+    (of ``tenant``'s complaints, if given)."""
     store = SqliteViewStore(":memory:")
     follower = Follower(log, store, [SlaProjection(policy)], batch_size=10_000)
     try:
         follower.catch_up()
-        return SlaView(store, policy).breaches(as_of, ongoing_only=ongoing_only)
+        return SlaView(store, policy).breaches(as_of, ongoing_only=ongoing_only, tenant=tenant)
     finally:
         follower.close()
         store.close()
@@ -73,18 +82,22 @@ def replay_breaches(
 
 def what_if(
     log: ComplaintLog,
-    policy_a: SlaPolicy,
-    policy_b: SlaPolicy,
+    policy_a: SlaPolicy | TenantPolicies,
+    policy_b: SlaPolicy | TenantPolicies,
     as_of: datetime,
     *,
     ongoing_only: bool = False,
+    tenant: str | None = None,
 ) -> WhatIf:
-    """Replay the history under two policies (or calendars) and diff the breach lists.
+    """Replay the history under two policies (or calendars) and diff the breach lists,
+    of ``tenant``'s complaints only if given.
 
     Both replays go into throwaway in-memory views; the stored views are never touched.
     """
-    breaches_a = replay_breaches(log, policy_a, as_of, ongoing_only=ongoing_only)
-    breaches_b = replay_breaches(log, policy_b, as_of, ongoing_only=ongoing_only)
+    breaches_a, breaches_b = (
+        replay_breaches(log, policy, as_of, ongoing_only=ongoing_only, tenant=tenant)
+        for policy in (policy_a, policy_b)
+    )
     keys_a = {_key(clock) for clock in breaches_a}
     keys_b = {_key(clock) for clock in breaches_b}
     return WhatIf(
