@@ -10,7 +10,7 @@ import orjson
 import typer
 
 from complaintlog.cli._common import fail, open_log, options, parse_as_of, print_json, user_errors
-from complaintlog.cli._report import policy_named
+from complaintlog.cli._report import policy_named, tenant_named
 from complaintlog.errors import InvalidValueError
 from complaintlog.returns import (
     FcaMapping,
@@ -45,13 +45,18 @@ def regulatory_return_command(
         str | None,
         typer.Option(help="The policy whose deadlines and calendar count (default: the return's)."),
     ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="Only this tenant's complaints: the return of one legal entity."),
+    ] = None,
 ) -> None:
     """A regulator's complaints return for any window, totals and medians included.
 
     fca: per product group and product, and per cause: outstanding at the start, opened,
     closed (within three business days, within eight weeks, later), upheld and its
     share, redress paid, median days to close, outstanding at the end. A reopened
-    complaint is closed once. Days are read in the policy's time zone.
+    complaint is closed once. Days are read in the policy's time zone. A return is filed
+    per legal entity: --tenant counts that tenant's complaints only.
 
     Example: complaintlog regulatory-return fca --since 2026-01-01 --until 2026-06-30 -f csv
     """
@@ -63,6 +68,7 @@ def regulatory_return_command(
     if format == "xlsx" and output is None:
         raise fail("--format xlsx writes a workbook: name it with --output FILE.xlsx", 2)
     sla = policy_named(policy or name)
+    only = tenant_named(tenant)
     zone = sla.calendar.time_zone
     start = parse_as_of(since, option="--since", end_of_day=False, zone=zone)
     end = parse_as_of(until, option="--until", zone=zone)
@@ -74,7 +80,12 @@ def regulatory_return_command(
         raise fail(f"--mapping {str(mapping)!r}: {error.rule}", 2) from None
     with open_log(opts) as log:
         table = fca_return(
-            complaint_facts(log), since=start, until=end, policy=sla, mapping=table_mapping
+            complaint_facts(log),
+            since=start,
+            until=end,
+            policy=sla,
+            mapping=table_mapping,
+            tenant=only,
         )
     for note in table.notes:
         if note.startswith("warning:"):

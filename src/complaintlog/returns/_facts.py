@@ -2,9 +2,9 @@
 
 Returns count complaints, not events: a complaint reopened and resolved twice is one
 complaint, closed once in a window (at its last resolution there). The facts come from the
-stored JSON directly (no aggregate replay, no personal data): receipt, product and cause as
-last classified, each resolution with its remedy, redress and upheld outcome, reopenings
-and withdrawal.
+stored JSON directly (no aggregate replay, no personal data): receipt, tenant (the legal
+entity a return is filed for), product and cause as last classified, each resolution with
+its remedy, redress and upheld outcome, reopenings and withdrawal.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from decimal import Decimal
 import attrs
 
 from complaintlog.application import ComplaintLog
+from complaintlog.domain.values import DEFAULT_TENANT
 
 __all__ = ["ComplaintFacts", "Resolution", "complaint_facts"]
 
@@ -38,6 +39,7 @@ class ComplaintFacts:
     received_at: datetime
     product: str | None
     cause: str | None
+    tenant: str = DEFAULT_TENANT
     resolutions: list[Resolution] = attrs.field(factory=list)
     reopened_at: list[datetime] = attrs.field(factory=list)
     withdrawn_at: datetime | None = None
@@ -81,6 +83,7 @@ def complaint_facts(log: ComplaintLog) -> Iterator[ComplaintFacts]:
                 received_at=at,
                 product=category.get("product"),
                 cause=category.get("cause"),
+                tenant=state.get("tenant") or DEFAULT_TENANT,
             )
             continue
         facts = found.get(key)

@@ -35,6 +35,8 @@ class ReturnTable:
     """Section name -> rows; each row has its key columns (``group``, ``product``, ...)
     and then :attr:`columns`."""
     notes: tuple[str, ...] = ()
+    tenant: str | None = None
+    """The tenant (legal entity) whose complaints the return counts; ``None``: every one."""
 
 
 def to_json_data(table: ReturnTable) -> dict[str, Any]:
@@ -45,6 +47,7 @@ def to_json_data(table: ReturnTable) -> dict[str, Any]:
         "until": table.until.isoformat(),
         "policy": table.policy,
         "time_zone": table.time_zone,
+        "tenant": table.tenant,
         "columns": list(table.columns),
         **table.sections,
         "notes": list(table.notes),
@@ -90,6 +93,7 @@ def to_xlsx(table: ReturnTable, out: IO[bytes]) -> None:
         ("until", table.until.isoformat()),
         ("policy", table.policy),
         ("time zone", table.time_zone),
+        *((("tenant", table.tenant),) if table.tenant is not None else ()),
         *(("note", note) for note in table.notes),
     ]
     for line in lines:

@@ -27,6 +27,7 @@ import attrs
 from complaintlog.domain.holiday_coverage import coverage_warning
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.errors import InvalidValueError
+from complaintlog.report.scope import TenantScope
 from complaintlog.returns._facts import ComplaintFacts
 from complaintlog.returns._table import ReturnTable
 
@@ -146,16 +147,19 @@ def fca_return(
     until: datetime,
     policy: SlaPolicy,
     mapping: FcaMapping,
+    tenant: str | None = None,
 ) -> ReturnTable:
-    """The return for complaints handled from ``since`` to ``until`` (business time)."""
+    """The return for complaints handled from ``since`` to ``until`` (business time), of
+    ``tenant``'s complaints only if given: a return is filed per legal entity."""
     if until < since:
         raise InvalidValueError("until", until.isoformat(), "must not be before since")
+    scope = TenantScope.of(policy, tenant=tenant)
     by_product: dict[tuple[str, str], _Sums] = defaultdict(_Sums)
     by_cause: dict[str, _Sums] = defaultdict(_Sums)
     totals = _Sums()
     unmapped: set[str] = set()
     for complaint in facts:
-        if complaint.received_at > until:
+        if complaint.received_at > until or not scope.covers(complaint.tenant):
             continue
         product = mapping.product(complaint.product)
         if product == UNMAPPED:
@@ -199,4 +203,5 @@ def fca_return(
             "totals": [{"total": "all complaints", **totals.row()}],
         },
         notes=tuple(notes),
+        tenant=scope.tenant,
     )
