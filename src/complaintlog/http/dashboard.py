@@ -3,8 +3,10 @@
 ``GET /`` shows what is due and who is behind (breaches and clocks at risk per person),
 the week's intake and resolutions (the report's chart code), and a search by reference;
 ``/ui/complaints`` lists complaints and ``/ui/complaints/{id}`` is one complaint's
-timeline: business time beside recording time, the promises, the SLA clocks. Every link
-and form works without JavaScript; a few lines of script refresh the agenda in place.
+timeline: business time beside recording time, the promises, the SLA clocks. ``?tenant=T``
+narrows the page, the agenda and the list to one tenant's complaints, measured and shown
+under that tenant's policy. Every link and form works without JavaScript; a few lines of
+script refresh the agenda in place.
 Nothing here shows a customer's personal data once it is erased: names and texts come
 from the log, which reads them as erased.
 """
@@ -27,6 +29,7 @@ from complaintlog.http.context import Reader, reader
 from complaintlog.http.security import readable, readable_team
 from complaintlog.projections import Projections
 from complaintlog.report import render_chart, report_data
+from complaintlog.report.scope import TenantScope
 
 __all__ = ["dashboard_routes"]
 
@@ -36,6 +39,9 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 Read = Annotated[Reader, Depends(reader)]
+Tenant = Annotated[
+    str | None, Query(max_length=64, description="Only this tenant's complaints, under its policy")
+]
 _PAGE = 50
 _AGENDA = 30
 """Agenda items shown on the page, soonest due first (the API has them all)."""
@@ -45,13 +51,23 @@ def _when(moment: datetime | None, zone: Any) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
 
 
-def _render(request: Request, template: str, views: Projections, **values: Any) -> HTMLResponse:
-    zone = views.statistics.time_zone
+def _scope(views: Projections, tenant: str | None) -> TenantScope:
+    """The views' policies and the one tenant asked for (a malformed name refused)."""
+    return TenantScope.of(views.policies, tenant=tenant or None)
+
+
+def _render(
+    request: Request, template: str, views: Projections, tenant: str | None = None, **values: Any
+) -> HTMLResponse:
+    scope = _scope(views, tenant)
+    zone = scope.policy.calendar.time_zone if scope.tenant else views.statistics.time_zone
 
     def when(moment: datetime | None) -> str:
         return _when(moment, zone)
 
-    page = _env.get_template(template).render(request=request, zone=str(zone), when=when, **values)
+    page = _env.get_template(template).render(
+        request=request, zone=str(zone), when=when, tenant=scope.tenant or "", **values
+    )
     return HTMLResponse(page)
 
 
@@ -80,9 +96,10 @@ def _by_person(items: list[AgendaItem]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (-row["overdue"], -row["at_risk"], row["assignee"]))
 
 
-def _agenda(read: Reader, views: Projections) -> dict[str, Any]:
+def _agenda(read: Reader, views: Projections, tenant: str | None) -> dict[str, Any]:
     now = read.services.log.clock()
-    items = [i for i in agenda_items(views, now) if readable_team(read.access, i.team)]
+    due = agenda_items(views, now, tenant=_scope(views, tenant).tenant)
+    items = [i for i in due if readable_team(read.access, i.team)]
     return {"now": now, "items": items[:_AGENDA], "total": len(items), "people": _by_person(items)}
 
 
@@ -90,34 +107,39 @@ def dashboard_routes() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/", response_class=HTMLResponse, name="dashboard")
-    def dashboard(request: Request, read: Read) -> HTMLResponse:
+    def dashboard(request: Request, read: Read, tenant: Tenant = None) -> HTMLResponse:
         log = read.services.log
         with read.services.caught_up() as views:
-            agenda = _agenda(read, views)
+            scope = _scope(views, tenant)
+            agenda = _agenda(read, views, scope.tenant)
             now = agenda["now"]
             week = report_data(
                 log,
                 policy=views.policy,
+                tenant_policies=views.tenant_policies,
+                tenant=scope.tenant,
                 period="day",
                 by="team",
                 since=now - timedelta(days=6),
                 views=views,
             )
-            counts = views.current_state.counts_by_status()
+            counts = views.current_state.counts_by_status(tenant=scope.tenant)
             return _render(
                 request,
                 "dashboard.html",
                 views,
+                scope.tenant,
                 **agenda,
                 charts=[render_chart(week, "intake"), render_chart(week, "sla-now")],
                 counts={status.value: n for status, n in counts.items()},
-                policy=views.policy.name,
+                policy=scope.name,
             )
 
     @router.get("/ui/agenda", response_class=HTMLResponse, name="agenda_fragment")
-    def agenda_fragment(request: Request, read: Read) -> HTMLResponse:
+    def agenda_fragment(request: Request, read: Read, tenant: Tenant = None) -> HTMLResponse:
         with read.services.caught_up() as views:
-            return _render(request, "agenda.html", views, **_agenda(read, views))
+            agenda = _agenda(read, views, tenant)
+            return _render(request, "agenda.html", views, tenant, **agenda)
 
     @router.get("/ui/search", name="search")
     def search(
@@ -138,10 +160,14 @@ def dashboard_routes() -> APIRouter:
         status: Status | None = None,
         assignee: Annotated[str | None, Query(max_length=200)] = None,
         page: Annotated[int, Query(ge=0, le=10_000)] = 0,
+        tenant: Tenant = None,
     ) -> HTMLResponse:
         with read.services.caught_up() as views:
             rows = views.current_state.search(
-                status=status, assignee=assignee or None, limit=_PAGE * (page + 1) + 1
+                status=status,
+                assignee=assignee or None,
+                tenant=_scope(views, tenant).tenant,
+                limit=_PAGE * (page + 1) + 1,
             )
             shown = [
                 row
@@ -152,6 +178,7 @@ def dashboard_routes() -> APIRouter:
                 request,
                 "complaints.html",
                 views,
+                tenant,
                 rows=shown,
                 status=status.value if status else "",
                 assignee=assignee or "",

@@ -33,16 +33,17 @@ class TenantScope:
     @classmethod
     def of(
         cls,
-        policy: PolicySpec | None = None,
+        policy: PolicySpec | TenantPolicies | None = None,
         tenant_policies: Mapping[str, PolicySpec] | None = None,
         tenant: str | None = None,
     ) -> TenantScope:
-        """From what callers pass: the default policy, each tenant's own, one tenant."""
-        policies = (
-            policy
-            if isinstance(policy, TenantPolicies) and not tenant_policies
-            else TenantPolicies.named(policy, tenant_policies)
-        )
+        """From what callers pass: the default policy (or the views' set of policies),
+        each tenant's own, one tenant."""
+        if isinstance(policy, TenantPolicies):
+            own: dict[str, PolicySpec] = {**policy.own, **(tenant_policies or {})}
+            policies = TenantPolicies.named(policy.default, own)
+        else:
+            policies = TenantPolicies.named(policy, tenant_policies)
         return cls(policies, checked_tenant(tenant) if tenant is not None else None)
 
     @property
