@@ -100,26 +100,21 @@ def _breaching(rows: list[Any]) -> list[tuple[str, str, float]]:
 # -- the report ------------------------------------------------------------------------------
 
 
-def test_one_tenants_report_counts_its_complaints_under_its_policy(log: ComplaintLog) -> None:
-    a = report_data(
-        log,
-        policy=SlaPolicy.named("default"),
-        tenant_policies=POLICIES,
-        tenant="brand-a",
-        as_of=NOW,
+def _report(log: ComplaintLog, tenant: str | None) -> Any:
+    """The report at NOW, each tenant under its policy, of ``tenant``'s complaints."""
+    return report_data(
+        log, policy=SlaPolicy.named("default"), tenant_policies=POLICIES, tenant=tenant, as_of=NOW
     )
+
+
+def test_one_tenants_report_counts_its_complaints_under_its_policy(log: ComplaintLog) -> None:
+    a = _report(log, "brand-a")
     assert (a.tenant, a.policy, a.time_zone) == ("brand-a", "fca", "Europe/London")
     assert a.complaints == 2
     assert a.status_counts["resolved"] == 1
     assert a.breaches == []  # the FCA's 8 weeks run to 27 April
     assert [row.complaint for row in a.informational_open] == ["A-1"]
-    b = report_data(
-        log,
-        policy=SlaPolicy.named("default"),
-        tenant_policies=POLICIES,
-        tenant="brand-b",
-        as_of=NOW,
-    )
+    b = _report(log, "brand-b")
     assert (b.policy, b.time_zone, b.complaints) == ("psd2", "Europe/Brussels", 3)
     assert _breaching(b.breaches) == [("B-1", "reply", 44.0)]
     assert b.informational_open == []
@@ -130,7 +125,7 @@ def test_one_tenants_report_counts_its_complaints_under_its_policy(log: Complain
 def test_without_a_tenant_each_complaint_is_measured_under_its_tenants_policy(
     log: ComplaintLog,
 ) -> None:
-    every = report_data(log, policy=SlaPolicy.named("default"), tenant_policies=POLICIES, as_of=NOW)
+    every = _report(log, None)
     assert every.tenant is None
     assert every.policy == "default; brand-a: fca; brand-b: psd2"
     assert every.complaints == 5
