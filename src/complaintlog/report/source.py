@@ -297,16 +297,21 @@ class _Report:
         since = min(since, moment)
         statistics = self.views.statistics
         tenant = self.tenant
-        yearly = statistics.report(
-            "year", first, end, group_by=self.by, as_of=moment, tenant=tenant
-        )
-        trend = statistics.report(self.period, since, end, as_of=moment, tenant=tenant)
+        zone = self.policy.calendar.time_zone  # a tenant's policy may not be the views'
+
+        def figures(
+            period: str, start: datetime, group_by: str | None = None
+        ) -> list[PeriodStatistics]:
+            return statistics.report(
+                period, start, end, group_by=group_by, as_of=moment, tenant=tenant, time_zone=zone
+            )
+
+        yearly = figures("year", first, self.by)
+        trend = figures(self.period, since)
         grouped = (
             yearly
             if self.period == "year" and since == first
-            else statistics.report(
-                self.period, since, end, group_by=self.by, as_of=moment, tenant=tenant
-            )
+            else figures(self.period, since, self.by)
         )
         totals, groups = self._sums(yearly)
         sla = self.views.sla
