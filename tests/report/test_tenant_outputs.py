@@ -180,10 +180,10 @@ def test_report_command_by_tenant(store: str) -> None:
 def test_a_bad_tenant_or_tenant_policy_is_a_usage_error(
     store: str, options: tuple[str, ...], message: str
 ) -> None:
-    scoped: list[tuple[str, ...]] = [("report",), ("file", "A-1"), ("agenda",)]
+    scoped: list[tuple[str, ...]] = [("report",), ("file", "A-1"), ("agenda",), ("serve",)]
     for command in scoped:
-        if options[0] == "--tenant" and command[0] == "file":
-            continue  # a file is one complaint's: it has no --tenant
+        if options[0] == "--tenant" and command[0] in {"file", "serve"}:
+            continue  # one complaint's file, and the server of every tenant: no --tenant
         result = CliRunner().invoke(app, ["--store", store, *command, *options])
         assert result.exit_code == 2, (command, result.output)
         assert message in result.output

@@ -19,7 +19,7 @@ import typer
 
 from complaintlog.application.authorization import Policy
 from complaintlog.cli._common import fail, open_log, options, user_errors
-from complaintlog.cli._report import policy_named
+from complaintlog.cli._report import TENANT_POLICY_HELP, policy_named, scope_named
 
 __all__ = ["is_loopback", "serve_command"]
 
@@ -65,6 +65,9 @@ def serve_command(
         str | None,
         typer.Option(help="Authentication hook module:function, called with each request."),
     ] = None,
+    tenant_policy: Annotated[
+        list[str] | None, typer.Option("--tenant-policy", help=TENANT_POLICY_HELP)
+    ] = None,
 ) -> None:
     """Serve the HTTP API and the team lead's dashboard on the --store (uvicorn)."""
     opts = options(ctx)
@@ -72,7 +75,6 @@ def serve_command(
         import uvicorn
 
         from complaintlog.http import create_app
-        from complaintlog.projections import Projections
     except ImportError as error:
         msg = f"serve needs the http extra (pip install 'complaintlog[http]'): {error}"
         raise fail(msg) from None
@@ -85,8 +87,8 @@ def serve_command(
             '--access-policy whose [access] says authentication = "required"'
         )
         raise fail(msg, 2)
-    sla = policy_named(policy)
-    with open_log(opts) as log, Projections(log, policy=sla) as views:
+    scope = scope_named(policy_named(policy), tenant_policy, None)
+    with open_log(opts) as log, scope.projections(log) as views:
         app = create_app(
             log, projections=views, policy=access, authenticate=hook, read_only=read_only
         )
