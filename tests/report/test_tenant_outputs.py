@@ -165,6 +165,21 @@ def test_report_command_by_tenant(store: str) -> None:
         "--store", store, "report", "--as-of", "2026-03-25T12:00Z", *OPTIONS, "--tenant", "brand-b"
     )
     assert "of tenant 'brand-b'" in table
+    csv = _run(
+        "--store",
+        store,
+        "report",
+        "-f",
+        "csv",
+        "--as-of",
+        "2026-03-25T12:00Z",
+        *OPTIONS,
+        "--tenant",
+        "brand-b",
+    ).splitlines()
+    assert "headline,tenant,,brand-b" in csv
+    assert "headline,policy,,psd2" in csv
+    assert "headline,breaching_now,,1" in csv
 
 
 @pytest.mark.parametrize(

@@ -231,4 +231,6 @@ class ReportData:
             "late_by_source": self.late_by_source,
             "time_zone": self.time_zone,
             "data_ends": self.data_ends,
+            "policy": self.policy,
+            "tenant": self.tenant,
         }
