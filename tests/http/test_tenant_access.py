@@ -167,3 +167,29 @@ def test_commands_on_another_tenants_complaint_are_refused(
     assert created.status_code == 201  # a complaint is never turned away: flagged
     flags = dict(log.get(created.json()["id"]).attributes)["rule_flags"]
     assert flags.startswith("authorization (tenant not allowed): actor 'alma'")
+
+
+def test_the_dashboard_shows_a_reader_their_tenants_only(
+    scoped: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, _ = scoped
+
+    def page(path: str, user: str, **params: str) -> tuple[int, str]:
+        answer = client.get(path, params=params, headers=as_user(user))
+        return answer.status_code, answer.text
+
+    status, text = page("/", "alma")  # Brand A's only: the page is brand-a's
+    assert status == 200
+    assert "Today: brand-a" in text
+    assert "B-1" not in text
+    assert page("/", "alma", tenant="brand-b")[0] == 403
+    assert page("/ui/agenda", "alma", tenant="brand-b")[0] == 403
+    assert page("/", "kim")[0] == 403  # two tenants' figures: kim names one
+    assert page("/", "kim", tenant="brand-b")[0] == 200
+    listed = page("/ui/complaints", "kim")[1]
+    assert "A-1" in listed
+    assert "B-1" in listed
+    assert "D-1" not in listed
+    assert "A-1" not in page("/ui/complaints", "alma", tenant="brand-b")[1]
+    every = page("/ui/complaints", "ana")[1]
+    assert all(ref in every for ref in ("A-1", "B-1", "D-1"))

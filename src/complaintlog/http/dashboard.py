@@ -5,8 +5,9 @@ the week's intake and resolutions (the report's chart code), and a search by ref
 ``/ui/complaints`` lists complaints and ``/ui/complaints/{id}`` is one complaint's
 timeline: business time beside recording time, the promises, the SLA clocks. ``?tenant=T``
 narrows the page, the agenda and the list to one tenant's complaints, measured and shown
-under that tenant's policy. Every link and form works without JavaScript; a few lines of
-script refresh the agenda in place.
+under that tenant's policy; a reader whose roles cover some tenants only sees theirs (the
+page of figures of one of them, as ``/statistics``). Every link and form works without
+JavaScript; a few lines of script refresh the agenda in place.
 Nothing here shows a customer's personal data once it is erased: names and texts come
 from the log, which reads them as erased.
 """
@@ -26,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from complaintlog.domain.status import Status
 from complaintlog.http.agenda import AgendaItem, agenda_items
 from complaintlog.http.context import Reader, reader
-from complaintlog.http.security import readable, readable_team
+from complaintlog.http.security import figures_tenant, readable, readable_row, tenant_filter
 from complaintlog.projections import Projections
 from complaintlog.report import render_chart, report_data
 from complaintlog.report.scope import TenantScope
@@ -54,6 +55,12 @@ def _when(moment: datetime | None, zone: Any) -> str:
 def _scope(views: Projections, tenant: str | None) -> TenantScope:
     """The views' policies and the one tenant asked for (a malformed name refused)."""
     return TenantScope.of(views.policies, tenant=tenant or None)
+
+
+def _figures_scope(read: Reader, views: Projections, tenant: str | None) -> TenantScope:
+    """The tenant whose figures and agenda the page shows: as asked, or the reader's only
+    one; a tenant the reader may not read is refused."""
+    return _scope(views, figures_tenant(read.access, tenant or None))
 
 
 def _render(
@@ -96,10 +103,10 @@ def _by_person(items: list[AgendaItem]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (-row["overdue"], -row["at_risk"], row["assignee"]))
 
 
-def _agenda(read: Reader, views: Projections, tenant: str | None) -> dict[str, Any]:
+def _agenda(read: Reader, views: Projections, scope: TenantScope) -> dict[str, Any]:
     now = read.services.log.clock()
-    due = agenda_items(views, now, tenant=_scope(views, tenant).tenant)
-    items = [i for i in due if readable_team(read.access, i.team)]
+    due = agenda_items(views, now, tenant=scope.tenant)
+    items = [i for i in due if readable_row(read.access, i.team, scope.tenant or "")]
     return {"now": now, "items": items[:_AGENDA], "total": len(items), "people": _by_person(items)}
 
 
@@ -110,8 +117,8 @@ def dashboard_routes() -> APIRouter:
     def dashboard(request: Request, read: Read, tenant: Tenant = None) -> HTMLResponse:
         log = read.services.log
         with read.services.caught_up() as views:
-            scope = _scope(views, tenant)
-            agenda = _agenda(read, views, scope.tenant)
+            scope = _figures_scope(read, views, tenant)
+            agenda = _agenda(read, views, scope)
             now = agenda["now"]
             week = report_data(
                 log,
@@ -138,8 +145,9 @@ def dashboard_routes() -> APIRouter:
     @router.get("/ui/agenda", response_class=HTMLResponse, name="agenda_fragment")
     def agenda_fragment(request: Request, read: Read, tenant: Tenant = None) -> HTMLResponse:
         with read.services.caught_up() as views:
-            agenda = _agenda(read, views, tenant)
-            return _render(request, "agenda.html", views, tenant, **agenda)
+            scope = _figures_scope(read, views, tenant)
+            agenda = _agenda(read, views, scope)
+            return _render(request, "agenda.html", views, scope.tenant, **agenda)
 
     @router.get("/ui/search", name="search")
     def search(
@@ -163,16 +171,21 @@ def dashboard_routes() -> APIRouter:
         tenant: Tenant = None,
     ) -> HTMLResponse:
         with read.services.caught_up() as views:
-            rows = views.current_state.search(
-                status=status,
-                assignee=assignee or None,
-                tenant=_scope(views, tenant).tenant,
-                limit=_PAGE * (page + 1) + 1,
+            any_readable, asked = tenant_filter(read.access, _scope(views, tenant).tenant)
+            rows = (
+                views.current_state.search(
+                    status=status,
+                    assignee=assignee or None,
+                    tenant=asked,
+                    limit=_PAGE * (page + 1) + 1,
+                )
+                if any_readable
+                else []
             )
             shown = [
                 row
                 for row in rows[_PAGE * page : _PAGE * (page + 1)]
-                if readable_team(read.access, row.team)
+                if readable_row(read.access, row.team, row.tenant)
             ]
             return _render(
                 request,

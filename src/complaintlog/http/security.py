@@ -39,6 +39,7 @@ __all__ = [
     "readable",
     "readable_row",
     "readable_team",
+    "figures_tenant",
     "tenant_filter",
 ]
 
@@ -115,6 +116,21 @@ def readable_team(access: ReadAccess, team: str | None) -> bool:
 def readable_row(access: ReadAccess, team: str | None, tenant: str) -> bool:
     """Whether a list shows a complaint of ``team`` and ``tenant`` to the reader."""
     return access.may_read_row(team, tenant)
+
+
+def figures_tenant(access: ReadAccess, tenant: str | None) -> str | None:
+    """The tenant whose figures a reader gets: figures add complaints up, so a reader of
+    some tenants only must ask for one of them (their only one is taken as asked)."""
+    readable_tenants = access.tenants
+    if readable_tenants is None:
+        return tenant
+    if tenant is None and len(readable_tenants) == 1:
+        return next(iter(readable_tenants))
+    if tenant is not None and tenant in readable_tenants:
+        return tenant
+    shown = ", ".join(repr(t) for t in sorted(readable_tenants)) or "none"
+    detail = f"figures of tenant {tenant!r} asked; readable tenants: {shown} (pass tenant=)"
+    raise NotAuthorizedError(access.actor, access.roles, "read", "tenant not readable", detail)
 
 
 def tenant_filter(access: ReadAccess, tenant: str | None) -> tuple[bool, str | None]:
