@@ -135,6 +135,10 @@ def test_breaches_at_risk_and_the_agenda_of_a_tenant_are_its_own_stores(
     assert _clocks(log, views.sla.at_risk(as_of, tenant=tenant)) == _clocks(
         alone, alone_views.sla.at_risk(as_of)
     )
+    assert _clocks(log, views.sla.broken_promises(as_of, tenant=tenant)) == _clocks(
+        alone, alone_views.sla.broken_promises(as_of)
+    )
+    assert views.sla.late_by_source(tenant=tenant) == alone_views.sla.late_by_source()
 
     def items(where: ComplaintLog, found: list[Any]) -> list[tuple[Any, ...]]:
         return sorted(
