@@ -193,3 +193,17 @@ def test_the_dashboard_shows_a_reader_their_tenants_only(
     assert "A-1" not in page("/ui/complaints", "alma", tenant="brand-b")[1]
     every = page("/ui/complaints", "ana")[1]
     assert all(ref in every for ref in ("A-1", "B-1", "D-1"))
+
+
+def test_the_dashboards_search_does_not_lead_to_another_tenants_complaint(
+    scoped: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, made = scoped
+    own = client.get("/ui/search", params={"ref": "A-1"}, headers=as_user("alma"),
+                     follow_redirects=False)  # fmt: skip
+    assert own.status_code == 303
+    assert own.headers["location"].endswith(f"/ui/complaints/{made['A-1']}")
+    other = client.get("/ui/search", params={"ref": "B-1"}, headers=as_user("alma"),
+                       follow_redirects=False)  # fmt: skip
+    assert other.status_code == 404
+    assert made["B-1"] not in other.text

@@ -153,8 +153,10 @@ def dashboard_routes() -> APIRouter:
     def search(
         request: Request, read: Read, ref: Annotated[str, Query(max_length=200)] = ""
     ) -> Response:
-        found = read.services.log.find(ref.strip()) if ref.strip() else None
-        if found is not None:
+        log = read.services.log
+        found = log.find(ref.strip()) if ref.strip() else None
+        # another tenant's complaint is not found: its id is not told by a redirect
+        if found is not None and read.access.may_read_tenant(log.get(found).tenant):
             return RedirectResponse(request.url_for("timeline", complaint_id=found), 303)
         with read.services.caught_up() as views:
             response = _render(request, "not_found.html", views, ref=ref)
