@@ -17,6 +17,7 @@ from complaintlog import ComplaintLog, InvalidValueError
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.projections import LogReader, Partition, PartitionCountError, Projections
 from complaintlog.projections._store import TRACKING_TABLE
+from complaintlog.projections.worker import ProjectionWorker
 
 from .conftest import dump_with_days
 from .test_parallel_rebuild import POSITIONS, clean
@@ -44,6 +45,14 @@ def test_two_partitions_together_give_the_views_of_one_runner(file_log: Complain
         assert first.catch_up() == file_log.max_position() - head
         # the second partition is behind: the views' position is the lowest
         assert whole.positions() == dict.fromkeys(POSITIONS, head)
+        with ProjectionWorker(file_log, policy=POLICY) as worker:
+            lags = {row.view: row.lag for row in worker.status()}
+        behind = file_log.max_position() - head
+        assert lags == {
+            **dict.fromkeys(POSITIONS, behind),
+            **{f"{view}@1/2": 0 for view in POSITIONS},
+            **{f"{view}@2/2": behind for view in POSITIONS},
+        }
         second.catch_up()
         assert whole.positions() == dict.fromkeys(POSITIONS, file_log.max_position())
         assert dump_with_days(whole.store) == clean(file_log, POLICY)

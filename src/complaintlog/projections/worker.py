@@ -36,6 +36,7 @@ from complaintlog.application.follow import waiter_for
 from complaintlog.domain.sla_policy import SlaPolicy
 from complaintlog.persistence.settings import postgres_connect_args
 from complaintlog.projections._facade import Projections
+from complaintlog.projections._framework.partition_tracking import partition_rows
 from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections._store import ProjectionConflictError
 from complaintlog.projections._tenants import PolicySpec
@@ -146,10 +147,17 @@ class ProjectionWorker:
         self.processed = 0
 
     def status(self) -> list[ViewStatus]:
-        """Each view's position, the head and the lag (read only: takes no lease)."""
+        """Each view's position, the head and the lag (read only: takes no lease); views
+        followed in partitions add a row per partition (``sla@2/3``), so that the one
+        nobody follows shows."""
         head = self.log.max_position()
-        positions = self.views.positions()
-        return [ViewStatus(name, position, head) for name, position in positions.items()]
+        rows = []
+        for name, position in self.views.positions().items():
+            rows.append(ViewStatus(name, position, head))
+            parts = partition_rows(self.views.store, name)
+            for partition in sorted(parts, key=lambda p: p.index):
+                rows.append(ViewStatus(f"{name}@{partition}", parts[partition][0], head))
+        return rows
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Catch every view up to the head as it is now; returns the events processed."""
