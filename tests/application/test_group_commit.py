@@ -16,6 +16,7 @@ import pytest
 
 from complaintlog import ComplaintLog
 from complaintlog.application.group_commit import GroupCommit
+from complaintlog.errors import StoreUnavailableError
 
 BODY: dict[str, Any] = {
     "customer": {"id": "C-1", "name": "Ana Horvat", "email": "ana@example.org"},
@@ -58,6 +59,13 @@ def calls_of(old: UUID) -> list[list[Call]]:
             receive("OLD"),  # taken before: the group's commit fails, each runs alone
             receive("E", idempotency_key="k2"),
             ("assign", {"complaint_id": old, "assignee": "mira"}),
+        ],
+        [
+            receive("A", idempotency_key="k1"),  # a retry of a key stored by an earlier group
+            receive("F", idempotency_key=" k3 "),  # the key as validated: "k3"
+            receive("A2", idempotency_key="k1"),  # stored earlier, with another body: refused
+            receive("F", idempotency_key="k3"),  # a retry in the same group
+            receive("G", idempotency_key="k4"),
         ],
     ]
 
@@ -118,7 +126,8 @@ def counted_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def recorded(log: ComplaintLog, old: UUID) -> tuple[Any, ...]:
     """What the log holds: which references, how many events, the earlier complaint."""
-    found = tuple(log.find(ref) is not None for ref in ("A", "A2", "B", "C", "D", "E", "OLD"))
+    refs = ("A", "A2", "B", "C", "D", "E", "F", "G", "OLD")
+    found = tuple(log.find(ref) is not None for ref in refs)
     events = sum(len(log.history(complaint_id)) for complaint_id in log.complaint_ids())
     state = log.get(old)
     return found, events, state.status, state.assignee, state.version
@@ -132,7 +141,7 @@ def test_each_command_of_a_group_answers_as_it_would_alone(
         writer = GroupCommit(log)
         together = [result for group in calls_of(old) for result in grouped(writer, group)]
         held = recorded(log, old)
-    assert len(counted_batches) == 2  # each group was tried as one transaction
+    assert len(counted_batches) == 3  # each group was tried as one transaction
 
     with ComplaintLog("memory://") as reference:  # the plain log, one command at a time
         old_there = prepared(reference)
@@ -151,3 +160,41 @@ def test_a_caller_alone_runs_on_the_log_itself(counted_batches: list[int]) -> No
         with pytest.raises(Exception, match="carrier pigeon"):
             writer.run("receive", **{**BODY, "channel": "carrier pigeon"})
     assert counted_batches == []
+
+
+def test_a_failed_look_up_of_the_keys_leaves_each_command_to_run_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unavailable(self: ComplaintLog, complaint_ids: object) -> set[UUID]:
+        raise StoreUnavailableError("memory://", "read", RuntimeError("gone"))
+
+    group = [receive("A", idempotency_key="k1"), receive("B"), receive("A", idempotency_key="k1")]
+    with ComplaintLog() as log:
+        monkeypatch.setattr(ComplaintLog, "_stored", unavailable)
+        together = grouped(GroupCommit(log), group)
+        events = sum(len(log.history(complaint_id)) for complaint_id in log.complaint_ids())
+    assert [kind for kind, _ in together] == ["ok", "ok", "ok"]
+    assert together[0] == together[2]  # the retry answered with the first id
+    assert events == 2
+
+
+def test_a_batch_knows_a_looked_up_key_is_stored_once_committed(store_url: str) -> None:
+    with ComplaintLog(store_url) as log:
+        earlier = log.receive(**BODY, external_ref="OLD", idempotency_key="old")
+        with log.batch() as batch:
+            batch.look_up_keys(["old", "new"])
+            assert batch.receive(**BODY, external_ref="OLD", idempotency_key="old") == earlier
+            first = batch.receive(**BODY, external_ref="NEW", idempotency_key="new")
+            batch.commit()
+            assert batch.receive(**BODY, external_ref="NEW", idempotency_key="new") == first
+        assert log.find("NEW") == first
+        assert len(log.history(first)) == 1
+
+
+def test_the_store_says_which_complaints_it_holds(store_url: str) -> None:
+    with ComplaintLog(store_url) as log:
+        held = {log.receive(**BODY, external_ref=ref) for ref in ("A", "B")}
+        log.acknowledge(next(iter(held)))
+        asked = {*held, UNKNOWN, UUID(int=8)}
+        assert log._stored(asked) == held
+        assert log._stored(set()) == set()

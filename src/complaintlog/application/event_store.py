@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -75,6 +75,18 @@ class ComplaintApplication(Application[UUID]):
         with store_errors(self.store_url, "read the customer index"):
             found: list[UUID] | None = find(customer_id)
         return found
+
+    def stored_ids(self, ids: Collection[UUID]) -> set[UUID]:
+        """Which of these aggregates the store holds events of: one query where the recorder
+        has one (``stored_originators``), else a look-up each."""
+        if not ids:
+            return set()
+        find = getattr(self.recorder, "stored_originators", None)
+        with store_errors(self.store_url, "read"):
+            if find is not None:
+                found: set[UUID] = find(ids)
+                return found
+            return {i for i in ids if self.recorder.select_events(i, limit=1)}
 
     def index_earlier_complaints(self) -> None:
         """Index the complaints of a store written before the index existed, once."""

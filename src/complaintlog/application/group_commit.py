@@ -13,7 +13,9 @@ rule, a reused idempotency key, an unknown complaint) raises for its caller alon
 the batch as it was. If the batch's commit fails (a duplicate external reference, a race
 with another writer, the store), nothing of it was saved, and each command is run again on
 its own, so each caller gets the answer it would have had alone. Idempotency holds inside a
-batch too: a retry of a command pending in the same batch finds it there.
+batch too: a retry of a command pending in the same batch finds it there. The group's
+``receive`` idempotency keys are looked up in the store in one query
+(:meth:`~complaintlog.application.batch.Batch.look_up_keys`), not one each.
 """
 
 from __future__ import annotations
@@ -84,17 +86,21 @@ class GroupCommit:
         if len(taken) == 1:
             taken[0].run_alone(self.log)
             return
-        ran: list[_Waiting] = []
         try:
             with self.log.batch() as batch:
+                batch.look_up_keys(
+                    key
+                    for waiting in taken
+                    if waiting.command == "receive"
+                    and isinstance(key := waiting.arguments.get("idempotency_key"), str)
+                )
                 for waiting in taken:
                     try:
                         waiting.result = getattr(batch, waiting.command)(**waiting.arguments)
                     except Exception as error:  # refused alone; the batch is as it was
                         waiting.error = error
-                    else:
-                        ran.append(waiting)
         except Exception:  # nothing was saved: each on its own, for its own answer
-            for waiting in ran:
-                waiting.result = _NOT_YET
-                waiting.run_alone(self.log)
+            for waiting in taken:
+                if waiting.error is None:  # not refused: ran in the batch, or never reached
+                    waiting.result = _NOT_YET
+                    waiting.run_alone(self.log)

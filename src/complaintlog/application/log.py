@@ -245,6 +245,9 @@ class ComplaintLog(
             return None
         return aggregate if isinstance(aggregate, Complaint) else None
 
+    def _stored(self, complaint_ids: Collection[UUID]) -> set[UUID]:
+        return self._app.stored_ids(complaint_ids)
+
     def _sealing_key(self, customer_id: str) -> CustomerKey:
         return self._keys.sealing_key(customer_id)
 

@@ -7,12 +7,14 @@ went there. This recorder keeps everything else of eventsourcing's protocol (the
 table, the ``EXCLUSIVE`` table lock that makes notification ids follow commit order, the
 ``NOTIFY``, one transaction per batch, the retries) and sends the rows with a binary
 ``COPY``. Under the lock no other transaction inserts, so the rows numbered after the
-largest id seen before the copy are exactly this batch's, in order.
+largest id seen before the copy are exactly this batch's, in order. It also says which of
+many complaints are stored, in one query (``stored_originators``, for a group's
+idempotency keys).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -58,6 +60,9 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         """The statements of an insert, shared with the async store
         (:mod:`complaintlog.persistence.async_postgres`)."""
         self.customers = PostgresCustomerSql(self.datastore.schema)
+        self.stored_statement = SQL(
+            "SELECT DISTINCT originator_id FROM {}.{} WHERE originator_id = ANY(%s)"
+        ).format(*table)
         self.sql_create_statements.append(self.customers.create)
 
     def complaints_of_customer(self, customer_id: str) -> list[UUID] | None:
@@ -74,6 +79,14 @@ class CopyingPostgresRecorder(PostgresApplicationRecorder):
         rows = rows_of(customers) + ([BACKFILLED] if done else [])
         with self.datastore.transaction(commit=True) as cursor:
             self.customers.write(cursor, rows)
+
+    def stored_originators(self, originator_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these originators have events: one query for all of them."""
+        as_text = self.datastore.originator_id_type != "uuid"
+        wanted = [str(i) if as_text else i for i in originator_ids]
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(self.stored_statement, (wanted,))
+            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
