@@ -182,10 +182,9 @@ class AsyncPostgresStore:
 
         async def work(conn: Any) -> list[int]:
             async with conn.transaction(), _dict_cursor(conn) as cursor:
-                for statement in recorder.lock_table_statements:
-                    await cursor.execute(statement, prepare=True)
-                await cursor.execute(recorder.notify_statement)
-                await cursor.execute(recorder.max_notification_id_statement)
+                await cursor.execute(recorder.before_copy_statement)
+                while cursor.nextset():  # to the last statement's result
+                    pass
                 found = await cursor.fetchone()
                 before = int(found["max"] or 0) if found is not None else 0
                 async with cursor.copy(recorder.copy_statement) as copy:
@@ -199,12 +198,11 @@ class AsyncPostgresStore:
                                 event.state,
                             )
                         )
-                await cursor.execute(recorder.ids_after_statement, (before,))
+                await cursor.execute(
+                    recorder.after_copy_statement,
+                    (*recorder.customers.parameters(rows_of(customers)), before),
+                )
                 ids = [int(row["notification_id"]) for row in await cursor.fetchall()]
-                rows = rows_of(customers)
-                if rows:
-                    customers_sql = recorder.customers
-                    await cursor.execute(customers_sql.insert, customers_sql.parameters(rows))
                 if len(ids) != len(stored):  # pragma: no cover - only if the lock failed us
                     msg = f"{len(stored)} events copied, {len(ids)} notification ids found"
                     raise StoreUnavailableError(self.store, "save", RuntimeError(msg))
