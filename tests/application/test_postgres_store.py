@@ -1,4 +1,6 @@
-"""complaintlog's PostgreSQL event recorder: eventsourcing's contract, the rows sent by COPY."""
+"""complaintlog's PostgreSQL event recorder: eventsourcing's contract, the rows sent by
+``INSERT`` in pipeline mode (a batch of up to ``PIPELINED_MOST`` events) and by ``COPY``
+(bigger batches), each checked against eventsourcing's own recorder."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 
 from complaintlog import ComplaintLog
+from complaintlog.persistence import postgres
 from complaintlog.persistence.postgres import CopyingPostgresRecorder
 from complaintlog.persistence.settings import parse_store_url
 
@@ -24,9 +27,13 @@ def events(originator: UUID, versions: range, size: int = 40) -> list[StoredEven
     return [StoredEvent(originator, v, "t:Happened", state[: size + v]) for v in versions]
 
 
-@pytest.fixture
-def recorders(postgres_schema_url: str) -> Iterator[tuple[PostgresApplicationRecorder, ...]]:
-    """Ours and eventsourcing's, on two tables of one fresh schema."""
+@pytest.fixture(params=["insert", "copy"])
+def recorders(
+    postgres_schema_url: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[PostgresApplicationRecorder, ...]]:
+    """Ours and eventsourcing's, on two tables of one fresh schema; ours sending every
+    batch by ``INSERT`` or every batch by ``COPY``."""
+    monkeypatch.setattr(postgres, "PIPELINED_MOST", 1000 if request.param == "insert" else 0)
     env = parse_store_url(postgres_schema_url).env
     factory = PostgresFactory({k: v for k, v in env.items() if k != "APPLICATION_RECORDER_TOPIC"})
     made = (
