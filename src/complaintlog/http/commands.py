@@ -3,7 +3,9 @@
 One route per step of :data:`complaintlog.rules.STEP_COMMANDS`, its body the step's
 keyword arguments (:func:`complaintlog.http.models.body_model`). The ``Idempotency-Key``
 header becomes ``idempotency_key``: the log answers a retry with the first answer and
-records nothing twice, and refuses the key with another body (422).
+records nothing twice, and refuses the key with another body (422). The endpoints are
+``async`` and run the log in a worker thread
+(:func:`~complaintlog.http.context.in_worker_thread`).
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the body models from the
@@ -19,7 +21,7 @@ from complaintlog.application.commands import with_flags
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import STEP_COMMANDS
 from complaintlog.errors import ComplaintNotFoundError
-from complaintlog.http.context import Services, identity, services
+from complaintlog.http.context import Services, identity, in_worker_thread, services
 from complaintlog.http.models import Created, StepResult, body_model
 from complaintlog.http.problems import responses
 from complaintlog.http.security import Identity, authorize_command, receive_flag
@@ -45,12 +47,8 @@ def _arguments(body: BaseModel | None) -> dict[str, Any]:
 def _receive_route(router: APIRouter) -> None:
     model = body_model("receive")
 
-    def receive(
-        body: Annotated[model, Body()],  # type: ignore[valid-type]
-        response: Response,
-        found: Annotated[Services, Depends(services)],
-        who: Annotated[Identity, Depends(identity)],
-        idempotency_key: IdempotencyKeyHeader = None,
+    def record(
+        body: BaseModel, response: Response, found: Services, who: Identity, key: str | None
     ) -> Created:
         arguments = _arguments(body)
         flag = receive_flag(
@@ -59,10 +57,19 @@ def _receive_route(router: APIRouter) -> None:
         if flag is not None:  # a complaint is never turned away: the denial is a flag
             arguments["attributes"] = with_flags(arguments.get("attributes"), [flag])
         complaint_id = found.writer.run(
-            "receive", **arguments, actor=who.actor, idempotency_key=idempotency_key
+            "receive", **arguments, actor=who.actor, idempotency_key=key
         )
         response.headers["Location"] = f"complaints/{complaint_id}"
         return Created(id=complaint_id)
+
+    async def receive(
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        response: Response,
+        found: Annotated[Services, Depends(services)],
+        who: Annotated[Identity, Depends(identity)],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Created:
+        return await in_worker_thread(record, body, response, found, who, idempotency_key)
 
     router.add_api_route(
         "/complaints",
@@ -126,23 +133,27 @@ def _step_route(router: APIRouter, step: str) -> None:
     model = body_model(step)
     required = any(field.is_required() for field in model.model_fields.values())
 
-    def run(
+    async def run(
         complaint_id: ComplaintIdPath,
         body: Annotated[model, Body()],  # type: ignore[valid-type]
         found: Found,
         who: Who,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> StepResult:
-        return _run_step(step, found, who, complaint_id, body, idempotency_key)
+        return await in_worker_thread(
+            _run_step, step, found, who, complaint_id, body, idempotency_key
+        )
 
-    def run_optional(
+    async def run_optional(
         complaint_id: ComplaintIdPath,
         found: Found,
         who: Who,
         body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> StepResult:
-        return _run_step(step, found, who, complaint_id, body, idempotency_key)
+        return await in_worker_thread(
+            _run_step, step, found, who, complaint_id, body, idempotency_key
+        )
 
     router.add_api_route(
         f"/complaints/{{complaint_id}}/{step}",

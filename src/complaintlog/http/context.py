@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import attrs
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from complaintlog.application import ComplaintLog
 from complaintlog.application.authorization import Policy
@@ -26,7 +27,23 @@ from complaintlog.application.group_commit import GroupCommit
 from complaintlog.http.security import Authenticate, Identity, identify, read_access
 from complaintlog.projections import ProjectionConflictError, Projections
 
-__all__ = ["Reader", "Services", "identity", "reader", "services"]
+__all__ = ["Reader", "Services", "identity", "in_worker_thread", "reader", "services"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def in_worker_thread(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``work(*args, **kwargs)`` in a worker thread, for an ``async`` endpoint whose work
+    blocks (the log, the store).
+
+    FastAPI runs a plain ``def`` endpoint in a worker thread, then validates its answer
+    against the response model in a second one. In py-spy's samples of the HTTP bench
+    that second hop cost far more than the validation itself, so the busiest routes
+    (recording, one complaint's state) are ``async`` and hop once; their answer is
+    validated on the event loop.
+    """
+    return await run_in_threadpool(work, *args, **kwargs)
 
 
 @attrs.define

@@ -18,7 +18,7 @@ from complaintlog.domain.sla_policy import Metric
 from complaintlog.domain.status import Status
 from complaintlog.errors import ComplaintNotFoundError, InvalidValueError
 from complaintlog.http.agenda import AgendaItem, agenda_items
-from complaintlog.http.context import Reader, reader
+from complaintlog.http.context import Reader, in_worker_thread, reader
 from complaintlog.http.models import (
     ClockOut,
     ComplaintOut,
@@ -67,6 +67,15 @@ def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
     if after[0].tzinfo is None:
         raise InvalidValueError("cursor", cursor, "a next_cursor from an earlier page")
     return after
+
+
+def _state(
+    read: Reader, complaint_id: UUID, as_of: datetime | None, as_known_at: datetime | None
+) -> ComplaintOut:
+    if as_of is not None or as_known_at is not None:  # its team and tenant now decide
+        readable(read.access, read.services.log.get(complaint_id))
+    view = read.services.log.get(complaint_id, as_of=as_of, as_known_at=as_known_at)
+    return ComplaintOut.of(readable(read.access, view))
 
 
 def _complaint_routes(router: APIRouter) -> None:
@@ -137,16 +146,13 @@ def _complaint_routes(router: APIRouter) -> None:
         summary="A complaint's state: now, as of a business time, or as known at a moment",
         responses=responses(401, 403, 404, 422, 503),
     )
-    def get_complaint(
+    async def get_complaint(
         read: Read,
         complaint_id: UUID,
         as_of: Moment | None = None,
         as_known_at: Moment | None = None,
     ) -> ComplaintOut:
-        if as_of is not None or as_known_at is not None:  # its team and tenant now decide
-            readable(read.access, read.services.log.get(complaint_id))
-        view = read.services.log.get(complaint_id, as_of=as_of, as_known_at=as_known_at)
-        return ComplaintOut.of(readable(read.access, view))
+        return await in_worker_thread(_state, read, complaint_id, as_of, as_known_at)
 
     @router.get(
         "/complaints/{complaint_id}/history",
