@@ -7,7 +7,10 @@ For each store, one uvicorn process (one worker, loopback, complaintlog's access
 as in production) serves ``create_app(log)`` with two trivial routes added to the same app:
 ``POST /trivial`` (a pydantic body shaped like a complaint, answered with a new id, 201)
 and ``GET /trivial/{id}`` (a small JSON answer); the trivial routes are plain ``def``
-endpoints, as the API's own are. A client process runs ``--concurrency`` clients at once
+endpoints, as most FastAPI code is written: FastAPI runs them in a worker thread and then
+validates their answer in another. The API's measured routes are ``async`` endpoints
+running the log in one worker thread (``complaintlog.http.context.in_worker_thread``).
+A client process runs ``--concurrency`` clients at once
 (1: one request after the other; 8: as a busy CRM would), each sending one request after
 the other over its own kept-alive connection (httpx), in rounds that interleave the four
 cases, so a drift of the machine's speed hits them alike; every case gets the same clients:

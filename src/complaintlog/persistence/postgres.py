@@ -12,9 +12,9 @@ table, the ``EXCLUSIVE`` table lock that makes notification ids follow commit or
   array per column (``unnest(%s::uuid[], %s::int8[], %s::text[], %s::bytea[])``, states
   sent as binary) in an ``INSERT ... RETURNING`` the ids, with ``BEGIN``, the lock, the
   ``NOTIFY`` and ``COMMIT`` in psycopg's pipeline mode: one round trip where there were
-  eight. Each round trip is a wait for the database, which shares the machine with the
-  application: the waits were half of the time of a ``receive`` over HTTP in py-spy's
-  samples.
+  about ten (``COPY`` takes two). Each round trip is a wait for the database, which
+  shares the machine with the application: the waits were half of the time of a
+  ``receive`` over HTTP in py-spy's samples.
 * **More** (bulk imports): a binary ``COPY``. Under the lock no other transaction inserts,
   so the rows numbered after the largest id seen before the copy are exactly this
   batch's, in order. The lock, ``NOTIFY`` and the largest id go as one simple query, the
