@@ -6,9 +6,11 @@
 For each store, one uvicorn process (one worker, loopback, complaintlog's access log on
 as in production) serves ``create_app(log)`` with two trivial routes added to the same app:
 ``POST /trivial`` (a pydantic body shaped like a complaint, answered with a new id, 201)
-and ``GET /trivial/{id}`` (a small JSON answer); the trivial routes are plain ``def``
+and ``GET /trivial/{id}`` (a small JSON answer); those trivial routes are plain ``def``
 endpoints, as most FastAPI code is written: FastAPI runs them in a worker thread and then
-validates their answer in another. The API's measured routes are ``async`` endpoints
+validates their answer in another. The same two routes as ``async`` endpoints
+(``/trivial-async``), which use no thread at all, are the stricter baseline: each case's
+ratio is given against both. The API's measured routes are ``async`` endpoints
 running the log in one worker thread (``complaintlog.http.context.in_worker_thread``).
 A client process runs ``--concurrency`` clients at once
 (1: one request after the other; 8: as a busy CRM would), each sending one request after
@@ -47,7 +49,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-CASES = ("trivial_post", "receive", "trivial_get", "get_state")
+CASES = (
+    "trivial_post",
+    "trivial_post_async",
+    "receive",
+    "trivial_get",
+    "trivial_get_async",
+    "get_state",
+)
 ROUNDS = 20
 WARM_UP = 100
 BODY: dict[str, Any] = {
@@ -95,6 +104,15 @@ def serve(store: str, port: int) -> None:
         def trivial_get(item: uuid.UUID) -> dict[str, str]:
             return {"id": str(item), "status": "received"}
 
+        # the same, async: no thread at all (the stricter baseline)
+        @app.post("/trivial-async", status_code=201)
+        async def trivial_post_async(body: Trivial) -> dict[str, str]:
+            return {"id": str(uuid.uuid4())}
+
+        @app.get("/trivial-async/{item}")
+        async def trivial_get_async(item: uuid.UUID) -> dict[str, str]:
+            return {"id": str(item), "status": "received"}
+
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -137,8 +155,12 @@ def _one(client: Any, case: str, key: str, ids: list[str], n: int) -> None:
         )
     elif case == "trivial_post":
         answer = client.post("/trivial", json={**BODY, "external_ref": key})
+    elif case == "trivial_post_async":
+        answer = client.post("/trivial-async", json={**BODY, "external_ref": key})
     elif case == "get_state":
         answer = client.get(f"/complaints/{ids[n % len(ids)]}")
+    elif case == "trivial_get_async":
+        answer = client.get(f"/trivial-async/{ids[n % len(ids)]}")
     else:
         answer = client.get(f"/trivial/{ids[n % len(ids)]}")
     if answer.status_code >= 300:
@@ -203,6 +225,12 @@ def measure(url: str, requests: int, concurrency: int, server: int) -> dict[str,
     )
     figures["get_state_vs_trivial"] = statistics.median(
         r["get_state"] / r["trivial_get"] for r in rounds
+    )
+    figures["receive_vs_trivial_async"] = statistics.median(
+        r["receive"] / r["trivial_post_async"] for r in rounds
+    )
+    figures["get_state_vs_trivial_async"] = statistics.median(
+        r["get_state"] / r["trivial_get_async"] for r in rounds
     )
     figures["requests_per_case"] = float(per_round * ROUNDS)
     figures["concurrency"] = float(concurrency)
@@ -298,7 +326,7 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    print(f"{'store':20} {'case':14} {'req/s':>9} {'server cpu':>11}   vs trivial")
+    print(f"{'store':20} {'case':18} {'req/s':>9} {'server cpu':>11}   vs def / async trivial")
     for kind, figures in results.items():
         if "log_receive_ms" in figures:
             print(
@@ -307,10 +335,10 @@ def main() -> None:
             )
             continue
         for case in CASES:
-            ratio = figures.get(f"{case}_vs_trivial")
-            shown = f"{ratio:.2f}" if ratio is not None else ""
+            ratios = [figures.get(f"{case}_vs_trivial{kind_}") for kind_ in ("", "_async")]
+            shown = " / ".join(f"{r:.2f}" for r in ratios if r is not None)
             busy = figures[f"{case}_server_cpu"]
-            print(f"{kind:20} {case:14} {figures[f'{case}_rps']:9.0f} {busy:11.2f}   {shown}")
+            print(f"{kind:20} {case:18} {figures[f'{case}_rps']:9.0f} {busy:11.2f}   {shown}")
     if args.json is not None:
         args.json.write_text(json.dumps({"commit": commit, "figures": results}, indent=2) + "\n")
 
