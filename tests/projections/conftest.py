@@ -197,16 +197,20 @@ def run_scenario(log: ComplaintLog, clock: RecordingClock) -> Scenario:
     return Scenario(a, b, c, d)
 
 
+VIEW_TABLES = (
+    "complaintlog_current_state",
+    "complaintlog_sla_cases",
+    "complaintlog_sla_clocks",
+    "complaintlog_agenda_holders",
+    "complaintlog_agenda_items",
+    "complaintlog_statistics",
+)
+"""The tables whose rows are each one complaint's."""
+
+
 def dump(store: ViewStore) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every view table, sorted: two equal dumps are two equal views."""
-    tables = [
-        "complaintlog_current_state",
-        "complaintlog_sla_cases",
-        "complaintlog_sla_clocks",
-        "complaintlog_agenda_holders",
-        "complaintlog_agenda_items",
-        "complaintlog_statistics",
-    ]
+    tables = VIEW_TABLES
     return {
         table: sorted(
             (tuple(row) for row in store.query(f"SELECT * FROM {table}")),

@@ -31,6 +31,8 @@ from complaintlog.projections._framework.reader import LogReader
 from complaintlog.projections._store import SqliteViewStore, ViewStore
 from complaintlog.projections.sla import SlaProjection
 
+from .conftest import DAY_TABLES, VIEW_TABLES
+
 HOURS = dict.fromkeys(range(5), ((time(9), time(17)),))
 OFFICE = BusinessCalendar("UTC", HOURS, name="office")
 LONDON = BusinessCalendar("Europe/London", HOURS, name="office-london")
@@ -67,15 +69,21 @@ DUE = {
 }
 DUE[SLOW_LONDON] = DUE[SLOW]
 TENANTS = ("brand-a", "brand-b", "default")
-PER_COMPLAINT = (
-    "complaintlog_current_state",
-    "complaintlog_sla_cases",
-    "complaintlog_sla_clocks",
-    "complaintlog_agenda_holders",
-    "complaintlog_agenda_items",
-    "complaintlog_statistics",
-)
-TOTALS = ("complaintlog_sla_outcome_days", "complaintlog_statistics_days")
+PER_COMPLAINT = VIEW_TABLES
+TOTALS = DAY_TABLES
+
+
+def replayed_complaints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the complaints whose events a change replays, in the order asked."""
+    replayed: list[str] = []
+    events_up_to = LogReader.events_up_to
+
+    def spy(reader: LogReader, complaint_ids: Any, stop: int) -> Any:
+        replayed.extend(complaint_ids)
+        return events_up_to(reader, complaint_ids, stop)
+
+    monkeypatch.setattr(LogReader, "events_up_to", spy)
+    return replayed
 
 
 @pytest.fixture
@@ -159,14 +167,7 @@ def test_one_tenants_change_folds_only_its_complaints(
         before = _rows(views.store, made["brand-b"] + made["default"])
     # recorded after the views' position: folded by the catch-up that follows the change
     log.resolve(made["brand-a"][0], remedy="refund", summary="Refunded", at=NOW)
-    replayed: list[str] = []
-    events_up_to = LogReader.events_up_to
-
-    def spy(reader: LogReader, complaint_ids: Any, stop: int) -> Any:
-        replayed.extend(complaint_ids)
-        return events_up_to(reader, complaint_ids, stop)
-
-    monkeypatch.setattr(LogReader, "events_up_to", spy)
+    replayed = replayed_complaints(monkeypatch)
     own = {"brand-a": SLOW, "brand-b": SLOW}
     with Projections.change_policy(
         log, policy=QUICK, tenant_policies=own, tenant="brand-a"
@@ -200,14 +201,7 @@ def test_the_default_policys_change_folds_the_complaints_without_their_own(
     with Projections(log, policy=QUICK, tenant_policies=own) as views:
         views.catch_up()
         before = _rows(views.store, made["brand-b"])
-    replayed: list[str] = []
-    events_up_to = LogReader.events_up_to
-
-    def spy(reader: LogReader, complaint_ids: Any, stop: int) -> Any:
-        replayed.extend(complaint_ids)
-        return events_up_to(reader, complaint_ids, stop)
-
-    monkeypatch.setattr(LogReader, "events_up_to", spy)
+    replayed = replayed_complaints(monkeypatch)
     if log.settings.kind != "memory":  # memory views keep no policy to compare with
         with pytest.raises(ViewPolicyMismatchError, match="tenant 'brand-b'"):
             Projections.change_policy(
