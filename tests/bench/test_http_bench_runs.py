@@ -11,12 +11,21 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "http_api.py"
-CASES = ("trivial_post", "receive", "trivial_get", "get_state")
+CASES = (
+    "trivial_post",
+    "trivial_post_async",
+    "receive",
+    "trivial_get",
+    "trivial_get_async",
+    "get_state",
+)
 FIGURES = {
     *(f"{case}_rps" for case in CASES),
     *(f"{case}_server_cpu" for case in CASES),
     "receive_vs_trivial",
     "get_state_vs_trivial",
+    "receive_vs_trivial_async",
+    "get_state_vs_trivial_async",
     "requests_per_case",
     "concurrency",
 }
