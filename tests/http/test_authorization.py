@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
-from http_support import NEW
+from http_support import MONDAY, NEW
 
 from complaintlog import ComplaintLog, Policy
 from complaintlog.http import Identity, create_app
@@ -187,3 +188,24 @@ def test_reads_show_only_readable_teams_and_mask_personal_data(log: ComplaintLog
         assert "Ana Horvat" not in page
         assert "ana@example.org" not in page
         assert client.get(f"/ui/complaints/{ids['N-1']}", headers=clerk).status_code == 403
+
+
+def test_the_dashboards_list_fills_its_page_past_complaints_the_reader_may_not_see(
+    log: ComplaintLog,
+) -> None:
+    """60 complaints of another team come first: the billing clerk's page still lists the
+    billing ones (it showed none when the page was cut before the unreadable rows were
+    left out)."""
+    with log.batch() as batch:
+        for n in range(62):
+            at = MONDAY - timedelta(days=1) + timedelta(minutes=n)  # received in this order
+            cid = batch.receive(**{**NEW, "external_ref": f"R-{n}"}, at=at)
+            team = "billing" if n >= 60 else "network"
+            batch.assign(cid, assignee="x", team=team, at=at)
+    app = create_app(log, policy=READERS, authenticate=from_header)
+    with TestClient(app) as client:
+        page = client.get("/ui/complaints", headers=as_user("bo:billing")).text
+    assert "R-60" in page
+    assert "R-61" in page
+    assert "R-0<" not in page
+    assert "R-59" not in page

@@ -28,7 +28,7 @@ from complaintlog.domain.status import Status
 from complaintlog.http.agenda import AgendaItem, agenda_items
 from complaintlog.http.context import Reader, reader
 from complaintlog.http.security import figures_tenant, readable, readable_row, tenant_filter
-from complaintlog.projections import Projections
+from complaintlog.projections import ComplaintState, CurrentStateView, Projections
 from complaintlog.report import render_chart, report_data
 from complaintlog.report.scope import TenantScope
 
@@ -44,6 +44,8 @@ Tenant = Annotated[
     str | None, Query(max_length=64, description="Only this tenant's complaints, under its policy")
 ]
 _PAGE = 50
+_SCAN = 200
+"""Complaints read at a time while looking for a page of readable ones."""
 _AGENDA = 30
 """Agenda items shown on the page, soonest due first (the API has them all)."""
 
@@ -110,6 +112,23 @@ def _agenda(read: Reader, views: Projections, scope: TenantScope) -> dict[str, A
     return {"now": now, "items": items[:_AGENDA], "total": len(items), "people": _by_person(items)}
 
 
+def _readable_rows(
+    read: Reader, views: Projections, wanted: int, **filters: Any
+) -> list[ComplaintState]:
+    """The first ``wanted`` complaints of the list that the reader may see: read on, page
+    after page, past those of teams or tenants they may not (a page is never cut short by
+    them)."""
+    found: list[ComplaintState] = []
+    after = None
+    while len(found) < wanted:
+        rows = views.current_state.search(**filters, limit=_SCAN, after=after)
+        found.extend(row for row in rows if readable_row(read.access, row.team, row.tenant))
+        if len(rows) < _SCAN:
+            break
+        after = CurrentStateView.cursor(rows[-1])
+    return found[:wanted]
+
+
 def dashboard_routes() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -174,21 +193,14 @@ def dashboard_routes() -> APIRouter:
     ) -> HTMLResponse:
         with read.services.caught_up() as views:
             any_readable, asked = tenant_filter(read.access, _scope(views, tenant).tenant)
+            wanted = _PAGE * (page + 1) + 1  # the page, and one more to tell there is more
             rows = (
-                views.current_state.search(
-                    status=status,
-                    assignee=assignee or None,
-                    tenant=asked,
-                    limit=_PAGE * (page + 1) + 1,
-                )
+                _readable_rows(read, views, wanted, status=status, assignee=assignee or None,
+                               tenant=asked)
                 if any_readable
                 else []
-            )
-            shown = [
-                row
-                for row in rows[_PAGE * page : _PAGE * (page + 1)]
-                if readable_row(read.access, row.team, row.tenant)
-            ]
+            )  # fmt: skip
+            shown = rows[_PAGE * page : _PAGE * (page + 1)]
             return _render(
                 request,
                 "complaints.html",
