@@ -29,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -41,25 +40,8 @@ from complaintlog.projections.worker import ProjectionWorker
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from http_api import drop, store_for  # noqa: E402
 from workload import import_complaints  # noqa: E402
-
-
-def fresh_url(kind: str, folder: Path, pg_url: str) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / 'partitions.db'}", None
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{pg_url}?schema={schema}", schema
-
-
-def drop_schema(pg_url: str, schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def empty_views(url: str) -> None:
@@ -122,7 +104,7 @@ def main() -> None:
     args = parser.parse_args()
     runs: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="complaintlog-partitions-") as tmp:
-        url, schema = fresh_url(args.store, Path(tmp), args.postgres_url)
+        url, schema = store_for(args.store, Path(tmp), args.postgres_url)
         try:
             with ComplaintLog(url) as log:
                 events = import_complaints(log, args.size)
@@ -132,7 +114,7 @@ def main() -> None:
                     runs.setdefault(f"follow_{workers}", []).append(timed_follow(url, workers))
         finally:
             if schema is not None:
-                drop_schema(args.postgres_url, schema)
+                drop(args.postgres_url, schema)
     figures: dict[str, Any] = {key: statistics.median(values) for key, values in runs.items()}
     for kind in ("rebuild", "follow"):
         figures[f"{kind}_speedup"] = figures[f"{kind}_{args.workers}"] / figures[f"{kind}_1"]

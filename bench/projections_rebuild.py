@@ -85,6 +85,7 @@ def main() -> None:
                 def run() -> None:
                     store = SqliteViewStore(path)
                     follower = Follower(log, store, [make()], batch_size=10_000)
+                    follower.ensure_schema(adopt=True)  # the other rows left other configs
                     follower.rebuild()
                     follower.close()
                     store.close()
@@ -92,8 +93,8 @@ def main() -> None:
                 return run
 
             def together() -> None:
-                with Projections(log, policy=policy) as views:
-                    views.rebuild()
+                # the rows "alone" leave other configurations behind: adopt, then rebuild
+                Projections.change_policy(log, policy=policy).close()
 
             rows = [
                 ("floor: read and decode the log", read_all),

@@ -10,13 +10,20 @@ number of partitions is refused; a rebuild joins them again.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
 from complaintlog import ComplaintLog, InvalidValueError
 from complaintlog.domain.sla_policy import SlaPolicy
-from complaintlog.projections import LogReader, Partition, PartitionCountError, Projections
-from complaintlog.projections._store import TRACKING_TABLE
+from complaintlog.projections import (
+    LogReader,
+    Partition,
+    PartitionCountError,
+    Projections,
+    recorded_by,
+)
+from complaintlog.projections._store import TRACKING_TABLE, SqliteViewStore
 from complaintlog.projections.worker import ProjectionWorker
 
 from .conftest import dump_with_days
@@ -129,3 +136,22 @@ def test_a_partitions_reader_decodes_only_its_own_complaints(file_log: Complaint
             assert read == (full[0], full[1], "", 0, {})
     assert any(half.holds(e[1]) for e in everything)
     assert not all(half.holds(e[1]) for e in everything)
+
+
+def test_a_partition_as_known_at_a_moment(file_log: ComplaintLog) -> None:
+    """A recording-time filter sees only the partition's own events (the others come
+    undecoded, without the time stamp it reads)."""
+    record(file_log, 12)
+    half = Partition(1, 2)
+    store = SqliteViewStore(":memory:")
+    known = recorded_by(datetime(2030, 1, 1, tzinfo=UTC))
+    with Projections(file_log, policy=POLICY, store=store, partition=half, event_filter=known) as v:
+        assert v.catch_up() == file_log.max_position()
+        shown = {
+            str(row[0])
+            for row in store.query("SELECT complaint_id FROM complaintlog_current_state")
+        }
+    with ComplaintLog(file_log.settings.url) as same:
+        everyone = {e[1] for e in LogReader(same).read(0, 1_000) if e[2] == "Received"}
+    assert shown == {cid for cid in everyone if half.holds(cid)}
+    assert shown

@@ -55,6 +55,7 @@ from complaintlog.errors import InvalidValueError, StoreUnavailableError
 from complaintlog.persistence.collector import collector_paused
 from complaintlog.projections._framework.partition_tracking import (
     join,
+    partition_count,
     partition_rows,
     split,
     tracking_key,
@@ -284,14 +285,6 @@ class Follower:
             positions[projection.name] = tracked[0] if tracked else 0
         return positions
 
-    def _stored_partitions(self) -> int | None:
-        """How many partitions the views are followed in (None: as one)."""
-        for projection in self.projections:
-            found = partition_rows(self.store, projection.name)
-            if found:
-                return next(iter(found)).count
-        return None
-
     def _catch_up_partitions(self, count: int, until: int | None) -> int:
         """A runner without a partition, on views followed in partitions: each in turn."""
         read = 0
@@ -318,7 +311,7 @@ class Follower:
         """
         self.ensure_schema()
         if self.partition is None:
-            count = self._stored_partitions()
+            count = partition_count(self.store)
             if count is not None:
                 return self._catch_up_partitions(count, until)
         positions = self.positions()
@@ -349,10 +342,12 @@ class Follower:
     def _process(
         self, events: list[LogEvent], positions: dict[str, int], start: int, last: int
     ) -> None:
-        chosen = self.event_filter(events) if self.event_filter is not None else events
-        if self._ids is not None:
+        chosen = events
+        if self._ids is not None:  # first: other partitions' events come undecoded
             after, before = self._ids
             chosen = [event for event in chosen if after < event[1] < before]
+        if self.event_filter is not None:
+            chosen = self.event_filter(chosen)
         moving = [p for p in self.projections if positions[p.name] < last]
         try:
             for projection in moving:

@@ -22,7 +22,14 @@ from complaintlog.projections._store import (
     compose,
 )
 
-__all__ = ["PartitionCountError", "join", "partition_rows", "split", "tracking_key"]
+__all__ = [
+    "PartitionCountError",
+    "join",
+    "partition_count",
+    "partition_rows",
+    "split",
+    "tracking_key",
+]
 
 
 class PartitionCountError(InvalidValueError):
@@ -53,6 +60,17 @@ def partition_rows(store: ViewStore | Transaction, view: str) -> dict[Partition,
         if at and head == view:
             found[Partition.parse(part)] = (int(position), str(config))
     return found
+
+
+def partition_count(store: ViewStore) -> int | None:
+    """How many partitions the store's views are followed in (None: as one), in one look
+    at the tracking table (every catch-up asks)."""
+    for (name,) in store.query(
+        compose("SELECT projection FROM {table} WHERE projection LIKE ?", table=TRACKING_TABLE),
+        ("%@%",),
+    ):
+        return Partition.parse(str(name).partition("@")[2]).count
+    return None
 
 
 def split(tx: Transaction, view: str, partition: Partition, config: str) -> None:
