@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from http_api import drop, store_for  # noqa: E402
+from run import source_commit  # noqa: E402
 from workload import import_complaints  # noqa: E402
 
 
@@ -102,6 +103,7 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
+    measured_commit = source_commit()  # before the runs: the tree may change while they run
     runs: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="complaintlog-partitions-") as tmp:
         url, schema = store_for(args.store, Path(tmp), args.postgres_url)
@@ -124,6 +126,8 @@ def main() -> None:
         "events": events,
         "workers": args.workers,
         "repeat": args.repeat,
+        "python": sys.version.split()[0],
+        "commit": measured_commit,
         "load_average": os.getloadavg(),
         "figures": figures,
         "runs": runs,

@@ -1,9 +1,11 @@
-"""The results section of docs/performance.md, from the JSON files of ``bench/run.py``.
+"""The results section of docs/performance.md, from the JSON files of the benchmarks.
 
     python bench/report.py bench/results/sqlite-100k.json bench/results/sqlite-1m.json \
-        bench/results/postgres-100k.json > results.md
+        bench/results/postgres-100k.json bench/results/partitions-sqlite-50k.json \
+        bench/results/partitions-postgres-50k.json > results.md
 
-Prints, in Markdown, one table of every figure side by side (one column per run) and the
+Prints, in Markdown, one table of every figure of ``bench/run.py`` side by side (one column
+per run), one of ``bench/partitions.py`` (one process against N), and the performance
 issue's targets, each checked against the figures: met or missed, with the figure it was
 judged by. The numbers are copied from the JSON, never typed by hand.
 """
@@ -49,18 +51,29 @@ def _any_sqlite(report: Report) -> bool:
     return bool(report["store"] == "sqlite")
 
 
+def _any_store(report: Report) -> bool:
+    return "workers" not in report  # a run of bench/run.py, not of bench/partitions.py
+
+
+def _partitions(report: Report) -> bool:
+    return "workers" in report
+
+
+def _two_processes(report: Report) -> bool:
+    return bool(report.get("workers") == 2)
+
+
 TARGETS = [
     Target(
         "import >= 0.9 x eventsourcing batched save",
-        _any_sqlite,
+        _any_store,
         "import_vs_es_save",
         lambda v: v >= 0.9,
         "x",
     ),
-    Target("import >= 50,000 events/s", _any_sqlite, "cl_import", lambda v: v >= 50_000, "/s"),
     Target(
         "rebuild >= 1.0 x eventsourcing read + decode",
-        _any_sqlite,
+        _any_store,
         "rebuild_vs_es_read",
         lambda v: v >= 1.0,
         "x",
@@ -74,12 +87,25 @@ TARGETS = [
     ),
     Target(
         "store with the views <= 600 MB per million events",
-        _any_sqlite,
+        _any_store,
         "store_with_views_mb_per_million_events",
         lambda v: v <= 600,
         "MB",
     ),
-    Target("rebuild >= 100,000 events/s", _any_sqlite, "rebuild", lambda v: v >= 100_000, "/s"),
+    Target(
+        "2 processes rebuild >= 1.6 x as fast as 1",
+        _two_processes,
+        "rebuild_speedup",
+        lambda v: v >= 1.6,
+        "x",
+    ),
+    Target(
+        "2 processes follow a backlog >= 1.6 x as fast as 1",
+        _two_processes,
+        "follow_speedup",
+        lambda v: v >= 1.6,
+        "x",
+    ),
     Target(
         "after one new event every view is current within 10 ms (median)",
         _any_sqlite,
@@ -163,7 +189,8 @@ TARGETS = [
 def title(report: Report) -> str:
     store = {"sqlite": "SQLite", "postgres": "PostgreSQL", "memory": "memory"}[report["store"]]
     runs = report["repeat"]
-    return f"{store}, {report['complaints']:,} complaints ({runs} run{'s' * (runs > 1)})"
+    shared = f", 1 and {report['workers']} processes" if _partitions(report) else ""
+    return f"{store}, {report['complaints']:,} complaints{shared} ({runs} run{'s' * (runs > 1)})"
 
 
 def provenance(reports: list[Report]) -> str:
@@ -181,6 +208,9 @@ def shown(value: float, unit: str) -> str:
 
 
 def figures_table(reports: list[Report]) -> list[str]:
+    reports = [r for r in reports if _any_store(r)]
+    if not reports:
+        return []
     lines = [
         "| measure | unit | " + " | ".join(title(r) for r in reports) + " |",
         "|---|---|" + "---:|" * len(reports),
@@ -193,6 +223,27 @@ def figures_table(reports: list[Report]) -> list[str]:
             label = "↳ " + label.strip()
         cells = [shown(r["figures"][key], unit) if key in r["figures"] else "" for r in reports]
         lines.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def partitions_table(reports: list[Report]) -> list[str]:
+    """One process against N on the same store, rebuild and backlog follow, in events/s."""
+    shared = [r for r in reports if _partitions(r)]
+    if not shared:
+        return []
+    lines = [
+        "| run | work | 1 process | N processes | N / 1 | load average (1, 5, 15 min) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for report in shared:
+        figures, n = report["figures"], report["workers"]
+        load = ", ".join(f"{value:.1f}" for value in report.get("load_average", []))
+        for work in ("rebuild", "follow"):
+            lines.append(
+                f"| {title(report)} | {work} | {figures[f'{work}_1']:,.0f} /s "
+                f"| {figures[f'{work}_{n}']:,.0f} /s | {figures[f'{work}_speedup']:,.2f} x "
+                f"| {load} |"
+            )
     return lines
 
 
@@ -240,13 +291,17 @@ def growth_table(reports: list[Report]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("json", nargs="+", type=Path, help="files written by run.py --json")
+    parser.add_argument(
+        "json", nargs="+", type=Path, help="files written by run.py or partitions.py --json"
+    )
     args = parser.parse_args()
     reports = [json.loads(path.read_text()) for path in args.json]
     print(f"Measured code: {provenance(reports)}.")
     print()
-    print("\n".join(figures_table(reports)))
-    print()
+    for table in (figures_table(reports), partitions_table(reports)):
+        if table:
+            print("\n".join(table))
+            print()
     print("\n".join(targets_table(reports)))
     growth = growth_table(reports)
     if growth:
