@@ -20,6 +20,8 @@ from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.sla_policy import SlaPolicy, SlaTarget
 from complaintlog.projections import AgendaAction, AgendaItem, Projections
 
+from .conftest import dump
+
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """A moment in March 2026 (the 2nd is a Monday, the 4th a Wednesday)."""
@@ -246,3 +248,25 @@ def test_what_if_the_agenda_under_another_policy(any_log: ComplaintLog) -> None:
         other.catch_up()
         [item] = other.agenda.due(as_of=at(2, 15), actions=["acknowledge"])
     assert item.due == at(2, 14)  # 4 working hours from Monday 10:00
+
+
+def test_a_stretch_of_no_length_is_replaced_by_the_one_started_at_its_moment(
+    any_log: ComplaintLog, views: Projections
+) -> None:
+    # Paused and resumed at the same moment, caught up in between: the resolution item's
+    # stretch before the pause ends where it began, and the one after the resume starts
+    # there, with the same clock and start. The table has no key index to upsert by: the
+    # catch-up must still leave one row for them, as a rebuild (one batch) does.
+    log = any_log
+    c = received(log, "Z", at(2, 10))
+    log.pause(c, reason="Waiting for the bank statement", at=at(2, 10))
+    views.catch_up()
+    log.resume(c, at=at(2, 10))
+    views.catch_up()
+    caught_up = dump(views.store)
+    views.rebuild()
+    assert dump(views.store) == caught_up
+    assert [i.action.value for i in views.agenda.due(as_of=at(2, 10), until=END_OF[5])] == [
+        "acknowledge",
+        "resolve",
+    ]

@@ -26,11 +26,12 @@ from complaintlog.projections._store import (
 )
 from complaintlog.projections._tenants import TenantPolicies
 from complaintlog.projections.agenda._rows import (
-    ACTIONS,
+    CHANGING_COLUMNS,
     HOLDER_NULLABLE,
     ITEM_COLUMNS,
     ITEM_NULLABLE,
     ITEMS,
+    KEY_COLUMNS,
     Holder,
     Segment,
     item_type,
@@ -40,7 +41,16 @@ from complaintlog.projections.sla._rows import _Case, _Clock
 
 __all__ = ["AgendaProjection"]
 
-AGENDA_CONFIG = "agenda 4"
+AGENDA_CONFIG = "agenda 5"
+
+_KEY_IS = " AND ".join(f"{name} = ?" for name in KEY_COLUMNS)
+_DELETE_ITEM = compose("DELETE FROM {items} WHERE {key}", items=ITEMS, key=_KEY_IS)
+_UPDATE_ITEM = compose(
+    "UPDATE {items} SET {changes} WHERE {key}",
+    items=ITEMS,
+    changes=", ".join(f"{name} = ?" for name in CHANGING_COLUMNS),
+    key=_KEY_IS,
+)
 
 
 class AgendaProjection(SlaProjection):
@@ -64,10 +74,11 @@ class AgendaProjection(SlaProjection):
     def create_tables(self, tx: Transaction) -> None:
         super().create_tables(tx)
         items = ", ".join(f"{name} {item_type(name)}" for name in ITEM_COLUMNS)
-        # A segment is keyed by its clock and its start: no separate item key to store (it
-        # took a sixth of the agenda's bytes, in the table and in its key index).
-        key = "complaint_id, clock_key, from_us"
-        tx.execute(f"CREATE TABLE IF NOT EXISTS {ITEMS} ({items}, PRIMARY KEY ({key}))")
+        # A segment is named by its clock and its start, but the table has no key index on
+        # them: it took a quarter of the agenda's bytes. The fold knows which segments it
+        # stored and updates those by (complaint_id, clock_key, from_us), found through
+        # the complaint's index (a complaint has a few segments); a rebuild appends.
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {ITEMS} ({items})")
         holders = "complaint_id TEXT NOT NULL, assignee TEXT, team TEXT, external_ref TEXT"
         create_table(tx, HOLDERS, holders, "complaint_id")
 
@@ -76,7 +87,7 @@ class AgendaProjection(SlaProjection):
         # The standing segments' indexes hold every column the agenda shows: one person's
         # agenda is then read from the index alone (no row look-up per item), and the
         # standing segments are a small part of the table.
-        shown = "from_us, due_us, complaint_id, clock_key, action, target, promise_id, cycle, "
+        shown = "from_us, due_us, complaint_id, clock_key, cycle, "
         shown += "opens_us, assignee, team, external_ref, end_us"  # end_us: truly covering
         for name, columns, where in (
             ("live_assignee", f"assignee, list_us, {shown}", "end_us IS NULL"),
@@ -88,6 +99,7 @@ class AgendaProjection(SlaProjection):
             tx.execute(
                 f"CREATE INDEX IF NOT EXISTS {ITEMS}_{name} ON {ITEMS} ({columns}) WHERE {where}"
             )
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {ITEMS}_complaint ON {ITEMS} (complaint_id)")
         tx.execute(f"CREATE INDEX IF NOT EXISTS {HOLDERS}_assignee ON {HOLDERS} (assignee)")
         tx.execute(f"CREATE INDEX IF NOT EXISTS {HOLDERS}_team ON {HOLDERS} (team)")
 
@@ -139,23 +151,31 @@ class AgendaProjection(SlaProjection):
         item_marks, null = marks(tx, ITEM_NULLABLE)
         holder_rows: list[tuple[Any, ...]] = []
         item_rows: list[tuple[Any, ...]] = []
+        updated_rows: list[tuple[Any, ...]] = []
+        started: list[tuple[Any, ...]] = []
         for holder in holders:
             if holder.dirty:
                 holder_rows.append(holder.row(holder_null))
                 holder.dirty = False
-            item_rows.extend(segment.row(null) for segment in holder.pending.values())
+            for segment in holder.pending.values():
+                if segment.stored:
+                    updated_rows.append(segment.update_row())
+                else:
+                    item_rows.append(segment.row(null))
+                    started.append((segment.complaint_id, segment.clock_key, segment.from_us))
+                    segment.stored = True
             holder.pending.clear()
         new = self.rows_are_new
         write_rows(tx, HOLDERS, HOLDER_COLUMNS, holder_marks, "complaint_id", holder_rows, new=new)
-        write_rows(
-            tx,
-            ITEMS,
-            ITEM_COLUMNS,
-            item_marks,
-            "complaint_id, clock_key, from_us",
-            item_rows,
-            new=new,
-        )
+        if updated_rows:  # only ever standing segments: few, on a catch-up
+            tx.executemany(_UPDATE_ITEM, updated_rows)
+        if started and not new:
+            # A segment ended where it began (a stretch of no length) by an earlier write
+            # has the key of one started again at that moment: replaced, as a keyed upsert
+            # would (a rebuild's pages hold whole histories and write each key once).
+            tx.executemany(_DELETE_ITEM, started)
+        if item_rows:
+            tx.append(ITEMS, ", ".join(ITEM_COLUMNS), item_marks, item_rows)
 
     # -- the fold ---------------------------------------------------------------------------
 
@@ -233,12 +253,10 @@ class AgendaProjection(SlaProjection):
         segment = Segment()
         segment.complaint_id = holder.complaint_id
         segment.clock_key = clock.clock_key
-        segment.action = ACTIONS[clock.metric]
-        segment.target = clock.target
-        segment.promise_id = clock.promise_id
         segment.cycle = clock.cycle
         segment.from_us = at
         segment.end_us = None
+        segment.stored = False
         segment.external_ref = holder.external_ref
         self._fill_segment(segment, clock, holder)
         holder.open[clock.clock_key] = segment

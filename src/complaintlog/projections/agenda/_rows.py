@@ -14,7 +14,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
-__all__ = ["ACTIONS", "ITEMS", "AgendaAction"]
+__all__ = ["ACTIONS", "ITEMS", "AgendaAction", "clock_parts", "metrics_of"]
 
 ITEMS = "complaintlog_agenda_items"
 
@@ -43,9 +43,6 @@ ACTIONS = {
 ITEM_COLUMNS = (
     "complaint_id",
     "clock_key",
-    "action",
-    "target",
-    "promise_id",
     "cycle",
     "from_us",
     "end_us",
@@ -59,9 +56,6 @@ ITEM_COLUMNS = (
 SHOWN_COLUMNS = (
     "complaint_id",
     "clock_key",
-    "action",
-    "target",
-    "promise_id",
     "cycle",
     "due_us",
     "opens_us",
@@ -70,14 +64,29 @@ SHOWN_COLUMNS = (
     "external_ref",
 )
 ITEM_NULLABLE = tuple(
-    name in {"promise_id", "end_us", "opens_us", "assignee", "team", "external_ref"}
-    for name in ITEM_COLUMNS
+    name in {"end_us", "opens_us", "assignee", "team", "external_ref"} for name in ITEM_COLUMNS
 )
 HOLDER_NULLABLE = (False, True, True, True)
+CHANGING_COLUMNS = ("end_us", "due_us", "opens_us", "list_us", "assignee", "team")
+"""What a stored segment's row can still change (the rest is its key and its clock's)."""
+KEY_COLUMNS = ("complaint_id", "clock_key", "from_us")
 
 
 _ITEM_VALUES = attrgetter(*ITEM_COLUMNS)
 """A segment's values in column order, read in C (a rebuild writes about six per complaint)."""
+_UPDATE_VALUES = attrgetter(*CHANGING_COLUMNS, *KEY_COLUMNS)
+
+
+def clock_parts(clock_key: str) -> tuple[str, str, str | None]:
+    """The action, target and promise id a clock key names (``metric/cycle/target`` or
+    ``promise/<promise id>/target``): the rows do not store them again."""
+    metric, middle, target = clock_key.split("/", 2)
+    return ACTIONS[metric], target, middle if metric == "promise" else None
+
+
+def metrics_of(action: str) -> list[str]:
+    """The SLA metrics whose running clocks ask for ``action``."""
+    return sorted(metric for metric, asked in ACTIONS.items() if asked == action)
 
 
 def item_type(name: str) -> str:
@@ -93,13 +102,10 @@ def item_type(name: str) -> str:
 class Segment:
     """One stretch of an item, while the fold keeps it."""
 
-    __slots__ = ITEM_COLUMNS
+    __slots__ = (*ITEM_COLUMNS, "stored")
 
     complaint_id: str
     clock_key: str
-    action: str
-    target: str
-    promise_id: str | None
     cycle: int
     from_us: int
     end_us: int | None
@@ -110,6 +116,8 @@ class Segment:
     assignee: str | None
     team: str | None
     external_ref: str | None
+    stored: bool
+    """Its row is in the table (it is then updated by its key, else inserted)."""
 
     def row(self, null: int | None) -> tuple[Any, ...]:
         values: tuple[Any, ...] = _ITEM_VALUES(self)
@@ -117,11 +125,17 @@ class Segment:
             return values
         return tuple(null if value is None else value for value in values)
 
+    def update_row(self) -> tuple[Any, ...]:
+        """The changing columns, then the key (the parameters of ``UPDATE ... WHERE key``)."""
+        values: tuple[Any, ...] = _UPDATE_VALUES(self)
+        return values
+
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Segment:
         segment = cls()
         for name, value in zip(ITEM_COLUMNS, row, strict=True):
             setattr(segment, name, value)
+        segment.stored = True
         return segment
 
 

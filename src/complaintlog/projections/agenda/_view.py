@@ -12,7 +12,13 @@ import attrs
 from complaintlog.errors import InvalidValueError
 from complaintlog.projections._framework.reader import from_us, to_us
 from complaintlog.projections._store import ViewStore, compose
-from complaintlog.projections.agenda._rows import ITEMS, SHOWN_COLUMNS, AgendaAction
+from complaintlog.projections.agenda._rows import (
+    ITEMS,
+    SHOWN_COLUMNS,
+    AgendaAction,
+    clock_parts,
+    metrics_of,
+)
 from complaintlog.projections.sla._rows import CASES
 
 __all__ = ["AgendaItem", "AgendaView"]
@@ -135,8 +141,12 @@ class AgendaView:
         if chosen is not None:
             if not chosen:
                 return []
-            clauses.append(f"action IN ({', '.join('?' * len(chosen))})")
-            params.extend(chosen)
+            # The action is not stored: it is the clock key's metric (``metric/...``).
+            metrics = [metric for action in chosen for metric in metrics_of(action)]
+            clauses.append(
+                "(" + " OR ".join(f"substr(clock_key, 1, {len(m) + 1}) = ?" for m in metrics) + ")"
+            )
+            params.extend(f"{metric}/" for metric in metrics)
         where = " AND ".join(clauses)
         tail = " ORDER BY due_us, complaint_id, clock_key" + (
             f" LIMIT {int(limit)}" if limit is not None else ""
@@ -161,14 +171,15 @@ class AgendaView:
             ),
             [now, *params],
         )
-        rows.sort(key=lambda row: (row[6], row[0], row[1]))
+        rows.sort(key=lambda row: (row[3], row[0], row[1]))
         if limit is not None:
             rows = rows[:limit]
         return [_item(row, now) for row in rows]
 
 
 def _item(row: Sequence[Any], now: int) -> AgendaItem:
-    (complaint_id, _, action, target, promise_id, cycle, due, opens, assignee, team, ref) = row
+    (complaint_id, clock_key, cycle, due, opens, assignee, team, ref) = row
+    action, target, promise_id = clock_parts(clock_key)
     return AgendaItem(
         complaint_id=UUID(hex=complaint_id),
         external_ref=ref,
