@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 OUTCOME_DAYS = "complaintlog_sla_outcome_days"
-SLA_CONFIG = "sla-6"
+SLA_CONFIG = "sla-7"
 """The SLA projection's configuration version from which it keeps the outcome rows (a
 store still at an older one, not yet caught up, has none)."""
 

@@ -97,7 +97,7 @@ _CLOCK_NULLABLE = tuple("NOT NULL" not in _type(name) for name in _ALL_CLOCK_COL
 class _Clock:
     """One clock while it is being folded."""
 
-    __slots__ = (*_CLOCK_COLUMNS, "dirty")
+    __slots__ = (*_CLOCK_COLUMNS, "dirty", "stored")
 
     complaint_id: str
     clock_key: str
@@ -119,6 +119,9 @@ class _Clock:
     met_us: int | None
     cancelled_us: int | None
     dirty: bool
+    stored: bool
+    """Its row is in the table: updated by its key (the table has no key index), else
+    inserted."""
 
     @property
     def running(self) -> bool:
@@ -180,6 +183,7 @@ class _Clock:
         for name, value in zip(_CLOCK_COLUMNS, row, strict=False):
             setattr(clock, name, value)
         clock.dirty = False
+        clock.stored = True
         return clock
 
 
