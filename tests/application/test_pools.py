@@ -163,3 +163,38 @@ def test_one_log_shared_by_40_threads(schemas: list[str]) -> None:
         ]
         assert sum(1 for _ in log.notifications()) == 800
         assert verify(log).ok
+
+
+def test_a_pooled_connection_gets_each_borrowers_search_path(
+    schemas: list[str], postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """complaintlog's pool remembers the search path a connection has and sets it only
+    when a borrower asks for another (a round trip saved on every view query)."""
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    from complaintlog.persistence.pools import Pool, _configure
+
+    names = [url.rsplit("schema=", 1)[1].split("&")[0] for url in schemas[:2]]
+    sets: list[str] = []
+    real_execute = psycopg.Connection.execute
+
+    def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        text = query.as_string(self) if hasattr(query, "as_string") else str(query)
+        if text.startswith("SET search_path"):
+            sets.append(text)
+        return real_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", execute)
+    one = ConnectionPool(postgres_url, min_size=1, max_size=1, configure=_configure, open=True)
+    pool = Pool(one, owned=True)
+    try:
+        seen = []
+        for name in [names[0], names[0], names[1], names[1], names[0], None]:
+            with pool.connection(search_path=name) as conn:
+                row = conn.execute("SELECT current_schema()").fetchone()
+                seen.append(row["current_schema"])
+        assert seen == [names[0], names[0], names[1], names[1], names[0], names[0]]
+        assert len(sets) == 3  # one per change of schema, none for a borrower naming none
+    finally:
+        one.close()
