@@ -182,7 +182,7 @@ def test_a_racing_runner_is_refused_and_writes_nothing(
         second.catch_up()
         after_second = dump(second.store)
         # the first runner read its positions before the second one committed
-        monkeypatch.setattr(first._follower, "positions", lambda: dict(stale))
+        monkeypatch.setattr(first._follower, "positions", lambda *_: dict(stale))
         with pytest.raises(ProjectionConflictError, match="another runner"):
             first.catch_up()
         assert dump(first.store) == after_second

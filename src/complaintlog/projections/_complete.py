@@ -46,8 +46,8 @@ class CompleteViews(ViewStore):
         self._refuse_half_built_views()
         return self._store.query(sql, params)
 
-    def transaction(self) -> AbstractContextManager[Transaction]:
-        return self._store.transaction()
+    def transaction(self, *, pipelined: bool = False) -> AbstractContextManager[Transaction]:
+        return self._store.transaction(pipelined=pipelined)
 
     def close(self) -> None:
         self._store.close()

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -167,11 +167,19 @@ class Transaction(Protocol):
     kind: str
     """The database: ``sqlite`` or ``postgres``."""
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the rows it changed (-1 in a pipelined transaction, where the
+        answer comes later: use :meth:`query_later` with ``RETURNING`` to know)."""
+        ...
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
+        """Send a query now, read its rows when the function returned is called: in a
+        pipelined transaction the statements sent meanwhile go in the same round trip."""
+        ...
 
     def append(
         self, table: str, columns: str, placeholders: str, rows: Sequence[Sequence[Any]]
@@ -228,7 +236,10 @@ class ViewStore:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         raise NotImplementedError
 
-    def transaction(self) -> AbstractContextManager[Transaction]:
+    def transaction(self, *, pipelined: bool = False) -> AbstractContextManager[Transaction]:
+        """A write transaction. ``pipelined`` (for a few rows, PostgreSQL): statements are
+        sent without waiting for their answers, which arrive with the next query's or the
+        commit's; rows are inserted by ``INSERT`` (``COPY`` cannot be pipelined)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -308,6 +319,10 @@ class _SqliteTransaction:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._cursor.execute(sql, params).fetchall()
 
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
+        rows = self.query(sql, params)
+        return lambda: rows
+
     def append(
         self, table: str, columns: str, placeholders: str, rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -345,7 +360,7 @@ class SqliteViewStore(ViewStore):
         return self.connection.execute(sql, params).fetchall()
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, *, pipelined: bool = False) -> Iterator[Transaction]:
         cursor = self.connection.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
@@ -374,15 +389,17 @@ def _pg(sql: str) -> str:
 
 
 class _PostgresTransaction:
-    __slots__ = ("_cursor",)
+    __slots__ = ("_connection", "_cursor", "_pipelined")
     kind = "postgres"
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, connection: Any, cursor: Any, *, pipelined: bool = False) -> None:
+        self._connection = connection
         self._cursor = cursor
+        self._pipelined = pipelined
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         self._cursor.execute(_pg(sql), params)
-        return int(self._cursor.rowcount)
+        return -1 if self._pipelined else int(self._cursor.rowcount)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
@@ -390,12 +407,34 @@ class _PostgresTransaction:
             self._cursor.executemany(_pg(sql), rows)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self._cursor.execute(_pg(sql), params)
-        return list(self._cursor.fetchall())
+        return self.query_later(sql, params)()
+
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
+        if not self._pipelined:
+            self._cursor.execute(_pg(sql), params)
+            found: list[Row] = list(self._cursor.fetchall())
+            return lambda: found
+        # A cursor of its own: in pipeline mode a cursor's results are those of whichever
+        # of its statements answered last, not necessarily the last sent.
+        cursor = self._connection.cursor()
+        cursor.execute(_pg(sql), params)
+
+        def answer() -> list[Row]:
+            with cursor:
+                return list(cursor.fetchall())
+
+        return answer
 
     def append(
         self, table: str, columns: str, placeholders: str, rows: Sequence[Sequence[Any]]
     ) -> None:
+        if self._pipelined:  # a few rows: no COPY, which would end the pipeline
+            statement = "INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+            self.executemany(
+                compose(statement, table=table, columns=columns, placeholders=placeholders),
+                rows,
+            )
+            return
         statement = compose("COPY {table} ({columns}) FROM STDIN", table=table, columns=columns)
         with self._cursor.copy(statement) as copy:
             for row in rows:
@@ -455,13 +494,37 @@ class PostgresViewStore(ViewStore):
             return list(cursor.fetchall())
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, *, pipelined: bool = False) -> Iterator[Transaction]:
+        if pipelined:
+            with self._pipelined_transaction() as tx:
+                yield tx
+            return
         with (
             self._connection("write the views") as conn,
             conn.transaction(),
             conn.cursor() as cursor,
         ):
-            yield _PostgresTransaction(cursor)
+            yield _PostgresTransaction(conn, cursor)
+
+    @contextmanager
+    def _pipelined_transaction(self) -> Iterator[Transaction]:
+        """``BEGIN``, the statements, ``COMMIT`` in psycopg's pipeline mode: one round trip
+        for a one-event catch-up's writes (plus one per query among them), where each
+        statement was one. Rolled back if anything in it failed."""
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        with self._connection("write the views") as conn:
+            try:
+                with conn.cursor() as cursor, conn.pipeline():
+                    cursor.execute("BEGIN")
+                    yield _PostgresTransaction(conn, cursor, pipelined=True)
+                    cursor.execute("COMMIT")
+            except BaseException:
+                if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+                    with suppress(psycopg.Error):  # the first error is the one to raise
+                        conn.rollback()
+                raise
 
     def close(self) -> None:
         """Nothing to close: the connections are the pool's."""

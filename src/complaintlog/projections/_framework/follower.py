@@ -22,6 +22,14 @@ so this runner instead
   twice. Every event advances the position, also the ones a projection ignores (other
   aggregates' events such as ``ExternalReference.Registered``).
 
+Following the log, most pages hold one event or a few, and on PostgreSQL a catch-up's time
+is its round trips: it reads every position (and whether the views are followed in
+partitions) in one query, stops after a page shorter than asked for (the head of the log,
+as it was read) instead of reading an empty one, and writes a page of at most
+:data:`PIPELINED_EVENTS` events in one pipelined transaction: the positions'
+compare-and-set first, then the rows, each statement sent without waiting for the one
+before (``docs/performance.md``, "PostgreSQL one-event catch-up").
+
 The per-complaint cache is only ever a copy of committed rows plus the batch in progress;
 any failure discards it, and the next batch reloads what it needs from the tables.
 
@@ -54,11 +62,13 @@ from typing import TYPE_CHECKING, Any
 from complaintlog.errors import InvalidValueError, StoreUnavailableError
 from complaintlog.persistence.collector import collector_paused
 from complaintlog.projections._framework.partition_tracking import (
+    Tracking,
     join,
     partition_count,
-    partition_rows,
+    partitions_in,
     split,
     tracking_key,
+    tracking_rows,
 )
 from complaintlog.projections._framework.partitions import Partition, partitions
 from complaintlog.projections._framework.projection import Projection
@@ -72,6 +82,7 @@ from complaintlog.projections._framework.reader import (
 from complaintlog.projections._store import (
     TRACKING_TABLE,
     ProjectionConflictError,
+    Row,
     Transaction,
     ViewPolicyMismatchError,
     ViewStore,
@@ -81,7 +92,7 @@ from complaintlog.projections._store import (
 if TYPE_CHECKING:
     from complaintlog.application import ComplaintLog
 
-__all__ = ["EventFilter", "Follower", "Replay", "recorded_by"]
+__all__ = ["PIPELINED_EVENTS", "EventFilter", "Follower", "Replay", "recorded_by"]
 
 EventFilter = Callable[[list[LogEvent]], list[LogEvent]]
 
@@ -111,6 +122,10 @@ def recorded_by(moment: datetime) -> EventFilter:
 
     return keep
 
+
+PIPELINED_EVENTS = 64
+"""Pages of at most this many events (a catch-up following the log) are written in one
+pipelined transaction on PostgreSQL, as the event recorder saves batches of as many."""
 
 _CREATOR_LOCK = 0x636C_7669_6577  # "clview"
 _DAY_ROWS_LOCK = 0x636C_6461_7973  # "cldays"
@@ -151,13 +166,18 @@ class Follower:
         """The projection's tracking row for this runner (its partition's, if it has one)."""
         return tracking_key(projection.name, self.partition)
 
-    def _tracked(self, projection: Projection[Any]) -> tuple[int, str] | None:
-        """Position and configuration of the projection as this runner sees it: for a
-        runner without a partition on views followed in partitions, the lowest position."""
-        own = self.store.tracking(self.key(projection))
+    def _tracked(
+        self, projection: Projection[Any], rows: Tracking | None = None
+    ) -> tuple[int, str] | None:
+        """Position and configuration of the projection as this runner sees it (in the
+        tracking ``rows`` given, else as stored now): for a runner without a partition on
+        views followed in partitions, the lowest position."""
+        if rows is None:
+            rows = tracking_rows(self.store)
+        own = rows.get(self.key(projection))
         if own is not None or self.partition is not None:
             return own
-        parts = partition_rows(self.store, projection.name)
+        parts = partitions_in(rows, projection.name)
         if not parts:
             return None
         return min(position for position, _ in parts.values()), next(iter(parts.values()))[1]
@@ -184,8 +204,9 @@ class Follower:
 
     def check_configs(self) -> None:
         """Refuse views built under another configuration (policy, calendar)."""
+        rows = tracking_rows(self.store)
         for projection in self.projections:
-            tracked = self._tracked(projection)
+            tracked = self._tracked(projection, rows)
             if tracked is None or tracked[0] < 0:  # new, or a marker of a rebuild under way
                 continue
             if tracked[1] != projection.config():
@@ -276,12 +297,15 @@ class Follower:
                     (projection.name, projection.config()),
                 )
 
-    def positions(self) -> dict[str, int]:
-        """Each projection's position: the id of the last notification it processed."""
+    def positions(self, rows: Tracking | None = None) -> dict[str, int]:
+        """Each projection's position: the id of the last notification it processed (in
+        the tracking ``rows`` given, else as stored now)."""
         self.ensure_schema()
+        if rows is None:
+            rows = tracking_rows(self.store)
         positions: dict[str, int] = {}
         for projection in self.projections:
-            tracked = self._tracked(projection)
+            tracked = self._tracked(projection, rows)
             positions[projection.name] = tracked[0] if tracked else 0
         return positions
 
@@ -310,11 +334,12 @@ class Follower:
         Returns the number of log events read (the most-behind projection's new events).
         """
         self.ensure_schema()
+        rows = tracking_rows(self.store)  # positions and partitions: one look
         if self.partition is None:
-            count = partition_count(self.store)
+            count = partition_count(rows)
             if count is not None:
                 return self._catch_up_partitions(count, until)
-        positions = self.positions()
+        positions = self.positions(rows)
         for name, position in positions.items():
             if position < 0:  # being rebuilt by another runner (or a rebuild died)
                 raise ProjectionConflictError(name, position)
@@ -334,9 +359,12 @@ class Follower:
                 last = events[-1][0]
                 self._process(events, positions, start, last)
                 processed += len(events)
+                short = len(events) < self.batch_size
                 del events  # freed while the collector still sleeps
             for name in positions:
                 positions[name] = max(positions[name], last)
+            if short:  # the head of the log as it was read: no second, empty read
+                break
         return processed
 
     def _process(
@@ -354,23 +382,14 @@ class Follower:
                 own = positions[projection.name]
                 todo = chosen if own == start else [e for e in chosen if e[0] > own]
                 projection.apply(todo, self.store)
-            with self.store.transaction() as tx:
+            with self.store.transaction(pipelined=len(events) <= PIPELINED_EVENTS) as tx:
                 if self.partition is not None and tx.kind == "postgres":
                     # the day rows sum over complaints of every partition: one at a time
                     tx.execute("SELECT pg_advisory_xact_lock(?)", (_DAY_ROWS_LOCK,))
+                check = self._move_positions(tx, moving, positions, last)
                 for projection in moving:
                     projection.write(tx)
-                    expected = positions[projection.name]
-                    updated = tx.execute(
-                        compose(
-                            "UPDATE {tracking_table} SET position = ? WHERE projection = "
-                            "? AND position = ?",
-                            tracking_table=TRACKING_TABLE,
-                        ),
-                        (last, self.key(projection), expected),
-                    )
-                    if updated != 1:
-                        raise ProjectionConflictError(projection.name, expected)
+                check()
         except BaseException as error:
             for projection in moving:
                 projection.discard()
@@ -381,6 +400,59 @@ class Follower:
             raise
         for projection in moving:
             projection.committed(last)
+
+    def _move_positions(
+        self,
+        tx: Transaction,
+        moving: Sequence[Projection[Any]],
+        positions: dict[str, int],
+        last: int,
+    ) -> Callable[[], None]:
+        """Move the projections' positions to ``last`` if they are still where the page
+        started from (compare-and-set); returns the check, which raises
+        :class:`ProjectionConflictError` for one another runner moved. Sent first, so that
+        in a pipelined transaction the answer comes back with the first query of the
+        views' writes instead of costing a round trip of its own."""
+        if tx.kind != "postgres":  # one statement each (RETURNING needs SQLite 3.35)
+            moved = [
+                (self.key(projection),)
+                for projection in moving
+                if tx.execute(
+                    compose(
+                        "UPDATE {tracking_table} SET position = ? WHERE projection = ? "
+                        "AND position = ?",
+                        tracking_table=TRACKING_TABLE,
+                    ),
+                    (last, self.key(projection), positions[projection.name]),
+                )
+                == 1
+            ]
+
+            def answer() -> list[Row]:
+                return moved
+
+        else:
+            conditions = " OR ".join(["(projection = ? AND position = ?)"] * len(moving))
+            params: list[Any] = [last]
+            for projection in moving:
+                params += [self.key(projection), positions[projection.name]]
+            answer = tx.query_later(
+                compose(
+                    "UPDATE {tracking_table} SET position = ? WHERE {conditions} "
+                    "RETURNING projection",
+                    tracking_table=TRACKING_TABLE,
+                    conditions=conditions,
+                ),
+                params,
+            )
+
+        def check() -> None:
+            done = {str(row[0]) for row in answer()}
+            for projection in moving:
+                if self.key(projection) not in done:
+                    raise ProjectionConflictError(projection.name, positions[projection.name])
+
+        return check
 
     def rebuild(
         self, projections: Collection[str] | None = None, *, replay: Replay | None = None

@@ -11,6 +11,8 @@ up partition by partition. A rebuild joins them again (one row per view).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from complaintlog.errors import InvalidValueError
 from complaintlog.projections._framework.partitions import Partition
 from complaintlog.projections._store import (
@@ -27,9 +29,14 @@ __all__ = [
     "join",
     "partition_count",
     "partition_rows",
+    "partitions_in",
     "split",
     "tracking_key",
+    "tracking_rows",
 ]
+
+Tracking = Mapping[str, tuple[int, str]]
+"""The tracking table: position and configuration by row name."""
 
 
 class PartitionCountError(InvalidValueError):
@@ -49,27 +56,40 @@ def tracking_key(view: str, partition: Partition | None) -> str:
     return view if partition is None else f"{view}@{partition}"
 
 
-def partition_rows(store: ViewStore | Transaction, view: str) -> dict[Partition, tuple[int, str]]:
-    """The view's partition rows: position and configuration by partition (none: the view
-    has one row of its own, or none yet)."""
+def tracking_rows(store: ViewStore | Transaction) -> dict[str, tuple[int, str]]:
+    """Every tracking row, in one query: a catch-up reads its positions and whether the
+    views are followed in partitions from one look (a round trip each on PostgreSQL)."""
+    return {
+        str(name): (int(position), str(config))
+        for name, position, config in store.query(
+            compose("SELECT projection, position, config FROM {table}", table=TRACKING_TABLE)
+        )
+    }
+
+
+def partitions_in(rows: Tracking, view: str) -> dict[Partition, tuple[int, str]]:
+    """The view's partition rows among ``rows``: position and configuration by partition
+    (none: the view has one row of its own, or none yet)."""
     found: dict[Partition, tuple[int, str]] = {}
-    for name, position, config in store.query(
-        compose("SELECT projection, position, config FROM {table}", table=TRACKING_TABLE)
-    ):
-        head, at, part = str(name).partition("@")
+    for name, tracked in rows.items():
+        head, at, part = name.partition("@")
         if at and head == view:
-            found[Partition.parse(part)] = (int(position), str(config))
+            found[Partition.parse(part)] = tracked
     return found
 
 
-def partition_count(store: ViewStore) -> int | None:
-    """How many partitions the store's views are followed in (None: as one), in one look
-    at the tracking table (every catch-up asks)."""
-    for (name,) in store.query(
-        compose("SELECT projection FROM {table} WHERE projection LIKE ?", table=TRACKING_TABLE),
-        ("%@%",),
-    ):
-        return Partition.parse(str(name).partition("@")[2]).count
+def partition_rows(store: ViewStore | Transaction, view: str) -> dict[Partition, tuple[int, str]]:
+    """The view's partition rows as stored now (see :func:`partitions_in`)."""
+    return partitions_in(tracking_rows(store), view)
+
+
+def partition_count(rows: Tracking) -> int | None:
+    """How many partitions the views are followed in (None: as one), from the tracking
+    rows the catch-up read."""
+    for name in rows:
+        _, at, part = name.partition("@")
+        if at:
+            return Partition.parse(part).count
     return None
 
 
