@@ -51,6 +51,7 @@ _UPDATE_ITEM = compose(
     changes=", ".join(f"{name} = ?" for name in CHANGING_COLUMNS),
     key=_KEY_IS,
 )
+_END_US = ITEM_COLUMNS.index("end_us")
 
 
 class AgendaProjection(SlaProjection):
@@ -122,17 +123,21 @@ class AgendaProjection(SlaProjection):
             holder.team = team
             holder.dirty = False
             self.holders[complaint_id] = holder
+        # By complaint only, the standing segments picked here: with ``end_us IS NULL`` in
+        # the query, PostgreSQL (without statistics) read the standing segments' covering
+        # index whole, which holds complaint_id but does not begin with it.
         for row in select_in(
             store,
             compose(
-                "SELECT {columns} FROM {items} WHERE end_us IS NULL AND complaint_id",
+                "SELECT {columns} FROM {items} WHERE complaint_id",
                 columns=", ".join(ITEM_COLUMNS),
                 items=ITEMS,
             ),
             complaint_ids,
         ):
-            segment = Segment.from_row(tuple(row))
-            self.holders[segment.complaint_id].open[segment.clock_key] = segment
+            if row[_END_US] is None:
+                segment = Segment.from_row(tuple(row))
+                self.holders[segment.complaint_id].open[segment.clock_key] = segment
         return cases
 
     def committed(self, position: int) -> None:
