@@ -55,7 +55,8 @@ counting frees them), and each collection would walk every cached state for noth
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -200,7 +201,7 @@ class Follower:
                 projection.create_tables(tx)
                 projection.create_indexes(tx)
 
-        self._create_giving_way(create)
+        self._create_giving_way(self.projections, create)
 
     def check_configs(self) -> None:
         """Refuse views built under another configuration (policy, calendar)."""
@@ -248,9 +249,11 @@ class Follower:
             projection.create_tables(tx)
             projection.create_indexes(tx)
 
-        return self._create_giving_way(create)
+        return self._create_giving_way((projection,), create)
 
-    def _create_giving_way(self, create: Callable[[Transaction], None]) -> bool:
+    def _create_giving_way(
+        self, projections: Sequence[Projection[Any]], create: Callable[[Transaction], None]
+    ) -> bool:
         """Run ``CREATE ... IF NOT EXISTS`` statements without deadlocking a writer.
 
         On PostgreSQL ``CREATE INDEX IF NOT EXISTS`` locks its table even when the index
@@ -261,7 +264,7 @@ class Follower:
         gives way: a writer holding them means the tables exist. False when it gave way.
         """
         try:
-            with self.store.transaction() as tx:
+            with self._schema_transaction(projections) as tx:
                 if tx.kind == "postgres":
                     tx.execute("SELECT pg_advisory_xact_lock(?)", (_CREATOR_LOCK,))
                     tx.execute("SET LOCAL lock_timeout = '200ms'")
@@ -272,9 +275,25 @@ class Follower:
             return False
         return True
 
+    @contextmanager
+    def _schema_transaction(self, projections: Sequence[Projection[Any]]) -> Iterator[Transaction]:
+        """A transaction that creates, drops or folds again the projections' tables: what
+        the projections decided about their tables in it (whether day rows are kept)
+        holds once it commits, and is taken back if it rolls back (an opener giving way
+        to a writer, a runner that lost a race)."""
+        try:
+            with self.store.transaction() as tx:
+                yield tx
+        except BaseException:
+            for projection in projections:
+                projection.schema_ended(committed=False)
+            raise
+        for projection in projections:
+            projection.schema_ended(committed=True)
+
     def _reset(self, projection: Projection[Any], *, with_indexes: bool) -> None:
         projection.discard()
-        with self.store.transaction() as tx:
+        with self._schema_transaction((projection,)) as tx:
             join(tx, projection.name)
             projection.drop_tables(tx)
             projection.create_tables(tx)
@@ -482,7 +501,7 @@ class Follower:
         for projection in chosen:
             self._reset(projection, with_indexes=False)
         count = self.catch_up()
-        with self.store.transaction() as tx:
+        with self._schema_transaction(chosen) as tx:
             for projection in chosen:
                 projection.create_indexes(tx)
         return count
@@ -524,7 +543,7 @@ class Follower:
         else:
             where, params = "tenant = ?", (tenant,)
         count = 0
-        with self.store.transaction() as tx:
+        with self._schema_transaction([found[0] for found in chosen]) as tx:
             for projection, position, stored, table in chosen:
                 updated = tx.execute(
                     compose(
@@ -630,7 +649,7 @@ class Follower:
     ) -> None:
         """Move the chosen projections' tracking rows from ``expected`` to ``position`` (and
         their config to ``config``, or their own), refusing if another runner moved them."""
-        with self.store.transaction() as tx:
+        with self._schema_transaction(chosen) as tx:
             for projection in chosen:
                 if indexes:
                     projection.create_indexes(tx)

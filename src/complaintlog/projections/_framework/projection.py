@@ -97,6 +97,13 @@ class Projection(ABC, Generic[S]):
         """After :meth:`forget` and the complaints' folding again: finish what depends on
         every row (totals that could not be moved complaint by complaint)."""
 
+    def schema_ended(self, *, committed: bool) -> None:
+        """A transaction that ran :meth:`create_tables`, :meth:`create_indexes`,
+        :meth:`forget` or :meth:`refolded` ended. What they decided about the tables (a
+        view's note that its day rows are kept) holds if it committed; if it rolled back
+        (an opener giving way to a writer), the tables are as before, and so must the
+        note be."""
+
     # -- driven by the Follower -------------------------------------------------------------
 
     def apply(self, events: Sequence[LogEvent], store: ViewStore) -> None:

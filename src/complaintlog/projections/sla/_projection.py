@@ -109,6 +109,11 @@ class SlaProjection(Projection[_Case]):
         """Whether :meth:`write` keeps the outcome day rows up to date: not while a rebuild
         writes the clock rows (the day rows are derived from them at its end, in
         :meth:`create_indexes`)."""
+        self._days_committed = True
+        """:attr:`_days_kept` as the committed tables say (:meth:`schema_ended`). Tables
+        this runner did not manage to open (it gave way to a writer) exist and are
+        followed: their day rows are kept. (:attr:`_days_kept` starts False: a process
+        writing its share of a rebuild never opens the tables, and counts its rows.)"""
         self._counted: _sla_days.Counts | None = None
         """The outcomes a rebuild complaint by complaint has written so far, counted by
         day as it writes them: its day rows, without reading the clock rows back."""
@@ -159,6 +164,15 @@ class SlaProjection(Projection[_Case]):
     def _complaint_tables(self) -> tuple[str, ...]:
         """The tables holding rows of one complaint each (keyed by ``complaint_id``)."""
         return (CASES, CLOCKS)
+
+    def schema_ended(self, *, committed: bool) -> None:
+        """The note that day rows are kept follows the committed tables: a rolled back
+        ``CREATE`` (an opener giving way) must not leave it False beside day rows a
+        writer keeps (they would miss this runner's changes), nor True beside none."""
+        if committed:
+            self._days_committed = self._days_kept
+        else:
+            self._days_kept = self._days_committed
 
     def refolded(self, tx: Transaction) -> None:
         if not self._days_kept:

@@ -86,6 +86,11 @@ class StatisticsProjection(Projection[_Facts]):
         """Whether :meth:`write` keeps the day rows up to date: not while a rebuild writes
         the fact rows (the day rows are derived from them at its end, in
         :meth:`create_indexes`)."""
+        self._days_committed = True
+        """:attr:`_days_kept` as the committed tables say (:meth:`schema_ended`). Tables
+        this runner did not manage to open (it gave way to a writer) exist and are
+        followed: their day rows are kept. (:attr:`_days_kept` starts False: a process
+        writing its share of a rebuild never opens the tables, and counts its rows.)"""
         self._counted: Days | None = None
         """The figures of the complaints a rebuild complaint by complaint has written so
         far, added up by day as it writes them: its day rows, without reading them back."""
@@ -108,6 +113,15 @@ class StatisticsProjection(Projection[_Facts]):
         the default calendar's changed)."""
         zone = tx.query(compose("SELECT zone FROM {table} LIMIT 1", table=DAYS_TABLE))
         self._days_kept = not zone or zone[0][0] == self._zone
+
+    def schema_ended(self, *, committed: bool) -> None:
+        """The note that day rows are kept follows the committed tables: a rolled back
+        ``CREATE`` (an opener giving way) must not leave it False beside day rows a
+        writer keeps (they would miss this runner's changes), nor True beside none."""
+        if committed:
+            self._days_committed = self._days_kept
+        else:
+            self._days_kept = self._days_committed
 
     def refolded(self, tx: Transaction) -> None:
         if not self._days_kept:
