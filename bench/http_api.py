@@ -11,7 +11,7 @@ endpoints, as most FastAPI code is written: FastAPI runs them in a worker thread
 validates their answer in another. The same two routes as ``async`` endpoints
 (``/trivial-async``), which use no thread at all, are the stricter baseline: each case's
 ratio is given against both. The API's measured routes are ``async`` endpoints
-running the log in one worker thread (``complaintlog.http.context.in_worker_thread``).
+handing the log's work to long-lived threads (``complaintlog.http.offload.Offload``).
 A client process runs ``--concurrency`` clients at once
 (1: one request after the other; 8: as a busy CRM would), each sending one request after
 the other over its own kept-alive connection (httpx), in rounds that interleave the four

@@ -152,6 +152,31 @@ def test_each_command_of_a_group_answers_as_it_would_alone(
     assert held == expected_held  # nothing recorded twice, nothing lost
 
 
+def test_commands_handed_over_together_answer_as_they_would_alone(
+    store_url: str, counted_batches: list[int]
+) -> None:
+    """``run_together``: the same calls from one thread, each group handed over at once
+    (in transactions of at most ``most``: the first group of 11 in 2)."""
+    with ComplaintLog(store_url) as log:
+        old = prepared(log)
+        writer = GroupCommit(log, most=6)
+        together = [
+            outcome(pending.outcome)
+            for group in calls_of(old)
+            for pending in writer.run_together(group)
+        ]
+        held = recorded(log, old)
+    assert len(counted_batches) == 4
+
+    with ComplaintLog("memory://") as reference:
+        old_there = prepared(reference)
+        expected = alone(reference, calls_of(old_there))
+        expected_held = recorded(reference, old_there)
+
+    assert shape(together) == shape(expected)
+    assert held == expected_held
+
+
 def test_a_caller_alone_runs_on_the_log_itself(counted_batches: list[int]) -> None:
     with ComplaintLog() as log:
         writer = GroupCommit(log)

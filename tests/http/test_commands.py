@@ -8,10 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from http_support import MONDAY, NEW
 
 from complaintlog import ComplaintLog
+from complaintlog.application.group_commit import GroupCommit
 from complaintlog.http import create_app
 from complaintlog.rules import STEP_COMMANDS
 
@@ -188,11 +190,12 @@ def test_a_time_out_of_any_sane_range_is_a_422_not_a_crash(client: TestClient) -
 
 
 def test_requests_that_arrive_together_share_a_commit_and_keep_their_answers(
-    app: Any, log: ComplaintLog
+    app: Any, log: ComplaintLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Six receives queued behind one commit (the test holds the leader's lock until all
-    six wait): retries answer the first id, refusals are theirs alone, one complaint per
-    key or reference is recorded. The same answers as one after the other."""
+    six wait, some perhaps taken already by the commands thread): retries answer the first
+    id, refusals are theirs alone, one complaint per key or reference is recorded. The same
+    answers as one after the other."""
     earlier = log.receive(**{**NEW, "external_ref": "OLD"})
     requests = [
         ({**NEW, "external_ref": "T-1"}, "same"),
@@ -220,13 +223,26 @@ def test_requests_that_arrive_together_share_a_commit_and_keep_their_answers(
                 )
             )
 
-    writer = app.state.complaintlog.writer
+    found = app.state.complaintlog
+    groups: list[int] = []  # the commands handed to each transaction's leader
+    run_together = GroupCommit.run_together
+
+    def counted(writer: GroupCommit, commands: list[tuple[str, dict[str, Any]]]) -> Any:
+        groups.append(len(commands))
+        return run_together(writer, commands)
+
+    monkeypatch.setattr(GroupCommit, "run_together", counted)
     sender = threading.Thread(target=asyncio.run, args=(send_all(),))
-    with writer._leader_lock:
+    with found.writer._leader_lock:  # a commit under way: the requests queue behind it
         sender.start()
-        while len(writer._waiting) < len(requests) and sender.is_alive():
+        while sum(groups) + found.offload.commands_waiting() < len(requests):
+            assert sender.is_alive(), "the sender stopped before every request was queued"
             sender.join(0.005)
     sender.join()
+    found.close()
+    assert sum(groups) == len(requests)
+    assert len(groups) <= 2  # what waited behind the commit went in one group
+    assert max(groups) > 1
 
     statuses = [answer.status_code for answer in answers]
     assert statuses == [201, 201, 422, 201, 409, 201]

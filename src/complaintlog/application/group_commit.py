@@ -16,6 +16,11 @@ its own, so each caller gets the answer it would have had alone. Idempotency hol
 batch too: a retry of a command pending in the same batch finds it there. The group's
 ``receive`` idempotency keys are looked up in the store in one query
 (:meth:`~complaintlog.application.batch.Batch.look_up_keys`), not one each.
+
+A caller that already holds many commands (the HTTP layer's
+:class:`~complaintlog.http.offload.Offload`, whose one thread drains a queue of requests)
+hands them over at once with :meth:`GroupCommit.run_together` and gets each one's
+:class:`Pending` outcome back, instead of one thread per command.
 """
 
 from __future__ import annotations
@@ -27,13 +32,15 @@ import attrs
 
 from complaintlog.application.log import ComplaintLog
 
-__all__ = ["GroupCommit"]
+__all__ = ["GroupCommit", "Pending"]
 
 _NOT_YET = object()
 
 
 @attrs.define(eq=False)
-class _Waiting:
+class Pending:
+    """One command and, once run, its result or its error."""
+
     command: str
     arguments: dict[str, Any]
     result: Any = _NOT_YET
@@ -42,6 +49,14 @@ class _Waiting:
     @property
     def done(self) -> bool:
         return self.result is not _NOT_YET or self.error is not None
+
+    def outcome(self) -> Any:
+        """The command's result, or its error raised."""
+        if self.error is not None:
+            raise self.error
+        if self.result is _NOT_YET:
+            raise RuntimeError(f"{self.command} has not run yet")
+        return self.result
 
     def run_alone(self, log: ComplaintLog) -> None:
         try:
@@ -57,14 +72,14 @@ class GroupCommit:
 
     log: ComplaintLog
     most: int = 64
-    _waiting: list[_Waiting] = attrs.field(factory=list)
+    _waiting: list[Pending] = attrs.field(factory=list)
     _queue_lock: threading.Lock = attrs.field(factory=threading.Lock)
     _leader_lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def run(self, command: str, **arguments: Any) -> Any:
         """``getattr(log, command)(**arguments)``, perhaps in a transaction shared with
         other threads' commands; its result, or its error raised."""
-        mine = _Waiting(command, arguments)
+        mine = Pending(command, arguments)
         with self._queue_lock:
             self._waiting.append(mine)
         with self._leader_lock:
@@ -78,11 +93,26 @@ class GroupCommit:
                         if not waiting.done:
                             waiting.error = error
                     raise
-        if mine.error is not None:
-            raise mine.error
-        return mine.result
+        return mine.outcome()
 
-    def _commit(self, taken: list[_Waiting]) -> None:
+    def run_together(self, commands: list[tuple[str, dict[str, Any]]]) -> list[Pending]:
+        """Each ``(command, arguments)`` run, those together in transactions of at most
+        ``most``, after any commit under way; their outcomes in the same order. Never
+        raises for a command: its error is in its :class:`Pending`."""
+        pending = [Pending(command, arguments) for command, arguments in commands]
+        with self._leader_lock:
+            for start in range(0, len(pending), self.most):
+                taken = pending[start : start + self.most]
+                try:
+                    self._commit(taken)
+                except BaseException as error:  # interrupted: every command gets an answer
+                    for waiting in pending:
+                        if not waiting.done:
+                            waiting.error = error
+                    raise
+        return pending
+
+    def _commit(self, taken: list[Pending]) -> None:
         if len(taken) == 1:
             taken[0].run_alone(self.log)
             return

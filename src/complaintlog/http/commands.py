@@ -4,8 +4,9 @@ One route per step of :data:`complaintlog.rules.STEP_COMMANDS`, its body the ste
 keyword arguments (:func:`complaintlog.http.models.body_model`). The ``Idempotency-Key``
 header becomes ``idempotency_key``: the log answers a retry with the first answer and
 records nothing twice, and refuses the key with another body (422). The endpoints are
-``async`` and run the log in a worker thread
-(:func:`~complaintlog.http.context.in_worker_thread`).
+``async``: the policy decides on the event loop, and the log's work runs on the
+:class:`~complaintlog.http.offload.Offload`'s threads, where commands that arrive together
+share a transaction.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the body models from the
@@ -21,10 +22,10 @@ from complaintlog.application.commands import with_flags
 from complaintlog.domain.complaint_view import ComplaintView
 from complaintlog.domain.rules import STEP_COMMANDS
 from complaintlog.errors import ComplaintNotFoundError
-from complaintlog.http.context import Services, identity, in_worker_thread, services
+from complaintlog.http.context import Caller, Services, caller
 from complaintlog.http.models import Created, StepResult, body_model
 from complaintlog.http.problems import responses
-from complaintlog.http.security import Identity, authorize_command, receive_flag
+from complaintlog.http.security import authorize_command, receive_flag
 
 __all__ = ["command_routes"]
 
@@ -47,29 +48,24 @@ def _arguments(body: BaseModel | None) -> dict[str, Any]:
 def _receive_route(router: APIRouter) -> None:
     model = body_model("receive")
 
-    def record(
-        body: BaseModel, response: Response, found: Services, who: Identity, key: str | None
+    async def receive(
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        response: Response,
+        asking: Annotated[Caller, Depends(caller)],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Created:
+        found, who = asking.services, asking.identity
         arguments = _arguments(body)
         flag = receive_flag(
             found.command_policy(who), who, arguments, arguments.get("at") or found.log.clock()
         )
         if flag is not None:  # a complaint is never turned away: the denial is a flag
             arguments["attributes"] = with_flags(arguments.get("attributes"), [flag])
-        complaint_id = found.writer.run(
-            "receive", **arguments, actor=who.actor, idempotency_key=key
+        complaint_id = await found.offload.command(
+            "receive", **arguments, actor=who.actor, idempotency_key=idempotency_key
         )
         response.headers["Location"] = f"complaints/{complaint_id}"
         return Created(id=complaint_id)
-
-    async def receive(
-        body: Annotated[model, Body()],  # type: ignore[valid-type]
-        response: Response,
-        found: Annotated[Services, Depends(services)],
-        who: Annotated[Identity, Depends(identity)],
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Created:
-        return await in_worker_thread(record, body, response, found, who, idempotency_key)
 
     router.add_api_route(
         "/complaints",
@@ -83,36 +79,35 @@ def _receive_route(router: APIRouter) -> None:
     )
 
 
-def _state_of(found: Services, complaint_id: UUID, checked: bool) -> ComplaintView | None:
+def _state_of(found: Services, complaint_id: UUID) -> ComplaintView | None:
     """The complaint now, for the policy's decision (``None`` if it does not exist)."""
-    if not checked:
-        return None
     try:
         return found.log.get(complaint_id)
     except ComplaintNotFoundError:
         return None
 
 
-def _run_step(
+async def _run_step(
     step: str,
-    found: Services,
-    who: Identity,
+    asking: Caller,
     complaint_id: UUID,
     body: BaseModel | None,
     idempotency_key: str | None,
 ) -> StepResult:
+    found, who = asking.services, asking.identity
     arguments = _arguments(body)
     policy = found.command_policy(who)
-    authorize_command(
-        policy,
-        who,
-        name=step,
-        complaint_id=complaint_id,
-        state=_state_of(found, complaint_id, policy is not None),
-        arguments=arguments,
-        at=arguments.get("at") or found.log.clock(),
-    )
-    result = found.writer.run(
+    if policy is not None:  # this interface decides, from the complaint as it is now
+        authorize_command(
+            policy,
+            who,
+            name=step,
+            complaint_id=complaint_id,
+            state=await found.offload.read(_state_of, found, complaint_id),
+            arguments=arguments,
+            at=arguments.get("at") or found.log.clock(),
+        )
+    result = await found.offload.command(
         step,
         complaint_id=complaint_id,
         **arguments,
@@ -125,8 +120,7 @@ def _run_step(
 
 
 ComplaintIdPath = Annotated[UUID, Path(description="The complaint's id")]
-Found = Annotated[Services, Depends(services)]
-Who = Annotated[Identity, Depends(identity)]
+Asking = Annotated[Caller, Depends(caller)]
 
 
 def _step_route(router: APIRouter, step: str) -> None:
@@ -136,24 +130,18 @@ def _step_route(router: APIRouter, step: str) -> None:
     async def run(
         complaint_id: ComplaintIdPath,
         body: Annotated[model, Body()],  # type: ignore[valid-type]
-        found: Found,
-        who: Who,
+        asking: Asking,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> StepResult:
-        return await in_worker_thread(
-            _run_step, step, found, who, complaint_id, body, idempotency_key
-        )
+        return await _run_step(step, asking, complaint_id, body, idempotency_key)
 
     async def run_optional(
         complaint_id: ComplaintIdPath,
-        found: Found,
-        who: Who,
+        asking: Asking,
         body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> StepResult:
-        return await in_worker_thread(
-            _run_step, step, found, who, complaint_id, body, idempotency_key
-        )
+        return await _run_step(step, asking, complaint_id, body, idempotency_key)
 
     router.add_api_route(
         f"/complaints/{{complaint_id}}/{step}",

@@ -1,7 +1,7 @@
 """What every route needs: the log, its projections, the policy and who is asking.
 
 One :class:`Services` lives on the app (``app.state.complaintlog``); routes reach it with
-the :func:`services` and :func:`identity` dependencies, so a mounted app finds its own.
+the :func:`caller` and :func:`reader` dependencies, so a mounted app finds its own.
 Projections are read under one lock, each read after a catch-up: what a request wrote is
 what the next request's lists show, and two requests never catch up at once. A projection
 worker that moved the views during that catch-up wins the race; the request reads the
@@ -12,38 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, ParamSpec, TypeVar
 
 import attrs
-from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi import Request
 
 from complaintlog.application import ComplaintLog
 from complaintlog.application.authorization import Policy
 from complaintlog.application.authorization.reading import ReadAccess
 from complaintlog.application.group_commit import GroupCommit
+from complaintlog.http.offload import Offload
 from complaintlog.http.security import Authenticate, Identity, identify, read_access
 from complaintlog.projections import ProjectionConflictError, Projections
 
-__all__ = ["Reader", "Services", "identity", "in_worker_thread", "reader", "services"]
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-async def in_worker_thread(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``work(*args, **kwargs)`` in a worker thread, for an ``async`` endpoint whose work
-    blocks (the log, the store).
-
-    FastAPI runs a plain ``def`` endpoint in a worker thread, then validates its answer
-    against the response model in a second one. In py-spy's samples of the HTTP bench
-    that second hop cost far more than the validation itself, so the busiest routes
-    (recording, one complaint's state) are ``async`` and hop once; their answer is
-    validated on the event loop.
-    """
-    return await run_in_threadpool(work, *args, **kwargs)
+__all__ = ["Caller", "Reader", "Services", "caller", "reader", "services"]
 
 
 @attrs.define
@@ -58,6 +41,10 @@ class Services:
         default=attrs.Factory(lambda self: GroupCommit(self.log), takes_self=True)
     )
     """Runs the routes' commands: concurrent requests share a transaction."""
+    offload: Offload = attrs.field(
+        default=attrs.Factory(lambda self: Offload(self.writer), takes_self=True)
+    )
+    """Where the ``async`` routes run the log's blocking work, off the event loop."""
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def views(self) -> Projections:
@@ -88,21 +75,39 @@ class Services:
         return self.policy
 
     def close(self) -> None:
+        self.offload.close()
         if self.owns_projections and self.projections is not None:
             self.projections.close()
             self.projections = None
 
 
-async def services(request: Request) -> Services:
-    """Async, as every dependency here: they never block, and a sync one would cost a
-    worker-thread hop per request."""
+def _services_of(request: Request) -> Services:
     found = request.app.state.complaintlog
     assert isinstance(found, Services)
     return found
 
 
-async def identity(request: Request, found: Annotated[Services, Depends(services)]) -> Identity:
-    return await identify(request, found.authenticate, found.policy)
+# Every dependency here is ``async`` (they never block; a sync one would cost a
+# worker-thread hop per request) and takes the request alone: FastAPI's cost is per
+# dependency solved, so a route asks for one (its ``Caller`` or ``Reader``), not a chain.
+
+
+async def services(request: Request) -> Services:
+    """The app's services (for routes that ask nothing of the caller)."""
+    return _services_of(request)
+
+
+@attrs.frozen
+class Caller:
+    """The services and the identity of a request."""
+
+    services: Services
+    identity: Identity
+
+
+async def caller(request: Request) -> Caller:
+    found = _services_of(request)
+    return Caller(found, await identify(request, found.authenticate, found.policy))
 
 
 @attrs.frozen
@@ -114,7 +119,7 @@ class Reader:
     access: ReadAccess
 
 
-async def reader(
-    found: Annotated[Services, Depends(services)], who: Annotated[Identity, Depends(identity)]
-) -> Reader:
+async def reader(request: Request) -> Reader:
+    found = _services_of(request)
+    who = await identify(request, found.authenticate, found.policy)
     return Reader(found, who, read_access(found.policy, who))

@@ -18,7 +18,7 @@ from complaintlog.domain.sla_policy import Metric
 from complaintlog.domain.status import Status
 from complaintlog.errors import ComplaintNotFoundError, InvalidValueError
 from complaintlog.http.agenda import AgendaItem, agenda_items
-from complaintlog.http.context import Reader, in_worker_thread, reader
+from complaintlog.http.context import Reader, reader
 from complaintlog.http.models import (
     ClockOut,
     ComplaintOut,
@@ -152,7 +152,7 @@ def _complaint_routes(router: APIRouter) -> None:
         as_of: Moment | None = None,
         as_known_at: Moment | None = None,
     ) -> ComplaintOut:
-        return await in_worker_thread(_state, read, complaint_id, as_of, as_known_at)
+        return await read.services.offload.read(_state, read, complaint_id, as_of, as_known_at)
 
     @router.get(
         "/complaints/{complaint_id}/history",
