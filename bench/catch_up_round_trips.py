@@ -36,7 +36,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from workload import import_complaints, workload_end  # noqa: E402
+from workload import import_complaints, receive_one_more, workload_end  # noqa: E402
 
 _LIBC = ctypes.CDLL(None)
 
@@ -121,13 +121,7 @@ def main() -> None:
                     ]
                     late = workload_end(args.size) - timedelta(days=1)
                     for n in range(args.samples):
-                        log.receive(
-                            customer={"id": f"L-{n}"},
-                            channel="web",
-                            subject="Broadband",
-                            description="One more complaint",
-                            at=late,
-                        )
+                        receive_one_more(log, n, late)
                         found["new"].append(counted(trace, views.catch_up))
                         log.follow_up(old[n], solved=True, at=late)
                         found["old"].append(counted(trace, views.catch_up))

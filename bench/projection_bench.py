@@ -41,7 +41,7 @@ from complaintlog.projections import Projections
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from workload import import_events, received_at, workload_end  # noqa: E402
+from workload import import_events, receive_one_more, received_at, workload_end  # noqa: E402
 
 __all__ = ["measure"]
 
@@ -150,13 +150,7 @@ def catch_up_figures(log: ComplaintLog, views: Projections, complaints: int) -> 
     late = workload_end(complaints) - timedelta(days=1)  # after every event so far
     samples: list[float] = []
     for n in range(ONE_EVENT_SAMPLES):
-        log.receive(
-            customer={"id": f"L-{n}"},
-            channel="web",
-            subject="Broadband",
-            description="One more complaint",
-            at=late,
-        )
+        receive_one_more(log, n, late)
         samples.append(_ms(views.catch_up))
         if n < len(old):  # a step of an old complaint: its rows are loaded from the views
             log.follow_up(old[n], solved=True, at=late)

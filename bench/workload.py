@@ -21,6 +21,7 @@ __all__ = [
     "EVENTS_PER_COMPLAINT",
     "START",
     "import_complaints",
+    "receive_one_more",
     "import_events",
     "received_at",
     "workload_end",
@@ -44,6 +45,18 @@ def workload_end(complaints: int) -> datetime:
     """A moment after every event of the first ``complaints`` complaints (and of the next
     thousand events): a recording clock at least this late accepts them all."""
     return received_at(complaints + 200) + timedelta(days=30)
+
+
+def receive_one_more(log: ComplaintLog, n: int, at: datetime) -> None:
+    """One more complaint, the ``n``-th, received at ``at``: the one new event the
+    catch-up benches time."""
+    log.receive(
+        customer={"id": f"L-{n}"},
+        channel="web",
+        subject="Broadband",
+        description="One more complaint",
+        at=at,
+    )
 
 
 def import_complaints(

@@ -23,6 +23,7 @@ from complaintlog.domain.sla_policy import (
 )
 from complaintlog.domain.values import DEFAULT_TENANT, Category, Channel, Severity
 from complaintlog.projections import _sla_days
+from complaintlog.projections._day_rows_note import DayRowsNote
 from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework.projection import Projection, select_in
 from complaintlog.projections._framework.reader import LogEvent, chunks, parse_us
@@ -88,7 +89,7 @@ class _Rules:
         self.named = {target.name: target for target in policy.targets}
 
 
-class SlaProjection(Projection[_Case]):
+class SlaProjection(DayRowsNote, Projection[_Case]):
     """Keeps SLA clocks, each complaint's under its tenant's policy (targets, calendar)."""
 
     name = "sla"
@@ -164,15 +165,6 @@ class SlaProjection(Projection[_Case]):
     def _complaint_tables(self) -> tuple[str, ...]:
         """The tables holding rows of one complaint each (keyed by ``complaint_id``)."""
         return (CASES, CLOCKS)
-
-    def schema_ended(self, *, committed: bool) -> None:
-        """The note that day rows are kept follows the committed tables: a rolled back
-        ``CREATE`` (an opener giving way) must not leave it False beside day rows a
-        writer keeps (they would miss this runner's changes), nor True beside none."""
-        if committed:
-            self._days_committed = self._days_kept
-        else:
-            self._days_kept = self._days_committed
 
     def refolded(self, tx: Transaction) -> None:
         if not self._days_kept:

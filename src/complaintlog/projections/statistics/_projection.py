@@ -15,6 +15,7 @@ import orjson
 
 from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.values import DEFAULT_TENANT
+from complaintlog.projections._day_rows_note import DayRowsNote
 from complaintlog.projections._day_starts import DayStarts
 from complaintlog.projections._framework.projection import Projection, select_in
 from complaintlog.projections._framework.reader import LogEvent
@@ -63,7 +64,7 @@ STATISTICS_CONFIG = "statistics-3"
 """The version of the fold, before the default calendar in the configuration."""
 
 
-class StatisticsProjection(Projection[_Facts]):
+class StatisticsProjection(DayRowsNote, Projection[_Facts]):
     """Keeps one fact row per complaint; business times on ``calendar``, or on the calendar
     of the complaint's tenant in ``tenant_calendars``; day rows in ``calendar``'s zone."""
 
@@ -113,15 +114,6 @@ class StatisticsProjection(Projection[_Facts]):
         the default calendar's changed)."""
         zone = tx.query(compose("SELECT zone FROM {table} LIMIT 1", table=DAYS_TABLE))
         self._days_kept = not zone or zone[0][0] == self._zone
-
-    def schema_ended(self, *, committed: bool) -> None:
-        """The note that day rows are kept follows the committed tables: a rolled back
-        ``CREATE`` (an opener giving way) must not leave it False beside day rows a
-        writer keeps (they would miss this runner's changes), nor True beside none."""
-        if committed:
-            self._days_committed = self._days_kept
-        else:
-            self._days_kept = self._days_committed
 
     def refolded(self, tx: Transaction) -> None:
         if not self._days_kept:
