@@ -27,7 +27,7 @@ def log() -> Iterator[ComplaintLog]:
 
 @pytest.fixture
 def offload(log: ComplaintLog) -> Iterator[Offload]:
-    opened = Offload(GroupCommit(log))
+    opened = Offload(GroupCommit(log), reads_inline=False)  # every thread, on any store
     yield opened
     opened.close()
 
@@ -125,6 +125,45 @@ def test_reads_run_off_the_loop_and_raise_on_it(log: ComplaintLog, offload: Offl
     (thread, status), error = asyncio.run(scenario())
     assert thread is not loop_thread
     assert thread.name.startswith("complaintlog-reads")
+    assert status is Status.RECEIVED
+    assert isinstance(error, ComplaintNotFoundError)
+
+
+@pytest.mark.parametrize(
+    ("kind", "on_the_loop"),
+    [
+        ("memory", True),
+        ("sqlite", True),
+        pytest.param("postgres", False, marks=pytest.mark.postgres),
+    ],
+)
+def test_by_default_reads_run_on_the_loop_on_an_embedded_store_alone(
+    kind: str, on_the_loop: bool, request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    url = {
+        "memory": lambda: "memory://",
+        "sqlite": lambda: f"sqlite:///{tmp_path / 'store.db'}",
+        "postgres": lambda: request.getfixturevalue("postgres_schema_url"),
+    }[kind]()
+    with ComplaintLog(url, clock=MovingClock(MONDAY)) as opened:
+        cid = opened.receive(**new("A"))
+        offload = Offload(GroupCommit(opened))
+
+        async def scenario() -> tuple[bool, Status, BaseException]:
+            loop_thread = threading.current_thread()
+            where, status = await offload.read(
+                lambda: (threading.current_thread(), opened.get(cid).status)
+            )
+            with pytest.raises(ComplaintNotFoundError) as raised:
+                await offload.read(opened.get, uuid4())
+            return where is loop_thread, status, raised.value
+
+        try:
+            ran_on_the_loop, status, error = asyncio.run(scenario())
+        finally:
+            offload.close()
+    assert offload.reads_inline is on_the_loop
+    assert ran_on_the_loop is on_the_loop
     assert status is Status.RECEIVED
     assert isinstance(error, ComplaintNotFoundError)
 

@@ -10,6 +10,13 @@ arrive together share a transaction without a thread each, and their answers go 
 each event loop in one call. Reads have two threads of their own, so a commit under way
 never holds a read back.
 
+Reads run on threads only where a thread helps: on PostgreSQL a read mostly waits for the
+server, and the loop serves other requests meanwhile. On an embedded store (SQLite, memory)
+a read is work done under the GIL, a tenth of a millisecond for a complaint's state: a
+thread cannot run it beside the loop, and handing it over and back cost more than the read
+(two thread wake-ups and the GIL passed back and forth, dearer still when a client shares
+the machine's cores). There :meth:`Offload.read` runs the work on the loop itself.
+
 A request cancelled while its work waits (the client went away) does not cancel the work:
 a command queued is recorded, as it would be on a thread of the pool, and its answer is
 dropped. The threads start on first use and stop with :meth:`Offload.close`; one that
@@ -160,6 +167,12 @@ class Offload:
     writer: GroupCommit
     readers: int = 2
     most: int = 64
+    reads_inline: bool = attrs.field(
+        default=attrs.Factory(
+            lambda self: self.writer.log.settings.kind != "postgres", takes_self=True
+        )
+    )
+    """Run reads on the event loop (default: on an embedded store, where they only compute)."""
     _commands: _Lane = attrs.field(init=False)
     _reads: _Lane = attrs.field(init=False)
 
@@ -174,7 +187,10 @@ class Offload:
         return await self._submit(self._commands, (name, arguments))
 
     async def read(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """``work(*args, **kwargs)`` on a reading thread; its result, or its error raised."""
+        """``work(*args, **kwargs)`` on a reading thread (on the loop when
+        ``reads_inline``); its result, or its error raised."""
+        if self.reads_inline:
+            return work(*args, **kwargs)
         result: T = await self._submit(self._reads, lambda: work(*args, **kwargs))
         return result
 
