@@ -25,7 +25,10 @@ cases, so a drift of the machine's speed hits them alike; every case gets the sa
 The figures are requests per second of each case over all rounds, and each complaintlog
 case as a share of its trivial counterpart: the median over the rounds of the ratio within
 the round (the issue's target: at least half), and how busy the server's process was (its
-CPU seconds per second: near 1.0, the one worker is the limit, not the client). Each
+CPU seconds per second: near 1.0, the one worker is the limit, not the client). As the
+client shares the machine's cores, a rate's ratio measures server and client together; the
+server's CPU per request, and its ratio (the trivial counterpart's CPU per request over the
+case's), measures the server alone (NaN when a tiny run used less than a clock tick). Each
 concurrency gets a fresh server and store. PostgreSQL comes from
 ``--postgres-url`` (default ``$COMPLAINTLOG_TEST_POSTGRES_URL``); its schema is dropped at
 the end.
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import socket
 import statistics
@@ -168,6 +172,14 @@ def _one(client: Any, case: str, key: str, ids: list[str], n: int) -> None:
         raise RuntimeError(msg)
 
 
+_COUNTERPARTS = (
+    ("receive", "trivial_post"),
+    ("receive", "trivial_post_async"),
+    ("get_state", "trivial_get"),
+    ("get_state", "trivial_get_async"),
+)
+
+
 def _server_cpu(pid: int) -> float:
     """Seconds of CPU the server process has used (user + system), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -232,6 +244,13 @@ def measure(url: str, requests: int, concurrency: int, server: int) -> dict[str,
     figures["get_state_vs_trivial_async"] = statistics.median(
         r["get_state"] / r["trivial_get_async"] for r in rounds
     )
+    # The server alone: its CPU per request, and the trivial counterpart's over ours.
+    per_request = {case: cpu[case] / counts[case] for case in CASES}
+    figures.update({f"{case}_server_ms_per_request": 1000 * per_request[case] for case in CASES})
+    for case, trivial in _COUNTERPARTS:
+        ours, theirs = per_request[case], per_request[trivial]
+        suffix = trivial.removeprefix("trivial_post").removeprefix("trivial_get")
+        figures[f"{case}_cpu_vs_trivial{suffix}"] = theirs / ours if ours and theirs else math.nan
     figures["requests_per_case"] = float(per_round * ROUNDS)
     figures["concurrency"] = float(concurrency)
     return figures
@@ -326,7 +345,10 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    print(f"{'store':20} {'case':18} {'req/s':>9} {'server cpu':>11}   vs def / async trivial")
+    print(
+        f"{'store':20} {'case':18} {'req/s':>9} {'server cpu':>11} {'ms cpu/req':>10}"
+        "   vs def / async trivial: rate; cpu per request"
+    )
     for kind, figures in results.items():
         if "log_receive_ms" in figures:
             print(
@@ -335,10 +357,17 @@ def main() -> None:
             )
             continue
         for case in CASES:
-            ratios = [figures.get(f"{case}_vs_trivial{kind_}") for kind_ in ("", "_async")]
-            shown = " / ".join(f"{r:.2f}" for r in ratios if r is not None)
+            shown = "; ".join(
+                " / ".join(f"{figures[f'{case}{measure}{kind_}']:.2f}" for kind_ in ("", "_async"))
+                for measure in ("_vs_trivial", "_cpu_vs_trivial")
+                if f"{case}{measure}" in figures
+            )
             busy = figures[f"{case}_server_cpu"]
-            print(f"{kind:20} {case:18} {figures[f'{case}_rps']:9.0f} {busy:11.2f}   {shown}")
+            ms = figures[f"{case}_server_ms_per_request"]
+            print(
+                f"{kind:20} {case:18} {figures[f'{case}_rps']:9.0f} {busy:11.2f} {ms:10.3f}"
+                f"   {shown}"
+            )
     if args.json is not None:
         args.json.write_text(json.dumps({"commit": commit, "figures": results}, indent=2) + "\n")
 
