@@ -25,10 +25,11 @@ so this runner instead
 Following the log, most pages hold one event or a few, and on PostgreSQL a catch-up's time
 is its round trips: it reads every position (and whether the views are followed in
 partitions) in one query, stops after a page shorter than asked for (the head of the log,
-as it was read) instead of reading an empty one, and writes a page of at most
-:data:`PIPELINED_EVENTS` events in one pipelined transaction: the positions'
-compare-and-set first, then the rows, each statement sent without waiting for the one
-before (``docs/performance.md``, "PostgreSQL one-event catch-up").
+as it was read) instead of reading an empty one, sends the queries of every view's stored
+rows for the page before it reads any answer (``ViewStore.reading``: one pipeline), and
+writes a page of at most :data:`PIPELINED_EVENTS` events in one pipelined transaction:
+the positions' compare-and-set first, then the rows, each statement sent without waiting
+for the one before (``docs/performance.md``, "PostgreSQL one-event catch-up").
 
 The per-complaint cache is only ever a copy of committed rows plus the batch in progress;
 any failure discards it, and the next batch reloads what it needs from the tables.
