@@ -404,9 +404,8 @@ class Follower:
                 else [e for e in chosen if e[0] > positions[projection.name]]
                 for projection in moving
             ]
-            for projection, todo, loaded in zip(
-                moving, todos, self._load(moving, todos), strict=True
-            ):
+            loads = self._load(moving, todos)
+            for projection, todo, loaded in zip(moving, todos, loads, strict=True):
                 projection.apply(todo, loaded)
             with self.store.transaction(pipelined=len(events) <= PIPELINED_EVENTS) as tx:
                 if self.partition is not None and tx.kind == "postgres":
