@@ -17,7 +17,14 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from complaintlog.errors import ViewBeingRebuiltError
-from complaintlog.projections._store import TRACKING_TABLE, Row, Transaction, ViewStore, compose
+from complaintlog.projections._store import (
+    TRACKING_TABLE,
+    Reads,
+    Row,
+    Transaction,
+    ViewStore,
+    compose,
+)
 
 __all__ = ["CompleteViews"]
 
@@ -48,6 +55,9 @@ class CompleteViews(ViewStore):
 
     def transaction(self, *, pipelined: bool = False) -> AbstractContextManager[Transaction]:
         return self._store.transaction(pipelined=pipelined)
+
+    def reading(self) -> AbstractContextManager[Reads]:
+        return self._store.reading()
 
     def close(self) -> None:
         self._store.close()

@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from complaintlog.errors import ComplaintLogError, StoreConfigurationError, StoreUnavailableError
 from complaintlog.persistence.checkpointer import Checkpointer
@@ -35,7 +35,9 @@ __all__ = [
     "NULL_MARK",
     "TENANT_COLUMN",
     "TRACKING_TABLE",
+    "Later",
     "ProjectionConflictError",
+    "Reads",
     "Transaction",
     "ViewPolicyMismatchError",
     "ViewStore",
@@ -51,6 +53,11 @@ __all__ = [
 TRACKING_TABLE = "complaintlog_projection_tracking"
 
 Row = tuple[Any, ...]
+
+T = TypeVar("T")
+
+Later = Callable[[], T]
+"""An answer asked for now and read when called: meanwhile more can be sent."""
 
 _UNSAFE = re.compile(r"['\";]|--|/\*")
 
@@ -163,7 +170,16 @@ def _short(config: str, length: int = 120) -> str:
     return config if len(config) <= length else config[: length - 3] + "..."
 
 
-class Transaction(Protocol):
+class Reads(Protocol):
+    """Queries whose answers are read later, so that several share a round trip."""
+
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Later[list[Row]]:
+        """Send a query now, read its rows when the function returned is called: in a
+        pipeline the statements sent meanwhile go in the same round trip."""
+        ...
+
+
+class Transaction(Reads, Protocol):
     kind: str
     """The database: ``sqlite`` or ``postgres``."""
 
@@ -175,11 +191,6 @@ class Transaction(Protocol):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
-
-    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
-        """Send a query now, read its rows when the function returned is called: in a
-        pipelined transaction the statements sent meanwhile go in the same round trip."""
-        ...
 
     def append(
         self, table: str, columns: str, placeholders: str, rows: Sequence[Sequence[Any]]
@@ -242,6 +253,12 @@ class ViewStore:
         commit's; rows are inserted by ``INSERT`` (``COPY`` cannot be pipelined)."""
         raise NotImplementedError
 
+    def reading(self) -> AbstractContextManager[Reads]:
+        """Queries outside a transaction, as :meth:`query`, whose answers are read later:
+        on PostgreSQL sent in one pipeline (see :class:`_PipelinedReads`); here each runs
+        at once. Read every answer inside the block."""
+        return nullcontext(_AtOnce(self.query))
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -303,6 +320,19 @@ def add_tenant_column(tx: Transaction, table: str) -> None:
         )
 
 
+class _AtOnce:
+    """Reads that run each query when it is sent (a local database: no round trip)."""
+
+    __slots__ = ("_query",)
+
+    def __init__(self, query: Callable[[str, Sequence[Any]], list[Row]]) -> None:
+        self._query = query
+
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Later[list[Row]]:
+        rows = self._query(sql, params)
+        return lambda: rows
+
+
 class _SqliteTransaction:
     __slots__ = ("_cursor",)
     kind = "sqlite"
@@ -319,7 +349,7 @@ class _SqliteTransaction:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._cursor.execute(sql, params).fetchall()
 
-    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Later[list[Row]]:
         rows = self.query(sql, params)
         return lambda: rows
 
@@ -409,7 +439,7 @@ class _PostgresTransaction:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self.query_later(sql, params)()
 
-    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Later[list[Row]]:
         if not self._pipelined:
             self._cursor.execute(_pg(sql), params)
             found: list[Row] = list(self._cursor.fetchall())
@@ -439,6 +469,79 @@ class _PostgresTransaction:
         with self._cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+class _PipelinedReads:
+    """Queries sent in psycopg's pipeline mode on one borrowed connection, outside a
+    transaction: each answers from the latest commit, as :meth:`ViewStore.query` does.
+
+    The connection is borrowed at the first query, so reads that send none cost no round
+    trip. The first answer asked for ends the pipeline: its sync brings back the answers
+    of every query sent so far in one round trip (the first error among them is raised).
+    A query sent after that starts another pipeline on the same connection.
+    """
+
+    __slots__ = ("_borrow", "_cursors", "_pipeline", "connection")
+
+    def __init__(self, borrow: Callable[[], Any]) -> None:
+        self._borrow = borrow
+        self.connection: Any = None
+        self._pipeline: ExitStack[bool | None] | None = None
+        self._cursors: list[Any] = []
+
+    def query_later(self, sql: str, params: Sequence[Any] = ()) -> Later[list[Row]]:
+        if self.connection is None:
+            self.connection = self._borrow()
+        if self._pipeline is None:
+            pipeline = ExitStack()
+            pipeline.enter_context(self.connection.pipeline())
+            self._pipeline = pipeline
+        # A cursor of its own: in pipeline mode a cursor's results are those of whichever
+        # of its statements answered last, not necessarily the last sent.
+        cursor = self.connection.cursor()
+        self._cursors.append(cursor)
+        cursor.execute(_pg(sql), params)
+        found: list[list[Row]] = []
+
+        def answer() -> list[Row]:
+            if not found:
+                self.sync()
+                found.append(list(cursor.fetchall()))
+            return found[0]
+
+        return answer
+
+    def sync(self) -> None:
+        """End the pipeline, if one is open: every answer comes back in one round trip."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.close()
+
+    def end(self, error: BaseException | None) -> None:
+        """Close a pipeline still open (answers never asked for) and the cursors. After an
+        ``error`` in the block, the pipeline's own errors are not raised over it."""
+        pipeline, self._pipeline = self._pipeline, None
+        try:
+            if pipeline is not None:
+                if error is None:
+                    pipeline.close()
+                else:
+                    pipeline.__exit__(type(error), error, error.__traceback__)
+        finally:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+
+
+def _roll_back_if_open(conn: Any) -> None:
+    """After a failure: end a transaction the connection is still in, keeping quiet about
+    errors of the rollback (the first error is the one to raise)."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+        with suppress(psycopg.Error):
+            conn.rollback()
 
 
 def postgres_connection(env: Mapping[str, str]) -> Any:
@@ -511,9 +614,6 @@ class PostgresViewStore(ViewStore):
         """``BEGIN``, the statements, ``COMMIT`` in psycopg's pipeline mode: one round trip
         for a one-event catch-up's writes (plus one per query among them), where each
         statement was one. Rolled back if anything in it failed."""
-        import psycopg
-        from psycopg.pq import TransactionStatus
-
         with self._connection("write the views") as conn:
             try:
                 with conn.cursor() as cursor, conn.pipeline():
@@ -521,10 +621,25 @@ class PostgresViewStore(ViewStore):
                     yield _PostgresTransaction(conn, cursor, pipelined=True)
                     cursor.execute("COMMIT")
             except BaseException:
-                if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
-                    with suppress(psycopg.Error):  # the first error is the one to raise
-                        conn.rollback()
+                _roll_back_if_open(conn)
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Reads]:
+        """The queries sent in one pipeline (:class:`_PipelinedReads`): a one-event
+        catch-up's loads of every view cost one round trip, where each query was one."""
+        with ExitStack() as borrowed:
+            reads = _PipelinedReads(
+                lambda: borrowed.enter_context(self._connection("read the views"))
+            )
+            try:
+                yield reads
+            except BaseException as error:
+                reads.end(error)
+                if reads.connection is not None:
+                    _roll_back_if_open(reads.connection)
+                raise
+            reads.end(None)
 
     def close(self) -> None:
         """Nothing to close: the connections are the pool's."""

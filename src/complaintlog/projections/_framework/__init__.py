@@ -12,7 +12,7 @@ from __future__ import annotations
 from complaintlog.projections._framework.follower import EventFilter as EventFilter
 from complaintlog.projections._framework.follower import Follower, recorded_by
 from complaintlog.projections._framework.projection import Projection
-from complaintlog.projections._framework.projection import select_in as select_in
+from complaintlog.projections._framework.projection import select_in_later as select_in_later
 from complaintlog.projections._framework.reader import (
     COMPLAINT_TOPIC_PREFIX,
     EPOCH,

@@ -25,10 +25,11 @@ so this runner instead
 Following the log, most pages hold one event or a few, and on PostgreSQL a catch-up's time
 is its round trips: it reads every position (and whether the views are followed in
 partitions) in one query, stops after a page shorter than asked for (the head of the log,
-as it was read) instead of reading an empty one, and writes a page of at most
-:data:`PIPELINED_EVENTS` events in one pipelined transaction: the positions'
-compare-and-set first, then the rows, each statement sent without waiting for the one
-before (``docs/performance.md``, "PostgreSQL one-event catch-up").
+as it was read) instead of reading an empty one, sends the queries of every view's stored
+rows for the page before it reads any answer (``ViewStore.reading``: one pipeline), and
+writes a page of at most :data:`PIPELINED_EVENTS` events in one pipelined transaction:
+the positions' compare-and-set first, then the rows, each statement sent without waiting
+for the one before (``docs/performance.md``, "PostgreSQL one-event catch-up").
 
 The per-complaint cache is only ever a copy of committed rows plus the batch in progress;
 any failure discards it, and the next batch reloads what it needs from the tables.
@@ -397,10 +398,15 @@ class Follower:
             chosen = self.event_filter(chosen)
         moving = [p for p in self.projections if positions[p.name] < last]
         try:
-            for projection in moving:
-                own = positions[projection.name]
-                todo = chosen if own == start else [e for e in chosen if e[0] > own]
-                projection.apply(todo, self.store)
+            todos = [
+                chosen
+                if positions[projection.name] == start
+                else [e for e in chosen if e[0] > positions[projection.name]]
+                for projection in moving
+            ]
+            loads = self._load(moving, todos)
+            for projection, todo, loaded in zip(moving, todos, loads, strict=True):
+                projection.apply(todo, loaded)
             with self.store.transaction(pipelined=len(events) <= PIPELINED_EVENTS) as tx:
                 if self.partition is not None and tx.kind == "postgres":
                     # the day rows sum over complaints of every partition: one at a time
@@ -419,6 +425,19 @@ class Follower:
             raise
         for projection in moving:
             projection.committed(last)
+
+    def _load(
+        self, moving: Sequence[Projection[Any]], todos: Sequence[Sequence[LogEvent]]
+    ) -> list[dict[str, Any]]:
+        """The stored states each view needs for its events (:meth:`Projection.missing`;
+        none sends no query). Every view's queries are sent before any answer is read: on
+        PostgreSQL they share one round trip, where each was one."""
+        with self.store.reading() as reads:
+            answers = [
+                projection.load_later(reads, projection.missing(todo))
+                for projection, todo in zip(moving, todos, strict=True)
+            ]
+            return [answer() for answer in answers]
 
     def _move_positions(
         self,

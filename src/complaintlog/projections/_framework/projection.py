@@ -2,20 +2,24 @@
 
 :class:`Projection` is what a view implements (its tables, how to load, fold and write a
 complaint's state); the :class:`~complaintlog.projections._framework.follower.Follower` drives
-it. :func:`select_in` is the chunked ``IN (...)`` query the views load their state with. Kept
-apart from the runner so that a view depends on this small contract only.
+it. :func:`select_in_later` is the chunked ``IN (...)`` query the views load their state
+with. Kept apart from the runner so that a view depends on this small contract only.
+
+A view's load is sent first and read later (:meth:`Projection.load_later`): the runner sends
+every view's loads before it reads any answer, so that on PostgreSQL they share one round
+trip instead of taking one each.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from complaintlog.projections._framework.reader import LogEvent, chunks
-from complaintlog.projections._store import Row, Transaction, ViewStore
+from complaintlog.projections._store import Later, Reads, Row, Transaction
 
-__all__ = ["Projection", "select_in"]
+__all__ = ["Projection", "select_in_later"]
 
 S = TypeVar("S")
 
@@ -62,8 +66,9 @@ class Projection(ABC, Generic[S]):
     def create_indexes(self, tx: Transaction) -> None: ...
 
     @abstractmethod
-    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, S]:
-        """The stored state of these complaints (those that have one)."""
+    def load_later(self, reads: Reads, complaint_ids: Sequence[str]) -> Later[dict[str, S]]:
+        """Send the queries for the stored state of these complaints (none for none); the
+        function returned reads their answers: the states of those that have one."""
 
     @abstractmethod
     def handle(self, events: Sequence[LogEvent]) -> None:
@@ -106,15 +111,21 @@ class Projection(ABC, Generic[S]):
 
     # -- driven by the Follower -------------------------------------------------------------
 
-    def apply(self, events: Sequence[LogEvent], store: ViewStore) -> None:
+    def missing(self, events: Sequence[LogEvent]) -> list[str]:
+        """The complaints these events step whose state is not in the cache: to load
+        before :meth:`apply` (a ``Received`` starts a state; other aggregates have none)."""
         cache = self.cache
-        missing = {
-            complaint_id
-            for _, complaint_id, kind, _, _ in events
-            if kind and kind != "Received" and complaint_id not in cache
-        }
-        if missing:
-            cache.update(self.load(store, sorted(missing)))
+        return sorted(
+            {
+                complaint_id
+                for _, complaint_id, kind, _, _ in events
+                if kind and kind != "Received" and complaint_id not in cache
+            }
+        )
+
+    def apply(self, events: Sequence[LogEvent], loaded: Mapping[str, S]) -> None:
+        """Fold events, given the stored states of their :meth:`missing` complaints."""
+        self.cache.update(loaded)
         self.handle(events)
 
     def committed(self, position: int) -> None:
@@ -133,12 +144,17 @@ class Projection(ABC, Generic[S]):
             tx.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def select_in(
-    store: ViewStore, sql_before_in: str, values: Sequence[str], sql_after_in: str = ""
-) -> list[Row]:
-    """Run ``<sql_before_in> IN (?, ?, ...) <sql_after_in>`` for the values, in chunks."""
-    rows: list[Row] = []
-    for chunk in chunks(values):
-        marks = ",".join("?" * len(chunk))
-        rows.extend(store.query(f"{sql_before_in} IN ({marks}) {sql_after_in}", tuple(chunk)))
-    return rows
+def select_in_later(
+    reads: Reads, sql_before_in: str, values: Sequence[str], sql_after_in: str = ""
+) -> Later[list[Row]]:
+    """Send ``<sql_before_in> IN (?, ?, ...) <sql_after_in>`` for the values, in chunks;
+    the function returned reads the rows of every chunk."""
+    answers = [
+        reads.query_later(f"{sql_before_in} IN ({_marks(len(chunk))}) {sql_after_in}", tuple(chunk))
+        for chunk in chunks(values)
+    ]
+    return lambda: [row for answer in answers for row in answer()]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from complaintlog.domain.sla_policy import SlaPolicy
-from complaintlog.projections._framework.projection import select_in
+from complaintlog.projections._framework.projection import select_in_later
 from complaintlog.projections._framework.reader import LogEvent
 from complaintlog.projections._holders import HOLDER_COLUMNS, HOLDERS
 from complaintlog.projections._store import (
+    Later,
+    Reads,
     Transaction,
-    ViewStore,
     compose,
     create_table,
     marks,
@@ -106,39 +107,47 @@ class AgendaProjection(SlaProjection):
 
     # -- state ------------------------------------------------------------------------------
 
-    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Case]:
-        cases = super().load(store, complaint_ids)
-        columns = ", ".join(HOLDER_COLUMNS)
-        for complaint_id, assignee, team, external_ref in select_in(
-            store,
+    def load_later(self, reads: Reads, complaint_ids: Sequence[str]) -> Later[dict[str, _Case]]:
+        """The SLA cases, and beside them the complaints' holders with their standing
+        segments (into :attr:`holders`, when the answers are read)."""
+        cases = super().load_later(reads, complaint_ids)
+        holder_rows = select_in_later(
+            reads,
             compose(
                 "SELECT {columns} FROM {holders} WHERE complaint_id",
-                columns=columns,
+                columns=", ".join(HOLDER_COLUMNS),
                 holders=HOLDERS,
             ),
             complaint_ids,
-        ):
-            holder = Holder(complaint_id, external_ref)
-            holder.assignee = assignee
-            holder.team = team
-            holder.dirty = False
-            self.holders[complaint_id] = holder
+        )
         # By complaint only, the standing segments picked here: with ``end_us IS NULL`` in
         # the query, PostgreSQL (without statistics) read the standing segments' covering
         # index whole, which holds complaint_id but does not begin with it.
-        for row in select_in(
-            store,
+        item_rows = select_in_later(
+            reads,
             compose(
                 "SELECT {columns} FROM {items} WHERE complaint_id",
                 columns=", ".join(ITEM_COLUMNS),
                 items=ITEMS,
             ),
             complaint_ids,
-        ):
-            if row[_END_US] is None:
-                segment = Segment.from_row(tuple(row))
-                self.holders[segment.complaint_id].open[segment.clock_key] = segment
-        return cases
+        )
+
+        def loaded() -> dict[str, _Case]:
+            found = cases()
+            for complaint_id, assignee, team, external_ref in holder_rows():
+                holder = Holder(complaint_id, external_ref)
+                holder.assignee = assignee
+                holder.team = team
+                holder.dirty = False
+                self.holders[complaint_id] = holder
+            for row in item_rows():
+                if row[_END_US] is None:
+                    segment = Segment.from_row(tuple(row))
+                    self.holders[segment.complaint_id].open[segment.clock_key] = segment
+            return found
+
+        return loaded
 
     def committed(self, position: int) -> None:
         super().committed(position)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from complaintlog.projections._framework.projection import Projection, select_in
+from complaintlog.projections._framework.projection import Projection, select_in_later
 from complaintlog.projections._framework.reader import LogEvent, parse_us
 from complaintlog.projections._store import (
+    Later,
+    Reads,
     Transaction,
-    ViewStore,
     add_tenant_column,
     compose,
     create_table,
@@ -67,9 +68,9 @@ class CurrentStateProjection(Projection[_State]):
                 f"ON {TABLE} ({columns}, received_us, complaint_id)"
             )
 
-    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _State]:
-        rows = select_in(
-            store,
+    def load_later(self, reads: Reads, complaint_ids: Sequence[str]) -> Later[dict[str, _State]]:
+        rows = select_in_later(
+            reads,
             compose(
                 "SELECT {column_list} FROM {table} WHERE complaint_id",
                 column_list=_COLUMN_LIST,
@@ -77,7 +78,7 @@ class CurrentStateProjection(Projection[_State]):
             ),
             complaint_ids,
         )
-        return {row[0]: _State.from_row(row) for row in rows}
+        return lambda: {row[0]: _State.from_row(row) for row in rows()}
 
     def handle(self, events: Sequence[LogEvent]) -> None:
         cache = self.cache

@@ -25,11 +25,12 @@ from complaintlog.domain.values import DEFAULT_TENANT, Category, Channel, Severi
 from complaintlog.projections import _sla_days
 from complaintlog.projections._day_rows_note import DayRowsNote
 from complaintlog.projections._day_starts import DayStarts
-from complaintlog.projections._framework.projection import Projection, select_in
+from complaintlog.projections._framework.projection import Projection, select_in_later
 from complaintlog.projections._framework.reader import LogEvent, chunks, parse_us
 from complaintlog.projections._store import (
+    Later,
+    Reads,
     Transaction,
-    ViewStore,
     add_tenant_column,
     compose,
     config_tenants,
@@ -236,36 +237,42 @@ class SlaProjection(DayRowsNote, Projection[_Case]):
 
     # -- state ------------------------------------------------------------------------------
 
-    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Case]:
-        cases: dict[str, _Case] = {}
-        columns = ", ".join(_CASE_COLUMNS)
-        for row in select_in(
-            store,
+    def load_later(self, reads: Reads, complaint_ids: Sequence[str]) -> Later[dict[str, _Case]]:
+        case_rows = select_in_later(
+            reads,
             compose(
-                "SELECT {columns} FROM {cases} WHERE complaint_id", columns=columns, cases=CASES
+                "SELECT {columns} FROM {cases} WHERE complaint_id",
+                columns=", ".join(_CASE_COLUMNS),
+                cases=CASES,
             ),
             complaint_ids,
-        ):
-            case = _Case()
-            for name, value in zip(_CASE_COLUMNS, row, strict=True):
-                setattr(case, name, value)
-            case.clocks = []
-            cases[case.complaint_id] = case
-        clock_columns = ", ".join(_CLOCK_COLUMNS)
-        for row in select_in(
-            store,
+        )
+        clock_rows = select_in_later(
+            reads,
             compose(
                 "SELECT {clock_columns} FROM {clocks} WHERE complaint_id",
-                clock_columns=clock_columns,
+                clock_columns=", ".join(_CLOCK_COLUMNS),
                 clocks=CLOCKS,
             ),
             complaint_ids,
-        ):
-            clock = _Clock.from_row(row)
-            cases[clock.complaint_id].clocks.append(clock)
-        for case in cases.values():
-            case.clocks.sort(key=lambda clock: (clock.started_us, clock.clock_key))
-        return cases
+        )
+
+        def loaded() -> dict[str, _Case]:
+            cases: dict[str, _Case] = {}
+            for row in case_rows():
+                case = _Case()
+                for name, value in zip(_CASE_COLUMNS, row, strict=True):
+                    setattr(case, name, value)
+                case.clocks = []
+                cases[case.complaint_id] = case
+            for row in clock_rows():
+                clock = _Clock.from_row(row)
+                cases[clock.complaint_id].clocks.append(clock)
+            for case in cases.values():
+                case.clocks.sort(key=lambda clock: (clock.started_us, clock.clock_key))
+            return cases
+
+        return loaded
 
     def write(self, tx: Transaction) -> None:
         if not self.dirty:

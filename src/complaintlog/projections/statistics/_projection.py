@@ -17,12 +17,13 @@ from complaintlog.domain.calendar import BusinessCalendar
 from complaintlog.domain.values import DEFAULT_TENANT
 from complaintlog.projections._day_rows_note import DayRowsNote
 from complaintlog.projections._day_starts import DayStarts
-from complaintlog.projections._framework.projection import Projection, select_in
+from complaintlog.projections._framework.projection import Projection, select_in_later
 from complaintlog.projections._framework.reader import LogEvent
 from complaintlog.projections._store import (
     TENANT_LINE,
+    Later,
+    Reads,
     Transaction,
-    ViewStore,
     add_tenant_column,
     compose,
     config_tenants,
@@ -170,22 +171,27 @@ class StatisticsProjection(DayRowsNote, Projection[_Facts]):
             merge(counted.setdefault(day, {}), figures, 1)
         self._counted = counted
 
-    def load(self, store: ViewStore, complaint_ids: Sequence[str]) -> dict[str, _Facts]:
-        found: dict[str, _Facts] = {}
-        for row in select_in(
-            store,
+    def load_later(self, reads: Reads, complaint_ids: Sequence[str]) -> Later[dict[str, _Facts]]:
+        rows = select_in_later(
+            reads,
             compose(
                 "SELECT {column_list} FROM {table} WHERE complaint_id",
                 column_list=_COLUMN_LIST,
                 table=TABLE,
             ),
             complaint_ids,
-        ):
-            facts = _Facts()
-            for name, value in zip(_COLUMNS[:-1], row, strict=False):
-                setattr(facts, name, value)
-            facts.cycles = orjson.loads(row[-1])
-            found[facts.complaint_id] = facts
+        )
+
+        def found() -> dict[str, _Facts]:
+            loaded: dict[str, _Facts] = {}
+            for row in rows():
+                facts = _Facts()
+                for name, value in zip(_COLUMNS[:-1], row, strict=False):
+                    setattr(facts, name, value)
+                facts.cycles = orjson.loads(row[-1])
+                loaded[facts.complaint_id] = facts
+            return loaded
+
         return found
 
     def write(self, tx: Transaction) -> None:
