@@ -230,26 +230,17 @@ def measure(url: str, requests: int, concurrency: int, server: int) -> dict[str,
     # How busy the server's process was (1.0: one core all the time): a client that cannot
     # keep the server busy would show here, on the trivial cases first.
     figures.update({f"{case}_server_cpu": cpu[case] / seconds[case] for case in CASES})
-    # Each round's ratio is taken within the round, moments apart: the median of those is
-    # steadier than a ratio of totals on a machine whose speed drifts.
-    figures["receive_vs_trivial"] = statistics.median(
-        r["receive"] / r["trivial_post"] for r in rounds
-    )
-    figures["get_state_vs_trivial"] = statistics.median(
-        r["get_state"] / r["trivial_get"] for r in rounds
-    )
-    figures["receive_vs_trivial_async"] = statistics.median(
-        r["receive"] / r["trivial_post_async"] for r in rounds
-    )
-    figures["get_state_vs_trivial_async"] = statistics.median(
-        r["get_state"] / r["trivial_get_async"] for r in rounds
-    )
-    # The server alone: its CPU per request, and the trivial counterpart's over ours.
+    # Rates: each round's ratio is taken within the round, moments apart; the median of
+    # those is steadier than a ratio of totals on a machine whose speed drifts. The server
+    # alone: its CPU per request, and the trivial counterpart's over ours.
     per_request = {case: cpu[case] / counts[case] for case in CASES}
     figures.update({f"{case}_server_ms_per_request": 1000 * per_request[case] for case in CASES})
     for case, trivial in _COUNTERPARTS:
-        ours, theirs = per_request[case], per_request[trivial]
         suffix = trivial.removeprefix("trivial_post").removeprefix("trivial_get")
+        figures[f"{case}_vs_trivial{suffix}"] = statistics.median(
+            r[case] / r[trivial] for r in rounds
+        )
+        ours, theirs = per_request[case], per_request[trivial]
         figures[f"{case}_cpu_vs_trivial{suffix}"] = theirs / ours if ours and theirs else math.nan
     figures["requests_per_case"] = float(per_round * ROUNDS)
     figures["concurrency"] = float(concurrency)
