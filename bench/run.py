@@ -255,17 +255,34 @@ def command_latency(url: str, samples: int) -> dict[str, float]:
     }
 
 
+def checkpoint_fully(path: Path, attempts: int = 60, wait: float = 1.0) -> None:
+    """Copy the whole write-ahead log into the database file and empty it.
+
+    A ``TRUNCATE`` checkpoint answers "busy" without truncating when another connection is
+    checkpointing or reading at that moment (the log's own checkpointer thread, say), and
+    the file sizes would then count the WAL too: retried (``attempts`` times, each waiting
+    up to ``wait`` seconds for the others) until it succeeds."""
+    connection = sqlite3.connect(path, timeout=wait)
+    try:
+        for _ in range(attempts):
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            wal = path.with_name(f"{path.name}-wal")
+            if not busy and (not wal.exists() or wal.stat().st_size == 0):
+                return
+            time.sleep(0.1)
+    finally:
+        connection.close()
+    msg = f"{path}: the write-ahead log could not be emptied for measuring the store's size"
+    raise RuntimeError(msg)
+
+
 def store_size(log: ComplaintLog) -> int | None:
     """Bytes the store takes: the SQLite file (after a checkpoint), or the schema's tables
     and indexes on PostgreSQL; ``None`` in memory."""
     settings = log.settings
     if settings.kind == "sqlite" and settings.sqlite_path is not None:
         path = settings.sqlite_path
-        connection = sqlite3.connect(path, timeout=30)
-        try:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            connection.close()
+        checkpoint_fully(path)
         return sum(p.stat().st_size for p in path.parent.glob(f"{path.name}*"))
     if settings.kind == "postgres":
         import psycopg

@@ -6,10 +6,13 @@ must be there, be numbers, and the counts behind them must be what the workload 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +116,9 @@ def test_a_tiny_sqlite_run_reports_every_figure(tmp_path: Path) -> None:
     assert figures["catch_up_1000_events"] == 1000
     assert figures["open_page_rows"] == 20
     assert figures["breaches_rows"] == 100
+    # the file's pages alone (and the shared-memory index): no write-ahead log counted
+    assert figures["store_bytes"] % 4096 == 0
+    assert figures["store_with_views_bytes"] % 4096 == 0
     assert "complaintlog rebuild, all projections" in done.stdout
 
 
@@ -142,3 +148,52 @@ def test_a_tiny_postgres_run_with_four_writers_loses_and_doubles_nothing(
         "writers_notification_id_repeats",
     ):
         assert figures[problem] == 0, problem
+
+
+def _bench_run_module() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its aggregate's events are found by module name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _store_with_a_reader(path: Path) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+    """A WAL store with pages in its log, its writer, and a second connection reading it."""
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x BLOB)")
+    writer.executemany("INSERT INTO t VALUES (?)", [(b"x" * 300,) for _ in range(500)])
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM t").fetchone()  # holds its snapshot of the log
+    assert path.with_name(f"{path.name}-wal").stat().st_size > 0
+    return writer, reader
+
+
+def test_the_store_size_is_measured_only_once_the_log_is_emptied(tmp_path: Path) -> None:
+    # A busy TRUNCATE checkpoint used to be ignored, and the WAL counted in the size.
+    run = _bench_run_module()
+    path = tmp_path / "store.db"
+    writer, reader = _store_with_a_reader(path)
+    threading.Timer(0.3, lambda: reader.execute("COMMIT")).start()
+    run.checkpoint_fully(path, wait=0.05)
+    assert path.with_name(f"{path.name}-wal").stat().st_size == 0
+    assert path.stat().st_size % 4096 == 0
+    reader.close()
+    writer.close()
+
+
+def test_a_log_that_cannot_be_emptied_is_an_error_not_a_figure(tmp_path: Path) -> None:
+    run = _bench_run_module()
+    path = tmp_path / "store.db"
+    writer, reader = _store_with_a_reader(path)
+    try:
+        with pytest.raises(RuntimeError, match="could not be emptied"):
+            run.checkpoint_fully(path, attempts=3, wait=0.05)
+    finally:
+        reader.close()
+        writer.close()
