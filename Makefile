@@ -44,7 +44,7 @@ bench: $(STAMP)
 bench-http: $(STAMP)
 	$(BIN)/python bench/http_api.py --requests 2000
 
-# The full suite behind docs/performance.md (45 to 75 minutes on 2 cores; PostgreSQL must run).
+# The full suite behind docs/performance.md (45 minutes to 3 hours on 2 cores; PostgreSQL must run).
 BENCH_OUT := bench/results
 bench-full: $(STAMP)
 	mkdir -p $(BENCH_OUT)
@@ -56,6 +56,10 @@ bench-full: $(STAMP)
 	    --json $(BENCH_OUT)/partitions-sqlite-50k.json
 	$(BIN)/python bench/partitions.py --size 50000 --repeat 3 --store postgres \
 	    --json $(BENCH_OUT)/partitions-postgres-50k.json
+	$(BIN)/python bench/parallel_parts.py --size 50000 --repeat 3 \
+	    --json $(BENCH_OUT)/parallel-parts-sqlite-50k.json
+	$(BIN)/python bench/parallel_parts.py --size 50000 --repeat 3 --store postgres \
+	    --json $(BENCH_OUT)/parallel-parts-postgres-50k.json
 	$(BIN)/python bench/report.py $(BENCH_OUT)/sqlite-100k.json $(BENCH_OUT)/sqlite-1m.json \
 	    $(BENCH_OUT)/postgres-100k.json $(BENCH_OUT)/partitions-sqlite-50k.json \
 	    $(BENCH_OUT)/partitions-postgres-50k.json > $(BENCH_OUT)/results.md

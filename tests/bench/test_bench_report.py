@@ -179,3 +179,24 @@ def test_catch_up_is_judged_by_how_it_grows_with_the_history(tmp_path: Path) -> 
     assert "1.30-fold" in growth_line(100.0, 130.0)
     assert "(met:" in growth_line(100.0, 130.0)
     assert "(**missed**:" in growth_line(100.0, 900.0)  # 9x for 10x the history: it grows
+
+
+def test_the_performance_page_shows_the_tables_of_the_committed_runs() -> None:
+    # "nothing in them is typed by hand": the page holds what report.py makes of the JSON
+    results = REPORT.parent / "results"
+    runs = [
+        "sqlite-100k.json",
+        "sqlite-1m.json",
+        "postgres-100k.json",
+        "partitions-sqlite-50k.json",
+        "partitions-postgres-50k.json",
+    ]
+    done = subprocess.run(
+        [sys.executable, str(REPORT), *(str(results / run) for run in runs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == (results / "results.md").read_text()
+    page = (REPORT.parents[1] / "docs" / "performance.md").read_text()
+    assert done.stdout.strip() in page
