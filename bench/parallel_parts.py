@@ -26,13 +26,9 @@ The bounds are upper bounds from the parts measured, not predictions.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,10 +44,14 @@ from complaintlog.projections.worker import ProjectionWorker
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from http_api import drop, store_for  # noqa: E402
-from partitions import empty_views  # noqa: E402
+from partitions import (  # noqa: E402
+    arguments,
+    described,
+    empty_views,
+    imported_store,
+    published,
+)
 from run import source_commit  # noqa: E402
-from workload import import_complaints  # noqa: E402
 
 SECONDS: dict[str, float] = {}
 """Seconds spent in each timed part since the last :func:`taken`."""
@@ -127,21 +127,7 @@ def medians(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", type=int, default=20_000, help="complaints (7 events each)")
-    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", type=Path)
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "COMPLAINTLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
-    args = parser.parse_args()
+    args = arguments(__doc__, default_size=20_000)
     measured_commit = source_commit()
     timing(Follower, "_reset", "reset")
     timing(Follower, "replay_by_complaint", "replay_in_one")
@@ -151,19 +137,12 @@ def main() -> None:
         timing_transactions(store_class)
     share = str(Partition(1, args.workers))
     runs: dict[str, list[dict[str, float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="complaintlog-parallel-parts-") as tmp:
-        url, schema = store_for(args.store, Path(tmp), args.postgres_url)
-        try:
-            with ComplaintLog(url) as log:
-                events = import_complaints(log, args.size)
-            for _ in range(args.repeat):
-                runs.setdefault("rebuild_1", []).append(rebuild(url, 1))
-                runs.setdefault("rebuild_n", []).append(rebuild(url, args.workers))
-                runs.setdefault("follow_whole", []).append(follow(url, None))
-                runs.setdefault("follow_partition", []).append(follow(url, share))
-        finally:
-            if schema is not None:
-                drop(args.postgres_url, schema)
+    with imported_store(args) as (url, events):
+        for _ in range(args.repeat):
+            runs.setdefault("rebuild_1", []).append(rebuild(url, 1))
+            runs.setdefault("rebuild_n", []).append(rebuild(url, args.workers))
+            runs.setdefault("follow_whole", []).append(follow(url, None))
+            runs.setdefault("follow_partition", []).append(follow(url, share))
     figures: dict[str, Any] = {name: medians(values) for name, values in runs.items()}
     one = figures["rebuild_1"]
     serial = (one["reset"] + one["finish"]) / one["total"]
@@ -178,14 +157,7 @@ def main() -> None:
         / max(alone["total"], args.workers * alone["written"]),
     }
     report = {
-        "store": args.store,
-        "complaints": args.size,
-        "events": events,
-        "workers": args.workers,
-        "repeat": args.repeat,
-        "python": sys.version.split()[0],
-        "commit": measured_commit,
-        "load_average": os.getloadavg(),
+        **described(args, events, measured_commit),
         "seconds": figures,
         "bounds": bounds,
         "runs": runs,
@@ -195,9 +167,7 @@ def main() -> None:
         print(f"{name:>17}: {shown} s")
     for key, value in bounds.items():
         print(f"{key:>29}: {value:.2f}")
-    print(f"{'load average':>29}: {report['load_average']}")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    published(report, args.json, width=29)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ figures).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -29,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +89,13 @@ def timed_follow(url: str, workers: int) -> float:
     return events / seconds
 
 
-def main() -> None:
+def arguments(description: str, *, default_size: int) -> argparse.Namespace:
+    """The options of the benchmarks of several processes (this one and
+    ``parallel_parts.py``)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size", type=int, default=30_000, help="complaints (7 events each)")
+    parser.add_argument("--size", type=int, default=default_size, help="complaints (7 events each)")
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
@@ -102,42 +106,62 @@ def main() -> None:
             "COMPLAINTLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
         ),
     )
-    args = parser.parse_args()
-    measured_commit = source_commit()  # before the runs: the tree may change while they run
-    runs: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="complaintlog-partitions-") as tmp:
-        url, schema = store_for(args.store, Path(tmp), args.postgres_url)
-        try:
-            with ComplaintLog(url) as log:
-                events = import_complaints(log, args.size)
-            for _ in range(args.repeat):
-                for workers in (1, args.workers):
-                    runs.setdefault(f"rebuild_{workers}", []).append(timed_rebuild(url, workers))
-                    runs.setdefault(f"follow_{workers}", []).append(timed_follow(url, workers))
-        finally:
-            if schema is not None:
-                drop(args.postgres_url, schema)
-    figures: dict[str, Any] = {key: statistics.median(values) for key, values in runs.items()}
-    for kind in ("rebuild", "follow"):
-        figures[f"{kind}_speedup"] = figures[f"{kind}_{args.workers}"] / figures[f"{kind}_1"]
-    report = {
+    return parser.parse_args()
+
+
+def described(args: argparse.Namespace, events: int, commit: str) -> dict[str, Any]:
+    """What a report says of its run, before its figures."""
+    return {
         "store": args.store,
         "complaints": args.size,
         "events": events,
         "workers": args.workers,
         "repeat": args.repeat,
         "python": sys.version.split()[0],
-        "commit": measured_commit,
+        "commit": commit,
         "load_average": os.getloadavg(),
-        "figures": figures,
-        "runs": runs,
     }
+
+
+@contextlib.contextmanager
+def imported_store(args: argparse.Namespace) -> Iterator[tuple[str, int]]:
+    """A fresh store (``--store``) holding ``--size`` complaints of the workload: its URL and
+    its events; a PostgreSQL schema is dropped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="complaintlog-partitions-") as tmp:
+        url, schema = store_for(args.store, Path(tmp), args.postgres_url)
+        try:
+            with ComplaintLog(url) as log:
+                events = import_complaints(log, args.size)
+            yield url, events
+        finally:
+            if schema is not None:
+                drop(args.postgres_url, schema)
+
+
+def published(report: dict[str, Any], path: Path | None, *, width: int) -> None:
+    """Print the load the run saw, and write the report to ``path`` (``--json``), if any."""
+    print(f"{'load average':>{width}}: {report['load_average']}")
+    if path is not None:
+        path.write_text(json.dumps(report, indent=2))
+
+
+def main() -> None:
+    args = arguments(__doc__, default_size=30_000)
+    measured_commit = source_commit()  # before the runs: the tree may change while they run
+    runs: dict[str, list[float]] = {}
+    with imported_store(args) as (url, events):
+        for _ in range(args.repeat):
+            for workers in (1, args.workers):
+                runs.setdefault(f"rebuild_{workers}", []).append(timed_rebuild(url, workers))
+                runs.setdefault(f"follow_{workers}", []).append(timed_follow(url, workers))
+    figures: dict[str, Any] = {key: statistics.median(values) for key, values in runs.items()}
+    for kind in ("rebuild", "follow"):
+        figures[f"{kind}_speedup"] = figures[f"{kind}_{args.workers}"] / figures[f"{kind}_1"]
+    report = {**described(args, events, measured_commit), "figures": figures, "runs": runs}
     for key, value in figures.items():
         unit = "x" if key.endswith("speedup") else "events/s"
         print(f"{key:>20}: {value:>12,.2f} {unit}")
-    print(f"{'load average':>20}: {report['load_average']}")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    published(report, args.json, width=20)
 
 
 if __name__ == "__main__":

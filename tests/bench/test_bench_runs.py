@@ -7,16 +7,16 @@ must be there, be numbers, and the counts behind them must be what the workload 
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 import sqlite3
-import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .conftest import RunScript
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "run.py"
 
@@ -68,30 +68,7 @@ POSTGRES_FIGURES = FIGURES | {
 }
 
 
-def run_bench(
-    out: Path, *arguments: str
-) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH),
-            "--size",
-            "200",
-            "--repeat",
-            "1",
-            "--latency-samples",
-            "20",
-            "--json",
-            str(out),
-            *arguments,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done, json.loads(out.read_text())
+TINY = ("--size", "200", "--repeat", "1", "--latency-samples", "20")
 
 
 def assert_figures(report: dict[str, Any], expected: set[str]) -> None:
@@ -105,8 +82,8 @@ def assert_figures(report: dict[str, Any], expected: set[str]) -> None:
         assert value > 0, key
 
 
-def test_a_tiny_sqlite_run_reports_every_figure(tmp_path: Path) -> None:
-    done, report = run_bench(tmp_path / "bench.json", "--store", "sqlite")
+def test_a_tiny_sqlite_run_reports_every_figure(run_script: RunScript) -> None:
+    done, report = run_script("run.py", *TINY, "--store", "sqlite")
     assert (report["store"], report["complaints"], report["events"]) == ("sqlite", 200, 1400)
     assert_figures(report, FIGURES)
     figures = report["figures"]
@@ -124,16 +101,10 @@ def test_a_tiny_sqlite_run_reports_every_figure(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_a_tiny_postgres_run_with_four_writers_loses_and_doubles_nothing(
-    tmp_path: Path, postgres_url: str
+    run_script: RunScript, postgres_url: str
 ) -> None:
-    _, report = run_bench(
-        tmp_path / "bench.json",
-        "--store",
-        "postgres",
-        "--writers",
-        "4",
-        "--postgres-url",
-        postgres_url,
+    _, report = run_script(
+        "run.py", *TINY, "--store", "postgres", "--writers", "4", "--postgres-url", postgres_url
     )
     assert (report["store"], report["writers"]) == ("postgres", 4)
     assert_figures(report, POSTGRES_FIGURES)

@@ -6,38 +6,14 @@ No time is asserted; the parts must be there, add up, and the bounds follow from
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "parallel_parts.py"
+from .conftest import RunScript
 
-
-def run_bench(out: Path, *arguments: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH),
-            "--size",
-            "150",
-            "--repeat",
-            "1",
-            "--json",
-            str(out),
-            *arguments,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return dict(json.loads(out.read_text()))
+TINY = ("--size", "150", "--repeat", "1")
 
 
 def check_report(report: dict[str, Any], store: str) -> None:
@@ -69,13 +45,14 @@ def check_report(report: dict[str, Any], store: str) -> None:
     assert 1 < report["bounds"]["rebuild_speedup_bound"] < workers
 
 
-def test_a_tiny_sqlite_run_times_every_part(tmp_path: Path) -> None:
-    check_report(run_bench(tmp_path / "parts.json", "--store", "sqlite"), "sqlite")
+def test_a_tiny_sqlite_run_times_every_part(run_script: RunScript) -> None:
+    _, report = run_script("parallel_parts.py", *TINY, "--store", "sqlite")
+    check_report(report, "sqlite")
 
 
 @pytest.mark.postgres
-def test_a_tiny_postgres_run_times_every_part(tmp_path: Path, postgres_url: str) -> None:
-    report = run_bench(
-        tmp_path / "parts.json", "--store", "postgres", "--postgres-url", postgres_url
+def test_a_tiny_postgres_run_times_every_part(run_script: RunScript, postgres_url: str) -> None:
+    _, report = run_script(
+        "parallel_parts.py", *TINY, "--store", "postgres", "--postgres-url", postgres_url
     )
     check_report(report, "postgres")
