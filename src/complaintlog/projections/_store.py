@@ -253,6 +253,12 @@ class ViewStore:
         commit's; rows are inserted by ``INSERT`` (``COPY`` cannot be pipelined)."""
         raise NotImplementedError
 
+    def index_builders(self) -> int:
+        """How many transactions may build indexes side by side (a rebuild's, one view's
+        each: :mod:`~complaintlog.projections._framework.index_builds`): one here, where
+        one writer at a time holds the database."""
+        return 1
+
     def reading(self) -> AbstractContextManager[Reads]:
         """Queries outside a transaction, as :meth:`query`, whose answers are read later:
         on PostgreSQL sent in one pipeline (see :class:`_PipelinedReads`); here each runs
@@ -623,6 +629,11 @@ class PostgresViewStore(ViewStore):
             except BaseException:
                 _roll_back_if_open(conn)
                 raise
+
+    def index_builders(self) -> int:
+        """Each ``CREATE INDEX`` keeps one server backend busy: as many as the pool lends,
+        one connection left for the rest of the process."""
+        return max(1, self._pool.max_size - 1)
 
     @contextmanager
     def reading(self) -> Iterator[Reads]:

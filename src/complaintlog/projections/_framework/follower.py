@@ -43,10 +43,10 @@ that holds one of its events, into random places of the tables' primary key inde
 the cache has to hold every complaint still active; at a million complaints that rewrote
 most index pages at every commit. In id order, every index grows at its end, the cache
 holds one page of complaints, and memory stays flat whatever the log's size. While it
-runs, the views' positions are -1 (a catch-up elsewhere refuses to touch them); the last
-transaction builds the secondary indexes and sets the positions to where it stopped, and a
-normal catch-up follows for what was recorded meanwhile. A rebuild that dies leaves a
-marker that the next runner to open the views sees: it starts them again from scratch.
+runs, the views' positions are -1 (a catch-up elsewhere refuses to touch them); then the
+secondary indexes are built (:mod:`.index_builds`), the last transaction sets the positions
+to where it stopped, and a catch-up follows for what was recorded meanwhile. A rebuild that
+dies leaves a marker that the next runner to open the views sees: it starts them again.
 
 Python's cyclic garbage collector is paused while a page is processed: the pages and
 states are plain dicts, lists, tuples and slotted objects without cycles (reference
@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from complaintlog.errors import InvalidValueError, StoreUnavailableError
 from complaintlog.persistence.collector import collector_paused
+from complaintlog.projections._framework.index_builds import build_indexes_apart
 from complaintlog.projections._framework.partition_tracking import (
     Tracking,
     join,
@@ -74,13 +75,7 @@ from complaintlog.projections._framework.partition_tracking import (
 )
 from complaintlog.projections._framework.partitions import Partition, partitions
 from complaintlog.projections._framework.projection import Projection
-from complaintlog.projections._framework.reader import (
-    LogEvent,
-    LogReader,
-    chunks,
-    parse_us,
-    to_us,
-)
+from complaintlog.projections._framework.reader import LogEvent, LogReader, chunks, parse_us, to_us
 from complaintlog.projections._store import (
     TRACKING_TABLE,
     ProjectionConflictError,
@@ -615,6 +610,8 @@ class Follower:
             projection.rows_are_new = True
         try:
             count = (replay or self.replay_by_complaint)(chosen, marker, stop)
+            builders = self.store.index_builders()
+            build_indexes_apart(chosen, builders, lambda p: self._schema_transaction((p,)))
         except BaseException:
             self._ensured = False  # the next catch-up starts the marked views again
             raise
