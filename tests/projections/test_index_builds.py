@@ -106,6 +106,14 @@ def record(url: str) -> None:
                 batch.resolve(cid, remedy="refund", summary="done", at=at + timedelta(days=2))
 
 
+def followed_views(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Record the complaints, follow them into the views, and dump those views' rows."""
+    record(url)
+    with ComplaintLog(url) as log, Projections(log) as views:
+        views.catch_up()
+        return dump_with_days(views.store)
+
+
 def indexes(url: str) -> set[str]:
     """The names of the indexes in the store's schema (PostgreSQL)."""
     with ComplaintLog(url) as log, Projections(log) as views:
@@ -122,10 +130,7 @@ def test_a_postgres_rebuild_builds_indexes_apart_and_equals_followed_views(
     postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = postgres_schema_url
-    record(url)
-    with ComplaintLog(url) as log, Projections(log) as views:
-        views.catch_up()
-        followed = dump_with_days(views.store)
+    followed = followed_views(url)
     followed_indexes = indexes(url)
     apart: list[bool] = []
 
@@ -148,10 +153,7 @@ def test_a_failed_index_build_leaves_the_views_to_be_rebuilt_again(
     postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = postgres_schema_url
-    record(url)
-    with ComplaintLog(url) as log, Projections(log) as views:
-        views.catch_up()
-        followed = dump_with_days(views.store)
+    followed = followed_views(url)
     create_indexes = StatisticsProjection.create_indexes
 
     def fail_apart(self: StatisticsProjection, tx: Any) -> None:
@@ -176,10 +178,8 @@ def test_a_failed_index_build_leaves_the_views_to_be_rebuilt_again(
 
 def test_sqlite_builds_the_indexes_in_the_last_transaction(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path / 'complaints.db'}"
-    record(url)
+    followed = followed_views(url)
     with ComplaintLog(url) as log, Projections(log) as views:
-        views.catch_up()
-        followed = dump_with_days(views.store)
         assert views.store.index_builders() == 1
         views.rebuild()
         assert dump_with_days(views.store) == followed
