@@ -60,9 +60,14 @@ bench-full: $(STAMP)
 	    --json $(BENCH_OUT)/parallel-parts-sqlite-50k.json
 	$(BIN)/python bench/parallel_parts.py --size 50000 --repeat 3 --store postgres \
 	    --json $(BENCH_OUT)/parallel-parts-postgres-50k.json
+	$(BIN)/python bench/rebuild_parts.py --size 100000 --repeat 3 \
+	    --json $(BENCH_OUT)/rebuild-parts-sqlite-100k.json
+	$(BIN)/python bench/rebuild_parts.py --size 100000 --repeat 3 --store postgres \
+	    --json $(BENCH_OUT)/rebuild-parts-postgres-100k.json
 	$(BIN)/python bench/report.py $(BENCH_OUT)/sqlite-100k.json $(BENCH_OUT)/sqlite-1m.json \
 	    $(BENCH_OUT)/postgres-100k.json $(BENCH_OUT)/partitions-sqlite-50k.json \
-	    $(BENCH_OUT)/partitions-postgres-50k.json > $(BENCH_OUT)/results.md
+	    $(BENCH_OUT)/partitions-postgres-50k.json $(BENCH_OUT)/rebuild-parts-sqlite-100k.json \
+	    $(BENCH_OUT)/rebuild-parts-postgres-100k.json > $(BENCH_OUT)/results.md
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

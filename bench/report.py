@@ -2,10 +2,13 @@
 
     python bench/report.py bench/results/sqlite-100k.json bench/results/sqlite-1m.json \
         bench/results/postgres-100k.json bench/results/partitions-sqlite-50k.json \
-        bench/results/partitions-postgres-50k.json > results.md
+        bench/results/partitions-postgres-50k.json \
+        bench/results/rebuild-parts-sqlite-100k.json \
+        bench/results/rebuild-parts-postgres-100k.json > results.md
 
 Prints, in Markdown, one table of every figure of ``bench/run.py`` side by side (one column
-per run), one of ``bench/partitions.py`` (one process against N), and the performance
+per run), one of ``bench/partitions.py`` (one process against N), one of
+``bench/rebuild_parts.py`` (a rebuild taken apart beside its floor), and the performance
 issue's targets, each checked against the figures: met or missed, with the figure it was
 judged by. The numbers are copied from the JSON, never typed by hand.
 """
@@ -23,6 +26,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from rebuild_parts import LABELS as PARTS  # noqa: E402
 from run import LABELS  # noqa: E402
 
 Report = dict[str, Any]
@@ -52,11 +56,15 @@ def _any_sqlite(report: Report) -> bool:
 
 
 def _any_store(report: Report) -> bool:
-    return "workers" not in report  # a run of bench/run.py, not of bench/partitions.py
+    return "figures" in report and "workers" not in report  # a run of bench/run.py
 
 
 def _partitions(report: Report) -> bool:
-    return "workers" in report
+    return "figures" in report and "workers" in report  # of bench/partitions.py
+
+
+def _rebuild_parts(report: Report) -> bool:
+    return "events_per_second" in report  # of bench/rebuild_parts.py
 
 
 def _two_processes(report: Report) -> bool:
@@ -247,10 +255,34 @@ def partitions_table(reports: list[Report]) -> list[str]:
     return lines
 
 
+def rebuild_parts_table(reports: list[Report]) -> list[str]:
+    """A rebuild taken apart, beside the floor of its target: events/s, µs per event and
+    the share of the floor's rate, one group of columns per run."""
+    runs = [r for r in reports if _rebuild_parts(r)]
+    if not runs:
+        return []
+    lines = [
+        "| part | "
+        + " | ".join(f"{title(r)}: events/s | µs per event | of the floor" for r in runs)
+        + " |",
+        "|---|" + "---:|---:|---:|" * len(runs),
+    ]
+    for part, label in PARTS.items():
+        cells = [
+            f"{r['events_per_second'][part]:,.0f} | {r['microseconds_per_event'][part]:,.1f} "
+            f"| {r['of_floor'][part]:,.2f}"
+            for r in runs
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def targets_table(reports: list[Report]) -> list[str]:
     lines = ["| target | run | figure | verdict |", "|---|---|---:|---|"]
     for target in TARGETS:
         for report in reports:
+            if "figures" not in report:
+                continue
             if not target.applies(report) or target.figure not in report["figures"]:
                 continue
             value = report["figures"][target.figure]
@@ -266,7 +298,11 @@ def growth_table(reports: list[Report]) -> list[str]:
     """Catch-up cost grows with the new events, not the history: the same 1,000 new events
     caught up after the largest SQLite history against the smallest."""
     sqlite = sorted(
-        (r for r in reports if r["store"] == "sqlite" and "catch_up_1000_ms" in r["figures"]),
+        (
+            r
+            for r in reports
+            if r["store"] == "sqlite" and "catch_up_1000_ms" in r.get("figures", {})
+        ),
         key=lambda r: r["complaints"],
     )
     if len(sqlite) < 2 or sqlite[0]["complaints"] == sqlite[-1]["complaints"]:
@@ -292,13 +328,16 @@ def growth_table(reports: list[Report]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "json", nargs="+", type=Path, help="files written by run.py or partitions.py --json"
+        "json",
+        nargs="+",
+        type=Path,
+        help="files written by run.py, partitions.py or rebuild_parts.py --json",
     )
     args = parser.parse_args()
     reports = [json.loads(path.read_text()) for path in args.json]
     print(f"Measured code: {provenance(reports)}.")
     print()
-    for table in (figures_table(reports), partitions_table(reports)):
+    for table in (figures_table(reports), partitions_table(reports), rebuild_parts_table(reports)):
         if table:
             print("\n".join(table))
             print()

@@ -181,6 +181,43 @@ def test_catch_up_is_judged_by_how_it_grows_with_the_history(tmp_path: Path) -> 
     assert "(**missed**:" in growth_line(100.0, 900.0)  # 9x for 10x the history: it grows
 
 
+def test_a_rebuild_taken_apart_is_shown_part_by_part_beside_its_floor(tmp_path: Path) -> None:
+    rates = {
+        "floor": 200_000.0,
+        "es_read_log": 80_000.0,
+        "read": 160_000.0,
+        "fold": 100_000.0,
+        "no_indexes": 50_000.0,
+        "rebuild": 40_000.0,
+    }
+    parts = {
+        "store": "sqlite",
+        "complaints": 1_000,
+        "events": 7_000,
+        "repeat": 3,
+        "events_per_second": rates,
+        "of_floor": {part: rate / 200_000 for part, rate in rates.items()},
+        "microseconds_per_event": {part: 1e6 / rate for part, rate in rates.items()},
+    }
+    path = tmp_path / "parts.json"
+    path.write_text(json.dumps(parts))
+    done = subprocess.run(
+        [sys.executable, str(REPORT), str(path)], capture_output=True, text=True, check=True
+    )
+    header = "| part | SQLite, 1,000 complaints (3 runs): events/s | µs per event | of the floor |"
+    assert header in done.stdout
+    # 1e6 / 40,000 = 25.0 µs; 40,000 / 200,000 = 0.20
+    assert "| rebuild, all of it | 40,000 | 25.0 | 0.20 |" in done.stdout
+    assert "| rebuild, rows discarded, no indexes or day rows | 100,000 | 10.0 | 0.50 |" in (
+        done.stdout
+    )
+    assert "| floor: eventsourcing read + decode, trivial events | 200,000 | 5.0 | 1.00 |" in (
+        done.stdout
+    )
+    # no run of bench/run.py: no verdict is drawn from a report without its figures
+    assert "**missed**" not in done.stdout
+
+
 def test_the_performance_page_shows_the_tables_of_the_committed_runs() -> None:
     # "nothing in them is typed by hand": the page holds what report.py makes of the JSON
     results = REPORT.parent / "results"
@@ -190,6 +227,8 @@ def test_the_performance_page_shows_the_tables_of_the_committed_runs() -> None:
         "postgres-100k.json",
         "partitions-sqlite-50k.json",
         "partitions-postgres-50k.json",
+        "rebuild-parts-sqlite-100k.json",
+        "rebuild-parts-postgres-100k.json",
     ]
     done = subprocess.run(
         [sys.executable, str(REPORT), *(str(results / run) for run in runs)],
