@@ -51,9 +51,12 @@ def wait_for_head(url: str, process: subprocess.Popen[bytes] | None = None) -> N
         time.sleep(0.05)
 
 
-def worker_process(url: str, *options: str) -> subprocess.Popen[bytes]:
+def worker_process(
+    url: str, *options: str, said: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     """A ``project --follow`` process, returned once its signal handlers are in place
-    (it says "following" then; a SIGTERM before that would meet Python's default)."""
+    (it says "following" then; a SIGTERM before that would meet Python's default). What it
+    said before is appended to ``said``."""
     command = [sys.executable, "-m", "complaintlog.cli", "--store", url]
     process = subprocess.Popen(
         [*command, "project", "--follow", "--batch-size", "100", *options],
@@ -64,6 +67,8 @@ def worker_process(url: str, *options: str) -> subprocess.Popen[bytes]:
     for line in process.stderr:
         if b"following" in line:
             return process
+        if said is not None:
+            said.append(line.decode())
     raise AssertionError(f"the worker ended early with {process.wait()}")
 
 
@@ -169,7 +174,11 @@ def test_project_follow_with_workers_splits_the_complaints_between_processes(
     url = durable_store(store_url)
     early = write(url, 6)
     at_head(url)
-    process = worker_process(url, "--workers", "2")
+    said: list[str] = []
+    process = worker_process(url, "--workers", "2", said=said)
+    # on SQLite the user hears that partitions share the file's one write lock
+    noted = "one write lock" in " ".join(" ".join(said).split())
+    assert noted == url.startswith("sqlite")
     try:
         wait_for_head(url, process)
         deadline = time.monotonic() + WAIT_LIMIT

@@ -18,6 +18,14 @@ from complaintlog.projections.worker import ProjectionWorker
 from complaintlog.projections.worker_processes import follow_in_processes
 from complaintlog.report import load_policy
 
+SQLITE_WORKERS_NOTE = (
+    "note: on SQLite the workers' commits take turns on the file's one write lock, so they "
+    "keep up no faster than one worker; partitions pay on PostgreSQL (docs: performance, "
+    "partitions)"
+)
+"""Said when ``--follow --workers N`` runs on a SQLite file: measured, two partitions there
+follow a backlog at 0.9x of one worker (``docs/performance.md``)."""
+
 __all__ = ["project_command"]
 
 
@@ -92,6 +100,8 @@ def project_command(
         with open_log(opts) as log:
             url = log.settings.url
             Projections(log, policy=sla, tenant_policies=own).close()  # refused here if wrong
+            if log.settings.kind == "sqlite":
+                opts.say(SQLITE_WORKERS_NOTE)
         with stop_on_signals() as stop:
             opts.say(f"following {log.settings.redacted_url} with {workers} workers")
             restarts = follow_in_processes(
